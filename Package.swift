@@ -1,0 +1,62 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// One list of settings for every target: Swift 6 mode comes from the tools version.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "pr-review",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "webhook-ingest", targets: ["webhook-ingest"]),
+        .executable(name: "review-job", targets: ["review-job"]),
+        .executable(name: "redis-rest", targets: ["redis-rest"]),
+        .executable(name: "reviewctl", targets: ["reviewctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "ReviewCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ReviewRuntime",
+            dependencies: [
+                "ReviewCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ReviewTesting",
+            dependencies: ["ReviewCore", "ReviewRuntime"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "webhook-ingest", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
+        .executableTarget(name: "review-job", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
+        .executableTarget(name: "redis-rest", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "reviewctl",
+            dependencies: ["ReviewRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ReviewCoreTests", dependencies: ["ReviewCore", "ReviewTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ReviewRuntimeTests",
+            dependencies: ["ReviewRuntime", "ReviewTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

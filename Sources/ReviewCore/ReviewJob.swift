@@ -1,0 +1,115 @@
+import Foundation
+
+/// One pull-request review to do, as enqueued by `webhook-ingest` and claimed by `review-job`.
+public struct ReviewJob: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// Review the whole pull-request diff.
+        case full
+        /// Review only what changed between `before` and `after` (a push to the PR branch).
+        case incremental
+    }
+
+    public var owner: String
+    public var repo: String
+    public var prNumber: Int
+    public var installationId: Int
+    public var headSha: String
+    public var baseSha: String
+    public var kind: Kind
+    public var before: String?
+    public var after: String?
+    public var deliveryId: String
+    public var enqueuedAt: Date
+
+    public init(
+        owner: String, repo: String, prNumber: Int, installationId: Int, headSha: String, baseSha: String,
+        kind: Kind, before: String? = nil, after: String? = nil, deliveryId: String, enqueuedAt: Date
+    ) {
+        self.owner = owner
+        self.repo = repo
+        self.prNumber = prNumber
+        self.installationId = installationId
+        self.headSha = headSha
+        self.baseSha = baseSha
+        self.kind = kind
+        self.before = before
+        self.after = after
+        self.deliveryId = deliveryId
+        self.enqueuedAt = enqueuedAt
+    }
+
+    /// Deterministic: the same PR at the same head is the same job, whichever delivery announced it.
+    public var id: String { JobID.encode("\(owner)/\(repo)#\(prNumber)@\(headSha)") }
+
+    /// Identifies the pull request across head SHAs (for superseding and cancelling).
+    public var pullRequestKey: String { JobID.encode("\(owner)/\(repo)#\(prNumber)") }
+
+    public func encoded() -> Data {
+        // Encoding a struct of strings, ints and a date cannot fail.
+        (try? Self.encoder.encode(self)) ?? Data()
+    }
+
+    public static func decode(_ data: Data) throws(ReviewError) -> ReviewJob {
+        do {
+            return try decoder.decode(ReviewJob.self, from: data)
+        } catch {
+            throw .badInput("job is not a valid review job (\(DecodingFailure.describe(error)))")
+        }
+    }
+
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    public static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+/// Job and pull-request identifiers made safe for Redis keys and URLs: letters, digits, `.`, `_`, `-`
+/// stay, everything else is percent-encoded (so `|`, the lease separator, never appears).
+public enum JobID {
+    public static func encode(_ raw: String) -> String {
+        var out = ""
+        for byte in raw.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                out.append(Character(UnicodeScalar(byte)))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+
+    public static func decode(_ id: String) -> String { id.removingPercentEncoding ?? id }
+}
+
+/// Describes a `DecodingError` by the path of the field at fault.
+public enum DecodingFailure {
+    public static func describe(_ error: any Error) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            return path.isEmpty ? "document" : path
+        }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            let parent = path(context)
+            return "missing field \(parent == "document" ? key.stringValue : parent + "." + key.stringValue)"
+        case DecodingError.typeMismatch(let type, let context):
+            return "field \(path(context)) must be \(type)"
+        case DecodingError.valueNotFound(let type, let context):
+            return "field \(path(context)) must be \(type), found null"
+        case DecodingError.dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        default:
+            return "unreadable"
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// The answer `webhook-ingest` gives a delivery: an HTTP status and a small JSON body
+/// `{"status", "jobId"?, "reason"?, "code"?}`.
+public struct IngestResponse: Sendable, Equatable, Codable {
+    public var statusCode: Int
+    /// queued | duplicate | ignored | cancelled | pong | rejected | unavailable
+    public var status: String
+    public var jobId: String?
+    public var reason: String?
+    /// A stable error code on 4xx/5xx answers.
+    public var code: String?
+
+    public init(statusCode: Int, status: String, jobId: String? = nil, reason: String? = nil, code: String? = nil) {
+        self.statusCode = statusCode
+        self.status = status
+        self.jobId = jobId
+        self.reason = reason
+        self.code = code
+    }
+
+    public static func rejected(_ statusCode: Int, code: String, _ reason: String) -> IngestResponse {
+        IngestResponse(statusCode: statusCode, status: "rejected", reason: reason, code: code)
+    }
+
+    /// The body as sent on the wire (without the status code, which is the HTTP status).
+    public var jsonBody: Data {
+        struct Body: Encodable { let status: String; let jobId: String?; let reason: String?; let code: String? }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(Body(status: status, jobId: jobId, reason: reason, code: code))) ?? Data("{}".utf8)
+    }
+}
+
+/// Either a route to act on, or the response that refuses the delivery.
+public enum IntakeOutcome: Sendable, Equatable {
+    case act(deliveryID: String, RouteDecision)
+    case refuse(IngestResponse)
+}
+
+/// Everything `webhook-ingest` decides before touching the queue: size, signature, headers, payload
+/// and route. Pure: the caller passes the time.
+public struct WebhookIntake: Sendable {
+    /// GitHub caps webhook payloads at 25 MB; anything bigger is not a genuine delivery.
+    public static let defaultMaxBodyBytes = 25 * 1024 * 1024
+
+    public var secrets: [String]
+    public var router: WebhookRouter
+    public var maxBodyBytes: Int
+
+    public init(secrets: [String], router: WebhookRouter = WebhookRouter(), maxBodyBytes: Int = WebhookIntake.defaultMaxBodyBytes) {
+        self.secrets = secrets
+        self.router = router
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// What to do with `request`, or the response that refuses it.
+    /// - Parameter skipSignatureCheck: only for replaying delivery exports, chosen explicitly by a flag.
+    public func decide(_ request: WebhookRequest, skipSignatureCheck: Bool = false, now: Date) -> IntakeOutcome {
+        if request.body.count > maxBodyBytes {
+            return .refuse(.rejected(413, code: "too_large", "body is \(request.body.count) bytes; the limit is \(maxBodyBytes)"))
+        }
+        if !skipSignatureCheck {
+            if request.signature == nil {
+                return .refuse(.rejected(401, code: "bad_signature", "missing X-Hub-Signature-256 header"))
+            }
+            if !request.bodyIsOriginal {
+                return .refuse(.rejected(
+                    401, code: "bad_signature",
+                    "a delivery export holds a re-serialised payload, not the signed bytes; replay it with signature checking disabled (--skip-signature-check)"
+                ))
+            }
+            if !WebhookSignature.isValid(request.signature, body: request.body, secrets: secrets) {
+                return .refuse(.rejected(401, code: "bad_signature", "X-Hub-Signature-256 does not match the body"))
+            }
+        }
+        guard let event = request.event, !event.isEmpty else {
+            return .refuse(.rejected(400, code: "bad_input", "missing X-GitHub-Event header"))
+        }
+        guard let deliveryID = request.deliveryID, !deliveryID.isEmpty else {
+            return .refuse(.rejected(400, code: "bad_input", "missing X-GitHub-Delivery header"))
+        }
+        do {
+            let payload = try JSONValue.parse(request.body)
+            let decision = try router.route(event: event, deliveryID: deliveryID, payload: payload, now: now)
+            return .act(deliveryID: deliveryID, decision)
+        } catch {
+            return .refuse(.rejected(400, code: error.code, error.message))
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+
+/// What a verified delivery asks of the system, decided from its event, action and payload.
+public enum RouteDecision: Sendable, Equatable {
+    /// Queue this review job.
+    case enqueue(ReviewJob)
+    /// Retire the waiting jobs of this pull request (`ReviewJob.pullRequestKey`).
+    case cancel(pullRequestKey: String, reason: String)
+    /// GitHub's ping on hook creation.
+    case ping(zen: String?)
+    /// The installation is gone or suspended: forget its cached token.
+    case dropInstallationToken(installationId: Int, reason: String)
+    /// Nothing to do, and why.
+    case ignore(reason: String)
+}
+
+/// Which deliveries become review jobs, per the routing table in docs/ARCHITECTURE.md.
+public struct WebhookRouter: Sendable {
+    public struct Options: Sendable, Equatable {
+        /// Review draft pull requests too (default: skip them until ready for review).
+        public var reviewDrafts: Bool
+        /// Review pull requests opened or pushed by bots (default: skip them).
+        public var reviewBotSenders: Bool
+
+        public init(reviewDrafts: Bool = false, reviewBotSenders: Bool = false) {
+            self.reviewDrafts = reviewDrafts
+            self.reviewBotSenders = reviewBotSenders
+        }
+    }
+
+    public var options: Options
+
+    public init(options: Options = Options()) { self.options = options }
+
+    /// Routes one delivery whose signature has already been checked.
+    public func route(event: String, deliveryID: String, payload: JSONValue, now: Date) throws(ReviewError) -> RouteDecision {
+        guard case .object = payload else {
+            throw .badInput("body must be a JSON object, found \(payload.typeName)")
+        }
+        let reader = JSONFieldReader(payload)
+        switch event {
+        case "ping":
+            return .ping(zen: try reader.optionalString("zen"))
+        case "pull_request":
+            return try routePullRequest(reader, deliveryID: deliveryID, now: now)
+        case "installation":
+            let action = try reader.string("action")
+            guard action == "deleted" || action == "suspend" else {
+                return .ignore(reason: "installation action '\(action)' needs nothing from the reviewer")
+            }
+            return .dropInstallationToken(installationId: try reader.int("installation.id"), reason: "installation \(action)")
+        default:
+            guard Self.knownEvents.contains(event) else {
+                throw .badInput("unknown X-GitHub-Event '\(event.prefix(64))'")
+            }
+            return .ignore(reason: "event '\(event)' is not reviewed")
+        }
+    }
+
+    private func routePullRequest(_ reader: JSONFieldReader, deliveryID: String, now: Date) throws(ReviewError) -> RouteDecision {
+        let action = try reader.string("action")
+        _ = try reader.object("pull_request")
+        let installationId = try reader.int("installation.id")
+        let owner = try reader.string("repository.owner.login")
+        let repo = try reader.string("repository.name")
+        let number = try reader.int("pull_request.number")
+        let headSha = try Self.commitSHA(reader, "pull_request.head.sha")
+        let baseSha = try Self.commitSHA(reader, "pull_request.base.sha")
+        guard !owner.isEmpty, !repo.isEmpty, number > 0, installationId > 0 else {
+            throw .badInput("fields repository.owner.login, repository.name, pull_request.number and installation.id must be non-empty and positive")
+        }
+        let job = ReviewJob(
+            owner: owner, repo: repo, prNumber: number, installationId: installationId,
+            headSha: headSha, baseSha: baseSha, kind: .full, deliveryId: deliveryID, enqueuedAt: now
+        )
+
+        switch action {
+        case "opened", "reopened", "ready_for_review":
+            return try reviewUnlessSkipped(job, reader)
+        case "synchronize":
+            var incremental = job
+            incremental.kind = .incremental
+            incremental.before = try Self.commitSHA(reader, "before")
+            incremental.after = try Self.commitSHA(reader, "after")
+            return try reviewUnlessSkipped(incremental, reader)
+        case "edited":
+            guard reader.value(at: "changes.base") != nil else {
+                return .ignore(reason: "pull_request edited without a base change is not reviewed")
+            }
+            return try reviewUnlessSkipped(job, reader)
+        case "closed":
+            return .cancel(pullRequestKey: job.pullRequestKey, reason: "pull request closed")
+        default:
+            return .ignore(reason: "pull_request action '\(action.prefix(64))' is not reviewed")
+        }
+    }
+
+    private func reviewUnlessSkipped(_ job: ReviewJob, _ reader: JSONFieldReader) throws(ReviewError) -> RouteDecision {
+        if try reader.string("pull_request.state") == "closed" {
+            return .ignore(reason: "pull request is closed")
+        }
+        if !options.reviewDrafts, try reader.bool("pull_request.draft", default: false) {
+            return .ignore(reason: "draft pull request (set REVIEW_DRAFTS=true to review drafts)")
+        }
+        if !options.reviewBotSenders {
+            let login = try reader.optionalString("sender.login") ?? ""
+            let type = try reader.optionalString("sender.type") ?? ""
+            if type == "Bot" || login.hasSuffix("[bot]") {
+                return .ignore(reason: "sender \(login) is a bot (set REVIEW_BOT_SENDERS=true to review bot pull requests)")
+            }
+        }
+        return .enqueue(job)
+    }
+
+    private static func commitSHA(_ reader: JSONFieldReader, _ path: String) throws(ReviewError) -> String {
+        let sha = try reader.string(path)
+        guard sha.count == 40 || sha.count == 64, sha.allSatisfy(\.isHexDigit) else {
+            throw .badInput("field \(path) must be a 40- or 64-character hex commit SHA")
+        }
+        return sha.lowercased()
+    }
+
+    /// GitHub's webhook event names: a known event we do not review is ignored, an unknown one is an error.
+    public static let knownEvents: Set<String> = [
+        "branch_protection_configuration", "branch_protection_rule", "check_run", "check_suite", "code_scanning_alert",
+        "commit_comment", "create", "custom_property", "custom_property_values", "delete", "dependabot_alert",
+        "deploy_key", "deployment", "deployment_protection_rule", "deployment_review", "deployment_status",
+        "discussion", "discussion_comment", "fork", "github_app_authorization", "gollum", "installation",
+        "installation_repositories", "installation_target", "issue_comment", "issues", "label", "marketplace_purchase",
+        "member", "membership", "merge_group", "meta", "milestone", "org_block", "organization", "package",
+        "page_build", "personal_access_token_request", "ping", "project", "project_card", "project_column",
+        "projects_v2", "projects_v2_item", "projects_v2_status_update", "public", "pull_request",
+        "pull_request_review", "pull_request_review_comment", "pull_request_review_thread", "push",
+        "registry_package", "release", "repository", "repository_advisory", "repository_dispatch",
+        "repository_import", "repository_ruleset", "repository_vulnerability_alert", "secret_scanning_alert",
+        "secret_scanning_alert_location", "secret_scanning_scan", "security_advisory", "security_and_analysis",
+        "sponsorship", "star", "status", "sub_issues", "team", "team_add", "watch", "workflow_dispatch",
+        "workflow_job", "workflow_run",
+    ]
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// What one invocation knows about itself.
+public struct InvocationContext: Sendable {
+    public var requestId: String
+    /// When the platform stops the invocation (Lambda's deadline, `--deadline`), if it says.
+    public var deadline: Date?
+    /// Function-specific command-line flags that were given (file/stdin mode only).
+    public var flags: Set<String>
+    public var logger: Logger
+
+    public init(requestId: String = UUID().uuidString, deadline: Date? = nil, flags: Set<String> = [], logger: Logger) {
+        self.requestId = requestId
+        self.deadline = deadline
+        self.flags = flags
+        self.logger = logger
+    }
+}
+
+/// One function's logic, whichever way the invocation came in (see `FunctionRunner`).
+public protocol FunctionHandler: Sendable {
+    /// An event (file, stdin, Lambda) → the JSON result. Throws only when the event cannot be handled at all.
+    func handle(event: Data, context: InvocationContext) async throws -> Data
+
+    /// A raw HTTP request (serve mode).
+    func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse
+
+    /// Secret values this handler was configured with, scrubbed from every log line.
+    var secretValues: [String] { get }
+}
+
+extension FunctionHandler {
+    /// By default an HTTP invocation carries an event as its body.
+    public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
+        guard http.method == "POST" else {
+            return .json(405, Data(#"{"code":"method_not_allowed","reason":"POST an event to invoke this function"}"#.utf8))
+        }
+        do {
+            return .json(200, try await handle(event: http.body, context: context))
+        } catch {
+            let failure = error as? ReviewError ?? ReviewError(code: "internal", message: "\(type(of: error))")
+            return .json(failure.code == "bad_input" ? 400 : 500, ErrorBody(failure).json)
+        }
+    }
+}
+
+/// The JSON shape of a function error: `{"error":{"code","message","retryable"}}`.
+public struct ErrorBody: Encodable, Sendable {
+    struct Detail: Encodable { let code: String; let message: String; let retryable: Bool }
+    let error: Detail
+
+    public init(_ error: ReviewError) {
+        self.error = Detail(code: error.code, message: error.message, retryable: error.isRetryable)
+    }
+
+    public var json: Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)) ?? Data()
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// The AWS Lambda Runtime API client: fetch the next invocation, run it, post its response or error.
+struct LambdaRuntimeLoop {
+    let api: String
+    let name: String
+    let transport: any HTTPTransport = URLSessionTransport()
+
+    private func url(_ path: String) -> URL { URL(string: "http://\(api)/2018-06-01/runtime/\(path)")! }
+
+    func run<Handler: FunctionHandler>(handler: Handler, logger: Logger) async {
+        while true {
+            let next: HTTPResponse
+            do {
+                next = try await transport.send(HTTPRequest(url: url("invocation/next"), timeout: 86400))
+            } catch {
+                logger.critical("Lambda Runtime API unreachable: \(error)")
+                return
+            }
+            guard next.status == 200, let requestId = next.header("lambda-runtime-aws-request-id") else {
+                logger.critical("Lambda Runtime API answered \(next.status) to next invocation")
+                return
+            }
+            let deadline = next.header("lambda-runtime-deadline-ms").flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) }
+            var context = InvocationContext(requestId: requestId, deadline: deadline, logger: logger)
+            context.logger[metadataKey: "requestId"] = "\(requestId)"
+            do {
+                let output = try await handler.handle(event: next.body, context: context)
+                _ = try? await transport.send(HTTPRequest(method: "POST", url: url("invocation/\(requestId)/response"), body: output))
+            } catch {
+                let failure = error as? ReviewError ?? ReviewError(code: "internal", message: "\(type(of: error))")
+                logger.error("invocation failed: \(failure.message)", metadata: ["errorCode": "\(failure.code)"])
+                await post(error: failure, to: "invocation/\(requestId)/error")
+            }
+        }
+    }
+
+    func reportInitError(_ error: ReviewError) async {
+        await post(error: error, to: "init/error")
+    }
+
+    private func post(error: ReviewError, to path: String) async {
+        let body = try? JSONSerialization.data(withJSONObject: ["errorMessage": error.message, "errorType": error.code])
+        _ = try? await transport.send(HTTPRequest(
+            method: "POST", url: url(path), headers: ["lambda-runtime-function-error-type": error.code], body: body ?? Data()
+        ))
+    }
+}

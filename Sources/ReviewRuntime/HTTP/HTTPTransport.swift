@@ -1,0 +1,104 @@
+import Foundation
+import ReviewCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// An HTTP request, outbound (full URL) or as received by `HTTPServer` (URL on `http://localhost`).
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: URL
+    /// Header names lowercased.
+    public var headers: [String: String]
+    public var body: Data
+    public var timeout: TimeInterval
+
+    public init(method: String = "GET", url: URL, headers: [String: String] = [:], body: Data = Data(), timeout: TimeInterval = 30) {
+        self.method = method
+        self.url = url
+        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+        self.body = body
+        self.timeout = timeout
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header names lowercased.
+    public var headers: [String: String]
+    public var body: Data
+
+    public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+        self.status = status
+        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+        self.body = body
+    }
+
+    public static func json(_ status: Int, _ body: Data) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["content-type": "application/json"], body: body)
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// Sends HTTP requests; every outbound call of the project goes through one.
+public protocol HTTPTransport: Sendable {
+    /// Returns any response the server gave (4xx and 5xx included); throws `ReviewError` with code
+    /// `timeout` or `network` (both retryable) when there was no response.
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse
+}
+
+/// `HTTPTransport` on URLSession (libcurl on Linux), with no cache, cookies or credential storage.
+public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
+    private let session: URLSession
+
+    public init() {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.urlCredentialStorage = nil
+        session = URLSession(configuration: configuration)
+    }
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        var urlRequest = URLRequest(url: request.url, timeoutInterval: request.timeout)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        if !request.body.isEmpty || request.method == "POST" { urlRequest.httpBody = request.body }
+        let host = request.url.host ?? "?"
+        do {
+            let (data, response) = try await session.data(for: urlRequest)
+            guard let http = response as? HTTPURLResponse else {
+                throw ReviewError(code: "network", message: "\(host) sent a response that is not HTTP", isRetryable: true)
+            }
+            var headers: [String: String] = [:]
+            for (name, value) in http.allHeaderFields {
+                if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+            }
+            return HTTPResponse(status: http.statusCode, headers: headers, body: data)
+        } catch let error as ReviewError {
+            throw error
+        } catch let error as URLError where error.code == .timedOut {
+            throw ReviewError(code: "timeout", message: "\(request.method) \(host)\(request.url.path) timed out after \(request.timeout) s", isRetryable: true)
+        } catch {
+            throw ReviewError(code: "network", message: "\(request.method) \(host)\(request.url.path) failed: \(Self.reason(error))", isRetryable: true)
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? URLError {
+            switch error.code {
+            case .cannotConnectToHost: return "connection refused"
+            case .cannotFindHost: return "host not found"
+            case .networkConnectionLost: return "connection lost"
+            case .notConnectedToInternet: return "no network"
+            default: return "URL error \(error.code.rawValue)"
+            }
+        }
+        return "\(type(of: error))"
+    }
+}

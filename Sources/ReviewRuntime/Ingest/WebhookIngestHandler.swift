@@ -1,0 +1,145 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// `webhook-ingest`'s configuration, read once at start.
+public struct IngestConfig: Sendable, CustomStringConvertible {
+    public var webhookSecret: String
+    public var previousWebhookSecret: String?
+    public var redis: RedisConfig
+    public var queue: QueueSettings
+    public var router: WebhookRouter.Options
+    public var maxBodyBytes: Int
+
+    public static func load(_ env: ConfigReader) throws(ReviewError) -> IngestConfig {
+        let config = IngestConfig(
+            webhookSecret: env.required("GITHUB_WEBHOOK_SECRET"),
+            previousWebhookSecret: env.optional("GITHUB_WEBHOOK_SECRET_PREVIOUS"),
+            redis: .load(env),
+            queue: .load(env),
+            router: .init(reviewDrafts: env.bool("REVIEW_DRAFTS", default: false), reviewBotSenders: env.bool("REVIEW_BOT_SENDERS", default: false)),
+            maxBodyBytes: env.int("WEBHOOK_MAX_BODY_BYTES", default: WebhookIntake.defaultMaxBodyBytes, range: 1...WebhookIntake.defaultMaxBodyBytes)
+        )
+        try env.validate()
+        return config
+    }
+
+    public var secretValues: [String] { [webhookSecret, previousWebhookSecret, redis.token].compactMap(\.self) }
+
+    public var description: String {
+        "IngestConfig(webhookSecret: <redacted>, previousWebhookSecret: \(previousWebhookSecret == nil ? "none" : "<redacted>"), \(redis), queue: \(queue.name), router: \(router), maxBodyBytes: \(maxBodyBytes))"
+    }
+}
+
+/// Verifies, validates and routes GitHub deliveries, then enqueues review jobs. Never calls GitHub or a model.
+public struct WebhookIngestHandler: FunctionHandler {
+    /// Replay of delivery exports: their payload is re-serialised, so the signature cannot be checked.
+    public static let skipSignatureFlag = "--skip-signature-check"
+
+    public let intake: WebhookIntake
+    public let queue: RedisJobQueue
+    public let secretValues: [String]
+    private let now: @Sendable () -> Date
+
+    public init(config: IngestConfig, transport: any HTTPTransport = URLSessionTransport(), now: @escaping @Sendable () -> Date = Date.init) {
+        intake = WebhookIntake(
+            secrets: [config.webhookSecret, config.previousWebhookSecret].compactMap(\.self),
+            router: WebhookRouter(options: config.router),
+            maxBodyBytes: config.maxBodyBytes
+        )
+        queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
+        secretValues = config.secretValues
+        self.now = now
+    }
+
+    /// Decides and acts on one delivery.
+    public func ingest(_ request: WebhookRequest, skipSignatureCheck: Bool = false, logger: Logger) async -> IngestResponse {
+        var logger = logger
+        if let delivery = request.deliveryID { logger[metadataKey: "deliveryId"] = "\(delivery.prefix(64))" }
+        let response: IngestResponse
+        switch intake.decide(request, skipSignatureCheck: skipSignatureCheck, now: now()) {
+        case .refuse(let refusal):
+            response = refusal
+        case .act(_, let decision):
+            response = await act(on: decision, logger: &logger)
+        }
+        logger.info(
+            "delivery \(response.status)",
+            metadata: ["status": "\(response.statusCode)", "event": "\(request.event?.prefix(64) ?? "-")", "reason": "\(response.reason ?? "")"]
+                .merging(response.code.map { ["errorCode": "\($0)"] } ?? [:], uniquingKeysWith: { $1 })
+        )
+        return response
+    }
+
+    private func act(on decision: RouteDecision, logger: inout Logger) async -> IngestResponse {
+        do {
+            switch decision {
+            case .enqueue(let job):
+                logger[metadataKey: "jobId"] = "\(job.id)"
+                switch try await queue.enqueue(job, now: now()) {
+                case .queued(let id, let superseded):
+                    return IngestResponse(statusCode: 202, status: "queued", jobId: id, reason: superseded.map { "supersedes \($0)" })
+                case .duplicate(let id, let reason):
+                    return IngestResponse(statusCode: 202, status: "duplicate", jobId: id, reason: reason)
+                }
+            case .cancel(let pullRequestKey, let reason):
+                let cancelled = try await queue.cancelWaiting(pullRequestKey: pullRequestKey, reason: reason, now: now())
+                return IngestResponse(
+                    statusCode: 202, status: "cancelled", jobId: cancelled.first,
+                    reason: "\(reason): \(cancelled.count) waiting job(s) cancelled"
+                )
+            case .ping(let zen):
+                return IngestResponse(statusCode: 200, status: "pong", reason: zen)
+            case .dropInstallationToken(let installationId, let reason):
+                try await queue.dropInstallationToken(installationId)
+                return IngestResponse(statusCode: 202, status: "ignored", reason: "\(reason): cached installation token dropped")
+            case .ignore(let reason):
+                return IngestResponse(statusCode: 202, status: "ignored", reason: reason)
+            }
+        } catch {
+            let failure = error as? ReviewError ?? ReviewError(code: "queue_unreachable", message: "\(type(of: error))")
+            return IngestResponse(
+                statusCode: 503, status: "unavailable",
+                reason: "queue unavailable, nothing was queued; GitHub records the delivery as failed so it can be redelivered (\(failure.message))",
+                code: failure.code
+            )
+        }
+    }
+
+    /// Serve mode: the raw POST from GitHub.
+    public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
+        guard http.method == "POST" else {
+            return .json(405, IngestResponse.rejected(405, code: "method_not_allowed", "webhooks are delivered with POST").jsonBody)
+        }
+        let response = await ingest(WebhookRequest(headers: http.headers, body: http.body), logger: context.logger)
+        return .json(response.statusCode, response.jsonBody)
+    }
+
+    /// File, stdin and Lambda: an HTTP envelope or a delivery export → a Function URL response object.
+    public func handle(event: Data, context: InvocationContext) async throws -> Data {
+        let (shape, request) = try WebhookEventShape.decode(event)
+        let skip = context.flags.contains(Self.skipSignatureFlag)
+        if skip { context.logger.warning("signature check disabled by \(Self.skipSignatureFlag) for a \(shape.rawValue)") }
+        let response = await ingest(request, skipSignatureCheck: skip, logger: context.logger)
+        return FunctionURLResponse(response).json
+    }
+}
+
+/// The response object a Lambda Function URL (payload 2.0) returns: status, headers, body string.
+public struct FunctionURLResponse: Codable, Sendable, Equatable {
+    public var statusCode: Int
+    public var headers: [String: String]
+    public var body: String
+
+    public init(_ response: IngestResponse) {
+        statusCode = response.statusCode
+        headers = ["content-type": "application/json"]
+        body = String(decoding: response.jsonBody, as: UTF8.self)
+    }
+
+    public var json: Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)) ?? Data()
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+
+/// swift-log handler writing one JSON object per line to stderr (stdout is the function's output).
+/// Any configured secret value that slips into a message or metadata is replaced by `<redacted>`.
+public struct JSONLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    private let label: String
+    private let secrets: [String]
+
+    public init(label: String, level: Logger.Level = .info, secrets: [String] = []) {
+        self.label = label
+        self.logLevel = level
+        self.secrets = secrets.filter { $0.count >= 4 }
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields: [String: String] = ["fn": label]
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
+            fields[key] = redact("\(value)")
+        }
+        fields["level"] = event.level.rawValue
+        fields["msg"] = redact("\(event.message)")
+        fields["ts"] = Date().formatted(.iso8601)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard var line = try? encoder.encode(fields) else { return }
+        line.append(0x0A)
+        FileHandle.standardError.write(line)
+    }
+
+    private func redact(_ text: String) -> String {
+        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "<redacted>") }
+    }
+
+    /// Installs the handler for the whole process; `LOG_LEVEL` picks the level (default info).
+    public static func bootstrap(label: String, environment: [String: String], secrets: [String]) {
+        let level = environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        LoggingSystem.bootstrap { _ in JSONLogHandler(label: label, level: level, secrets: secrets) }
+    }
+}

@@ -1,0 +1,1 @@
+print("review-job: coming with the queue issue")
