@@ -1,0 +1,47 @@
+import Foundation
+
+/// Runs a program to completion with the given stdin and environment; returns what it printed.
+public struct ProcessRun: Sendable {
+    public let exitCode: Int32
+    public let stdout: Data
+    public let stderr: Data
+
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+
+    public static func run(_ executable: URL, arguments: [String] = [], stdin: Data = Data(), environment: [String: String]) throws -> ProcessRun {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let collector = OutputCollector(output: output, errors: errors)
+        input.fileHandleForWriting.write(stdin)
+        try? input.fileHandleForWriting.close()
+        let (out, err) = collector.wait()
+        process.waitUntilExit()
+        return ProcessRun(exitCode: process.terminationStatus, stdout: out, stderr: err)
+    }
+}
+
+/// Reads stdout and stderr on their own threads so neither pipe can fill up and block the child.
+private final class OutputCollector: @unchecked Sendable {
+    private var out = Data(), err = Data()
+    private let group = DispatchGroup()
+
+    init(output: Pipe, errors: Pipe) {
+        group.enter()
+        group.enter()
+        DispatchQueue.global().async { self.out = output.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+        DispatchQueue.global().async { self.err = errors.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+    }
+
+    func wait() -> (Data, Data) {
+        group.wait()
+        return (out, err)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import ReviewCore
+import ReviewRuntime
+
+/// A real redis-server (on a unix socket in a temporary folder) behind an in-process `redis-rest`
+/// bridge on a free port: what the tests talk to. Stop it with `shutdown()`.
+public final class RedisHarness: @unchecked Sendable {
+    public let token = "test-token-\(UUID().uuidString.prefix(8))"
+    public let folder: URL
+    public let bridge: RedisRESTBridge
+    public let server: HTTPServer
+    private var redis: Process?
+
+    public var socketPath: String { folder.appendingPathComponent("redis.sock").path }
+    public var restURL: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
+
+    public static func start() async throws -> RedisHarness {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redis-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return try await RedisHarness(folder: folder, redis: try startRedisServer(folder: folder))
+    }
+
+    private init(folder: URL, redis: Process) async throws {
+        self.folder = folder
+        self.redis = redis
+        bridge = RedisRESTBridge(redis: .unix(path: folder.appendingPathComponent("redis.sock").path), token: token)
+        let bridge = self.bridge
+        server = try await HTTPServer.start(port: 0, threads: 1) { await bridge.handle($0) }
+    }
+
+    /// The environment a function needs to reach this queue.
+    public func environment(queue: String = "q-\(UUID().uuidString.prefix(8))") -> [String: String] {
+        ["UPSTASH_REDIS_REST_URL": restURL.absoluteString, "UPSTASH_REDIS_REST_TOKEN": token, "QUEUE_NAME": queue]
+    }
+
+    public func client(transport: any HTTPTransport = URLSessionTransport()) -> RedisREST {
+        RedisREST(baseURL: restURL, token: token, transport: transport)
+    }
+
+    /// Stops redis-server (the bridge keeps answering, with 503s).
+    public func stopRedis() {
+        guard let redis else { return }
+        // SIGKILL: children spawned from the test process inherit a signal mask that blocks SIGTERM,
+        // and a redis-server without persistence has nothing to flush.
+        kill(redis.processIdentifier, SIGKILL)
+        redis.waitUntilExit()
+        self.redis = nil
+    }
+
+    /// Starts redis-server again on the same socket, empty unless it was never stopped.
+    public func restartRedis() throws {
+        stopRedis()
+        redis = try Self.startRedisServer(folder: folder)
+    }
+
+    public func shutdown() async {
+        stopRedis()
+        await server.stop()
+        await bridge.shutdown()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Starts `redis-server` in the foreground and returns once it prints that it accepts connections.
+    static func startRedisServer(folder: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Tools.path(of: "redis-server", env: "REDIS_SERVER"))
+        process.arguments = [
+            "--port", "0", "--unixsocket", folder.appendingPathComponent("redis.sock").path, "--unixsocketperm", "700",
+            "--save", "", "--appendonly", "no", "--dir", folder.path, "--daemonize", "no", "--loglevel", "notice",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).lowercased().contains("ready to accept connections") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty {
+                throw ReviewError(code: "test_setup", message: "redis-server exited: \(String(decoding: seen, as: UTF8.self))")
+            }
+            seen.append(chunk)
+        }
+        // Keep draining its output so redis-server never blocks on a full pipe.
+        let reader = output.fileHandleForReading
+        Thread.detachNewThread { while !reader.availableData.isEmpty {} }
+        return process
+    }
+}
+
+/// Finds the programs and files the tests use.
+public enum Tools {
+    /// An executable from `$env` or the PATH.
+    public static func path(of name: String, env: String) throws -> String {
+        if let given = ProcessInfo.processInfo.environment[env], !given.isEmpty { return given }
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(folder)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw ReviewError(code: "test_setup", message: "\(name) not found: install it (make test does) or set \(env)")
+    }
+
+    /// The package root (this file is Sources/ReviewTesting/RedisHarness.swift).
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared/fixtures` next to the checkout, or `$FIXTURES_DIR`.
+    public static var fixtures: URL {
+        if let given = ProcessInfo.processInfo.environment["FIXTURES_DIR"] { return URL(fileURLWithPath: given) }
+        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+    }
+
+    /// A built executable of this package (`swift build` puts them next to the test bundle).
+    public static func binary(_ name: String) throws -> URL {
+        var candidates: [URL] = []
+        if let dir = ProcessInfo.processInfo.environment["BIN_DIR"] { candidates.append(URL(fileURLWithPath: dir)) }
+        if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        candidates.append(packageRoot.appendingPathComponent(".build/debug"))
+        for folder in candidates {
+            let url = folder.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw ReviewError(code: "test_setup", message: "built \(name) not found; run `swift build` before `swift test` (make test does)")
+    }
+}
+
+extension RedisHarness {
+    /// Runs `body` against a fresh harness and always shuts it down.
+    public static func with<T>(_ body: (RedisHarness) async throws -> T) async throws -> T {
+        let harness = try await RedisHarness.start()
+        do {
+            let result = try await body(harness)
+            await harness.shutdown()
+            return result
+        } catch {
+            await harness.shutdown()
+            throw error
+        }
+    }
+}

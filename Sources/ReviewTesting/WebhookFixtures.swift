@@ -1,0 +1,58 @@
+import Foundation
+import ReviewCore
+
+/// GitHub's example webhook payloads from `../shared/fixtures/github-webhooks`, signed as GitHub would.
+public enum WebhookFixtures {
+    public static let secret = "test-webhook-secret"
+
+    public static var folder: URL { Tools.fixtures.appendingPathComponent("github-webhooks") }
+
+    /// The exact bytes of `<event>/<name>`.
+    public static func payload(_ event: String, _ name: String) throws -> Data {
+        try Data(contentsOf: folder.appendingPathComponent(event).appendingPathComponent(name))
+    }
+
+    /// Every payload file as (event, file name).
+    public static func all() throws -> [(event: String, file: String)] {
+        let fm = FileManager.default
+        return try fm.contentsOfDirectory(atPath: folder.path).sorted().flatMap { event -> [(event: String, file: String)] in
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: folder.appendingPathComponent(event).path, isDirectory: &isDirectory), isDirectory.boolValue else { return [] }
+            return try fm.contentsOfDirectory(atPath: folder.appendingPathComponent(event).path).filter { $0.hasSuffix(".json") }.sorted().map { (event, $0) }
+        }
+    }
+
+    /// The headers GitHub sends with a delivery of `body`.
+    public static func headers(event: String, body: Data, delivery: String = UUID().uuidString, secret: String = secret) -> [String: String] {
+        [
+            "X-GitHub-Event": event, "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": WebhookSignature.sign(body, secret: secret),
+            "Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/test",
+        ]
+    }
+
+    /// An AWS Function URL (payload 2.0) event carrying the delivery.
+    public static func functionURLEvent(headers: [String: String], body: Data, base64: Bool = false) -> Data {
+        let event: [String: Any] = [
+            "version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "",
+            "headers": Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a }),
+            "requestContext": ["http": ["method": "POST", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "140.82.115.1"]],
+            "body": base64 ? body.base64EncodedString() : String(decoding: body, as: UTF8.self),
+            "isBase64Encoded": base64,
+        ]
+        return (try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])) ?? Data()
+    }
+
+    /// What `GET /app/hook/deliveries/{id}` returns for the delivery.
+    public static func deliveryExport(headers: [String: String], body: Data, id: Int = 12_345_678) throws -> Data {
+        let payload = try JSONSerialization.jsonObject(with: body)
+        let event: [String: Any] = [
+            "id": id, "guid": headers["X-GitHub-Delivery"] ?? UUID().uuidString, "delivered_at": "2026-11-25T10:00:00Z",
+            "redelivery": false, "duration": 0.27, "status": "OK", "status_code": 202,
+            "event": headers["X-GitHub-Event"] ?? "", "action": (payload as? [String: Any])?["action"] ?? NSNull(),
+            "installation_id": 1, "repository_id": 1,
+            "request": ["headers": headers, "payload": payload],
+            "response": ["headers": [:] as [String: String], "payload": ""],
+        ]
+        return try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])
+    }
+}
