@@ -9,7 +9,12 @@ public struct ProcessRun: Sendable {
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 
-    public static func run(_ executable: URL, arguments: [String] = [], stdin: Data = Data(), environment: [String: String]) throws -> ProcessRun {
+    /// Runs on a thread of its own (see `onOwnThread`).
+    public static func run(_ executable: URL, arguments: [String] = [], stdin: Data = Data(), environment: [String: String]) async throws -> ProcessRun {
+        try await onOwnThread { try runBlocking(executable, arguments: arguments, stdin: stdin, environment: environment) }
+    }
+
+    public static func runBlocking(_ executable: URL, arguments: [String] = [], stdin: Data = Data(), environment: [String: String]) throws -> ProcessRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

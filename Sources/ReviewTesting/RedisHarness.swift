@@ -17,7 +17,7 @@ public final class RedisHarness: @unchecked Sendable {
     public static func start() async throws -> RedisHarness {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redis-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return try await RedisHarness(folder: folder, redis: try startRedisServer(folder: folder))
+        return try await RedisHarness(folder: folder, redis: try await onOwnThread { try startRedisServer(folder: folder) })
     }
 
     private init(folder: URL, redis: Process) async throws {
@@ -38,23 +38,24 @@ public final class RedisHarness: @unchecked Sendable {
     }
 
     /// Stops redis-server (the bridge keeps answering, with 503s).
-    public func stopRedis() {
+    public func stopRedis() async {
         guard let redis else { return }
         // SIGKILL: children spawned from the test process inherit a signal mask that blocks SIGTERM,
         // and a redis-server without persistence has nothing to flush.
         kill(redis.processIdentifier, SIGKILL)
-        redis.waitUntilExit()
+        _ = try? await onOwnThread { redis.waitUntilExit() }
         self.redis = nil
     }
 
     /// Starts redis-server again on the same socket, empty unless it was never stopped.
-    public func restartRedis() throws {
-        stopRedis()
-        redis = try Self.startRedisServer(folder: folder)
+    public func restartRedis() async throws {
+        await stopRedis()
+        let folder = self.folder
+        redis = try await onOwnThread { try Self.startRedisServer(folder: folder) }
     }
 
     public func shutdown() async {
-        stopRedis()
+        await stopRedis()
         await server.stop()
         await bridge.shutdown()
         try? FileManager.default.removeItem(at: folder)

@@ -161,12 +161,12 @@ import Testing
     @Test func queueOutageAnswers503AndAcknowledgesNothing() async throws {
         try await RedisHarness.with { harness in
             let ingest = try handler(harness, queue: "outage")
-            harness.stopRedis()
+            await harness.stopRedis()
             let body = try WebhookFixtures.payload("pull_request", "opened.payload.json")
             let response = await deliver(ingest, event: "pull_request", body: body, delivery: "during-outage")
             #expect(response.statusCode == 503 && response.status == "unavailable")
             #expect(response.jobId == nil)
-            try harness.restartRedis()
+            try await harness.restartRedis()
             #expect(try await ingest.queue.stats(now: Date()).waiting == 0)
             // GitHub's redelivery of the same delivery is then queued.
             #expect(await deliver(ingest, event: "pull_request", body: body, delivery: "during-outage").status == "queued")

@@ -103,7 +103,10 @@ public enum FunctionRunner {
     private static func runOnce<Handler: FunctionHandler>(handler: Handler, path: String?, arguments: Arguments, logger: Logger) async -> Int32 {
         let event: Data
         do {
-            event = try path.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } ?? FileHandle.standardInput.readDataToEndOfFile()
+            // A function word like `review-job drain` is the whole request: no event to read.
+            event = path == nil && !arguments.flags.isEmpty && arguments.flags.allSatisfy({ !$0.hasPrefix("-") })
+                ? Data()
+                : try path.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } ?? FileHandle.standardInput.readDataToEndOfFile()
         } catch {
             let failure = ReviewError.badInput("cannot read event file \(path ?? "-"): \((error as NSError).localizedDescription)")
             FileHandle.standardOutput.write(ErrorBody(failure).json + Data("\n".utf8))

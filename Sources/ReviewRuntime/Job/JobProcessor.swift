@@ -1,0 +1,34 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// What `review-job` does with one job. Throw a `ReviewError` to fail it: retryable errors are
+/// rescheduled with backoff, the others end in `failed` with their message.
+public protocol JobProcessor: Sendable {
+    /// Returns a small JSON result kept with the completed job.
+    func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data
+}
+
+/// The processor until reviews are built: records each job it is given, optionally by POSTing it to
+/// `REVIEW_RECORD_URL` (a non-2xx answer is a retryable failure).
+public struct JobRecorder: JobProcessor {
+    public let recordURL: URL?
+    public let transport: any HTTPTransport
+
+    public init(recordURL: URL?, transport: any HTTPTransport) {
+        self.recordURL = recordURL
+        self.transport = transport
+    }
+
+    public func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data {
+        if let recordURL {
+            let response = try await transport.send(HTTPRequest(
+                method: "POST", url: recordURL, headers: ["content-type": "application/json", "x-attempt": String(attempt)], body: job.encoded()
+            ))
+            guard (200..<300).contains(response.status) else {
+                throw ReviewError(code: "record_failed", message: "record endpoint answered HTTP \(response.status)", isRetryable: true)
+            }
+        }
+        return Data(#"{"recorded":true,"attempt":\#(attempt)}"#.utf8)
+    }
+}

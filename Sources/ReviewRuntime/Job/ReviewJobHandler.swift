@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// `review-job`'s configuration, read once at start.
+public struct ReviewJobConfig: Sendable, CustomStringConvertible {
+    public var redis: RedisConfig
+    public var queue: QueueSettings
+    public var concurrency: Int
+    public var deadlineMargin: TimeInterval
+    /// How long a drain may run when the platform gives no deadline.
+    public var maxDrainSeconds: TimeInterval
+    public var recordURL: URL?
+
+    public static func load(_ env: ConfigReader) throws(ReviewError) -> ReviewJobConfig {
+        let config = ReviewJobConfig(
+            redis: .load(env),
+            queue: .load(env),
+            concurrency: env.int("DRAIN_CONCURRENCY", default: 2, range: 1...64),
+            deadlineMargin: env.seconds("DRAIN_DEADLINE_MARGIN_SECONDS", default: 30),
+            maxDrainSeconds: env.seconds("DRAIN_MAX_SECONDS", default: 300),
+            recordURL: env.optional("REVIEW_RECORD_URL").map { _ in env.url("REVIEW_RECORD_URL") }
+        )
+        try env.validate()
+        return config
+    }
+
+    public var secretValues: [String] { [redis.token] }
+
+    public var description: String {
+        "ReviewJobConfig(\(redis), queue: \(queue.name), concurrency: \(concurrency), deadlineMargin: \(deadlineMargin), maxDrainSeconds: \(maxDrainSeconds))"
+    }
+}
+
+/// `review-job`: given a job, processes it; given a drain request (`review-job drain`, an empty
+/// HTTP POST, `{"action":"drain"}`, a scheduled event), drains the queue.
+public struct ReviewJobHandler: FunctionHandler {
+    public static let drainFlag = "drain"
+
+    public let drainer: JobDrainer
+    public let config: ReviewJobConfig
+    public var secretValues: [String] { config.secretValues }
+
+    public init(config: ReviewJobConfig, processor: any JobProcessor, transport: any HTTPTransport = URLSessionTransport(), now: @escaping @Sendable () -> Date = Date.init) {
+        self.config = config
+        let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
+        drainer = JobDrainer(queue: queue, processor: processor, concurrency: config.concurrency, deadlineMargin: config.deadlineMargin, now: now)
+    }
+
+    public func handle(event: Data, context: InvocationContext) async throws -> Data {
+        let request = try ReviewJobRequest.decode(event, drainFlag: context.flags.contains(Self.drainFlag))
+        switch request {
+        case .drain:
+            let deadline = context.deadline ?? drainer.now().addingTimeInterval(config.maxDrainSeconds)
+            return Self.json(try await drainer.drain(deadline: deadline, logger: context.logger))
+        case .job(let job):
+            var logger = context.logger
+            logger[metadataKey: "jobId"] = "\(job.id)"
+            let result = try await drainer.processor.process(job, attempt: 1, logger: logger)
+            return Data(#"{"jobId":"\#(job.id)","status":"completed","result":"#.utf8) + result + Data("}".utf8)
+        }
+    }
+
+    static func json(_ report: DrainReport) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return (try? encoder.encode(report)) ?? Data()
+    }
+}
+
+/// The two inputs of `review-job`.
+public enum ReviewJobRequest: Equatable, Sendable {
+    case drain
+    case job(ReviewJob)
+
+    public static func decode(_ event: Data, drainFlag: Bool) throws(ReviewError) -> ReviewJobRequest {
+        if drainFlag || event.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .drain }
+        let document = try JSONValue.parse(event, what: "event")
+        if document["action"]?.stringValue == "drain" || document["detail-type"]?.stringValue == "Scheduled Event" { return .drain }
+        if let job = document["job"] { return .job(try ReviewJob.decode((try? JSONEncoder().encode(job)) ?? Data())) }
+        return .job(try ReviewJob.decode(event))
+    }
+}

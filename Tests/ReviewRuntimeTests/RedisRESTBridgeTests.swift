@@ -1,0 +1,91 @@
+import Foundation
+import ReviewCore
+import ReviewRuntime
+import ReviewTesting
+import Testing
+
+@Suite struct RedisRESTBridgeTests {
+    /// The Python of the venv `make test` prepares, holding Upstash's official client.
+    static var python: String? {
+        let candidates: [String?] = [ProcessInfo.processInfo.environment["UPSTASH_PYTHON"], Tools.packageRoot.appendingPathComponent(".venv/bin/python").path]
+        return candidates.compactMap(\.self).first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @Test(.enabled(if: python != nil, "needs the upstash-redis venv: run make test"))
+    func officialUpstashClientAgrees() async throws {
+        try await RedisHarness.with { harness in
+            let script = Tools.packageRoot.appendingPathComponent("scripts/upstash_client_check.py").path
+            let run = try await ProcessRun.run(URL(fileURLWithPath: Self.python!), arguments: [script, harness.restURL.absoluteString, harness.token], environment: ProcessInfo.processInfo.environment)
+            #expect(run.exitCode == 0, "\(run.stdoutText)\(run.stderrText)")
+            #expect(run.stdoutText.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 19, "\(run.stdoutText)")
+        }
+    }
+
+    @Test func clientSpeaksTheProtocol() async throws {
+        try await RedisHarness.with { harness in
+            let redis = harness.client()
+            #expect(try await redis.send(["SET", "k", "v"]) == .string("OK"))
+            #expect(try await redis.send(["GET", "k"]) == .string("v"))
+            #expect(try await redis.send(["GET", "missing"]) == .null)
+            #expect(try await redis.send(["RPUSH", "l", "a", "b"]) == .int(2))
+            #expect(try await redis.send(["LRANGE", "l", "0", "-1"]) == .array([.string("a"), .string("b")]))
+
+            let piped = try await redis.pipeline([["INCR", "n"], ["LPUSH", "k", "x"], ["INCR", "n"]])
+            #expect(try piped[0].get() == .int(1))
+            #expect(try piped[2].get() == .int(2))
+            #expect(throws: ReviewError.self) { _ = try piped[1].get() }
+
+            let transaction = try await redis.multiExec([["SET", "t", "1"], ["INCR", "t"]])
+            #expect(try transaction.map { try $0.get() } == [.string("OK"), .int(2)])
+
+            await #expect(throws: ReviewError(code: "redis_error", message: "ERR wrong number of arguments for 'get' command")) {
+                try await redis.send(["GET"])
+            }
+            let binarySafe = RedisREST(baseURL: harness.restURL, token: harness.token, transport: URLSessionTransport(), base64: true)
+            #expect(try await binarySafe.send(["SET", "u", "ünïcødé \"quoted\""]) == .string("OK"))
+            #expect(try await binarySafe.send(["GET", "u"]) == .string("ünïcødé \"quoted\""))
+        }
+    }
+
+    @Test func scriptsFallBackFromEvalshaToEval() async throws {
+        try await RedisHarness.with { harness in
+            let redis = harness.client()
+            let script = RedisScript(name: "t", source: "return redis.call('INCRBY', KEYS[1], ARGV[1])")
+            let first = try await redis.eval(script, keys: ["s"], args: ["3"])
+            let before = harness.bridge.requestCount
+            let second = try await redis.eval(script, keys: ["s"], args: ["3"])
+            #expect(first == .int(3) && second == .int(6))
+            #expect(harness.bridge.requestCount == before + 1, "a cached script is one round trip")
+        }
+    }
+
+    @Test func wrongTokenAndBadRequestsGetUpstashErrors() async throws {
+        try await RedisHarness.with { harness in
+            let wrong = RedisREST(baseURL: harness.restURL, token: "nope", transport: URLSessionTransport())
+            await #expect(throws: ReviewError(code: "queue_unauthorized", message: "Redis REST endpoint refused the token (HTTP 401)")) {
+                try await wrong.send(["PING"])
+            }
+            let transport = URLSessionTransport()
+            let auth = ["authorization": "Bearer \(harness.token)"]
+            let garbage = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data("[\"SET\"".utf8)))
+            #expect(garbage.status == 400 && String(decoding: garbage.body, as: UTF8.self).contains("failed to parse command"))
+            let refused = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data(#"["SELECT","1"]"#.utf8)))
+            #expect(refused.status == 400)
+            let pathStyle = try await transport.send(HTTPRequest(url: harness.restURL.appendingPathComponent("echo/hi%20there"), headers: auth))
+            #expect(pathStyle.status == 200 && String(decoding: pathStyle.body, as: UTF8.self) == #"{"result":"hi there"}"#)
+            let queryToken = try await transport.send(HTTPRequest(url: URL(string: harness.restURL.absoluteString + "/ping?_token=\(harness.token)")!))
+            #expect(queryToken.status == 200)
+        }
+    }
+
+    @Test func bridgeAnswers503WhileRedisIsDownAndRecovers() async throws {
+        try await RedisHarness.with { harness in
+            let redis = harness.client()
+            #expect(try await redis.send(["PING"]) == .string("PONG"))
+            await harness.stopRedis()
+            await #expect(throws: ReviewError.self) { try await redis.send(["PING"]) }
+            try await harness.restartRedis()
+            #expect(try await redis.send(["PING"]) == .string("PONG"))
+        }
+    }
+}
