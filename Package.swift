@@ -35,13 +35,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "ReviewTesting",
-            dependencies: ["ReviewCore", "ReviewRuntime"],
+            dependencies: [
+                "ReviewCore", "ReviewRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "webhook-ingest", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
@@ -55,7 +60,11 @@ let package = Package(
         .testTarget(name: "ReviewCoreTests", dependencies: ["ReviewCore", "ReviewTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ReviewRuntimeTests",
-            dependencies: ["ReviewRuntime", "ReviewTesting"],
+            dependencies: [
+                "ReviewRuntime", "ReviewTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

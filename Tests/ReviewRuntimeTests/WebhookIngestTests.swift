@@ -6,7 +6,7 @@ import ReviewTesting
 import Testing
 
 @Suite struct WebhookIngestTests {
-    static let logger = Logger(label: "test")
+    static let logger = Logger.quiet
 
     func handler(_ harness: RedisHarness, queue: String = "q-\(UUID().uuidString.prefix(8))", extra: [String: String] = [:]) throws -> WebhookIngestHandler {
         let env = harness.environment(queue: queue).merging(["GITHUB_WEBHOOK_SECRET": WebhookFixtures.secret], uniquingKeysWith: { $1 }).merging(extra, uniquingKeysWith: { $1 })

@@ -1,0 +1,260 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import ReviewCore
+import ReviewRuntime
+import ReviewTesting
+import Testing
+
+@Suite struct JobQueueTests {
+    func queue(_ harness: RedisHarness, _ configure: (inout QueueSettings) -> Void = { _ in }) -> RedisJobQueue {
+        var settings = QueueSettings()
+        settings.name = "q-\(UUID().uuidString.prefix(8))"
+        configure(&settings)
+        return RedisJobQueue(redis: harness.client(), settings: settings)
+    }
+
+    func drainer(_ queue: RedisJobQueue, _ processor: any JobProcessor, clock: ManualClock, concurrency: Int = 1) -> JobDrainer {
+        JobDrainer(queue: queue, processor: processor, concurrency: concurrency, deadlineMargin: 0, now: clock.closure, jitter: { 1 })
+    }
+
+    @Test func happyPathCostsThreeRoundTrips() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness)
+            let clock = ManualClock()
+            // Warm the script cache (a cold Redis answers the first EVALSHA with NOSCRIPT).
+            _ = try await queue.enqueue(SampleJobs.job(pr: 1), now: clock.now)
+            guard case .claimed(let warm) = try await queue.claim(now: clock.now) else { Issue.record("no claim"); return }
+            #expect(try await queue.complete(warm.lease, result: "{}", now: clock.now))
+
+            let before = harness.bridge.requestCount
+            _ = try await queue.enqueue(SampleJobs.job(pr: 2), now: clock.now)
+            guard case .claimed(let claimed) = try await queue.claim(now: clock.now) else { Issue.record("no claim"); return }
+            #expect(claimed.attempt == 1 && claimed.job.prNumber == 2)
+            #expect(try await queue.complete(claimed.lease, result: #"{"ok":true}"#, now: clock.now))
+            #expect(harness.bridge.requestCount - before == 3)
+            #expect(try await queue.inspect(id: claimed.id, now: clock.now)?.state == "completed")
+        }
+    }
+
+    @Test func idleDrainReturnsAfterOneCall() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness)
+            _ = try await queue.stats(now: Date())  // load nothing: the claim below may pay NOSCRIPT once
+            let processor = ScriptedProcessor()
+            let clock = ManualClock()
+            _ = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
+            let before = harness.bridge.requestCount
+            let report = try await drainer(queue, processor, clock: clock, concurrency: 4).drain(deadline: clock.now + 60, logger: .quiet)
+            #expect(report.stoppedBecause == "empty" && report.jobs.isEmpty)
+            #expect(harness.bridge.requestCount - before == 1)
+        }
+    }
+
+    @Test func failsTwiceThenCompletesOnAttemptThree() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness)
+            let clock = ManualClock()
+            let processor = ScriptedProcessor { _, attempt in
+                if attempt < 3 { throw ReviewError(code: "upstream_502", message: "GitHub answered 502", isRetryable: true) }
+                return Data(#"{"posted":1}"#.utf8)
+            }
+            let job = SampleJobs.job(pr: 7)
+            _ = try await queue.enqueue(job, now: clock.now)
+            var outcomes: [String] = []
+            for _ in 0..<3 {
+                let report = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
+                outcomes += report.jobs.map(\.outcome)
+                // Not due yet: the backoff holds the job back until the clock passes it.
+                if let next = report.nextDueAt { clock.set(next + 0.001) }
+            }
+            #expect(outcomes == ["retrying", "retrying", "completed"])
+            #expect(processor.processed.map(\.attempt) == [1, 2, 3])
+            let record = try #require(try await queue.inspect(id: job.id, now: clock.now))
+            #expect(record.state == "completed" && record.result == #"{"posted":1}"#)
+            #expect(record.lastError == "upstream_502: GitHub answered 502")
+        }
+    }
+
+    @Test func backoffDelaysTheRetry() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness) { $0.backoffBase = 10 }
+            let clock = ManualClock()
+            let processor = ScriptedProcessor { _, _ in throw ReviewError(code: "rate_limited", message: "429", isRetryable: true, retryAfter: 120) }
+            _ = try await queue.enqueue(SampleJobs.job(pr: 3), now: clock.now)
+            let first = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
+            #expect(first.jobs.map(\.outcome) == ["retrying"])
+            let second = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
+            #expect(second.jobs.isEmpty && second.stoppedBecause == "nothing-due")
+            #expect(second.nextDueAt.map { abs($0.timeIntervalSince(clock.now) - 120) < 0.01 } == true, "retry-after 120 s honoured")
+            #expect(try await queue.stats(now: clock.now).delayed == 1)
+        }
+    }
+
+    @Test func alwaysFailingEndsFailedAndRetryBringsItBack() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness) { $0.maxAttempts = 3 }
+            let clock = ManualClock()
+            let processor = ScriptedProcessor { _, _ in throw ReviewError(code: "model_timeout", message: "the model did not answer", isRetryable: true) }
+            let job = SampleJobs.job(pr: 9)
+            _ = try await queue.enqueue(job, now: clock.now)
+            var outcomes: [String] = []
+            for _ in 0..<5 {
+                let report = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
+                outcomes += report.jobs.map(\.outcome)
+                if let next = report.nextDueAt { clock.set(next + 0.001) }
+            }
+            #expect(outcomes == ["retrying", "retrying", "failed"])
+            let failed = try await queue.failedJobs()
+            #expect(failed.map(\.id) == [job.id])
+            #expect(failed.first?.error == "model_timeout: the model did not answer" && failed.first?.attemptsSpent == 3)
+
+            // reviewctl, the built binary, brings it back with its attempts reset.
+            var env = harness.environment(queue: queue.settings.name)
+            env["PATH"] = "/usr/bin:/bin"
+            let listed = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["queue", "failed"], environment: env)
+            #expect(listed.exitCode == 0 && listed.stdoutText.contains("model_timeout: the model did not answer"))
+            let retry = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["queue", "retry", "--json", "octo-org/app#9@\(job.headSha)"], environment: env)
+            #expect(retry.exitCode == 0, "\(retry.stderrText)")
+            #expect(retry.stdoutText.contains(job.id))
+            let stats = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["queue", "stats", "--json"], environment: env)
+            let decoded = try JSONDecoder().decode(QueueStats.self, from: stats.stdout)
+            #expect(decoded.waiting == 1 && decoded.failed == 0)
+            guard case .claimed(let again) = try await queue.claim(now: clock.now) else { Issue.record("not re-queued"); return }
+            #expect(again.attempt == 1)
+        }
+    }
+
+    @Test func nonRetryableErrorFailsAtOnce() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness)
+            let clock = ManualClock()
+            let processor = ScriptedProcessor { _, _ in throw ReviewError(code: "not_found", message: "pull request 9 does not exist") }
+            _ = try await queue.enqueue(SampleJobs.job(pr: 9), now: clock.now)
+            let report = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
+            #expect(report.jobs.map(\.outcome) == ["failed"])
+            #expect(try await queue.failedJobs().first?.error == "not_found: pull request 9 does not exist")
+        }
+    }
+
+    @Test func staleLeaseHolderCannotCompleteFailOrHeartbeat() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness) { $0.lease = 10 }
+            let clock = ManualClock()
+            _ = try await queue.enqueue(SampleJobs.job(pr: 5), now: clock.now)
+            guard case .claimed(let first) = try await queue.claim(now: clock.now) else { Issue.record(); return }
+            #expect(try await queue.heartbeat(first.lease, until: clock.now + 10))
+            clock.advance(by: 25)
+            guard case .claimed(let second) = try await queue.claim(now: clock.now) else { Issue.record("expired lease not re-claimed"); return }
+            #expect(second.id == first.id && second.attempt == 2)
+            #expect(try await queue.inspect(id: first.id, now: clock.now)?.lastError?.contains("lease expired") == true)
+            #expect(try await !queue.complete(first.lease, result: "{}", now: clock.now))
+            #expect(try await queue.fail(first.lease, error: .badInput("x"), now: clock.now) == .staleLease)
+            #expect(try await !queue.heartbeat(first.lease, until: clock.now + 10))
+            #expect(try await queue.complete(second.lease, result: "{}", now: clock.now))
+        }
+    }
+
+    @Test func expiredLeasesPastMaxAttemptsFail() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness) { $0.lease = 10; $0.maxAttempts = 2 }
+            let clock = ManualClock()
+            _ = try await queue.enqueue(SampleJobs.job(pr: 6), now: clock.now)
+            guard case .claimed = try await queue.claim(now: clock.now) else { Issue.record(); return }
+            clock.advance(by: 11)
+            guard case .claimed = try await queue.claim(now: clock.now) else { Issue.record(); return }
+            clock.advance(by: 11)
+            #expect(try await queue.claim(now: clock.now) == .empty)
+            let failed = try await queue.failedJobs()
+            #expect(failed.count == 1 && failed.first?.error?.contains("lease expired 2 time(s)") == true)
+        }
+    }
+
+    @Test func concurrentDrainersNeverShareAJobAndSkipSuperseded() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness)
+            let clock = ManualClock()
+            for pr in 1...24 { _ = try await queue.enqueue(SampleJobs.job(pr: pr), now: clock.now) }
+            // PR 1 is pushed again: its waiting job is superseded and must not run.
+            let old = SampleJobs.job(pr: 1)
+            let newer = SampleJobs.job(pr: 1, head: String(repeating: "f", count: 40))
+            #expect(try await queue.enqueue(newer, now: clock.now) == .queued(jobId: newer.id, superseded: old.id))
+
+            let running = NIOLockedValueBox<Set<String>>([])
+            let overlaps = NIOLockedValueBox(0)
+            let processor = ScriptedProcessor { job, _ in
+                let clash = running.withLockedValue { !$0.insert(job.id).inserted }
+                if clash { overlaps.withLockedValue { $0 += 1 } }
+                await Task.yield()
+                running.withLockedValue { _ = $0.remove(job.id) }
+                return Data("{}".utf8)
+            }
+            async let a = drainer(queue, processor, clock: clock, concurrency: 3).drain(deadline: clock.now + 60, logger: .quiet)
+            async let b = drainer(queue, processor, clock: clock, concurrency: 3).drain(deadline: clock.now + 60, logger: .quiet)
+            let reports = try await [a, b]
+            let ids = processor.processed.map(\.jobId)
+            #expect(overlaps.withLockedValue { $0 } == 0)
+            #expect(ids.count == 24 && Set(ids).count == 24, "each job exactly once")
+            #expect(!ids.contains(old.id) && ids.contains(newer.id))
+            #expect(reports.flatMap(\.jobs).allSatisfy { $0.outcome == "completed" })
+            let stats = try await queue.stats(now: clock.now)
+            #expect(stats.completed == 25 && stats.waiting == 0 && stats.active == 0)  // 24 + the superseded one
+        }
+    }
+
+    @Test func completedJobsAreTrimmedByCount() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness) { $0.completedKeep = 3 }
+            let clock = ManualClock()
+            for pr in 1...6 { _ = try await queue.enqueue(SampleJobs.job(pr: pr), now: clock.now) }
+            _ = try await drainer(queue, ScriptedProcessor(), clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
+            #expect(try await queue.stats(now: clock.now).completed == 3)
+            #expect(try await queue.inspect(id: SampleJobs.job(pr: 1).id, now: clock.now) == nil)
+            #expect(try await queue.purgeCompleted(now: clock.now) == 3)
+            #expect(try await queue.stats(now: clock.now).completed == 0)
+        }
+    }
+}
+
+@Suite struct QueueCostTests {
+    /// Calls per command from redis' own `INFO commandstats` (commands run inside scripts included).
+    static func commandStats(_ redis: RedisREST) async throws -> [String: Int] {
+        let text = try await redis.send(["INFO", "commandstats"]).string ?? ""
+        var calls: [String: Int] = [:]
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
+            let name = line.dropFirst("cmdstat_".count).prefix { $0 != ":" }
+            if let range = line.range(of: "calls="), let value = Int(line[range.upperBound...].prefix { $0.isNumber }) {
+                calls[String(name)] = value
+            }
+        }
+        return calls
+    }
+
+    @Test func happyPathStaysWithinTenCommandsPerJob() async throws {
+        try await RedisHarness.with { harness in
+            var settings = QueueSettings()
+            settings.name = "cost"
+            let queue = RedisJobQueue(redis: harness.client(), settings: settings)
+            let clock = ManualClock()
+            // Warm the script cache, then count from zero.
+            _ = try await queue.enqueue(SampleJobs.job(pr: 100_000), now: clock.now)
+            guard case .claimed(let warm) = try await queue.claim(now: clock.now) else { return }
+            _ = try await queue.complete(warm.lease, result: "{}", now: clock.now)
+            _ = try await harness.client().send(["CONFIG", "RESETSTAT"])
+
+            let jobs = 64
+            for pr in 1...jobs {
+                _ = try await queue.enqueue(SampleJobs.job(pr: pr), now: clock.now)
+                guard case .claimed(let claimed) = try await queue.claim(now: clock.now) else { Issue.record(); return }
+                #expect(try await queue.complete(claimed.lease, result: "{}", now: clock.now))
+            }
+            var calls = try await Self.commandStats(harness.client())
+            calls["info"] = nil
+            calls["config|resetstat"] = nil
+            let scripts = calls["evalsha", default: 0]
+            let inner = calls.values.reduce(0, +) - scripts
+            #expect(scripts == 3 * jobs)
+            #expect(Double(inner) / Double(jobs) <= 10, "\(calls)")
+        }
+    }
+}
