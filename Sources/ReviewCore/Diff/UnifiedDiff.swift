@@ -1,0 +1,54 @@
+/// One line of a hunk with its numbers on each side (context lines have both).
+public struct DiffLine: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case context, added, deleted }
+
+    public var kind: Kind
+    /// The line's text without its `+`/`-`/` ` prefix and newline; a `\r` of a CRLF file is kept.
+    public var text: String
+    public var oldLine: Int?
+    public var newLine: Int?
+    /// Followed by `\ No newline at end of file`.
+    public var noNewlineAtEnd = false
+}
+
+public struct DiffHunk: Sendable, Equatable {
+    public var oldStart: Int
+    public var oldCount: Int
+    public var newStart: Int
+    public var newCount: Int
+    /// The text after the second `@@` (usually the enclosing function).
+    public var section: String
+    public var lines: [DiffLine]
+}
+
+public struct DiffFile: Sendable, Equatable {
+    public enum Status: String, Sendable, Equatable, Codable { case added, removed, modified, renamed, copied }
+
+    /// nil for an added file.
+    public var oldPath: String?
+    /// nil for a deleted file.
+    public var newPath: String?
+    public var status: Status
+    public var isBinary = false
+    public var oldMode: String?
+    public var newMode: String?
+    public var similarity: Int?
+    public var hunks: [DiffHunk] = []
+
+    /// The path a review comment names: the new path, or the old one for a deleted file.
+    public var path: String { newPath ?? oldPath ?? "" }
+    public var additions: Int { hunks.reduce(0) { $0 + $1.lines.filter { $0.kind == .added }.count } }
+    public var deletions: Int { hunks.reduce(0) { $0 + $1.lines.filter { $0.kind == .deleted }.count } }
+}
+
+/// A parsed `git diff` as GitHub serves it (`application/vnd.github.diff`) — or rebuilt from the
+/// `patch` fields of `/pulls/{n}/files` when the diff is too large.
+public struct UnifiedDiff: Sendable, Equatable {
+    public var files: [DiffFile]
+
+    public init(files: [DiffFile]) { self.files = files }
+
+    public func file(_ path: String) -> DiffFile? {
+        files.first { $0.newPath == path } ?? files.first { $0.oldPath == path }
+    }
+}

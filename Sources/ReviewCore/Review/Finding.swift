@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+
+/// One problem a reviewer (a model or the built-in rules) reports, in the findings schema.
+public struct Finding: Codable, Sendable, Equatable {
+    public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
+        case bug, security, performance, maintainability, nit
+
+        /// Most severe first.
+        public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+        var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+    }
+
+    public var path: String
+    public var side: DiffSide?
+    /// The reviewer's idea of the line (new-side number for RIGHT); may be wrong — the quote decides.
+    public var line: Int?
+    /// The exact code line(s) the finding is about.
+    public var quote: String
+    public var severity: Severity
+    public var title: String
+    public var body: String
+    public var suggestion: String?
+    /// A stable rule id from the rules reviewer (e.g. `debug-print`); nil for model findings.
+    public var rule: String?
+
+    public init(
+        path: String, side: DiffSide? = .right, line: Int?, quote: String, severity: Severity, title: String, body: String,
+        suggestion: String? = nil, rule: String? = nil
+    ) {
+        self.path = path
+        self.side = side
+        self.line = line
+        self.quote = quote
+        self.severity = severity
+        self.title = title
+        self.body = body
+        self.suggestion = suggestion
+        self.rule = rule
+    }
+
+    /// Identifies the finding across runs and pushes: path, the quoted code with whitespace
+    /// normalised, and its class (the rule, or severity + normalised title). Line numbers are left
+    /// out on purpose, so a finding that moved is still the same finding.
+    public var fingerprint: String {
+        let kind = rule ?? severity.rawValue + ":" + Self.normalise(title).lowercased().filter { !$0.isNumber }
+        let material = [path, Self.normalise(quote), kind].joined(separator: "\n")
+        return SHA256.hash(data: Data(material.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Lines joined by single spaces with every run of whitespace collapsed.
+    public static func normalise(_ text: String) -> String {
+        text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+}
+
+/// The hidden markers the bot writes into what it posts, so later runs recognise their own work.
+public enum ReviewMarker {
+    /// `<!-- prreview:fp=… -->` at the end of each comment (and each finding listed in a review body).
+    public static func finding(_ fingerprint: String) -> String { "<!-- prreview:fp=\(fingerprint) -->" }
+
+    /// `<!-- prreview:review commit=… -->` in the body of each review the bot posts.
+    public static func review(commit: String) -> String { "<!-- prreview:review commit=\(commit) -->" }
+
+    /// Every fingerprint marked in `text`.
+    public static func fingerprints(in text: String) -> [String] {
+        var found: [String] = []
+        var rest = text[...]
+        while let start = rest.range(of: "<!-- prreview:fp=") {
+            let tail = rest[start.upperBound...]
+            guard let end = tail.range(of: " -->") else { break }
+            found.append(String(tail[..<end.lowerBound]))
+            rest = tail[end.upperBound...]
+        }
+        return found
+    }
+}

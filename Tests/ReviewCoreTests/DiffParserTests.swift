@@ -1,0 +1,124 @@
+import Foundation
+import ReviewCore
+import ReviewTesting
+import Testing
+
+@Suite struct DiffParserTests {
+    static let fixtures = PullRequestFixture.all.map(\.name)
+
+    @Test func allTenFixturesArePresent() {
+        #expect(Self.fixtures.count == 10)
+    }
+
+    @Test(arguments: fixtures)
+    func agreesWithFilesJSON(_ name: String) throws {
+        let fixture = PullRequestFixture.named(name)
+        let diff = DiffParser.parse(fixture.diffText)
+        let entries = fixture.files
+        #expect(!entries.isEmpty)
+        #expect(diff.files.count == entries.count)
+        for entry in entries {
+            let file = try #require(diff.file(entry.filename), "\(entry.filename) missing")
+            #expect(file.additions == entry.additions, "\(entry.filename) additions")
+            #expect(file.deletions == entry.deletions, "\(entry.filename) deletions")
+            #expect(file.hunks.isEmpty == (entry.patch == nil), "\(entry.filename) hunks vs patch")
+            switch entry.status {
+            case "added": #expect(file.status == .added)
+            case "removed": #expect(file.status == .removed)
+            case "renamed":
+                #expect(file.status == .renamed)
+                #expect(file.oldPath == entry.previous_filename)
+            case "changed": #expect(file.oldMode != nil && file.newMode != nil && file.hunks.isEmpty)
+            default: #expect(file.status == .modified)
+            }
+            // The patch of /files parses to the same hunks as the diff.
+            if let patch = entry.patch {
+                #expect(DiffParser.parseHunks(patch) == file.hunks, "\(entry.filename) patch hunks")
+            }
+        }
+    }
+
+    @Test func edgeCases() throws {
+        let binary = DiffParser.parse(PullRequestFixture.named("cobra-binary-image-added").diffText)
+        #expect(binary.file("assets/CobraMain.png")?.isBinary == true)
+        #expect(binary.file("assets/CobraMain.png")?.status == .added)
+
+        let crlf = DiffParser.parse(PullRequestFixture.named("requests-crlf-line-endings").diffText)
+        #expect(crlf.files[0].hunks[0].lines.allSatisfy { $0.text.isEmpty || $0.text.hasSuffix("\r") })
+
+        let newline = DiffParser.parse(PullRequestFixture.named("argument-parser-no-trailing-newline").diffText)
+        #expect(newline.files.contains { $0.hunks.contains { $0.lines.contains(where: \.noNewlineAtEnd) } })
+        #expect(newline.files.contains { $0.path.contains("(") })
+
+        let deleted = DiffParser.parse(PullRequestFixture.named("cobra-deleted-and-added-file").diffText)
+        #expect(deleted.files.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.added, .removed])
+    }
+
+    @Test func emptyContextLinesAndMalformedInput() {
+        let diff = DiffParser.parse("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n\n-b\n+c\n")
+        let lines = diff.files[0].hunks[0].lines
+        #expect(lines.map(\.kind) == [.context, .context, .deleted, .added])
+        #expect(lines[1].newLine == 2 && lines[3].newLine == 3)
+        for garbage in ["@@ -x +y @@", "diff --git", "diff --git a/x b/x\n@@ -1,99999999999999999999 +1 @@\n+a", "+++\n---\n@@@"] {
+            _ = DiffParser.parse(garbage)
+        }
+    }
+}
+
+@Suite struct AnchoringTests {
+    @Test(arguments: DiffParserTests.fixtures)
+    func quotedLinesAnchorExactlyDespiteWrongLineNumbers(_ name: String) {
+        let diff = DiffParser.parse(PullRequestFixture.named(name).diffText)
+        let anchorer = Anchorer(index: HunkIndex(diff))
+        var checked = 0
+        for file in diff.files {
+            for side in [DiffSide.right, .left] {
+                let lines = file.hunks.flatMap(\.lines).compactMap { line -> (Int, String)? in
+                    guard let number = side == .right ? line.newLine : line.oldLine else { return nil }
+                    if side == .right && line.kind == .deleted || side == .left && line.kind == .added { return nil }
+                    return (number, line.text)
+                }
+                let counts = Dictionary(lines.map { (Finding.normalise($0.1), 1) }, uniquingKeysWith: +)
+                for (number, text) in lines where counts[Finding.normalise(text)] == 1 && !Finding.normalise(text).isEmpty {
+                    for shift in [-20, -7, 0, 3, 20] {
+                        let finding = Finding(path: file.path, side: side, line: number + shift, quote: text, severity: .nit, title: "t", body: "b")
+                        #expect(anchorer.anchor(finding) == .lines(path: file.path, side: side, start: number, end: number), "\(file.path):\(number) \(side)")
+                        checked += 1
+                    }
+                }
+            }
+        }
+        if diff.files.contains(where: { !$0.hunks.isEmpty }) { #expect(checked > 0) }
+    }
+
+    @Test func multiLineQuotesStayInOneHunkAndFallBacks() {
+        let diff = DiffParser.parse(PullRequestFixture.named("ky-small-single-file-edit").diffText)
+        let index = HunkIndex(diff)
+        let anchorer = Anchorer(index: index)
+        let file = diff.files[0]
+        let added = file.hunks[0].lines.filter { $0.kind == .added }
+        let quote = added.prefix(2).map(\.text).joined(separator: "\n")
+        let finding = Finding(path: file.path, line: 1, quote: quote, severity: .bug, title: "t", body: "b")
+        guard case .lines(_, .right, let start, let end) = anchorer.anchor(finding) else { Issue.record("not anchored"); return }
+        #expect(start == added[0].newLine && end == added[1].newLine)
+        #expect(index.isValidRange(path: file.path, start: start, end: end, side: .right))
+        let comment = anchorer.comment(for: finding, at: anchorer.anchor(finding), body: "x")
+        #expect(comment?.startLine == start && comment?.line == end && comment?.startSide == .right)
+
+        // Unknown quote, commentable line → that line; uncommentable → body.
+        let byLine = Finding(path: file.path, line: added[0].newLine, quote: "nothing like this", severity: .nit, title: "t", body: "b")
+        #expect(anchorer.anchor(byLine) == .lines(path: file.path, side: .right, start: added[0].newLine!, end: added[0].newLine!))
+        if case .lines = anchorer.anchor(Finding(path: file.path, line: 100_000, quote: "zzz", severity: .nit, title: "t", body: "b")) { Issue.record("anchored nowhere") }
+        if case .lines = anchorer.anchor(Finding(path: "not/in/diff.swift", line: 1, quote: "x", severity: .nit, title: "t", body: "b")) { Issue.record("anchored outside the diff") }
+    }
+
+    @Test func fingerprintsIgnoreLineNumbersAndWhitespace() {
+        let a = Finding(path: "a.swift", line: 3, quote: "let  x = y!", severity: .bug, title: "Force unwrap 1", body: "b")
+        let b = Finding(path: "a.swift", line: 90, quote: "let x = y!\n", severity: .bug, title: "force unwrap 2", body: "other")
+        let c = Finding(path: "b.swift", line: 3, quote: "let x = y!", severity: .bug, title: "Force unwrap", body: "b")
+        #expect(a.fingerprint == b.fingerprint)
+        #expect(a.fingerprint != c.fingerprint)
+        let marked = "text " + ReviewMarker.finding(a.fingerprint) + " more " + ReviewMarker.finding(c.fingerprint)
+        #expect(ReviewMarker.fingerprints(in: marked) == [a.fingerprint, c.fingerprint])
+    }
+}
