@@ -32,6 +32,8 @@ let package = Package(
             name: "ReviewRuntime",
             dependencies: [
                 "ReviewCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -44,6 +46,7 @@ let package = Package(
             name: "ReviewTesting",
             dependencies: [
                 "ReviewCore", "ReviewRuntime",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -35,6 +35,14 @@ public struct DiffFile: Sendable, Equatable {
     public var similarity: Int?
     public var hunks: [DiffHunk] = []
 
+    public init(oldPath: String?, newPath: String?, status: Status, isBinary: Bool = false, hunks: [DiffHunk] = []) {
+        self.oldPath = oldPath
+        self.newPath = newPath
+        self.status = status
+        self.isBinary = isBinary
+        self.hunks = hunks
+    }
+
     /// The path a review comment names: the new path, or the old one for a deleted file.
     public var path: String { newPath ?? oldPath ?? "" }
     public var additions: Int { hunks.reduce(0) { $0 + $1.lines.filter { $0.kind == .added }.count } }

@@ -11,21 +11,25 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
     /// How long a drain may run when the platform gives no deadline.
     public var maxDrainSeconds: TimeInterval
     public var recordURL: URL?
+    public var github: GitHubAppConfig?
 
     public static func load(_ env: ConfigReader) throws(ReviewError) -> ReviewJobConfig {
+        let recordURL = env.optional("REVIEW_RECORD_URL").map { _ in env.url("REVIEW_RECORD_URL") }
         let config = ReviewJobConfig(
             redis: .load(env),
             queue: .load(env),
             concurrency: env.int("DRAIN_CONCURRENCY", default: 2, range: 1...64),
             deadlineMargin: env.seconds("DRAIN_DEADLINE_MARGIN_SECONDS", default: 30),
             maxDrainSeconds: env.seconds("DRAIN_MAX_SECONDS", default: 300),
-            recordURL: env.optional("REVIEW_RECORD_URL").map { _ in env.url("REVIEW_RECORD_URL") }
+            recordURL: recordURL,
+            // Without a record sink, review-job reviews: the GitHub App settings are then required.
+            github: recordURL == nil ? GitHubAppConfig.load(env) : nil
         )
         try env.validate()
         return config
     }
 
-    public var secretValues: [String] { [redis.token] }
+    public var secretValues: [String] { [redis.token] + (github?.secretValues ?? []) }
 
     public var description: String {
         "ReviewJobConfig(\(redis), queue: \(queue.name), concurrency: \(concurrency), deadlineMargin: \(deadlineMargin), maxDrainSeconds: \(maxDrainSeconds))"
@@ -45,6 +49,20 @@ public struct ReviewJobHandler: FunctionHandler {
         self.config = config
         let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         drainer = JobDrainer(queue: queue, processor: processor, concurrency: config.concurrency, deadlineMargin: config.deadlineMargin, now: now)
+    }
+
+    /// The production wiring: the GitHub reviewer with the configured model (or the record sink).
+    public init(config: ReviewJobConfig, model: any ReviewModel = RulesModel(), transport: any HTTPTransport = URLSessionTransport()) throws(ReviewError) {
+        let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
+        let processor: any JobProcessor
+        if let github = config.github {
+            let signer = try GitHubAppSigner(issuer: github.issuer, pem: github.privateKeyPEM)
+            let tokens = InstallationTokens(signer: signer, apiURL: github.apiURL, transport: transport, queue: queue)
+            processor = PullRequestReviewer(github: GitHubClient(apiURL: github.apiURL, transport: transport, tokens: tokens), model: model)
+        } else {
+            processor = JobRecorder(recordURL: config.recordURL, transport: transport)
+        }
+        self.init(config: config, processor: processor, transport: transport)
     }
 
     public func handle(event: Data, context: InvocationContext) async throws -> Data {
@@ -81,4 +99,27 @@ public enum ReviewJobRequest: Equatable, Sendable {
         if let job = document["job"] { return .job(try ReviewJob.decode((try? JSONEncoder().encode(job)) ?? Data())) }
         return .job(try ReviewJob.decode(event))
     }
+}
+
+/// The GitHub App review-job acts as.
+public struct GitHubAppConfig: Sendable, CustomStringConvertible {
+    /// `GITHUB_APP_CLIENT_ID`, else `GITHUB_APP_ID`: the JWT's `iss`.
+    public var issuer: String
+    public var privateKeyPEM: String
+    public var apiURL: URL
+
+    public static func load(_ env: ConfigReader) -> GitHubAppConfig {
+        let issuer = env.optional("GITHUB_APP_CLIENT_ID") ?? env.required("GITHUB_APP_ID")
+        var pem = env.optional("GITHUB_APP_PRIVATE_KEY")
+        if pem == nil, let path = env.optional("GITHUB_APP_PRIVATE_KEY_FILE") {
+            pem = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        }
+        return GitHubAppConfig(
+            issuer: issuer, privateKeyPEM: pem ?? env.required("GITHUB_APP_PRIVATE_KEY"),
+            apiURL: env.url("GITHUB_API_URL", default: "https://api.github.com")
+        )
+    }
+
+    public var secretValues: [String] { [privateKeyPEM] }
+    public var description: String { "GitHubAppConfig(issuer: \(issuer), privateKey: <redacted>, apiURL: \(apiURL))" }
 }

@@ -1,0 +1,50 @@
+import Foundation
+
+/// What a reviewer is shown: the pull request's own text (untrusted) and the diff to review.
+public struct ReviewInput: Sendable {
+    public var title: String
+    public var body: String
+    public var diff: UnifiedDiff
+    /// The repository's own instructions (from its config on the base branch).
+    public var instructions: String
+
+    public init(title: String, body: String, diff: UnifiedDiff, instructions: String = "") {
+        self.title = title
+        self.body = body
+        self.diff = diff
+        self.instructions = instructions
+    }
+}
+
+/// Tokens used and what they cost, for the review's footer.
+public struct ModelUsage: Codable, Sendable, Equatable {
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var costUSD: Double?
+
+    public init(inputTokens: Int = 0, outputTokens: Int = 0, costUSD: Double? = nil) {
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.costUSD = costUSD
+    }
+}
+
+/// A reviewer's answer.
+public struct ModelReview: Sendable, Equatable {
+    public var findings: [Finding]
+    public var summary: String?
+    public var usage: ModelUsage
+    public var provider: String
+    public var model: String
+    /// Output that did not validate, reported in the job result rather than posted.
+    public var errors: [String]
+
+    public init(findings: [Finding], summary: String? = nil, usage: ModelUsage = ModelUsage(), provider: String, model: String, errors: [String] = []) {
+        self.findings = findings
+        self.summary = summary
+        self.usage = usage
+        self.provider = provider
+        self.model = model
+        self.errors = errors
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// The result kept with a completed review job.
+public struct ReviewOutcome: Codable, Sendable, Equatable {
+    /// posted | stale | already-reviewed | nothing-new
+    public var status: String
+    public var reason: String?
+    public var reviewId: Int?
+    public var comments: Int
+    public var bodyFindings: Int
+    public var duplicatesSkipped: Int
+    public var notReviewed: [String]
+    public var foldedAfter422: Bool
+    public var modelErrors: [String]
+
+    static func skipped(_ status: String, _ reason: String) -> ReviewOutcome {
+        ReviewOutcome(status: status, reason: reason, reviewId: nil, comments: 0, bodyFindings: 0, duplicatesSkipped: 0, notReviewed: [], foldedAfter422: false, modelErrors: [])
+    }
+}
+
+/// Reviews one pull-request head: fetch, review, anchor, de-duplicate, re-check the head, post one
+/// COMMENT review — or nothing when the work is already done or out of date.
+public struct PullRequestReviewer: JobProcessor {
+    public let github: GitHubClient
+    public let model: any ReviewModel
+    public var now: @Sendable () -> Date = Date.init
+
+    public init(github: GitHubClient, model: any ReviewModel) {
+        self.github = github
+        self.model = model
+    }
+
+    public func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data {
+        let outcome = try await review(job, logger: logger)
+        return (try? JSONEncoder.iso.encode(outcome)) ?? Data("{}".utf8)
+    }
+
+    public func review(_ job: ReviewJob, logger: Logger) async throws -> ReviewOutcome {
+        let started = now()
+        let pull = try await github.pullRequest(job)
+        if let stale = staleness(pull, job) { return .skipped("stale", stale) }
+
+        let existing = try await github.reviews(job)
+        if existing.contains(where: { $0.byBot && $0.body.contains(ReviewMarker.review(commit: job.headSha)) }) {
+            return .skipped("already-reviewed", "a review of \(job.headSha.prefix(12)) is already on the pull request")
+        }
+
+        var (diff, notReviewedNames) = try await github.diff(job)
+        if job.kind == .incremental, let before = job.before, let after = job.after,
+           let increment = try await github.compare(job, base: before, head: after) {
+            // Review only what the push changed, anchored on the full diff GitHub accepts comments on.
+            let changed = Set(increment.files.map(\.path))
+            diff = UnifiedDiff(files: diff.files.filter { changed.contains($0.path) })
+        }
+        let (scope, skipped) = ReviewScope.partition(diff)
+        let notReviewed = skipped + notReviewedNames.map { ReviewScope.Skipped(path: $0, reason: "diff too large for GitHub to show") }
+        let answer = try await model.review(ReviewInput(title: pull.title, body: pull.body, diff: scope))
+
+        let posted = try await github.reviewComments(job).filter(\.byBot).map(\.body) + existing.filter(\.byBot).map(\.body)
+        let known = Set(posted.flatMap(ReviewMarker.fingerprints(in:)))
+        let fresh = answer.findings.filter { !known.contains($0.fingerprint) }
+        let duplicates = answer.findings.count - fresh.count
+        if fresh.isEmpty, job.kind == .incremental || duplicates > 0 {
+            return ReviewOutcome(
+                status: "nothing-new", reason: "no findings that are not already on the pull request", reviewId: nil, comments: 0, bodyFindings: 0,
+                duplicatesSkipped: duplicates, notReviewed: notReviewed.map(\.path), foldedAfter422: false, modelErrors: answer.errors
+            )
+        }
+
+        let composer = ReviewComposer(anchorer: Anchorer(index: HunkIndex(diff)))
+        let footer = ReviewComposer.Footer(
+            provider: answer.provider, model: answer.model, usage: answer.usage, latencyMs: Int(now().timeIntervalSince(started) * 1000)
+        )
+        let composed = composer.compose(
+            findings: fresh, summary: answer.summary, headSha: job.headSha, notReviewed: notReviewed, footer: footer, reviewedFiles: scope.files.count
+        )
+
+        // The head may have moved while we worked: a review pinned to an old commit helps nobody.
+        let latest = try await github.pullRequest(job)
+        if let stale = staleness(latest, job) { return .skipped("stale", stale) }
+
+        var folded = false
+        let reviewId: Int
+        do {
+            reviewId = try await github.createReview(job, ReviewSubmission(commitId: job.headSha, body: composed.body, comments: composed.comments))
+        } catch let error as ReviewError where error.code == "github_unprocessable" && !composed.comments.isEmpty {
+            logger.warning("GitHub refused the inline comments; posting them in the review body", metadata: ["error": "\(error.message)"])
+            let fallback = ReviewComposer.foldingComments(composed)
+            reviewId = try await github.createReview(job, ReviewSubmission(commitId: job.headSha, body: fallback.body, comments: []))
+            folded = true
+        }
+        return ReviewOutcome(
+            status: "posted", reason: nil, reviewId: reviewId, comments: folded ? 0 : composed.comments.count,
+            bodyFindings: composed.bodyFindings.count + (folded ? composed.comments.count : 0), duplicatesSkipped: duplicates,
+            notReviewed: notReviewed.map(\.path), foldedAfter422: folded, modelErrors: answer.errors
+        )
+    }
+
+    private func staleness(_ pull: PullRequestInfo, _ job: ReviewJob) -> String? {
+        if pull.state != "open" { return "the pull request is \(pull.state)" }
+        if pull.headSha.lowercased() != job.headSha { return "the head moved to \(pull.headSha.prefix(12))" }
+        return nil
+    }
+}

@@ -1,0 +1,312 @@
+import _CryptoExtras
+import Crypto
+import Foundation
+import NIOConcurrencyHelpers
+import ReviewCore
+import ReviewRuntime
+
+/// GitHub's REST API as review-job uses it, serving real pull requests from fixture folders and
+/// enforcing GitHub's documented rules, errors included: App JWTs and installation tokens, the diff
+/// (406 `too_large` past 20,000 lines or 300 files), paginated files, reviews and review comments,
+/// and 422 for a comment GitHub would reject. Faults (429, 403, 5xx, 422) can be scripted.
+public final class GitHubStandIn: Sendable {
+    public struct RecordedReview: Sendable {
+        public let id: Int
+        public let commitId: String
+        public let event: String
+        public let body: String
+        public let comments: [JSONValue]
+    }
+
+    public struct Fault: Sendable {
+        public var method: String
+        public var pathSuffix: String
+        public var status: Int
+        public var headers: [String: String]
+        public var body: String
+        public var times: Int
+
+        public init(method: String = "GET", pathSuffix: String, status: Int, headers: [String: String] = [:], body: String = #"{"message":"scripted fault"}"#, times: Int = 1) {
+            self.method = method
+            self.pathSuffix = pathSuffix
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.times = times
+        }
+    }
+
+    struct Pull {
+        var fixture: PullRequestFixture
+        var head: String
+        var originalHead: String
+        var forceTooLarge = false
+        /// path → side → line → hunk number, read from files.json patches (independently of ReviewCore).
+        var lines: [String: [String: [Int: Int]]]
+    }
+
+    struct State {
+        var pulls: [String: Pull] = [:]
+        var tokens: [String: (installation: Int, expires: Date)] = [:]
+        var reviews: [String: [RecordedReview]] = [:]
+        var faults: [Fault] = []
+        var rejected: [String] = []
+        var requests: [String] = []
+        var nextId = 1000
+    }
+
+    public let server: HTTPServer
+    private let state: NIOLockedValueBox<State>
+    public var url: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
+
+    private init(server: HTTPServer, state: NIOLockedValueBox<State>) {
+        self.server = server
+        self.state = state
+    }
+
+    /// Starts on a free port; `publicKey` and `issuer` are what App JWTs are checked against.
+    public static func start(publicKey: _RSA.Signing.PublicKey, issuer: String) async throws -> GitHubStandIn {
+        let state = NIOLockedValueBox(State())
+        let server = try await HTTPServer.start(port: 0, threads: 1) { request in
+            Router(state: state, publicKey: publicKey, issuer: issuer).handle(request)
+        }
+        return GitHubStandIn(server: server, state: state)
+    }
+
+    public func stop() async { await server.stop() }
+
+    /// Serves the fixture's pull request at the owner/repo/number of its `pull.json`; returns "owner/repo#n".
+    @discardableResult
+    public func serve(_ fixture: PullRequestFixture) -> (owner: String, repo: String, number: Int, head: String, base: String) {
+        let pull = JSONFieldReader(fixture.pull)
+        let owner = (try? pull.string("base.repo.owner.login")) ?? "owner"
+        let repo = (try? pull.string("base.repo.name")) ?? "repo"
+        let number = (try? pull.int("number")) ?? 1
+        let head = (try? pull.string("head.sha")) ?? ""
+        let base = (try? pull.string("base.sha")) ?? ""
+        var lines: [String: [String: [Int: Int]]] = [:]
+        for file in fixture.files {
+            guard let patch = file.patch else { continue }
+            lines[file.filename] = Self.commentableLines(patch)
+        }
+        state.withLockedValue {
+            $0.pulls["\(owner)/\(repo)#\(number)"] = Pull(fixture: fixture, head: head, originalHead: head, lines: lines)
+        }
+        return (owner, repo, number, head, base)
+    }
+
+    /// A push: the pull request's head becomes `sha`.
+    public func moveHead(_ key: String, to sha: String) { state.withLockedValue { $0.pulls[key]?.head = sha } }
+    public func forceTooLarge(_ key: String) { state.withLockedValue { $0.pulls[key]?.forceTooLarge = true } }
+    public func script(_ fault: Fault) { state.withLockedValue { $0.faults.append(fault) } }
+
+    public func reviews(_ key: String) -> [RecordedReview] { state.withLockedValue { $0.reviews[key] ?? [] } }
+    /// Every 422 the stand-in answered, with GitHub's reason.
+    public var rejections: [String] { state.withLockedValue { $0.rejected } }
+    public var requestLog: [String] { state.withLockedValue { $0.requests } }
+
+    /// Walks a patch by its hunk headers: which lines a comment may name on each side, in which hunk.
+    static func commentableLines(_ patch: String) -> [String: [Int: Int]] {
+        var right: [Int: Int] = [:], left: [Int: Int] = [:]
+        var old = 0, new = 0, hunk = -1
+        for raw in patch.split(separator: "\n", omittingEmptySubsequences: false).map({ String($0.unicodeScalars.map(Character.init)) }) {
+            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
+            if line.hasPrefix("@@") {
+                let numbers = line.split(separator: " ").prefix(3).dropFirst().map { $0.dropFirst().split(separator: ",").first.flatMap { Int($0) } ?? 0 }
+                guard numbers.count == 2 else { continue }
+                old = numbers[0]; new = numbers[1]; hunk += 1
+            } else if line.hasPrefix("+") {
+                right[new] = hunk; new += 1
+            } else if line.hasPrefix("-") {
+                left[old] = hunk; old += 1
+            } else if line.hasPrefix("\\") {
+                continue
+            } else if hunk >= 0 {
+                right[new] = hunk; left[old] = hunk; new += 1; old += 1
+            }
+        }
+        return ["RIGHT": right, "LEFT": left]
+    }
+
+    struct Router {
+        let state: NIOLockedValueBox<State>
+        let publicKey: _RSA.Signing.PublicKey
+        let issuer: String
+
+        func json(_ status: Int, _ object: Any, headers: [String: String] = [:]) -> HTTPResponse {
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data()
+            return HTTPResponse(status: status, headers: headers.merging(["content-type": "application/json"]) { a, _ in a }, body: data)
+        }
+
+        func handle(_ request: HTTPRequest) -> HTTPResponse {
+            let path = request.url.path
+            state.withLockedValue { $0.requests.append("\(request.method) \(path)") }
+            if let fault = state.withLockedValue({ state -> Fault? in
+                guard let index = state.faults.firstIndex(where: { $0.method == request.method && path.hasSuffix($0.pathSuffix) }) else { return nil }
+                let fault = state.faults[index]
+                state.faults[index].times -= 1
+                if state.faults[index].times <= 0 { state.faults.remove(at: index) }
+                return fault
+            }) {
+                return HTTPResponse(status: fault.status, headers: fault.headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(fault.body.utf8))
+            }
+            let parts = path.split(separator: "/").map(String.init)
+            if request.method == "POST", parts.count == 4, parts[0] == "app", parts[1] == "installations", parts[3] == "access_tokens" {
+                return mintToken(request, installation: Int(parts[2]) ?? 0)
+            }
+            guard parts.count >= 3, parts[0] == "repos" else { return json(404, ["message": "Not Found"]) }
+            guard authorized(request) else { return json(401, ["message": "Bad credentials"]) }
+            let repoKey = "\(parts[1])/\(parts[2])"
+            if parts.count == 5, parts[3] == "compare" { return compare(repoKey, parts[4]) }
+            if parts.count >= 5, parts[3] == "contents" { return json(404, ["message": "Not Found"]) }
+            guard parts.count >= 5, parts[3] == "pulls", let number = Int(parts[4]) else { return json(404, ["message": "Not Found"]) }
+            let key = "\(repoKey)#\(number)"
+            guard let pull = state.withLockedValue({ $0.pulls[key] }) else { return json(404, ["message": "Not Found"]) }
+            switch (request.method, parts.count > 5 ? parts[5] : "") {
+            case ("GET", ""): return pullOrDiff(request, pull)
+            case ("GET", "files"): return files(request, pull)
+            case ("GET", "reviews"): return listReviews(key)
+            case ("GET", "comments"): return listComments(key)
+            case ("POST", "reviews"): return createReview(request, key: key, pull: pull)
+            default: return json(404, ["message": "Not Found"])
+            }
+        }
+
+        private func mintToken(_ request: HTTPRequest, installation: Int) -> HTTPResponse {
+            guard let auth = request.header("authorization"), auth.hasPrefix("Bearer "), validJWT(String(auth.dropFirst(7))) else {
+                return json(401, ["message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"])
+            }
+            let body = (try? JSONValue.parse(request.body)) ?? .null
+            guard case .array(let repositories)? = body["repositories"], !repositories.isEmpty,
+                  case .object(let permissions)? = body["permissions"] else {
+                return json(422, ["message": "repositories and permissions are required by this stand-in"])
+            }
+            let allowed: [String: String] = ["pull_requests": "write", "contents": "read", "metadata": "read"]
+            for (name, level) in permissions where allowed[name] != level.stringValue && !(allowed[name] == "write" && level.stringValue == "read") {
+                return json(422, ["message": "The permissions requested are not granted to this installation."])
+            }
+            let token = "ghs_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+            let expires = Date().addingTimeInterval(3600)
+            state.withLockedValue { $0.tokens[token] = (installation, expires) }
+            return json(201, ["token": token, "expires_at": expires.formatted(.iso8601), "permissions": ["pull_requests": "write", "contents": "read"]])
+        }
+
+        private func validJWT(_ jwt: String) -> Bool {
+            let parts = jwt.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, let header = decode(parts[0]), let payload = decode(parts[1]), let signature = decode(parts[2]) else { return false }
+            guard (try? JSONValue.parse(header))?["alg"]?.stringValue == "RS256" else { return false }
+            let valid = publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: Data((parts[0] + "." + parts[1]).utf8), padding: .insecurePKCS1v1_5)
+            guard valid, let claims = try? JSONValue.parse(payload), case .number(let iat)? = claims["iat"], case .number(let exp)? = claims["exp"],
+                  claims["iss"]?.stringValue == issuer else { return false }
+            let now = Date().timeIntervalSince1970
+            // GitHub: exp at most 10 minutes after iat, not expired, iat not in the future.
+            return iat.rounded() == iat && exp - iat <= 600 && exp > now && iat <= now + 60
+        }
+
+        private func decode(_ base64URL: String) -> Data? {
+            var text = base64URL.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while text.count % 4 != 0 { text += "=" }
+            return Data(base64Encoded: text)
+        }
+
+        private func authorized(_ request: HTTPRequest) -> Bool {
+            guard let auth = request.header("authorization"), auth.hasPrefix("Bearer ") else { return false }
+            let token = String(auth.dropFirst(7))
+            return state.withLockedValue { $0.tokens[token].map { $0.expires > Date() } ?? false }
+        }
+
+        private func pullOrDiff(_ request: HTTPRequest, _ pull: Pull) -> HTTPResponse {
+            if request.header("accept")?.contains("diff") == true {
+                let diff = pull.fixture.diffText
+                let lines = diff.split(separator: "\n", omittingEmptySubsequences: false).count
+                if pull.forceTooLarge || lines > 20_000 || pull.fixture.files.count > 300 {
+                    return json(406, [
+                        "message": "Sorry, the diff exceeded the maximum number of lines (20000)",
+                        "errors": [["resource": "PullRequest", "field": "diff", "code": "too_large"]],
+                    ])
+                }
+                return HTTPResponse(status: 200, headers: ["content-type": "text/plain; charset=utf-8"], body: Data(diff.utf8))
+            }
+            guard case .object(var object) = pull.fixture.pull, case .object(var head)? = object["head"] else { return json(500, ["message": "bad fixture"]) }
+            head["sha"] = .string(pull.head)
+            object["head"] = .object(head)
+            return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: (try? JSONEncoder().encode(JSONValue.object(object))) ?? Data())
+        }
+
+        private func files(_ request: HTTPRequest, _ pull: Pull) -> HTTPResponse {
+            let query = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems ?? []
+            let perPage = min(100, query.first { $0.name == "per_page" }?.value.flatMap(Int.init) ?? 30)
+            let page = max(1, query.first { $0.name == "page" }?.value.flatMap(Int.init) ?? 1)
+            let all = (try? JSONValue.parse(pull.fixture.data("files.json"))) ?? .array([])
+            guard case .array(let entries) = all else { return json(500, ["message": "bad fixture"]) }
+            let slice = Array(entries.dropFirst((page - 1) * perPage).prefix(perPage))
+            var headers: [String: String] = [:]
+            if page * perPage < entries.count {
+                headers["link"] = "<http://127.0.0.1\(request.url.path)?per_page=\(perPage)&page=\(page + 1)>; rel=\"next\""
+                    .replacingOccurrences(of: "http://127.0.0.1", with: "http://\(request.header("host") ?? "127.0.0.1")")
+            }
+            return HTTPResponse(status: 200, headers: headers.merging(["content-type": "application/json"]) { a, _ in a }, body: (try? JSONEncoder().encode(JSONValue.array(slice))) ?? Data())
+        }
+
+        private func compare(_ repo: String, _ range: String) -> HTTPResponse {
+            guard let pull = state.withLockedValue({ $0.pulls.first { $0.key.hasPrefix(repo + "#") }?.value }) else { return json(404, ["message": "Not Found"]) }
+            let files = (try? JSONSerialization.jsonObject(with: pull.fixture.data("files.json"))) ?? []
+            return json(200, ["status": range.contains("diverged") ? "diverged" : "ahead", "files": files])
+        }
+
+        private func listReviews(_ key: String) -> HTTPResponse {
+            let reviews = state.withLockedValue { $0.reviews[key] ?? [] }
+            return json(200, reviews.map { ["id": $0.id, "body": $0.body, "commit_id": $0.commitId, "state": "COMMENTED", "user": ["login": "pr-review[bot]", "type": "Bot"]] })
+        }
+
+        private func listComments(_ key: String) -> HTTPResponse {
+            let reviews = state.withLockedValue { $0.reviews[key] ?? [] }
+            var comments: [[String: Any]] = []
+            for review in reviews {
+                for comment in review.comments {
+                    comments.append(["id": review.id * 100 + comments.count, "body": comment["body"]?.stringValue ?? "", "path": comment["path"]?.stringValue ?? "",
+                                     "commit_id": review.commitId, "user": ["login": "pr-review[bot]", "type": "Bot"]])
+                }
+            }
+            return json(200, comments)
+        }
+
+        private func reject(_ reason: String) -> HTTPResponse {
+            state.withLockedValue { $0.rejected.append(reason) }
+            return json(422, ["message": "Unprocessable Entity", "errors": [reason], "status": "422"])
+        }
+
+        private func createReview(_ request: HTTPRequest, key: String, pull: Pull) -> HTTPResponse {
+            guard let body = try? JSONValue.parse(request.body), case .object = body else { return json(400, ["message": "Problems parsing JSON"]) }
+            let commit = body["commit_id"]?.stringValue ?? pull.head
+            guard commit == pull.head || commit == pull.originalHead else { return reject("commit_id is not part of the pull request") }
+            let event = body["event"]?.stringValue ?? "PENDING"
+            guard ["COMMENT", "APPROVE", "REQUEST_CHANGES"].contains(event) else { return reject("event must be COMMENT, APPROVE or REQUEST_CHANGES") }
+            let text = body["body"]?.stringValue ?? ""
+            guard text.count <= 65_536 else { return reject("Body is too long (maximum is 65536 characters)") }
+            guard event == "COMMENT" || !text.isEmpty else { return reject("Body is required for this event") }
+            var comments: [JSONValue] = []
+            if case .array(let items)? = body["comments"] { comments = items }
+            for comment in comments {
+                guard let path = comment["path"]?.stringValue, let sides = pull.lines[path] else { return reject("Path could not be resolved") }
+                if comment["position"] != nil { return reject("this stand-in refuses the deprecated position field") }
+                guard case .number(let line)? = comment["line"] else { return reject("line is required") }
+                let side = comment["side"]?.stringValue ?? "RIGHT"
+                guard let hunk = sides[side]?[Int(line)] else { return reject("Line could not be resolved") }
+                if case .number(let start)? = comment["start_line"] {
+                    let startSide = comment["start_side"]?.stringValue ?? side
+                    guard start < line, let startHunk = sides[startSide]?[Int(start)], startHunk == hunk else {
+                        return reject("start_line must be part of the same hunk as the line.")
+                    }
+                }
+                guard (comment["body"]?.stringValue ?? "").count <= 65_536 else { return reject("comment body is too long") }
+            }
+            let id = state.withLockedValue { state -> Int in
+                state.nextId += 1
+                state.reviews[key, default: []].append(RecordedReview(id: state.nextId, commitId: commit, event: event, body: text, comments: comments))
+                return state.nextId
+            }
+            return json(200, ["id": id, "state": "COMMENTED", "commit_id": commit, "body": text])
+        }
+    }
+}
