@@ -109,7 +109,7 @@ public final class GitHubStandIn: Sendable {
     static func commentableLines(_ patch: String) -> [String: [Int: Int]] {
         var right: [Int: Int] = [:], left: [Int: Int] = [:]
         var old = 0, new = 0, hunk = -1
-        for raw in patch.split(separator: "\n", omittingEmptySubsequences: false).map({ String($0.unicodeScalars.map(Character.init)) }) {
+        for raw in patch.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map({ String(String.UnicodeScalarView($0)) }) {
             let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
             if line.hasPrefix("@@") {
                 let numbers = line.split(separator: " ").prefix(3).dropFirst().map { $0.dropFirst().split(separator: ",").first.flatMap { Int($0) } ?? 0 }
