@@ -8,7 +8,7 @@ struct ReviewCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reviewctl",
         abstract: "Operate the PR review system: inspect and repair the job queue.",
-        subcommands: [QueueCommand.self]
+        subcommands: [QueueCommand.self, AnchorCommand.self]
     )
 }
 

@@ -81,7 +81,7 @@ public struct ReviewComposer: Sendable {
         return Composed(body: limit(body), comments: [], bodyFindings: composed.bodyFindings, droppedNits: composed.droppedNits)
     }
 
-    static func commentBody(_ finding: Finding, anchor: Anchor) -> String {
+    public static func commentBody(_ finding: Finding, anchor: Anchor) -> String {
         var text = "**\(label(finding.severity)): \(finding.title)**\n\n\(finding.body)"
         if let suggestion = finding.suggestion, case .lines(_, .right, _, _) = anchor {
             text += "\n\n```suggestion\n\(suggestion)\n```"

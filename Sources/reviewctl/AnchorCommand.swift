@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import ReviewCore
+
+/// `reviewctl anchor --diff FILE --findings FILE`: what would be posted, as JSON.
+struct AnchorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "anchor",
+        abstract: "Anchor findings to a diff and print the review comments GitHub would receive.",
+        discussion: """
+        FINDINGS is {"findings": [{path, side, line, quote, severity, title, body, suggestion?}]}.
+        The output is {"comments": [{path, line, side, start_line?, start_side?, body, finding}], "bodyFindings": [{finding, reason}]}.
+        """
+    )
+
+    @Option(help: "A unified diff (as GitHub serves application/vnd.github.diff).") var diff: String
+    @Option(help: "The findings JSON.") var findings: String
+
+    struct Input: Decodable { let findings: [Finding] }
+
+    struct Output: Encodable {
+        struct Comment: Encodable {
+            let path: String
+            let line: Int
+            let side: DiffSide
+            let startLine: Int?
+            let startSide: DiffSide?
+            let body: String
+            let finding: Int
+
+            enum CodingKeys: String, CodingKey {
+                case path, line, side, body, finding
+                case startLine = "start_line"
+                case startSide = "start_side"
+            }
+        }
+
+        struct BodyFinding: Encodable { let finding: Int; let reason: String }
+        let comments: [Comment]
+        let bodyFindings: [BodyFinding]
+    }
+
+    func run() throws {
+        let diffText: String
+        let input: Input
+        do {
+            diffText = try String(contentsOfFile: diff, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read the diff \(diff): \((error as NSError).localizedDescription)")
+        }
+        do {
+            input = try JSONDecoder().decode(Input.self, from: Data(contentsOf: URL(fileURLWithPath: findings)))
+        } catch let error as DecodingError {
+            throw ValidationError("findings file \(findings) is not {\"findings\": [...]}: \(DecodingFailure.describe(error))")
+        } catch {
+            throw ValidationError("cannot read the findings \(findings): \((error as NSError).localizedDescription)")
+        }
+        let anchorer = Anchorer(index: HunkIndex(DiffParser.parse(diffText)))
+        var comments: [Output.Comment] = []
+        var body: [Output.BodyFinding] = []
+        for (number, finding) in input.findings.enumerated() {
+            let anchor = anchorer.anchor(finding)
+            if let comment = anchorer.comment(for: finding, at: anchor, body: ReviewComposer.commentBody(finding, anchor: anchor)) {
+                comments.append(.init(path: comment.path, line: comment.line, side: comment.side, startLine: comment.startLine, startSide: comment.startSide, body: comment.body, finding: number))
+            } else if case .body(let reason) = anchor {
+                body.append(.init(finding: number, reason: reason))
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(Output(comments: comments, bodyFindings: body)), as: UTF8.self))
+    }
+}
