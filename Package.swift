@@ -55,6 +55,12 @@ let package = Package(
         .executableTarget(name: "webhook-ingest", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "review-job", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "redis-rest", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
+        // The GitHub stand-in as a server, for the demo (tests use it in process).
+        .executableTarget(
+            name: "github-standin",
+            dependencies: ["ReviewTesting", "ReviewRuntime", .product(name: "_CryptoExtras", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "reviewctl",
             dependencies: ["ReviewRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],

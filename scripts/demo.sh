@@ -1,55 +1,100 @@
 #!/usr/bin/env bash
-# The demo: a real GitHub pull_request webhook (a fixture) signed, sent through the built
-# webhook-ingest binary into a real redis-server behind redis-rest, then drained by review-job.
-# Everything it starts is stopped on exit. PR=<fixture> picks the webhook payload file.
+# The demo (make demo): a real pull request from ../shared/fixtures reviewed end to end through the
+# real pieces — redis-server behind redis-rest, the GitHub stand-in serving the PR, a signed webhook
+# through the built webhook-ingest, review-job draining the queue with the built-in rules reviewer
+# (or the provider set in LLM_* variables) — then the review as GitHub would show it.
+# PR=<fixture folder name> picks the pull request. Everything started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$PWD"
 scripts/setup.sh
-echo "building…" >&2
-swift build -c release --product webhook-ingest >/dev/null
-swift build -c release --product review-job >/dev/null
-swift build -c release --product redis-rest >/dev/null
-swift build -c release --product reviewctl >/dev/null
-BIN="$(swift build -c release --show-bin-path)"
+PR="${PR:-ky-multi-file-feature-network-error}"
 FIXTURES="${FIXTURES_DIR:-$(cd .. && pwd)/shared/fixtures}"
-WEBHOOK="${WEBHOOK:-$FIXTURES/github-webhooks/pull_request/opened.payload.json}"
+PR_DIR="$FIXTURES/pull-requests/$PR"
+[ -f "$PR_DIR/pull.diff" ] || { echo "demo: no fixture $PR_DIR (choose PR= among: $(ls "$FIXTURES/pull-requests" | grep -v -e LICENSES -e README | tr '\n' ' '))" >&2; exit 1; }
+
+echo "building (debug)…" >&2
+swift build >/dev/null
+BIN="$(swift build --show-bin-path)"
 
 WORK="$(mktemp -d)"
 PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done; rm -rf "$WORK"; }
+cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
+ms() { date +%s%3N; }
+T0=$(ms)
 
 redis-server --port 0 --unixsocket "$WORK/redis.sock" --save '' --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
-PIDS+=($!)
+PIDS+=($!); disown
 until redis-cli -s "$WORK/redis.sock" ping >/dev/null 2>&1; do
   kill -0 "${PIDS[0]}" 2>/dev/null || { cat "$WORK/redis.log" >&2; exit 1; }
 done
 TOKEN="demo-$RANDOM$RANDOM"
-mkfifo "$WORK/rest.out"
+mkfifo "$WORK/rest.out" "$WORK/gh.out"
 REDIS_URL="unix://$WORK/redis.sock" REDIS_REST_TOKEN="$TOKEN" PORT=0 "$BIN/redis-rest" >"$WORK/rest.out" &
-PIDS+=($!)
+PIDS+=($!); disown
 read -r LINE <"$WORK/rest.out"
 export UPSTASH_REDIS_REST_URL="${LINE##* }" UPSTASH_REDIS_REST_TOKEN="$TOKEN"
-export GITHUB_WEBHOOK_SECRET="demo-webhook-secret" QUEUE_NAME="demo"
-echo "redis-server + redis-rest at $UPSTASH_REDIS_REST_URL" >&2
+"$BIN/github-standin" "$PR_DIR" "$WORK/app.pem" Iv1.demo >"$WORK/gh.out" &
+PIDS+=($!); disown
+read -r GHLINE <"$WORK/gh.out"
+export GITHUB_API_URL="$(echo "$GHLINE" | awk '{print $4}')" GITHUB_APP_CLIENT_ID=Iv1.demo GITHUB_APP_PRIVATE_KEY_FILE="$WORK/app.pem"
+export GITHUB_WEBHOOK_SECRET="demo-webhook-secret-$RANDOM" QUEUE_NAME=demo
+echo "[$(( $(ms) - T0 )) ms] redis-server + redis-rest at $UPSTASH_REDIS_REST_URL; $GHLINE" >&2
 
-# Sign the fixture's exact bytes as GitHub would and wrap them in a Function URL event.
-python3 - "$WEBHOOK" "$GITHUB_WEBHOOK_SECRET" >"$WORK/event.json" <<'PY'
+# GitHub's own example 'opened' delivery, pointed at the fixture PR, signed over its exact bytes.
+python3 - "$FIXTURES/github-webhooks/pull_request/opened.payload.json" "$PR_DIR/pull.json" "$GITHUB_WEBHOOK_SECRET" >"$WORK/event.json" <<'PY'
 import base64, hashlib, hmac, json, sys, uuid
-body = open(sys.argv[1], "rb").read()
-signature = "sha256=" + hmac.new(sys.argv[2].encode(), body, hashlib.sha256).hexdigest()
+payload, pull = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+repo = pull["base"]["repo"]
+payload["repository"].update({"name": repo["name"], "full_name": repo["full_name"]})
+payload["repository"]["owner"]["login"] = repo["owner"]["login"]
+payload["pull_request"].update({"number": pull["number"], "title": pull["title"], "body": pull["body"], "draft": False, "state": "open"})
+payload["pull_request"]["head"]["sha"], payload["pull_request"]["base"]["sha"] = pull["head"]["sha"], pull["base"]["sha"]
+payload["installation"] = {"id": 42, "node_id": "demo"}
+body = json.dumps(payload).encode()
+signature = "sha256=" + hmac.new(sys.argv[3].encode(), body, hashlib.sha256).hexdigest()
 print(json.dumps({"version": "2.0", "isBase64Encoded": True, "body": base64.b64encode(body).decode(),
                   "headers": {"x-github-event": "pull_request", "x-github-delivery": str(uuid.uuid4()),
                               "x-hub-signature-256": signature, "content-type": "application/json"}}))
 PY
 
-echo; echo "== webhook-ingest (stdin → Function URL response)"
-"$BIN/webhook-ingest" <"$WORK/event.json" 2>"$WORK/ingest.log"
-echo; echo "== the same delivery again"
-"$BIN/webhook-ingest" <"$WORK/event.json" 2>>"$WORK/ingest.log"
-echo; echo "== queue"
-"$BIN/reviewctl" queue stats
-echo; echo "== review-job drain"
-"$BIN/review-job" drain 2>"$WORK/review.log"
-echo; echo "== queue after the drain"
-"$BIN/reviewctl" queue stats
+T1=$(ms)
+"$BIN/webhook-ingest" <"$WORK/event.json" >"$WORK/ingest.json" 2>"$WORK/ingest.log"
+echo "[$(( $(ms) - T0 )) ms] webhook-ingest answered in $(( $(ms) - T1 )) ms (process start included): $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["statusCode"], r["body"])' "$WORK/ingest.json")"
+echo "[$(( $(ms) - T0 )) ms] queue: $("$BIN/reviewctl" queue stats | tr '\n' ' ')"
+T2=$(ms)
+"$BIN/review-job" drain >"$WORK/drain.json" 2>"$WORK/review.log" || { cat "$WORK/review.log" >&2; exit 1; }
+python3 - "$WORK/review.log" "$T0" <<'PY'
+import json, sys, datetime
+for line in open(sys.argv[1]):
+    try: event = json.loads(line)
+    except ValueError: continue
+    if event.get("msg", "").startswith("job "):
+        extra = ", ".join(f"{k} {event[k]}" for k in ("attempt", "durationMs", "error") if k in event)
+        print(f"  review-job: {event['msg']} ({extra})")
+PY
+echo "[$(( $(ms) - T0 )) ms] review-job drained in $(( $(ms) - T2 )) ms: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(", ".join(j["outcome"] for j in r["jobs"]) or r["stoppedBecause"])' "$WORK/drain.json")"
+echo "[$(( $(ms) - T0 )) ms] queue: $("$BIN/reviewctl" queue stats | tr '\n' ' ')"
+
+curl -s "$GITHUB_API_URL/_standin/reviews" >"$WORK/reviews.json"
+python3 - "$WORK/reviews.json" "$ROOT/demo-review.md" <<'PY'
+import json, re, sys
+data = json.load(open(sys.argv[1]))
+out = []
+for review in data["reviews"]:
+    out.append(f"# Review of {review['pullRequest']} at {review['commit_id'][:12]} ({review['event']})\n")
+    out.append(re.sub(r"<!-- prreview:[^>]*-->", "", review["body"]).replace("<sub>", "").replace("</sub>", "").strip() + "\n")
+    if review["comments"]:
+        out.append(f"## {len(review['comments'])} inline comment(s)\n")
+    for comment in review["comments"]:
+        where = f"{comment['path']}:{comment.get('start_line', '') and str(comment['start_line']) + '-'}{comment['line']}"
+        text = re.sub(r"<!-- prreview:[^>]*-->", "", comment["body"]).strip().replace("\n", "\n  ")
+        out.append(f"- **{where}** ({comment['side']})\n  {text}\n")
+if data["rejections"]:
+    out.append("GitHub stand-in rejected: " + "; ".join(data["rejections"]))
+text = "\n".join(out) if out else "No review was posted."
+open(sys.argv[2], "w").write(text + "\n")
+print("\n" + "=" * 100 + "\n" + text + "\n" + "=" * 100)
+PY
+echo "The review is also in $ROOT/demo-review.md"

@@ -150,6 +150,7 @@ public final class GitHubStandIn: Sendable {
             }) {
                 return HTTPResponse(status: fault.status, headers: fault.headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(fault.body.utf8))
             }
+            if request.method == "GET", path == "/_standin/reviews" { return recorded() }
             let parts = path.split(separator: "/").map(String.init)
             if request.method == "POST", parts.count == 4, parts[0] == "app", parts[1] == "installations", parts[3] == "access_tokens" {
                 return mintToken(request, installation: Int(parts[2]) ?? 0)
@@ -252,6 +253,19 @@ public final class GitHubStandIn: Sendable {
             guard let pull = state.withLockedValue({ $0.pulls.first { $0.key.hasPrefix(repo + "#") }?.value }) else { return json(404, ["message": "Not Found"]) }
             let files = (try? JSONSerialization.jsonObject(with: pull.fixture.data("files.json"))) ?? []
             return json(200, ["status": range.contains("diverged") ? "diverged" : "ahead", "files": files])
+        }
+
+        /// Not GitHub: everything posted and refused, for the demo to print.
+        private func recorded() -> HTTPResponse {
+            let (reviews, rejected) = state.withLockedValue { ($0.reviews, $0.rejected) }
+            var out: [[String: Any]] = []
+            for (key, list) in reviews.sorted(by: { $0.key < $1.key }) {
+                for review in list {
+                    let comments = review.comments.map { (try? JSONSerialization.jsonObject(with: JSONEncoder().encode($0))) ?? [:] }
+                    out.append(["pullRequest": key, "id": review.id, "event": review.event, "commit_id": review.commitId, "body": review.body, "comments": comments])
+                }
+            }
+            return json(200, ["reviews": out, "rejections": rejected])
         }
 
         private func listReviews(_ key: String) -> HTTPResponse {

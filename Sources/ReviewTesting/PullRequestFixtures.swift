@@ -6,6 +6,11 @@ public struct PullRequestFixture: Sendable {
     public let name: String
     public let folder: URL
 
+    public init(name: String, folder: URL) {
+        self.name = name
+        self.folder = folder
+    }
+
     public static var all: [PullRequestFixture] {
         let root = Tools.fixtures.appendingPathComponent("pull-requests")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
