@@ -38,8 +38,14 @@ public struct ModelReview: Sendable, Equatable {
     public var model: String
     /// Output that did not validate, reported in the job result rather than posted.
     public var errors: [String]
+    /// What the reviewer left out (over its budget), listed in the review body.
+    public var notReviewed: [ReviewScope.Skipped]
 
-    public init(findings: [Finding], summary: String? = nil, usage: ModelUsage = ModelUsage(), provider: String, model: String, errors: [String] = []) {
+    public init(
+        findings: [Finding], summary: String? = nil, usage: ModelUsage = ModelUsage(), provider: String, model: String, errors: [String] = [],
+        notReviewed: [ReviewScope.Skipped] = []
+    ) {
+        self.notReviewed = notReviewed
         self.findings = findings
         self.summary = summary
         self.usage = usage

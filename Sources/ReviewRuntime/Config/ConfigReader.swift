@@ -64,6 +64,11 @@ public final class ConfigReader: @unchecked Sendable {
         }
     }
 
+    /// Records a variable whose value cannot work.
+    public func invalid(_ problem: String) {
+        invalid.append(problem)
+    }
+
     /// Throws one `bad_config` error naming every missing and invalid variable read so far.
     public func validate() throws(ReviewError) {
         var problems: [String] = []

@@ -12,6 +12,7 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
     public var maxDrainSeconds: TimeInterval
     public var recordURL: URL?
     public var github: GitHubAppConfig?
+    public var llm: LLMConfig
 
     public static func load(_ env: ConfigReader) throws(ReviewError) -> ReviewJobConfig {
         let recordURL = env.optional("REVIEW_RECORD_URL").map { _ in env.url("REVIEW_RECORD_URL") }
@@ -23,13 +24,14 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
             maxDrainSeconds: env.seconds("DRAIN_MAX_SECONDS", default: 300),
             recordURL: recordURL,
             // Without a record sink, review-job reviews: the GitHub App settings are then required.
-            github: recordURL == nil ? GitHubAppConfig.load(env) : nil
+            github: recordURL == nil ? GitHubAppConfig.load(env) : nil,
+            llm: LLMConfig.load(env)
         )
         try env.validate()
         return config
     }
 
-    public var secretValues: [String] { [redis.token] + (github?.secretValues ?? []) }
+    public var secretValues: [String] { [redis.token] + (github?.secretValues ?? []) + llm.secretValues }
 
     public var description: String {
         "ReviewJobConfig(\(redis), queue: \(queue.name), concurrency: \(concurrency), deadlineMargin: \(deadlineMargin), maxDrainSeconds: \(maxDrainSeconds))"
@@ -52,7 +54,8 @@ public struct ReviewJobHandler: FunctionHandler {
     }
 
     /// The production wiring: the GitHub reviewer with the configured model (or the record sink).
-    public init(config: ReviewJobConfig, model: any ReviewModel = RulesModel(), transport: any HTTPTransport = URLSessionTransport()) throws(ReviewError) {
+    public init(config: ReviewJobConfig, transport: any HTTPTransport = URLSessionTransport()) throws(ReviewError) {
+        let model = config.llm.makeModel(transport: transport)
         let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         let processor: any JobProcessor
         if let github = config.github {

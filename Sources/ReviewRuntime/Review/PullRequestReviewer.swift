@@ -57,6 +57,7 @@ public struct PullRequestReviewer: JobProcessor {
         let (scope, skipped) = ReviewScope.partition(diff)
         let notReviewed = skipped + notReviewedNames.map { ReviewScope.Skipped(path: $0, reason: "diff too large for GitHub to show") }
         let answer = try await model.review(ReviewInput(title: pull.title, body: pull.body, diff: scope))
+        let notReviewedAll = notReviewed + answer.notReviewed
 
         let posted = try await github.reviewComments(job).filter(\.byBot).map(\.body) + existing.filter(\.byBot).map(\.body)
         let known = Set(posted.flatMap(ReviewMarker.fingerprints(in:)))
@@ -65,7 +66,7 @@ public struct PullRequestReviewer: JobProcessor {
         if fresh.isEmpty, job.kind == .incremental || duplicates > 0 {
             return ReviewOutcome(
                 status: "nothing-new", reason: "no findings that are not already on the pull request", reviewId: nil, comments: 0, bodyFindings: 0,
-                duplicatesSkipped: duplicates, notReviewed: notReviewed.map(\.path), foldedAfter422: false, modelErrors: answer.errors
+                duplicatesSkipped: duplicates, notReviewed: notReviewedAll.map(\.path), foldedAfter422: false, modelErrors: answer.errors
             )
         }
 
@@ -74,7 +75,7 @@ public struct PullRequestReviewer: JobProcessor {
             provider: answer.provider, model: answer.model, usage: answer.usage, latencyMs: Int(now().timeIntervalSince(started) * 1000)
         )
         let composed = composer.compose(
-            findings: fresh, summary: answer.summary, headSha: job.headSha, notReviewed: notReviewed, footer: footer, reviewedFiles: scope.files.count
+            findings: fresh, summary: answer.summary, headSha: job.headSha, notReviewed: notReviewedAll, footer: footer, reviewedFiles: scope.files.count
         )
 
         // The head may have moved while we worked: a review pinned to an old commit helps nobody.
@@ -94,7 +95,7 @@ public struct PullRequestReviewer: JobProcessor {
         return ReviewOutcome(
             status: "posted", reason: nil, reviewId: reviewId, comments: folded ? 0 : composed.comments.count,
             bodyFindings: composed.bodyFindings.count + (folded ? composed.comments.count : 0), duplicatesSkipped: duplicates,
-            notReviewed: notReviewed.map(\.path), foldedAfter422: folded, modelErrors: answer.errors
+            notReviewed: notReviewedAll.map(\.path), foldedAfter422: folded, modelErrors: answer.errors
         )
     }
 

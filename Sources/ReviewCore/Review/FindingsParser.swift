@@ -1,0 +1,65 @@
+import Foundation
+
+/// Reads a model's answer against the findings schema, keeping what validates and saying what did not.
+public enum FindingsParser {
+    public struct Parsed: Sendable, Equatable {
+        public var findings: [Finding]
+        public var summary: String?
+        public var errors: [String]
+
+        public init(findings: [Finding], summary: String?, errors: [String]) {
+            self.findings = findings
+            self.summary = summary
+            self.errors = errors
+        }
+    }
+
+    /// - Parameter paths: the files the model was shown; findings for other files are dropped.
+    public static func parse(_ text: String, paths: Set<String>) -> Result<Parsed, ReviewError> {
+        var candidate = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Tolerate a Markdown fence around the JSON.
+        if candidate.hasPrefix("```") {
+            candidate = candidate.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
+            if let end = candidate.range(of: "```", options: .backwards) { candidate = String(candidate[..<end.lowerBound]) }
+        }
+        guard let document = try? JSONValue.parse(Data(candidate.utf8), what: "model output") else {
+            return .failure(ReviewError(code: "model_invalid_output", message: "the model's answer is not valid JSON", isRetryable: true))
+        }
+        return .success(parse(document, paths: paths))
+    }
+
+    public static func parse(_ document: JSONValue, paths: Set<String>) -> Parsed {
+        var errors: [String] = []
+        var findings: [Finding] = []
+        guard case .array(let items)? = document["findings"] else {
+            return Parsed(findings: [], summary: document["summary"]?.stringValue, errors: ["the answer has no findings array"])
+        }
+        for (number, item) in items.enumerated() {
+            let reader = JSONFieldReader(item)
+            do throws(ReviewError) {
+                let path = try reader.string("path")
+                guard paths.contains(path) else {
+                    errors.append("finding \(number) names \(path.prefix(200)), which is not in the reviewed diff")
+                    continue
+                }
+                let severityText = try reader.string("severity")
+                guard let severity = Finding.Severity(rawValue: severityText.lowercased()) else {
+                    throw ReviewError.badInput("severity '\(severityText.prefix(40))' is not one of bug, security, performance, maintainability, nit")
+                }
+                let sideText = try reader.optionalString("side")?.uppercased()
+                let line: Int? = reader.value(at: "line") == nil ? nil : try reader.int("line")
+                let quote = try reader.string("quote")
+                let title = try reader.string("title")
+                let body = try reader.string("body")
+                guard !title.isEmpty, !body.isEmpty else { throw ReviewError.badInput("title and body must not be empty") }
+                findings.append(Finding(
+                    path: path, side: sideText.flatMap(DiffSide.init(rawValue:)) ?? .right, line: line, quote: quote, severity: severity,
+                    title: String(title.prefix(200)), body: String(body.prefix(4000)), suggestion: try reader.optionalString("suggestion")
+                ))
+            } catch {
+                errors.append("finding \(number) is invalid: \(error.message)")
+            }
+        }
+        return Parsed(findings: findings, summary: document["summary"]?.stringValue, errors: errors)
+    }
+}

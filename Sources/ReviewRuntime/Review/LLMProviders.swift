@@ -1,0 +1,160 @@
+import Foundation
+import ReviewCore
+
+/// How a chat call ended, beyond its text.
+public enum StopKind: Sendable, Equatable {
+    case complete
+    /// The output hit the token limit.
+    case length
+    /// The model declined.
+    case refusal(String)
+}
+
+public struct ProviderAnswer: Sendable, Equatable {
+    /// The JSON text of the findings (from the message or the forced tool call).
+    public var text: String
+    public var stop: StopKind
+    public var usage: ModelUsage
+}
+
+/// One chat-completion API: a system prompt and a user prompt in, a JSON answer out.
+public protocol ChatProvider: Sendable {
+    var name: String { get }
+    var model: String { get }
+    func complete(system: String, user: String) async throws -> ProviderAnswer
+}
+
+/// Maps a provider's error answer: 429, 529, 5xx retryable (honouring `retry-after`), 400/401/403 and
+/// other 4xx permanent. The API key is never part of the message.
+enum ProviderErrors {
+    static func error(_ response: HTTPResponse, provider: String, apiKey: String?) -> ReviewError {
+        var detail = (try? JSONValue.parse(response.body)).flatMap { $0["error"]?["message"]?.stringValue ?? $0["error"]?.stringValue ?? $0["message"]?.stringValue } ?? ""
+        if let apiKey, !apiKey.isEmpty { detail = detail.replacingOccurrences(of: apiKey, with: "<redacted>") }
+        let message = "\(provider) answered HTTP \(response.status)" + (detail.isEmpty ? "" : ": \(detail.prefix(300))")
+        let retryAfter = response.header("retry-after").flatMap(TimeInterval.init)
+        switch response.status {
+        case 429, 529, 500...599, 408:
+            return ReviewError(code: "model_unavailable", message: message, isRetryable: true, retryAfter: retryAfter ?? (response.status == 429 ? 30 : nil))
+        case 401, 403:
+            return ReviewError(code: "model_unauthorized", message: message + " (check LLM_API_KEY)")
+        default:
+            return ReviewError(code: "model_rejected", message: message)
+        }
+    }
+
+    static func send(_ transport: any HTTPTransport, _ request: HTTPRequest, provider: String) async throws -> HTTPResponse {
+        do {
+            return try await transport.send(request)
+        } catch let error as ReviewError {
+            throw ReviewError(code: "model_unavailable", message: "\(provider) unreachable: \(error.message)", isRetryable: true)
+        }
+    }
+}
+
+/// OpenAI-compatible chat completions (OpenAI, Ollama, vLLM, llama.cpp server) with a strict JSON schema.
+public struct OpenAICompatibleProvider: ChatProvider {
+    public let name = "openai-compatible"
+    public let model: String
+    let baseURL: URL
+    let apiKey: String?
+    let maxOutputTokens: Int
+    let timeout: TimeInterval
+    let transport: any HTTPTransport
+
+    public init(model: String, baseURL: URL, apiKey: String?, maxOutputTokens: Int, timeout: TimeInterval, transport: any HTTPTransport) {
+        self.model = model
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.maxOutputTokens = maxOutputTokens
+        self.timeout = timeout
+        self.transport = transport
+    }
+
+    public func complete(system: String, user: String) async throws -> ProviderAnswer {
+        let tokenField = baseURL.host == "api.openai.com" ? "max_completion_tokens" : "max_tokens"
+        let body: JSONValue = .object([
+            "model": .string(model),
+            "messages": .array([
+                .object(["role": .string("system"), "content": .string(system)]),
+                .object(["role": .string("user"), "content": .string(user)]),
+            ]),
+            tokenField: .number(Double(maxOutputTokens)),
+            "temperature": .number(0),
+            "response_format": .object([
+                "type": .string("json_schema"),
+                "json_schema": .object(["name": .string("review_findings"), "strict": .bool(true), "schema": ReviewPrompt.findingsSchema]),
+            ]),
+        ])
+        var headers = ["content-type": "application/json"]
+        if let apiKey, !apiKey.isEmpty { headers["authorization"] = "Bearer \(apiKey)" }
+        let response = try await ProviderErrors.send(transport, HTTPRequest(
+            method: "POST", url: baseURL.appendingPathComponent("chat/completions"), headers: headers, body: try JSONEncoder().encode(body), timeout: timeout
+        ), provider: name)
+        guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: apiKey) }
+        let json = try JSONValue.parse(response.body, what: "\(name) response")
+        let choice = json["choices"].flatMap { if case .array(let items) = $0 { items.first } else { nil } }
+        let usage = ModelUsage(inputTokens: json["usage"]?["prompt_tokens"].flatMap(Self.int) ?? 0, outputTokens: json["usage"]?["completion_tokens"].flatMap(Self.int) ?? 0)
+        if let refusal = choice?["message"]?["refusal"]?.stringValue, !refusal.isEmpty {
+            return ProviderAnswer(text: "", stop: .refusal(refusal), usage: usage)
+        }
+        let text = choice?["message"]?["content"]?.stringValue ?? ""
+        return ProviderAnswer(text: text, stop: choice?["finish_reason"]?.stringValue == "length" ? .length : .complete, usage: usage)
+    }
+
+    static func int(_ value: JSONValue) -> Int? { if case .number(let n) = value { Int(n) } else { nil } }
+}
+
+/// Anthropic Messages with a forced tool call carrying the findings schema.
+public struct AnthropicProvider: ChatProvider {
+    public let name = "anthropic"
+    public let model: String
+    let baseURL: URL
+    let apiKey: String
+    let maxOutputTokens: Int
+    let timeout: TimeInterval
+    let transport: any HTTPTransport
+    static let tool = "report_findings"
+
+    public init(model: String, baseURL: URL, apiKey: String, maxOutputTokens: Int, timeout: TimeInterval, transport: any HTTPTransport) {
+        self.model = model
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.maxOutputTokens = maxOutputTokens
+        self.timeout = timeout
+        self.transport = transport
+    }
+
+    public func complete(system: String, user: String) async throws -> ProviderAnswer {
+        let body: JSONValue = .object([
+            "model": .string(model),
+            "max_tokens": .number(Double(maxOutputTokens)),
+            "temperature": .number(0),
+            "system": .string(system),
+            "messages": .array([.object(["role": .string("user"), "content": .string(user)])]),
+            "tools": .array([.object([
+                "name": .string(Self.tool),
+                "description": .string("Report the review findings for this diff."),
+                "input_schema": ReviewPrompt.findingsSchema,
+            ])]),
+            "tool_choice": .object(["type": .string("tool"), "name": .string(Self.tool)]),
+        ])
+        let headers = ["content-type": "application/json", "x-api-key": apiKey, "anthropic-version": "2023-06-01"]
+        let response = try await ProviderErrors.send(transport, HTTPRequest(
+            method: "POST", url: baseURL.appendingPathComponent("v1/messages"), headers: headers, body: try JSONEncoder().encode(body), timeout: timeout
+        ), provider: name)
+        guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: apiKey) }
+        let json = try JSONValue.parse(response.body, what: "\(name) response")
+        let usage = ModelUsage(
+            inputTokens: json["usage"]?["input_tokens"].flatMap(OpenAICompatibleProvider.int) ?? 0,
+            outputTokens: json["usage"]?["output_tokens"].flatMap(OpenAICompatibleProvider.int) ?? 0
+        )
+        let stopReason = json["stop_reason"]?.stringValue
+        if stopReason == "refusal" { return ProviderAnswer(text: "", stop: .refusal("the model refused"), usage: usage) }
+        guard case .array(let blocks)? = json["content"],
+              let call = blocks.first(where: { $0["type"]?.stringValue == "tool_use" && $0["name"]?.stringValue == Self.tool }),
+              let input = call["input"], let data = try? JSONEncoder().encode(input) else {
+            return ProviderAnswer(text: "", stop: stopReason == "max_tokens" ? .length : .refusal("no \(Self.tool) tool call"), usage: usage)
+        }
+        return ProviderAnswer(text: String(decoding: data, as: UTF8.self), stop: stopReason == "max_tokens" ? .length : .complete, usage: usage)
+    }
+}
