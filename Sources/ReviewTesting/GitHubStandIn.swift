@@ -50,6 +50,8 @@ public final class GitHubStandIn: Sendable {
         var tokens: [String: (installation: Int, expires: Date)] = [:]
         var reviews: [String: [RecordedReview]] = [:]
         var faults: [Fault] = []
+        /// "owner/repo path" → file text (served on any ref).
+        var contents: [String: String] = [:]
         var rejected: [String] = []
         var requests: [String] = []
         var nextId = 1000
@@ -98,6 +100,8 @@ public final class GitHubStandIn: Sendable {
     /// A push: the pull request's head becomes `sha`.
     public func moveHead(_ key: String, to sha: String) { state.withLockedValue { $0.pulls[key]?.head = sha } }
     public func forceTooLarge(_ key: String) { state.withLockedValue { $0.pulls[key]?.forceTooLarge = true } }
+    /// Puts a file in the repository (on every branch).
+    public func setFile(_ repo: String, _ path: String, _ text: String) { state.withLockedValue { $0.contents["\(repo) \(path)"] = text } }
     public func script(_ fault: Fault) { state.withLockedValue { $0.faults.append(fault) } }
 
     public func reviews(_ key: String) -> [RecordedReview] { state.withLockedValue { $0.reviews[key] ?? [] } }
@@ -159,7 +163,11 @@ public final class GitHubStandIn: Sendable {
             guard authorized(request) else { return json(401, ["message": "Bad credentials"]) }
             let repoKey = "\(parts[1])/\(parts[2])"
             if parts.count == 5, parts[3] == "compare" { return compare(repoKey, parts[4]) }
-            if parts.count >= 5, parts[3] == "contents" { return json(404, ["message": "Not Found"]) }
+            if parts.count >= 5, parts[3] == "contents" {
+                let file = parts[4...].joined(separator: "/")
+                guard let text = state.withLockedValue({ $0.contents["\(repoKey) \(file)"] }) else { return json(404, ["message": "Not Found"]) }
+                return HTTPResponse(status: 200, headers: ["content-type": "application/vnd.github.raw"], body: Data(text.utf8))
+            }
             guard parts.count >= 5, parts[3] == "pulls", let number = Int(parts[4]) else { return json(404, ["message": "Not Found"]) }
             let key = "\(repoKey)#\(number)"
             guard let pull = state.withLockedValue({ $0.pulls[key] }) else { return json(404, ["message": "Not Found"]) }

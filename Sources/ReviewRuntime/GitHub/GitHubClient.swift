@@ -11,6 +11,7 @@ public struct PullRequestInfo: Sendable, Equatable {
     public var headSha: String
     public var baseSha: String
     public var baseRef: String
+    public var labels: [String] = []
 }
 
 /// A review or review comment already on the pull request.
@@ -45,7 +46,8 @@ public struct GitHubClient: Sendable {
         return PullRequestInfo(
             number: try json.int("number"), state: try json.string("state"), title: try json.optionalString("title") ?? "",
             body: try json.optionalString("body") ?? "", draft: try json.bool("draft", default: false),
-            headSha: try json.string("head.sha"), baseSha: try json.string("base.sha"), baseRef: try json.optionalString("base.ref") ?? ""
+            headSha: try json.string("head.sha"), baseSha: try json.string("base.sha"), baseRef: try json.optionalString("base.ref") ?? "",
+            labels: { if case .array(let items)? = json.value(at: "labels") { items.compactMap { $0["name"]?.stringValue } } else { [] } }()
         )
     }
 

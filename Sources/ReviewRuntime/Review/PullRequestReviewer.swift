@@ -54,9 +54,19 @@ public struct PullRequestReviewer: JobProcessor {
             let changed = Set(increment.files.map(\.path))
             diff = UnifiedDiff(files: diff.files.filter { changed.contains($0.path) })
         }
-        let (scope, skipped) = ReviewScope.partition(diff)
+        let (config, configProblems) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
+        if config.skipDrafts && pull.draft { return .skipped("skipped", "draft pull request (skip_drafts in \(RepoConfigLoader.path))") }
+        if let label = pull.labels.first(where: config.skipLabels.contains) { return .skipped("skipped", "label \(label) is in skip_labels") }
+
+        var (scope, skipped) = ReviewScope.partition(diff)
+        let excluded = scope.files.filter { !config.includes($0.path) }
+        scope.files.removeAll { !config.includes($0.path) }
+        skipped += excluded.map { ReviewScope.Skipped(path: $0.path, reason: "excluded by \(RepoConfigLoader.path)") }
         let notReviewed = skipped + notReviewedNames.map { ReviewScope.Skipped(path: $0, reason: "diff too large for GitHub to show") }
-        let answer = try await model.review(ReviewInput(title: pull.title, body: pull.body, diff: scope))
+        var answer = try await model.review(ReviewInput(
+            title: pull.title, body: pull.body, diff: scope, instructions: config.instructions(for: scope.files.map(\.path))
+        ))
+        answer.findings.removeAll { !config.keeps($0) }
         let notReviewedAll = notReviewed + answer.notReviewed
 
         let posted = try await github.reviewComments(job).filter(\.byBot).map(\.body) + existing.filter(\.byBot).map(\.body)
@@ -70,12 +80,15 @@ public struct PullRequestReviewer: JobProcessor {
             )
         }
 
-        let composer = ReviewComposer(anchorer: Anchorer(index: HunkIndex(diff)))
+        let composer = ReviewComposer(anchorer: Anchorer(index: HunkIndex(diff)), maxComments: config.maxComments)
         let footer = ReviewComposer.Footer(
             provider: answer.provider, model: answer.model, usage: answer.usage, latencyMs: Int(now().timeIntervalSince(started) * 1000)
         )
         let composed = composer.compose(
-            findings: fresh, summary: answer.summary, headSha: job.headSha, notReviewed: notReviewedAll, footer: footer, reviewedFiles: scope.files.count
+            findings: fresh,
+            summary: [answer.summary, configProblems.isEmpty ? nil : "**\(RepoConfigLoader.path) has problems, so the defaults were used:** " + configProblems.joined(separator: "; ") + "."]
+                .compactMap(\.self).joined(separator: "\n\n"),
+            headSha: job.headSha, notReviewed: notReviewedAll, footer: footer, reviewedFiles: scope.files.count
         )
 
         // The head may have moved while we worked: a review pinned to an old commit helps nobody.

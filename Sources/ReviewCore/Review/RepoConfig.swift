@@ -1,0 +1,122 @@
+import Foundation
+
+/// A repository's `.github/prreview.yml`, read from the base branch (never from the PR head, so a PR
+/// cannot rewrite the rules it is reviewed by).
+public struct RepoConfig: Sendable, Equatable {
+    public struct PathInstruction: Sendable, Equatable {
+        public var glob: String
+        public var text: String
+    }
+
+    /// Review only paths matching one of these (empty: everything).
+    public var include: [String] = []
+    public var exclude: [String] = []
+    public var instructions: [PathInstruction] = []
+    /// Findings below this severity are dropped.
+    public var severityFloor: Finding.Severity = .nit
+    public var maxComments = ReviewComposer.maxComments
+    public var skipDrafts = true
+    public var skipLabels: [String] = []
+
+    public init() {}
+
+    /// Reads the decoded YAML document; unknown keys and bad values are reported and defaults kept.
+    public static func from(_ document: JSONValue) -> (RepoConfig, [String]) {
+        var config = RepoConfig()
+        var problems: [String] = []
+        guard case .object(let root) = document else { return (config, ["the file is not a mapping of settings"]) }
+        func strings(_ key: String) -> [String] {
+            switch root[key] {
+            case nil, .null?: return []
+            case .string(let one)?: return [one]
+            case .array(let items)?:
+                let texts = items.compactMap(\.stringValue)
+                if texts.count != items.count { problems.append("\(key) must be a list of strings") }
+                return texts
+            default:
+                problems.append("\(key) must be a list of strings")
+                return []
+            }
+        }
+        for key in root.keys where !["include", "exclude", "instructions", "severity_floor", "max_comments", "skip_drafts", "skip_labels"].contains(key) {
+            problems.append("unknown setting \(key)")
+        }
+        config.include = strings("include")
+        config.exclude = strings("exclude")
+        config.skipLabels = strings("skip_labels")
+        switch root["instructions"] {
+        case nil, .null?: break
+        case .string(let text)?: config.instructions = [PathInstruction(glob: "**", text: text)]
+        case .array(let items)?:
+            for item in items {
+                if let path = item["path"]?.stringValue, let text = item["text"]?.stringValue {
+                    config.instructions.append(PathInstruction(glob: path, text: text))
+                } else {
+                    problems.append("each instructions entry needs path and text")
+                }
+            }
+        default: problems.append("instructions must be text or a list of {path, text}")
+        }
+        if let floor = root["severity_floor"] {
+            if let value = floor.stringValue.flatMap(Finding.Severity.init(rawValue:)) { config.severityFloor = value } else {
+                problems.append("severity_floor must be one of bug, security, performance, maintainability, nit")
+            }
+        }
+        if let max = root["max_comments"] {
+            if case .number(let n) = max, n >= 0, n <= 30, n.rounded() == n { config.maxComments = Int(n) } else {
+                problems.append("max_comments must be a whole number from 0 to 30")
+            }
+        }
+        if let drafts = root["skip_drafts"] {
+            if case .bool(let flag) = drafts { config.skipDrafts = flag } else { problems.append("skip_drafts must be true or false") }
+        }
+        return problems.isEmpty ? (config, []) : (RepoConfig(), problems)
+    }
+
+    /// Whether `path` is in scope.
+    public func includes(_ path: String) -> Bool {
+        (include.isEmpty || include.contains { Glob.matches($0, path) }) && !exclude.contains { Glob.matches($0, path) }
+    }
+
+    /// The instructions that apply to any of `paths`, as one text.
+    public func instructions(for paths: [String]) -> String {
+        instructions.filter { rule in paths.contains { Glob.matches(rule.glob, $0) } }.map(\.text).joined(separator: "\n")
+    }
+
+    /// Keeps findings at or above the severity floor (`bug` is the most severe).
+    public func keeps(_ finding: Finding) -> Bool { finding.severity <= severityFloor }
+}
+
+/// Path globs: `*` within a segment, `**` across segments, `?` one character.
+public enum Glob {
+    public static func matches(_ pattern: String, _ path: String) -> Bool {
+        match(Array(pattern.utf8)[...], Array(path.utf8)[...])
+    }
+
+    private static func match(_ pattern: ArraySlice<UInt8>, _ path: ArraySlice<UInt8>) -> Bool {
+        guard let first = pattern.first else { return path.isEmpty }
+        let star = UInt8(ascii: "*"), slash = UInt8(ascii: "/")
+        if first == star {
+            let rest = pattern.dropFirst()
+            if rest.first == star {
+                var tail = rest.dropFirst()
+                if tail.first == slash { tail = tail.dropFirst() }
+                for start in path.indices where start == path.startIndex || path[start - 1] == slash {
+                    if match(tail, path[start...]) { return true }
+                }
+                return match(tail, path[path.endIndex...])
+            }
+            var index = path.startIndex
+            while true {
+                if match(rest, path[index...]) { return true }
+                guard index < path.endIndex, path[index] != slash else { return false }
+                index += 1
+            }
+        }
+        guard let character = path.first else { return false }
+        if first == UInt8(ascii: "?") ? character != slash : first == character {
+            return match(pattern.dropFirst(), path.dropFirst())
+        }
+        return false
+    }
+}
