@@ -1,5 +1,5 @@
 # The two commands of the README, and the pieces they are made of.
-.PHONY: demo test build setup clean
+.PHONY: demo test build setup clean reliability bench
 
 # A fixture pull-request webhook taken end to end through the real pieces (PR=name picks the fixture).
 demo:
@@ -8,6 +8,16 @@ demo:
 # Everything the tests need, then the whole suite.
 test:
 	@scripts/test.sh
+
+# The reliability suite at full size: 50 crash trials, 10,000 fuzzed deliveries and diffs, outages.
+reliability:
+	@scripts/setup.sh
+	swift build --build-tests
+	RELIABILITY_SCALE=10 UPSTASH_PYTHON="$$PWD/.venv/bin/python" swift test --skip-build --filter ReliabilityTests
+
+# Benchmarks side by side with their anchors; prints a table, writes bench/results/latest.json.
+bench:
+	@scripts/bench.sh
 
 build:
 	swift build

@@ -12,6 +12,8 @@ public struct GitHubTestApp: Sendable {
         (try? _RSA.Signing.PrivateKey(keySize: .bits2048)) ?? { fatalError("cannot generate an RSA test key") }()
     }()
 
+    public static var keyPEM: String { key.pkcs8PEMRepresentation }
+
     public let standIn: GitHubStandIn
     public let signer: GitHubAppSigner
 

@@ -62,20 +62,70 @@ public final class GitHubStandIn: Sendable {
 
     public let server: HTTPServer
     private let state: NIOLockedValueBox<State>
+    private let stalls: Stalls
     public var url: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
 
-    private init(server: HTTPServer, state: NIOLockedValueBox<State>) {
+    private init(server: HTTPServer, state: NIOLockedValueBox<State>, stalls: Stalls) {
         self.server = server
         self.state = state
+        self.stalls = stalls
+    }
+
+    /// Holds the first request matching `method` and `pathSuffix` until `releaseStalls()` — the
+    /// moment a crash test kills the worker. `onArrival` runs when it is held.
+    /// With `afterHandling`, the request takes effect (a review is recorded) and only the answer is held.
+    public func stall(pathSuffix: String, method: String, afterHandling: Bool = false, onArrival: @escaping @Sendable () -> Void) {
+        stalls.add(Stalls.Rule(method: method, pathSuffix: pathSuffix, after: afterHandling, onArrival: onArrival))
+    }
+
+    public func releaseStalls() { stalls.releaseAll() }
+
+    final class Stalls: Sendable {
+        struct Rule: Sendable { let method: String; let pathSuffix: String; let after: Bool; let onArrival: @Sendable () -> Void }
+        private let state = NIOLockedValueBox<(rules: [Rule], held: [CheckedContinuation<Void, Never>], released: Bool)>(([], [], false))
+
+        func add(_ rule: Rule) { state.withLockedValue { $0.rules.append(rule); $0.released = false } }
+
+        /// Holds a matching request; returns true (without holding) when the match is for after handling.
+        func wait(for request: HTTPRequest, after: Bool) async -> Bool {
+            let match = state.withLockedValue { state -> Rule? in
+                guard !state.released, let index = state.rules.firstIndex(where: { $0.method == request.method && request.url.path.hasSuffix($0.pathSuffix) }) else { return nil }
+                if state.rules[index].after && !after { return state.rules[index] }
+                return state.rules.remove(at: index)
+            }
+            guard let rule = match else { return false }
+            if rule.after && !after { return true }
+            await withCheckedContinuation { continuation in
+                let released = state.withLockedValue { state -> Bool in
+                    if !state.released { state.held.append(continuation) }
+                    return state.released
+                }
+                if released { continuation.resume() } else { rule.onArrival() }
+            }
+            return false
+        }
+
+        func releaseAll() {
+            let held = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+                state.released = true
+                defer { state.held = [] }
+                return state.held
+            }
+            held.forEach { $0.resume() }
+        }
     }
 
     /// Starts on a free port; `publicKey` and `issuer` are what App JWTs are checked against.
     public static func start(publicKey: _RSA.Signing.PublicKey, issuer: String) async throws -> GitHubStandIn {
         let state = NIOLockedValueBox(State())
+        let stalls = Stalls()
         let server = try await HTTPServer.start(port: 0, threads: 1) { request in
-            Router(state: state, publicKey: publicKey, issuer: issuer).handle(request)
+            let after = await stalls.wait(for: request, after: false)
+            let response = Router(state: state, publicKey: publicKey, issuer: issuer).handle(request)
+            if after { _ = await stalls.wait(for: request, after: true) }
+            return response
         }
-        return GitHubStandIn(server: server, state: state)
+        return GitHubStandIn(server: server, state: state, stalls: stalls)
     }
 
     public func stop() async { await server.stop() }

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import ReviewCore
+import ReviewRuntime
+import ReviewTesting
+import Testing
+
+/// The reliability suite. CI runs it with small counts; `make reliability` sets RELIABILITY_SCALE=10.
+@Suite struct ReliabilityTests {
+    static let scale = Int(ProcessInfo.processInfo.environment["RELIABILITY_SCALE"] ?? "1") ?? 1
+
+    /// A deterministic generator, so a failing case can be reproduced from its seed.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func mutate(_ data: Data, _ rng: inout SplitMix) -> Data {
+        var bytes = [UInt8](data)
+        switch rng.next() % 8 {
+        case 0: for _ in 0..<Int(rng.next() % 16 + 1) where !bytes.isEmpty { bytes[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(1 << (rng.next() % 8)) }
+        case 1: bytes = Array(bytes.prefix(Int(rng.next() % UInt64(max(1, bytes.count)))))
+        case 2:
+            let text = String(decoding: bytes, as: UTF8.self)
+            let swaps = [("\"number\": 2", "\"number\": \"2\""), ("\"draft\": false", "\"draft\": \"no\""), ("\"id\": 1,", "\"id\": null,"), ("\"sha\": \"", "\"sha\": [\""), ("{", "[")]
+            let (from, to) = swaps[Int(rng.next() % UInt64(swaps.count))]
+            bytes = Array(text.replacingOccurrences(of: from, with: to).utf8)
+        case 3: bytes = Array("{\"action\":\"opened\",\"pull_request\":{\"title\":\"\(String(repeating: "x", count: Int(rng.next() % 2_000_000)))\"}}".utf8)
+        case 4: bytes = Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)
+        case 5: bytes.insert(contentsOf: [0xFF, 0xFE, 0xC3], at: Int(rng.next() % UInt64(bytes.count + 1)))
+        case 6: bytes = Array(String(repeating: "{\"a\":", count: 5_000).utf8) + [0x31] + Array(String(repeating: "}", count: 5_000).utf8)
+        default: bytes.shuffle(using: &rng)
+        }
+        return Data(bytes)
+    }
+
+    @Test func fuzzedDeliveriesNeverCrashIngest() async throws {
+        try await RedisHarness.with { harness in
+            var env = harness.environment(queue: "fuzz")
+            env["GITHUB_WEBHOOK_SECRET"] = WebhookFixtures.secret
+            let ingest = WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+            let seeds = try WebhookFixtures.all().map { try WebhookFixtures.payload($0.event, $0.file) }
+            var rng = SplitMix(state: 2026)
+            var statuses: [Int: Int] = [:]
+            for round in 0..<(1_000 * Self.scale) {
+                let original = seeds[round % seeds.count]
+                let body = Self.mutate(original, &rng)
+                var headers = WebhookFixtures.headers(event: ["pull_request", "ping", "installation", "issues", "bogus"][Int(rng.next() % 5)], body: body)
+                switch rng.next() % 6 {
+                case 0: headers["X-Hub-Signature-256"] = nil
+                case 1: headers["X-GitHub-Event"] = String(repeating: "e", count: Int(rng.next() % 5000))
+                case 2: headers["X-GitHub-Delivery"] = ""
+                case 3: headers["X-Hub-Signature-256"] = "sha256=" + String(repeating: "0", count: 64)
+                default: break
+                }
+                let response = await ingest.ingest(WebhookRequest(headers: headers, body: body), logger: .quiet)
+                statuses[response.statusCode, default: 0] += 1
+                #expect((200..<500).contains(response.statusCode), "round \(round): \(response)")
+                #expect((try? JSONValue.parse(response.jsonBody)) != nil)
+            }
+            #expect(statuses.values.reduce(0, +) == 1_000 * Self.scale)
+        }
+    }
+
+    @Test func fuzzedDiffsNeverCrashTheParser() {
+        var rng = SplitMix(state: 7)
+        let diffs = PullRequestFixture.all.map { Data($0.diffText.utf8) }
+        for round in 0..<(1_000 * Self.scale) {
+            let mutated = String(decoding: Self.mutate(diffs[round % diffs.count], &rng), as: UTF8.self)
+            let diff = DiffParser.parse(mutated)
+            let index = HunkIndex(diff)
+            for file in diff.files.prefix(3) {
+                _ = Anchorer(index: index).anchor(Finding(path: file.path, line: 3, quote: "x", severity: .nit, title: "t", body: "b"))
+            }
+        }
+    }
+
+    @Test func queueOutageNeverAcknowledgesAndLoses() async throws {
+        try await RedisHarness.with { harness in
+            var env = harness.environment(queue: "outage")
+            env["GITHUB_WEBHOOK_SECRET"] = WebhookFixtures.secret
+            let ingest = WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+            let template = String(decoding: try WebhookFixtures.payload("pull_request", "opened.payload.json"), as: UTF8.self)
+            var acknowledged: [String] = []
+            let deliveries = 40 * Self.scale
+            for n in 0..<deliveries {
+                if n == deliveries / 4 { await harness.stopRedis() }
+                let body = Data(template.replacingOccurrences(of: "\"number\": 2,", with: "\"number\": \(n + 1),").utf8)
+                let response = await ingest.ingest(WebhookRequest(headers: WebhookFixtures.headers(event: "pull_request", body: body), body: body), logger: .quiet)
+                #expect(response.statusCode == 202 || response.statusCode == 503)
+                if response.statusCode == 202, let id = response.jobId { acknowledged.append(id) }
+            }
+            // The outage outlasts the queue's memory (no persistence here): a restart is empty, so every
+            // acknowledged job must have been written before redis stopped.
+            #expect(acknowledged.count == deliveries / 4)
+            try await harness.restartRedis()
+        }
+    }
+
+    @Test func crashRecoveryLeavesExactlyOneReviewPerJob() async throws {
+        let trials = 5 * Self.scale
+        for trial in 0..<trials {
+            try await RedisHarness.with { harness in
+                let app = try await GitHubTestApp.start()
+                let job = app.job(for: .named("ky-small-single-file-edit"))
+                var settings = QueueSettings()
+                settings.name = "crash-\(trial)"
+                settings.lease = 2
+                let queue = RedisJobQueue(redis: harness.client(), settings: settings)
+                _ = try await queue.enqueue(job, now: Date())
+                let keyFile = harness.folder.appendingPathComponent("app.pem")
+                try GitHubTestApp.keyPEM.write(to: keyFile, atomically: true, encoding: .utf8)
+                // Stall one GitHub call, chosen per trial, so the kill lands at a different step each time.
+                // The last step: the review is posted and only GitHub's answer is lost with the worker.
+                let steps = [("GET", "/pulls/731", false), ("GET", "/reviews", false), ("GET", "/comments", false), ("POST", "/reviews", false), ("POST", "/reviews", true)]
+                let (method, stall, after) = steps[trial % steps.count]
+                let (stalled, signal) = AsyncStream.makeStream(of: Void.self)
+                app.standIn.stall(pathSuffix: stall, method: method, afterHandling: after) { signal.yield() }
+                let worker = Process()
+                worker.executableURL = try Tools.binary("review-job")
+                worker.arguments = ["drain"]
+                worker.environment = harness.environment(queue: settings.name).merging([
+                    "QUEUE_LEASE_SECONDS": "2", "GITHUB_APP_CLIENT_ID": GitHubTestApp.issuer, "GITHUB_APP_PRIVATE_KEY_FILE": keyFile.path,
+                    "GITHUB_API_URL": app.standIn.url.absoluteString, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "critical",
+                ]) { $1 }
+                worker.standardOutput = FileHandle.nullDevice
+                try worker.run()
+                var iterator = stalled.makeAsyncIterator()
+                _ = await iterator.next()
+                kill(worker.processIdentifier, SIGKILL)
+                _ = try await onOwnThread { worker.waitUntilExit() }
+                app.standIn.releaseStalls()
+                let record = try #require(try await queue.inspect(id: job.id, now: Date()))
+                let clock = ManualClock((record.scheduledAt ?? Date()).addingTimeInterval(0.001))
+                let drainer = JobDrainer(queue: queue, processor: PullRequestReviewer(github: app.client(), model: QuotingModel()), concurrency: 1, deadlineMargin: 0, now: clock.closure)
+                let report = try await drainer.drain(deadline: clock.now + 60, logger: .quiet)
+                let reviews = app.standIn.reviews("sindresorhus/ky#731")
+                await app.stop()
+                #expect(report.jobs.map(\.outcome) == ["completed"], "trial \(trial) stalled at \(method) \(stall) after: \(after)")
+                #expect(reviews.count == 1, "trial \(trial): exactly one review")
+                #expect(try await queue.inspect(id: job.id, now: clock.now)?.state == "completed")
+            }
+        }
+    }
+}
