@@ -57,6 +57,8 @@ let package = Package(
         .executableTarget(name: "webhook-ingest", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "review-job", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "redis-rest", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
+        // Measurements for make bench (not shipped).
+        .executableTarget(name: "review-bench", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
         // The GitHub stand-in as a server, for the demo (tests use it in process).
         .executableTarget(
             name: "github-standin",

@@ -1,0 +1,85 @@
+import Foundation
+import NIOConcurrencyHelpers
+import ReviewCore
+import ReviewRuntime
+
+// review-bench: the Swift side of make bench. Prints one JSON object.
+//   review-bench queue JOBS        enqueue + claim + complete through UPSTASH_REDIS_REST_URL
+//   review-bench lpush N           N single LPUSH calls through the same endpoint (the raw REST rate)
+//   review-bench diff FILE…        parse + index + pack each diff, median of repeated runs
+
+/// Counts the HTTP round trips a client makes.
+final class CountingTransport: HTTPTransport, Sendable {
+    let inner = URLSessionTransport()
+    let count = NIOLockedValueBox(0)
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        count.withLockedValue { $0 += 1 }
+        return try await inner.send(request)
+    }
+}
+
+func emit(_ object: [String: Any]) {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try await body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let env = ConfigReader()
+switch arguments.first {
+case "queue", "lpush":
+    let redis = RedisConfig.load(env)
+    try env.validate()
+    let transport = CountingTransport()
+    let client = redis.client(transport: transport)
+    let count = Int(arguments.dropFirst().first ?? "5000") ?? 5000
+    if arguments.first == "lpush" {
+        let elapsed = try await seconds { for n in 0..<count { _ = try await client.send(["LPUSH", "bench:list", String(n)]) } }
+        emit(["calls": count, "seconds": elapsed, "callsPerSecond": Double(count) / elapsed])
+    } else {
+        var settings = QueueSettings()
+        settings.name = "bench"
+        let queue = RedisJobQueue(redis: client, settings: settings)
+        // Warm the script cache first so the figures are the steady state.
+        let warm = ReviewJob(owner: "o", repo: "r", prNumber: 0, installationId: 1, headSha: String(repeating: "0", count: 40), baseSha: String(repeating: "b", count: 40), kind: .full, deliveryId: "warm", enqueuedAt: Date())
+        _ = try await queue.enqueue(warm, now: Date())
+        if case .claimed(let claimed) = try await queue.claim(now: Date()) { _ = try await queue.complete(claimed.lease, result: "{}", now: Date()) }
+        let before = transport.count.withLockedValue { $0 }
+        let elapsed = try await seconds {
+            for n in 1...count {
+                let job = ReviewJob(owner: "o", repo: "r", prNumber: n, installationId: 1, headSha: String(format: "%040x", n), baseSha: String(repeating: "b", count: 40), kind: .full, deliveryId: "d\(n)", enqueuedAt: Date())
+                _ = try await queue.enqueue(job, now: Date())
+                guard case .claimed(let claimed) = try await queue.claim(now: Date()) else { fatalError("bench: claim found nothing") }
+                _ = try await queue.complete(claimed.lease, result: "{}", now: Date())
+            }
+        }
+        let trips = transport.count.withLockedValue { $0 } - before
+        emit(["jobs": count, "seconds": elapsed, "jobsPerSecond": Double(count) / elapsed, "roundTripsPerJob": Double(trips) / Double(count)])
+    }
+case "diff":
+    var results: [[String: Any]] = []
+    for path in arguments.dropFirst() {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var times: [Double] = []
+        var lines = 0
+        for _ in 0..<21 {
+            times.append(await seconds {
+                let diff = DiffParser.parse(text)
+                let index = HunkIndex(diff)
+                let plan = ReviewPlanner().plan(ReviewScope.partition(index.diff).review)
+                lines = diff.files.reduce(0) { $0 + $1.hunks.reduce(0) { $0 + $1.lines.count } } + plan.calls.count * 0
+            })
+        }
+        times.sort()
+        results.append(["file": path, "bytes": text.utf8.count, "lines": lines, "medianMs": times[times.count / 2] * 1000])
+    }
+    emit(["diffs": results])
+default:
+    FileHandle.standardError.write(Data("usage: review-bench queue JOBS | lpush N | diff FILE…\n".utf8))
+    exit(2)
+}

@@ -1,0 +1,231 @@
+"""make bench: each figure measured beside its anchor, in the same run, on this machine.
+
+Usage: run.py BIN_DIR  (scripts/bench.sh passes the release build's folder)
+Environment: JOBS (5000), IDLE_SECONDS (60), WRK_SECONDS (10).
+"""
+import asyncio, hashlib, hmac, json, os, re, shutil, socket, subprocess, sys, tempfile, time, uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.environ.get("FIXTURES_DIR", os.path.join(os.path.dirname(ROOT), "shared", "fixtures"))
+BIN = sys.argv[1]
+JOBS = int(os.environ.get("JOBS", "5000"))
+IDLE = int(os.environ.get("IDLE_SECONDS", "60"))
+WRK_SECONDS = int(os.environ.get("WRK_SECONDS", "10"))
+work = tempfile.mkdtemp(prefix="bench-")
+procs = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(args, env=None, ready=None):
+    proc = subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    procs.append(proc)
+    line = proc.stdout.readline() if ready else ""
+    return proc, line
+
+
+def redis_cli(*args):
+    return subprocess.run(["redis-cli", "-p", str(REDIS_PORT), *args], capture_output=True, text=True, check=True).stdout
+
+
+def command_calls():
+    stats = redis_cli("INFO", "commandstats")
+    calls = {m.group(1): int(m.group(2)) for m in re.finditer(r"cmdstat_([^:]+):calls=(\d+)", stats)}
+    calls.pop("info", None)
+    calls.pop("config|resetstat", None)
+    return calls
+
+
+def reset():
+    redis_cli("FLUSHALL")
+    redis_cli("CONFIG", "RESETSTAT")
+
+
+REDIS_PORT = free_port()
+start(["redis-server", "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no", "--dir", work])
+while True:
+    try:
+        redis_cli("PING")
+        break
+    except subprocess.CalledProcessError:
+        time.sleep(0.05)
+TOKEN = "bench-" + uuid.uuid4().hex
+_, line = start([f"{BIN}/redis-rest"], {"REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}", "REDIS_REST_TOKEN": TOKEN, "PORT": "0"}, ready=True)
+REST = line.split()[-1]
+ENV = {"UPSTASH_REDIS_REST_URL": REST, "UPSTASH_REDIS_REST_TOKEN": TOKEN}
+results = {"machine": {"cores": os.cpu_count()}, "jobs": JOBS}
+
+
+def bench(args):
+    out = subprocess.run([f"{BIN}/review-bench", *args], env={**os.environ, **ENV}, capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+# 1. Queue cost per job, beside BullMQ and the raw REST rate.
+reset()
+ours = bench(["queue", str(JOBS)])
+calls = command_calls()
+scripts = calls.get("evalsha", 0) + calls.get("eval", 0)
+inner = sum(calls.values()) - scripts
+ours.update({"scriptCallsPerJob": scripts / (JOBS + 1), "commandsPerJob": inner / (JOBS + 1), "billedCommandsPerJob": (inner + scripts) / (JOBS + 1)})
+reset()
+raw = bench(["lpush", str(JOBS)])
+
+
+async def bullmq_run():
+    from bullmq import Queue, Worker
+    conn = f"redis://127.0.0.1:{REDIS_PORT}"
+    queue = Queue("bench", {"connection": conn})
+    done = asyncio.Event()
+    count = 0
+
+    async def process(job, token):
+        nonlocal count
+        count += 1
+        if count == JOBS:
+            done.set()
+        return {}
+
+    start_time = time.perf_counter()
+    for n in range(JOBS):
+        await queue.add("review", {"n": n}, {"jobId": f"job-{n}", "removeOnComplete": 1000})
+    worker = Worker("bench", process, {"connection": conn})
+    await done.wait()
+    elapsed = time.perf_counter() - start_time
+    await worker.close()
+    await queue.close()
+    return elapsed
+
+
+reset()
+elapsed = asyncio.run(bullmq_run())
+bull_calls = command_calls()
+bull_total = sum(bull_calls.values())
+bull = {"jobs": JOBS, "seconds": elapsed, "jobsPerSecond": JOBS / elapsed, "commandsPerJob": bull_total / JOBS,
+        "scriptCallsPerJob": (bull_calls.get("evalsha", 0) + bull_calls.get("eval", 0)) / JOBS}
+results["queue"] = {"ours": ours, "bullmq": bull, "rawLpush": raw, "commandRatioToBullMQ": ours["billedCommandsPerJob"] / bull["commandsPerJob"]}
+
+# 2. Idle cost: nothing of ours runs while idle; an idle BullMQ worker polls and blocks.
+reset()
+time.sleep(IDLE)
+ours_idle = sum(command_calls().values())
+
+
+async def bullmq_idle():
+    from bullmq import Worker
+    worker = Worker("idle", lambda job, token: None, {"connection": f"redis://127.0.0.1:{REDIS_PORT}"})
+    await asyncio.sleep(IDLE)
+    await worker.close()
+
+
+reset()
+asyncio.run(bullmq_idle())
+results["idle"] = {"seconds": IDLE, "oursCommands": ours_idle, "bullmqWorkerCommands": sum(command_calls().values())}
+
+# 3. Ingest: serve mode under wrk, and a cold exec of --event.
+secret = "bench-secret"
+body = open(os.path.join(FIXTURES, "github-webhooks/pull_request/opened.payload.json"), "rb").read()
+signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+port = free_port()
+ingest_env = {**ENV, "GITHUB_WEBHOOK_SECRET": secret, "PORT": str(port), "LOG_LEVEL": "error", "QUEUE_NAME": "ingest"}
+start([f"{BIN}/webhook-ingest", "serve"], ingest_env)
+while True:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        break
+    except OSError:
+        time.sleep(0.05)
+lua = os.path.join(work, "post.lua")
+with open(lua, "w") as f:
+    f.write('wrk.method = "POST"\nwrk.body = io.open("%s", "rb"):read("*a")\n' % os.path.join(FIXTURES, "github-webhooks/pull_request/opened.payload.json"))
+    f.write('wrk.headers["Content-Type"] = "application/json"\nwrk.headers["X-GitHub-Event"] = "pull_request"\n')
+    f.write('wrk.headers["X-Hub-Signature-256"] = "%s"\n' % signature)
+    f.write('local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, nil, {["X-GitHub-Delivery"] = "d-" .. math.random(1, 1e9) .. "-" .. n})\nend\n')
+reset()
+out = subprocess.run(["wrk", "-t2", "-c16", f"-d{WRK_SECONDS}s", "--latency", "-s", lua, f"http://127.0.0.1:{port}/"], capture_output=True, text=True).stdout
+
+
+def latency(label):
+    m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+    if not m:
+        return None
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+event = os.path.join(ROOT, "functions/webhook-ingest/events/http-ping.json")
+hf = os.path.join(work, "hyperfine.json")
+subprocess.run(["hyperfine", "-N", "--warmup", "3", "--runs", "30", "--export-json", hf, f"{BIN}/webhook-ingest --event {event}"],
+               env={**os.environ, **ingest_env, "GITHUB_WEBHOOK_SECRET": "example-webhook-secret"}, capture_output=True, check=True)
+cold = json.load(open(hf))["results"][0]["median"] * 1000
+results["ingest"] = {"requestsPerSecond": rps, "p50ms": latency(50), "p99ms": latency(99), "ratioToRawRest": rps / raw["callsPerSecond"], "coldExecMedianMs": cold}
+
+# 4. Diff processing beside Python unidiff, on the largest fixture and a synthetic 20,000-line diff.
+largest = max((os.path.join(FIXTURES, "pull-requests", d, "pull.diff") for d in os.listdir(os.path.join(FIXTURES, "pull-requests")) if os.path.exists(os.path.join(FIXTURES, "pull-requests", d, "pull.diff"))), key=os.path.getsize)
+synthetic = os.path.join(work, "synthetic.diff")
+with open(synthetic, "w") as f:
+    for n in range(40):
+        f.write(f"diff --git a/src/file{n}.py b/src/file{n}.py\nindex 1111111..2222222 100644\n--- a/src/file{n}.py\n+++ b/src/file{n}.py\n")
+        for h in range(10):
+            f.write(f"@@ -{h*100+1},50 +{h*100+1},50 @@ def f{h}():\n")
+            for i in range(25):
+                f.write(f" context line {i} of hunk {h}\n-old value {i} = compute({i})\n+new value {i} = compute({i}, fast=True)\n")
+swift = bench(["diff", largest, synthetic])["diffs"]
+import unidiff
+python = []
+for path in (largest, synthetic):
+    data = open(path, encoding="utf-8", newline="").read()
+    times = []
+    for _ in range(11):
+        t = time.perf_counter()
+        unidiff.PatchSet(data)
+        times.append(time.perf_counter() - t)
+    python.append(sorted(times)[len(times) // 2] * 1000)
+results["diff"] = [{"file": os.path.basename(os.path.dirname(s["file"])) if s["file"] == largest else "synthetic-20000-lines", "lines": s["lines"], "oursMs": s["medianMs"], "unidiffMs": u, "speedup": u / s["medianMs"]} for s, u in zip(swift, python)]
+
+# 5. review-job overhead: one fixture PR against the GitHub stand-in with the instant rules reviewer.
+pr = os.path.join(FIXTURES, "pull-requests", "ky-multi-file-feature-network-error")
+key = os.path.join(work, "app.pem")
+_, gh = start([f"{BIN}/github-standin", pr, key, "Iv1.bench"], ready=True)
+gh_url = gh.split()[3]
+pull = json.load(open(os.path.join(pr, "pull.json")))
+job = {"job": {"owner": "sindresorhus", "repo": "ky", "prNumber": pull["number"], "installationId": 1, "headSha": pull["head"]["sha"],
+               "baseSha": pull["base"]["sha"], "kind": "full", "deliveryId": "bench", "enqueuedAt": "2026-11-25T00:00:00Z"}}
+job_file = os.path.join(work, "job.json")
+json.dump(job, open(job_file, "w"))
+t = time.perf_counter()
+run = subprocess.run(["/usr/bin/env", "bash", "-c", f'/usr/bin/time -f "%M" {BIN}/review-job --event {job_file} 2>{work}/rss'],
+                     env={**os.environ, **ENV, "GITHUB_API_URL": gh_url, "GITHUB_APP_CLIENT_ID": "Iv1.bench", "GITHUB_APP_PRIVATE_KEY_FILE": key, "LOG_LEVEL": "error"},
+                     capture_output=True, text=True)
+wall = (time.perf_counter() - t) * 1000
+rss_kb = next((int(x) for x in open(f"{work}/rss").read().split() if x.isdigit()), None)
+results["reviewJob"] = {"wallMs": wall, "peakRssMB": rss_kb / 1024 if rss_kb else None, "result": (run.stdout or run.stderr)[:300]}
+
+for proc in procs:
+    proc.kill()
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(os.path.join(ROOT, "bench/results"), exist_ok=True)
+json.dump(results, open(os.path.join(ROOT, "bench/results/latest.json"), "w"), indent=2)
+
+q, i = results["queue"], results["ingest"]
+rows = [
+    ("queue: commands per job (ours incl. EVALSHA / BullMQ)", f"{q['ours']['billedCommandsPerJob']:.2f} ({q['ours']['commandsPerJob']:.2f} inside scripts)", f"{q['bullmq']['commandsPerJob']:.2f}", "≤ 10"),
+    ("queue: HTTP round trips per job", f"{q['ours']['roundTripsPerJob']:.2f}", "-", "≤ 3"),
+    ("queue: jobs/s (ours over REST / BullMQ over TCP)", f"{q['ours']['jobsPerSecond']:.0f}", f"{q['bullmq']['jobsPerSecond']:.0f}", ""),
+    ("raw REST LPUSH calls/s", f"{q['rawLpush']['callsPerSecond']:.0f}", "", ""),
+    (f"idle commands in {IDLE} s (ours / BullMQ worker)", f"{results['idle']['oursCommands']}", f"{results['idle']['bullmqWorkerCommands']}", "0"),
+    ("ingest requests/s (ratio to raw REST)", f"{i['requestsPerSecond']:.0f} ({i['ratioToRawRest']:.2f}×)", "", ""),
+    ("ingest p50 / p99 ms", f"{i['p50ms']} / {i['p99ms']}", "", "p99 < 20"),
+    ("ingest cold exec median ms", f"{i['coldExecMedianMs']:.1f}", "", "< 20"),
+] + [(f"diff {d['file']} ({d['lines']} lines) ms", f"{d['oursMs']:.2f}", f"{d['unidiffMs']:.2f} ({d['speedup']:.1f}×)", "≥ 10×, < 50") for d in results["diff"]] + [
+    ("review-job one PR: wall ms / peak RSS MB", f"{results['reviewJob']['wallMs']:.0f} / {results['reviewJob']['peakRssMB']:.1f}", "", "< 100 / < 64"),
+]
+print(f"{'measure':58} {'ours':28} {'anchor':22} goal")
+for name, ours_text, anchor, goal in rows:
+    print(f"{name:58} {ours_text:28} {anchor:22} {goal}")
+print("\nwritten to bench/results/latest.json")

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# make bench: release build, then bench/run.py measures each figure beside its anchor (BullMQ,
+# raw REST LPUSH, Python unidiff) on this machine and writes bench/results/latest.json.
+# Needs: wrk and hyperfine (Debian packages; installed with apt-get as root), PyPI bullmq and unidiff (into .venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+for tool in wrk hyperfine time; do
+  if [ ! -x "/usr/bin/$tool" ] && ! command -v "$tool" >/dev/null 2>&1 || { [ "$tool" = time ] && [ ! -x /usr/bin/time ]; }; then
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq $tool >/dev/null; else echo "bench: install $tool (apt-get install $tool)" >&2; exit 1; fi
+  fi
+done
+.venv/bin/python -c 'import bullmq, unidiff' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check bullmq unidiff
+echo "building (release)…" >&2
+swift build -c release >/dev/null
+exec .venv/bin/python bench/run.py "$(swift build -c release --show-bin-path)" "$@"
