@@ -72,7 +72,10 @@ import Testing
             #expect(worker.terminationReason == .uncaughtSignal)
 
             // Another worker, once the lease has expired (its clock set past the deadline, no waiting).
-            let clock = ManualClock(try #require(during.scheduledAt).addingTimeInterval(0.001))
+            // The deadline is read after the kill: the worker may have heartbeated in between.
+            let afterKill = try #require(try await queue.inspect(id: job.id, now: Date()))
+            #expect(afterKill.state == "active")
+            let clock = ManualClock(try #require(afterKill.scheduledAt).addingTimeInterval(0.001))
             let drainer = JobDrainer(
                 queue: queue, processor: JobRecorder(recordURL: sink.url, transport: URLSessionTransport()),
                 concurrency: 1, deadlineMargin: 0, now: clock.closure

@@ -51,15 +51,14 @@ enum ProviderErrors {
     }
 }
 
-/// OpenAI-compatible chat completions (OpenAI, Ollama, vLLM, llama.cpp server) with a strict JSON schema.
-public struct OpenAICompatibleProvider: ChatProvider {
-    public let name = "openai-compatible"
-    public let model: String
-    let baseURL: URL
-    let apiKey: String?
-    let maxOutputTokens: Int
-    let timeout: TimeInterval
-    let transport: any HTTPTransport
+/// What every provider needs to make a call.
+public struct ProviderSettings: Sendable {
+    public var model: String
+    public var baseURL: URL
+    public var apiKey: String?
+    public var maxOutputTokens: Int
+    public var timeout: TimeInterval
+    public var transport: any HTTPTransport
 
     public init(model: String, baseURL: URL, apiKey: String?, maxOutputTokens: Int, timeout: TimeInterval, transport: any HTTPTransport) {
         self.model = model
@@ -69,16 +68,25 @@ public struct OpenAICompatibleProvider: ChatProvider {
         self.timeout = timeout
         self.transport = transport
     }
+}
+
+/// OpenAI-compatible chat completions (OpenAI, Ollama, vLLM, llama.cpp server) with a strict JSON schema.
+public struct OpenAICompatibleProvider: ChatProvider {
+    public let name = "openai-compatible"
+    let settings: ProviderSettings
+    public var model: String { settings.model }
+
+    public init(_ settings: ProviderSettings) { self.settings = settings }
 
     public func complete(system: String, user: String) async throws -> ProviderAnswer {
-        let tokenField = baseURL.host == "api.openai.com" ? "max_completion_tokens" : "max_tokens"
+        let tokenField = settings.baseURL.host == "api.openai.com" ? "max_completion_tokens" : "max_tokens"
         let body: JSONValue = .object([
-            "model": .string(model),
+            "model": .string(settings.model),
             "messages": .array([
                 .object(["role": .string("system"), "content": .string(system)]),
                 .object(["role": .string("user"), "content": .string(user)]),
             ]),
-            tokenField: .number(Double(maxOutputTokens)),
+            tokenField: .number(Double(settings.maxOutputTokens)),
             "temperature": .number(0),
             "response_format": .object([
                 "type": .string("json_schema"),
@@ -86,11 +94,11 @@ public struct OpenAICompatibleProvider: ChatProvider {
             ]),
         ])
         var headers = ["content-type": "application/json"]
-        if let apiKey, !apiKey.isEmpty { headers["authorization"] = "Bearer \(apiKey)" }
-        let response = try await ProviderErrors.send(transport, HTTPRequest(
-            method: "POST", url: baseURL.appendingPathComponent("chat/completions"), headers: headers, body: try JSONEncoder().encode(body), timeout: timeout
+        if let key = settings.apiKey, !key.isEmpty { headers["authorization"] = "Bearer \(key)" }
+        let response = try await ProviderErrors.send(settings.transport, HTTPRequest(
+            method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"), headers: headers, body: try JSONEncoder().encode(body), timeout: settings.timeout
         ), provider: name)
-        guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: apiKey) }
+        guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: settings.apiKey) }
         let json = try JSONValue.parse(response.body, what: "\(name) response")
         let choice = json["choices"].flatMap { if case .array(let items) = $0 { items.first } else { nil } }
         let usage = ModelUsage(inputTokens: json["usage"]?["prompt_tokens"].flatMap(Self.int) ?? 0, outputTokens: json["usage"]?["completion_tokens"].flatMap(Self.int) ?? 0)
@@ -107,27 +115,16 @@ public struct OpenAICompatibleProvider: ChatProvider {
 /// Anthropic Messages with a forced tool call carrying the findings schema.
 public struct AnthropicProvider: ChatProvider {
     public let name = "anthropic"
-    public let model: String
-    let baseURL: URL
-    let apiKey: String
-    let maxOutputTokens: Int
-    let timeout: TimeInterval
-    let transport: any HTTPTransport
+    let settings: ProviderSettings
+    public var model: String { settings.model }
     static let tool = "report_findings"
 
-    public init(model: String, baseURL: URL, apiKey: String, maxOutputTokens: Int, timeout: TimeInterval, transport: any HTTPTransport) {
-        self.model = model
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-        self.maxOutputTokens = maxOutputTokens
-        self.timeout = timeout
-        self.transport = transport
-    }
+    public init(_ settings: ProviderSettings) { self.settings = settings }
 
     public func complete(system: String, user: String) async throws -> ProviderAnswer {
         let body: JSONValue = .object([
-            "model": .string(model),
-            "max_tokens": .number(Double(maxOutputTokens)),
+            "model": .string(settings.model),
+            "max_tokens": .number(Double(settings.maxOutputTokens)),
             "temperature": .number(0),
             "system": .string(system),
             "messages": .array([.object(["role": .string("user"), "content": .string(user)])]),
@@ -138,11 +135,11 @@ public struct AnthropicProvider: ChatProvider {
             ])]),
             "tool_choice": .object(["type": .string("tool"), "name": .string(Self.tool)]),
         ])
-        let headers = ["content-type": "application/json", "x-api-key": apiKey, "anthropic-version": "2023-06-01"]
-        let response = try await ProviderErrors.send(transport, HTTPRequest(
-            method: "POST", url: baseURL.appendingPathComponent("v1/messages"), headers: headers, body: try JSONEncoder().encode(body), timeout: timeout
+        let headers = ["content-type": "application/json", "x-api-key": settings.apiKey ?? "", "anthropic-version": "2023-06-01"]
+        let response = try await ProviderErrors.send(settings.transport, HTTPRequest(
+            method: "POST", url: settings.baseURL.appendingPathComponent("v1/messages"), headers: headers, body: try JSONEncoder().encode(body), timeout: settings.timeout
         ), provider: name)
-        guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: apiKey) }
+        guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: settings.apiKey) }
         let json = try JSONValue.parse(response.body, what: "\(name) response")
         let usage = ModelUsage(
             inputTokens: json["usage"]?["input_tokens"].flatMap(OpenAICompatibleProvider.int) ?? 0,

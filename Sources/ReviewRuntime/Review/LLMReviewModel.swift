@@ -53,11 +53,9 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
         switch provider {
         case .rules:
             return RulesModel()
-        case .openai:
-            let chat = OpenAICompatibleProvider(model: model, baseURL: baseURL, apiKey: apiKey, maxOutputTokens: maxOutputTokens, timeout: timeout, transport: transport)
-            return LLMReviewModel(provider: chat, planner: planner, concurrency: concurrency, inputPrice: inputPrice, outputPrice: outputPrice)
-        case .anthropic:
-            let chat = AnthropicProvider(model: model, baseURL: baseURL, apiKey: apiKey ?? "", maxOutputTokens: maxOutputTokens, timeout: timeout, transport: transport)
+        case .openai, .anthropic:
+            let settings = ProviderSettings(model: model, baseURL: baseURL, apiKey: apiKey, maxOutputTokens: maxOutputTokens, timeout: timeout, transport: transport)
+            let chat: any ChatProvider = provider == .openai ? OpenAICompatibleProvider(settings) : AnthropicProvider(settings)
             return LLMReviewModel(provider: chat, planner: planner, concurrency: concurrency, inputPrice: inputPrice, outputPrice: outputPrice)
         }
     }
