@@ -208,9 +208,11 @@ import Testing
             let clock = ManualClock()
             for pr in 1...6 { _ = try await queue.enqueue(SampleJobs.job(pr: pr), now: clock.now) }
             _ = try await drainer(queue, ScriptedProcessor(), clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
-            #expect(try await queue.stats(now: clock.now).completed == 3)
+            // Trimmed back to 3 once over 3 + a tenth (at least 1): never more than 4 kept.
+            let kept = try await queue.stats(now: clock.now).completed
+            #expect((3...4).contains(kept))
             #expect(try await queue.inspect(id: SampleJobs.job(pr: 1).id, now: clock.now) == nil)
-            #expect(try await queue.purgeCompleted(now: clock.now) == 3)
+            #expect(try await queue.purgeCompleted(now: clock.now) == kept)
             #expect(try await queue.stats(now: clock.now).completed == 0)
         }
     }

@@ -110,15 +110,15 @@ public enum DiffParser {
         var oldLine = old.start, newLine = new.start
         var oldLeft = old.count, newLeft = new.count
         while let line = lines.first {
-            if line.hasPrefix("\\") {
+            if line.utf8.first == UInt8(ascii: "\\") {
                 // "\ No newline at end of file" belongs to the line before it.
                 if !hunk.lines.isEmpty { hunk.lines[hunk.lines.count - 1].noNewlineAtEnd = true }
                 lines = lines.dropFirst()
                 continue
             }
             guard oldLeft > 0 || newLeft > 0 else { break }
-            let text = String(line.dropFirst())
-            switch line.first {
+            let text = String(Substring(line.utf8.dropFirst()))
+            switch line.utf8.first.map({ Character(UnicodeScalar($0)) }) {
             case "+" where newLeft > 0:
                 hunk.lines.append(DiffLine(kind: .added, text: text, oldLine: nil, newLine: newLine))
                 newLine += 1; newLeft -= 1

@@ -14,7 +14,15 @@ public struct ReviewPlanner: Sendable {
 
     /// A rough count: about four characters a token for code, never less than one per line.
     public static func estimateTokens(_ text: String) -> Int {
-        max(text.utf8.count / 4 + 1, text.utf8.reduce(0) { $1 == 10 ? $0 + 1 : $0 })
+        estimate(bytes: text.utf8.count, lines: text.utf8.reduce(0) { $1 == 10 ? $0 + 1 : $0 })
+    }
+
+    static func estimate(bytes: Int, lines: Int) -> Int { max(bytes / 4 + 1, lines) }
+
+    /// `estimateTokens(ReviewPrompt.render(hunk))`, computed without rendering.
+    public static func estimateTokens(_ hunk: DiffHunk) -> Int {
+        let size = ReviewPrompt.renderedSize(hunk)
+        return estimate(bytes: size.bytes, lines: size.lines)
     }
 
     public struct Plan: Sendable, Equatable {
@@ -42,7 +50,7 @@ public struct ReviewPlanner: Sendable {
         for file in diff.files {
             let header = Self.estimateTokens("### \(file.path)\n")
             for hunk in file.hunks {
-                let cost = Self.estimateTokens(ReviewPrompt.render(hunk))
+                let cost = Self.estimateTokens(hunk)
                 let needsHeader = current.last?.path != file.path
                 let total = cost + (needsHeader ? header : 0)
                 if used + total > budget { flush() }

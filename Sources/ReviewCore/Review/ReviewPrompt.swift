@@ -48,6 +48,19 @@ public enum ReviewPrompt {
         return text
     }
 
+    /// The byte and line counts of `render(hunk)`, without building it.
+    public static func renderedSize(_ hunk: DiffHunk) -> (bytes: Int, lines: Int) {
+        func digits(_ n: Int) -> Int { n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : n < 100_000 ? 5 : String(n).utf8.count }
+        var bytes = 12 + digits(hunk.oldStart) + digits(hunk.oldCount) + digits(hunk.newStart) + digits(hunk.newCount) + hunk.section.utf8.count
+        for line in hunk.lines {
+            let number = (line.kind == .deleted ? line.oldLine : line.newLine) ?? 0
+            var code = line.text.utf8.count
+            if line.text.utf8.last == 0x0D { code -= 1 }
+            bytes += 1 + digits(number) + 3 + code + 1
+        }
+        return (bytes, hunk.lines.count + 1)
+    }
+
     /// A fence the fenced text cannot close: one backtick more than its longest run.
     static func fence(_ text: String) -> String {
         var longest = 0, run = 0

@@ -7,20 +7,27 @@
 enum QueueScripts {
     /// Shared Lua helpers: delete the hashes of finished jobs past a count and an age.
     private static let trimHelper = """
-    local function trim(zset, prefix, keep, cutoff)
+    -- keep < 0: no count limit. slack: how far over `keep` the set may grow before a trim, so
+    -- that a trim removes many jobs in a few commands instead of one job in four on every call.
+    local function trim(zset, prefix, keep, cutoff, slack)
       local victims = {}
       if keep >= 0 then
         local count = redis.call('ZCARD', zset)
-        if count > keep then victims = redis.call('ZRANGE', zset, 0, count - keep - 1) end
+        if count > keep + (slack or 0) then victims = redis.call('ZRANGE', zset, 0, count - keep - 1) end
       end
       if cutoff then
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. cutoff, 'LIMIT', 0, 1000)) do
           victims[#victims + 1] = id
         end
       end
-      for _, id in ipairs(victims) do
-        redis.call('DEL', prefix .. 'job:' .. id)
-        redis.call('ZREM', zset, id)
+      for first = 1, #victims, 500 do
+        local keys, members = {}, {}
+        for i = first, math.min(first + 499, #victims) do
+          keys[#keys + 1] = prefix .. 'job:' .. victims[i]
+          members[#members + 1] = victims[i]
+        end
+        redis.call('DEL', unpack(keys))
+        redis.call('ZREM', zset, unpack(members))
       end
       return #victims
     end
@@ -120,7 +127,8 @@ enum QueueScripts {
     if string.sub(redis.sha1hex(ARGV[2]), 1, 1) == '0' then
       trim(KEYS[3], ARGV[7], -1, tonumber(ARGV[6]))
     else
-      trim(KEYS[3], ARGV[7], tonumber(ARGV[5]), nil)
+      local keep = tonumber(ARGV[5])
+      trim(KEYS[3], ARGV[7], keep, nil, math.max(1, math.floor(keep / 10)))
     end
     return 1
     """)
