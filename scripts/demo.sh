@@ -48,7 +48,7 @@ if [ "${MODEL:-}" = local ]; then
   .venv/bin/python scripts/local_model.py >"$WORK/model.out" 2>"$WORK/model.log" &
   PIDS+=($!); disown
   read -r MODEL_URL <"$WORK/model.out"
-  export LLM_PROVIDER=openai LLM_BASE_URL="$MODEL_URL" LLM_MODEL=SmolLM2-135M-Instruct LLM_MAX_INPUT_TOKENS=6000 LLM_MAX_OUTPUT_TOKENS=1024
+  export LLM_PROVIDER=openai LLM_BASE_URL="$MODEL_URL" LLM_MODEL=SmolLM2-135M-Instruct LLM_MAX_INPUT_TOKENS=6000 LLM_MAX_OUTPUT_TOKENS=400 LLM_TIMEOUT_SECONDS=300 LLM_CONCURRENCY=1
   echo "[$(( $(ms) - T0 )) ms] local model (llama.cpp, SmolLM2-135M) at $MODEL_URL" >&2
 fi
 echo "[$(( $(ms) - T0 )) ms] redis-server + redis-rest at $UPSTASH_REDIS_REST_URL; $GHLINE" >&2
