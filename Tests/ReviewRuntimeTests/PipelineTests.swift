@@ -203,3 +203,54 @@ import Testing
         #expect(run.stdoutText.contains("5 deliveries since 24h, 1 never succeeded"))
     }
 }
+
+/// Every secret set to a recognisable value; failures provoked where errors quote what they got.
+/// No secret may appear in any log line, output or stored error.
+@Suite struct SecretsTests {
+    @Test func noSecretReachesLogsOutputsOrErrors() async throws {
+        let fixture = PullRequestFixture.named("ky-small-single-file-edit")
+        let apiKey = "sk-RECOGNISABLE-api-key-7f3a9c"
+        try await RedisHarness.with { harness in
+            let app = try await GitHubTestApp.start()
+            let job = app.job(for: fixture)
+            // The provider refuses the key and echoes it, as some do.
+            let model = try await ModelStandIn.start([.httpError(401, headers: [:], body: #"{"error":{"message":"Incorrect API key provided: \#(apiKey)"}}"#)])
+            let keyFile = harness.folder.appendingPathComponent("app.pem")
+            try GitHubTestApp.keyPEM.write(to: keyFile, atomically: true, encoding: .utf8)
+            var env = harness.environment(queue: "secrets")
+            env.merge([
+                "PATH": "/usr/bin:/bin", "GITHUB_WEBHOOK_SECRET": "whsec-RECOGNISABLE-webhook-4d2e", "GITHUB_APP_CLIENT_ID": GitHubTestApp.issuer,
+                "GITHUB_APP_PRIVATE_KEY": GitHubTestApp.keyPEM, "GITHUB_API_URL": app.standIn.url.absoluteString,
+                "LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": apiKey, "LOG_LEVEL": "trace",
+            ]) { $1 }
+            let body = try WebhookFixtures.opened(for: fixture)
+            let good = WebhookFixtures.functionURLEvent(headers: WebhookFixtures.headers(event: "pull_request", body: body, secret: env["GITHUB_WEBHOOK_SECRET"]!), body: body)
+            let forged = WebhookFixtures.functionURLEvent(headers: WebhookFixtures.headers(event: "pull_request", body: body), body: body)
+            var outputs: [String] = []
+            for event in [good, forged, Data("not json".utf8)] {
+                let run = try await ProcessRun.run(try Tools.binary("webhook-ingest"), stdin: event, environment: env)
+                outputs += [run.stdoutText, run.stderrText]
+            }
+            let drain = try await ProcessRun.run(try Tools.binary("review-job"), arguments: ["drain"], environment: env)
+            outputs += [drain.stdoutText, drain.stderrText]
+            var badConfig = env
+            badConfig["GITHUB_APP_PRIVATE_KEY"] = "-----BEGIN RSA PRIVATE KEY-----\nRECOGNISABLE-broken-key\n-----END RSA PRIVATE KEY-----"
+            let broken = try await ProcessRun.run(try Tools.binary("review-job"), arguments: ["drain"], environment: badConfig)
+            outputs += [broken.stdoutText, broken.stderrText]
+            let queue = RedisJobQueue(redis: harness.client(), settings: { var s = QueueSettings(); s.name = "secrets"; return s }())
+            let record = try await queue.inspect(id: job.id, now: Date())
+            outputs.append([record?.error, record?.lastError, record?.result].compactMap(\.self).joined(separator: "\n"))
+            await model.stop()
+            await app.stop()
+
+            #expect(drain.stdoutText.contains("model_unauthorized"), "the failure is reported: \(drain.stdoutText)")
+            #expect(record?.state == "failed")
+            #expect(broken.exitCode == 2)
+            let secrets = [apiKey, env["GITHUB_WEBHOOK_SECRET"]!, harness.token, "RECOGNISABLE-broken-key"]
+                + GitHubTestApp.keyPEM.split(separator: "\n").filter { $0.count > 40 }.map(String.init)
+            for secret in secrets + ["ghs_"] {  // ghs_: the installation tokens the stand-in minted
+                for output in outputs { #expect(!output.contains(secret), "a secret leaked into: \(output.prefix(300))") }
+            }
+        }
+    }
+}
