@@ -51,19 +51,10 @@ public enum JSONValue: Sendable, Equatable, Codable {
             throw .badInput("\(what) is not valid UTF-8, so it cannot be JSON")
         }
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONParser.parse(data)
         } catch {
-            throw .badInput("\(what) is not valid JSON (\(Self.describe(error)))")
+            throw .badInput("\(what) is not valid JSON (\(error))")
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            return (context.underlyingError.map { "\($0)" } ?? context.debugDescription)
-                .replacingOccurrences(of: "\n", with: " ")
-                .prefix(200).description
-        }
-        return "unreadable"
     }
 
     public subscript(key: String) -> JSONValue? {

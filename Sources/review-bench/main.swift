@@ -61,6 +61,12 @@ case "queue", "lpush":
         let trips = transport.count.withLockedValue { $0 } - before
         emit(["jobs": count, "seconds": elapsed, "jobsPerSecond": Double(count) / elapsed, "roundTripsPerJob": Double(trips) / Double(count)])
     }
+case "json":
+    let data = try Data(contentsOf: URL(fileURLWithPath: arguments[1]))
+    var times: [Double] = []
+    for _ in 0..<51 { times.append(try await seconds { _ = try JSONValue.parse(data) }) }
+    times.sort()
+    emit(["bytes": data.count, "parseMedianMs": times[25] * 1000])
 case "diff":
     var results: [[String: Any]] = []
     for path in arguments.dropFirst() {
