@@ -132,10 +132,23 @@ import Testing
                 ]) { $1 }
                 worker.standardOutput = FileHandle.nullDevice
                 try worker.run()
-                var iterator = stalled.makeAsyncIterator()
-                _ = await iterator.next()
-                kill(worker.processIdentifier, SIGKILL)
-                _ = try await onOwnThread { worker.waitUntilExit() }
+                // Whichever comes first: the worker reaching the stalled call, or the worker exiting
+                // without reaching it (a failure to report, never a hang).
+                let exited = Task { try await onOwnThread { worker.waitUntilExit() } }
+                let reachedStall = await withTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        var iterator = stalled.makeAsyncIterator()
+                        return await iterator.next() != nil
+                    }
+                    group.addTask { _ = try? await exited.value; return false }
+                    let first = await group.next() ?? false
+                    // Both children end now: the worker dies, and the stall stream finishes.
+                    kill(worker.processIdentifier, SIGKILL)
+                    signal.finish()
+                    return first
+                }
+                #expect(reachedStall, "trial \(trial): review-job exited before reaching \(method) \(stall)")
+                _ = try await exited.value
                 app.standIn.releaseStalls()
                 let record = try #require(try await queue.inspect(id: job.id, now: Date()))
                 let clock = ManualClock((record.scheduledAt ?? Date()).addingTimeInterval(0.001))
