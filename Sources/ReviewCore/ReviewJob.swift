@@ -57,18 +57,8 @@ public struct ReviewJob: Codable, Sendable, Equatable {
         }
     }
 
-    public static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    public static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
+    public static var encoder: JSONEncoder { .iso }
+    public static var decoder: JSONDecoder { .iso }
 }
 
 /// Job and pull-request identifiers made safe for Redis keys and URLs: letters, digits, `.`, `_`, `-`

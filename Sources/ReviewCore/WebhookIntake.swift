@@ -26,9 +26,7 @@ public struct IngestResponse: Sendable, Equatable, Codable {
     /// The body as sent on the wire (without the status code, which is the HTTP status).
     public var jsonBody: Data {
         struct Body: Encodable { let status: String; let jobId: String?; let reason: String?; let code: String? }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(Body(status: status, jobId: jobId, reason: reason, code: code))) ?? Data("{}".utf8)
+        return (try? JSONEncoder.iso.encode(Body(status: status, jobId: jobId, reason: reason, code: code))) ?? Data("{}".utf8)
     }
 }
 

@@ -38,9 +38,7 @@ struct ReplayCommand: AsyncParsableCommand {
         for file in files {
             let result = await replay(file, handler: handler, transport: transport)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: (try? encoder.encode(result)) ?? Data(), as: UTF8.self))
+                print(String(decoding: (try? JSONEncoder.iso.encode(result)) ?? Data(), as: UTF8.self))
             } else {
                 print("\(result.statusCode) \(result.status.padding(toLength: 10, withPad: " ", startingAt: 0)) \(file)\(result.reason.map { "  — \($0)" } ?? "")")
             }

@@ -56,8 +56,6 @@ public struct ErrorBody: Encodable, Sendable {
     }
 
     public var json: Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data()
+        (try? JSONEncoder.iso.encode(self)) ?? Data()
     }
 }

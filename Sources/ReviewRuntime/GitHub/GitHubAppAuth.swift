@@ -106,20 +106,3 @@ public actor InstallationTokens {
         return Cached(token: minted.token, expiresAt: minted.expires_at)
     }
 }
-
-extension JSONDecoder {
-    static let iso: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
-}
-
-extension JSONEncoder {
-    static let iso: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-}

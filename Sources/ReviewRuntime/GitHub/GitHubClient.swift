@@ -131,10 +131,8 @@ public struct GitHubClient: Sendable {
 
     /// Posts one review; returns its id.
     public func createReview(_ job: ReviewJob, _ review: ReviewSubmission) async throws -> Int {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let response = try await send(
-            job, "POST", "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/reviews", body: try encoder.encode(review), what: "posting the review"
+            job, "POST", "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/reviews", body: try JSONEncoder.iso.encode(review), what: "posting the review"
         )
         return (try? JSONValue.parse(response.body))?["id"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
     }

@@ -138,8 +138,6 @@ public struct FunctionURLResponse: Codable, Sendable, Equatable {
     }
 
     public var json: Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data()
+        (try? JSONEncoder.iso.encode(self)) ?? Data()
     }
 }

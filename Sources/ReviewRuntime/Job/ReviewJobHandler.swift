@@ -83,10 +83,7 @@ public struct ReviewJobHandler: FunctionHandler {
     }
 
     static func json(_ report: DrainReport) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return (try? encoder.encode(report)) ?? Data()
+        (try? JSONEncoder.iso.encode(report)) ?? Data()
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ReviewCore
 
 /// swift-log handler writing one JSON object per line to stderr (stdout is the function's output).
 /// Any configured secret value that slips into a message or metadata is replaced by `<redacted>`.
@@ -28,9 +29,7 @@ public struct JSONLogHandler: LogHandler {
         fields["level"] = event.level.rawValue
         fields["msg"] = redact("\(event.message)")
         fields["ts"] = Date().formatted(.iso8601)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var line = try? encoder.encode(fields) else { return }
+        guard var line = try? JSONEncoder.iso.encode(fields) else { return }
         line.append(0x0A)
         FileHandle.standardError.write(line)
     }

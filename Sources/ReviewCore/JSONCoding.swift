@@ -1,0 +1,20 @@
+import Foundation
+
+extension JSONEncoder {
+    /// The project's one JSON output format: sorted keys, unescaped slashes, ISO-8601 dates.
+    public static let iso: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+extension JSONDecoder {
+    /// Reads what `JSONEncoder.iso` writes (ISO-8601 dates).
+    public static let iso: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
