@@ -9,7 +9,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "pr-review",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "webhook-ingest", targets: ["webhook-ingest"]),
         .executable(name: "review-job", targets: ["review-job"]),

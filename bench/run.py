@@ -175,14 +175,19 @@ synthetic = os.path.join(work, "synthetic.diff")
 with open(synthetic, "w") as f:
     for n in range(40):
         f.write(f"diff --git a/src/file{n}.py b/src/file{n}.py\nindex 1111111..2222222 100644\n--- a/src/file{n}.py\n+++ b/src/file{n}.py\n")
-        for h in range(10):
-            f.write(f"@@ -{h*100+1},50 +{h*100+1},50 @@ def f{h}():\n")
-            for i in range(25):
-                f.write(f" context line {i} of hunk {h}\n-old value {i} = compute({i})\n+new value {i} = compute({i}, fast=True)\n")
-swift = bench(["diff", largest, synthetic])["diffs"]
+        for h in range(10):  # 40 files × 10 hunks × (2 + 16 × 3) lines = 20,000 hunk lines
+            f.write(f"@@ -{h*100+1},34 +{h*100+1},34 @@ def f{h}():\n")
+            f.write(f"     def f{h}(self, value):\n")
+            for i in range(16):
+                f.write(f"         context line {i} of hunk {h}\n-        old_value_{i} = compute({i}, value)\n+        new_value_{i} = compute({i}, value, fast=True)\n")
+            f.write("         return value\n")
+# The largest fixture is a lockfile (scoped out before packing), so the largest code PR is measured too.
+code_pr = os.path.join(FIXTURES, "pull-requests", "ky-multi-file-feature-network-error", "pull.diff")
+diffs = {largest: os.path.basename(os.path.dirname(largest)), code_pr: os.path.basename(os.path.dirname(code_pr)), synthetic: "synthetic-20000-lines"}
+swift = bench(["diff", *diffs])["diffs"]
 import unidiff
 python = []
-for path in (largest, synthetic):
+for path in diffs:
     data = open(path, encoding="utf-8", newline="").read()
     times = []
     for _ in range(11):
@@ -190,7 +195,8 @@ for path in (largest, synthetic):
         unidiff.PatchSet(data)
         times.append(time.perf_counter() - t)
     python.append(sorted(times)[len(times) // 2] * 1000)
-results["diff"] = [{"file": os.path.basename(os.path.dirname(s["file"])) if s["file"] == largest else "synthetic-20000-lines", "lines": s["lines"], "oursMs": s["medianMs"], "unidiffMs": u, "speedup": u / s["medianMs"]} for s, u in zip(swift, python)]
+results["diff"] = [{"file": diffs[s["file"]], "lines": s["lines"], "oursMs": s["medianMs"], "unidiffMs": u, "speedup": u / s["medianMs"],
+                    "stagesMs": {stage: s[stage + "Ms"] for stage in ("parse", "index", "scope", "pack")}} for s, u in zip(swift, python)]
 
 # 5. review-job overhead: one fixture PR against the GitHub stand-in with the instant rules reviewer.
 pr = os.path.join(FIXTURES, "pull-requests", "ky-multi-file-feature-network-error")
@@ -226,7 +232,7 @@ rows = [
     ("ingest requests/s (ratio to raw REST)", f"{i['requestsPerSecond']:.0f} ({i['ratioToRawRest']:.2f}×), {i['enqueueScriptCalls']}/{i['requests']} reached the queue", "", ""),
     ("ingest p50 / p99 ms", f"{i['p50ms']} / {i['p99ms']}", "", "p99 < 20"),
     ("ingest cold exec median ms", f"{i['coldExecMedianMs']:.1f}", "", "< 20"),
-] + [(f"diff {d['file']} ({d['lines']} lines) ms", f"{d['oursMs']:.2f}", f"{d['unidiffMs']:.2f} ({d['speedup']:.1f}×)", "≥ 10×, < 50") for d in results["diff"]] + [
+] + [(f"diff {d['file']} ({d['lines']} lines) ms", f"{d['oursMs']:.3f}", f"{d['unidiffMs']:.2f} ({d['speedup']:.0f}×)", "≥ 10×, < 50") for d in results["diff"]] + [
     ("review-job one PR: wall ms / peak RSS MB", f"{results['reviewJob']['wallMs']:.0f} / {results['reviewJob']['peakRssMB']:.1f}", "", "< 100 / < 64"),
 ]
 print(f"{'measure':58} {'ours':28} {'anchor':22} goal")

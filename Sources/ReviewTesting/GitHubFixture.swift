@@ -55,7 +55,7 @@ public struct QuotingModel: ReviewModel {
             for (n, line) in added.prefix(perFile).enumerated() {
                 findings.append(Finding(
                     path: file.path, side: .right, line: (line.newLine ?? 0) + (n.isMultiple(of: 2) ? lineError : -lineError),
-                    quote: line.text, severity: n == 0 ? .bug : .maintainability, title: "Check this line \(n)",
+                    quote: String(line.text), severity: n == 0 ? .bug : .maintainability, title: "Check this line \(n)",
                     body: "Scripted finding \(n) on \(file.path).", suggestion: n == 0 ? Finding.normalise(line.text) : nil
                 ))
             }

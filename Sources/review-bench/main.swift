@@ -23,6 +23,13 @@ func emit(_ object: [String: Any]) {
     FileHandle.standardOutput.write(data + Data("\n".utf8))
 }
 
+/// Wall time of a synchronous body (no suspension point, so no executor hop is timed).
+func secondsSync(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
 func seconds(_ body: () async throws -> Void) async rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try await body()
@@ -68,21 +75,30 @@ case "json":
     times.sort()
     emit(["bytes": data.count, "parseMedianMs": times[25] * 1000])
 case "diff":
+    // The whole path (parse, index, scope, pack) timed as one, and each stage on its own.
+    func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] * 1000 }
     var results: [[String: Any]] = []
     for path in arguments.dropFirst() {
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        var times: [Double] = []
+        var total: [Double] = [], parse: [Double] = [], index: [Double] = [], scope: [Double] = [], pack: [Double] = []
         var lines = 0
-        for _ in 0..<21 {
-            times.append(await seconds {
+        for _ in 0..<101 {
+            total.append(secondsSync {
                 let diff = DiffParser.parse(text)
-                let index = HunkIndex(diff)
-                let plan = ReviewPlanner().plan(ReviewScope.partition(index.diff).review)
-                lines = diff.files.reduce(0) { $0 + $1.hunks.reduce(0) { $0 + $1.lines.count } } + plan.calls.count * 0
+                let hunkIndex = HunkIndex(diff)
+                _ = ReviewPlanner().plan(ReviewScope.partition(hunkIndex.diff).review)
+                lines = diff.files.reduce(0) { $0 + $1.hunks.reduce(0) { $0 + $1.lines.count } }
             })
+            var diff = UnifiedDiff(files: []), hunkIndex = HunkIndex(diff), review = diff
+            parse.append(secondsSync { diff = DiffParser.parse(text) })
+            index.append(secondsSync { hunkIndex = HunkIndex(diff) })
+            scope.append(secondsSync { review = ReviewScope.partition(hunkIndex.diff).review })
+            pack.append(secondsSync { _ = ReviewPlanner().plan(review) })
         }
-        times.sort()
-        results.append(["file": path, "bytes": text.utf8.count, "lines": lines, "medianMs": times[times.count / 2] * 1000])
+        results.append([
+            "file": path, "bytes": text.utf8.count, "lines": lines, "medianMs": median(total),
+            "parseMs": median(parse), "indexMs": median(index), "scopeMs": median(scope), "packMs": median(pack),
+        ])
     }
     emit(["diffs": results])
 default:

@@ -76,7 +76,7 @@ import Testing
                 let lines = file.hunks.flatMap(\.lines).compactMap { line -> (Int, String)? in
                     guard let number = side == .right ? line.newLine : line.oldLine else { return nil }
                     if side == .right && line.kind == .deleted || side == .left && line.kind == .added { return nil }
-                    return (number, line.text)
+                    return (number, String(line.text))
                 }
                 let counts = Dictionary(lines.map { (Finding.normalise($0.1), 1) }, uniquingKeysWith: +)
                 for (number, text) in lines where counts[Finding.normalise(text)] == 1 && !Finding.normalise(text).isEmpty {
@@ -120,5 +120,67 @@ import Testing
         #expect(a.fingerprint != c.fingerprint)
         let marked = "text " + ReviewMarker.finding(a.fingerprint) + " more " + ReviewMarker.finding(c.fingerprint)
         #expect(ReviewMarker.fingerprints(in: marked) == [a.fingerprint, c.fingerprint])
+    }
+}
+
+@Suite struct DiffLinesTests {
+    @Test func handMadeLinesEqualParsedOnes() {
+        let parsed = DiffParser.parse("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n keep\r\n-old\n+new ü\n\\ No newline at end of file\n")
+        let made = DiffHunk(oldStart: 1, oldCount: 2, newStart: 1, newCount: 2, section: "", lines: [
+            DiffLine(kind: .context, text: "keep\r", oldLine: 1, newLine: 1),
+            DiffLine(kind: .deleted, text: "old", oldLine: 2, newLine: nil),
+            DiffLine(kind: .added, text: "new ü", oldLine: nil, newLine: 2, noNewlineAtEnd: true),
+        ])
+        #expect(parsed.files[0].hunks == [made])
+        #expect(made.lines[0].code == "keep" && made.lines[2].code == "new ü")
+        var changed = made
+        changed.lines = [made.lines[0], made.lines[1]]
+        #expect(changed != made)
+    }
+
+    @Test func claimedHugeCountsNeitherTrapNorReserve() {
+        let huge = DiffParser.parseHunks("@@ -1,9223372036854775807 +1,9223372036854775807 @@\n a\n+b\n")
+        #expect(huge.count == 1 && huge[0].lines.count == 2)
+        #expect(DiffParser.parseHunks("@@ -1,99999999999999999999 +1 @@\n+a\n").isEmpty)
+        #expect(DiffParser.parseHunks("@@ -1 +1 @@ f()\n-a\n+b\n").first?.section == "f()")
+    }
+
+    @Test(arguments: DiffParserTests.fixtures)
+    func renderedSizeIsTheRenderedPromptsSize(_ name: String) {
+        for file in DiffParser.parse(PullRequestFixture.named(name).diffText).files {
+            for hunk in file.hunks {
+                let rendered = ReviewPrompt.render(hunk)
+                #expect(ReviewPrompt.renderedSize(hunk) == (rendered.utf8.count, rendered.utf8.filter { $0 == 10 }.count), "\(file.path)")
+            }
+        }
+    }
+
+    @Test func gitHeaderPaths() {
+        let cases: [(header: String, old: String?, new: String?)] = [
+            ("diff --git a/my file.txt b/my file.txt", "my file.txt", "my file.txt"),
+            ("diff --git a/ü/ä.swift b/ü/ä.swift", "ü/ä.swift", "ü/ä.swift"),
+            ("diff --git a/a b/b b/a b/b", "a b/b", "a b/b"),
+            ("diff --git \"a/tab\\there\" \"b/tab\\there\"", "tab\there", "tab\there"),
+            ("diff --git a/\"q\" b/\"q\"", "\"q\"", "\"q\""),
+        ]
+        for (header, old, new) in cases {
+            let file = DiffParser.parse(header + "\nindex 1..2 100644\n").files.first
+            #expect(file?.oldPath == old && file?.newPath == new, "\(header)")
+        }
+    }
+}
+
+@Suite struct HunkIndexTests {
+    @Test func normalisedLinesAreMadeOnFirstUseAndKept() throws {
+        let diff = DiffParser.parse("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n  keep   this\n-old\tline\n+new  line\n")
+        let index = HunkIndex(diff)
+        let right = index.lines(path: "x", side: .right)
+        #expect(right == [[.init(number: 1, text: "keep this"), .init(number: 2, text: "new line")]])
+        #expect(index.lines(path: "x", side: .left) == [[.init(number: 1, text: "keep this"), .init(number: 2, text: "old line")]])
+        #expect(index.lines(path: "x", side: .right) == right)
+        #expect(index.lines(path: "missing", side: .right).isEmpty)
+        #expect(index.location(path: "x", line: 2, side: .right) == .init(hunk: 0, offset: 2))
+        #expect(index.location(path: "x", line: 2, side: .left) == .init(hunk: 0, offset: 1))
+        #expect(index.location(path: "x", line: 3, side: .right) == nil)
     }
 }

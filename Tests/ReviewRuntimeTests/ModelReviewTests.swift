@@ -12,7 +12,7 @@ import Testing
     static var addedLine: DiffLine { diff.files[0].hunks[0].lines.first { $0.kind == .added }! }
 
     static func findingsJSON(path: String = path, extra: String = "") -> String {
-        let quote = String(decoding: try! JSONEncoder().encode(addedLine.text), as: UTF8.self)
+        let quote = String(decoding: try! JSONEncoder().encode(String(addedLine.text)), as: UTF8.self)
         return #"{"summary":"One issue.","findings":[{"path":"\#(path)","side":"RIGHT","line":\#((addedLine.newLine ?? 0) + 4),"quote":\#(quote),"severity":"bug","title":"Empty body","body":"Handle an empty body.","suggestion":null}\#(extra)]}"#
     }
 

@@ -12,7 +12,7 @@ import Testing
         let scope = ReviewScope.partition(DiffParser.parse(fixture.diffText)).review
         let items = scope.files.prefix(3).compactMap { file -> String? in
             guard let line = file.hunks.flatMap(\.lines).first(where: { $0.kind == .added && !Finding.normalise($0.text).isEmpty }) else { return nil }
-            let quote = String(decoding: (try? JSONEncoder().encode(line.text)) ?? Data(), as: UTF8.self)
+            let quote = String(decoding: (try? JSONEncoder().encode(String(line.text))) ?? Data(), as: UTF8.self)
             return #"{"path":"\#(file.path)","side":"RIGHT","line":\#((line.newLine ?? 0) + 2),"quote":\#(quote),"severity":"maintainability","title":"Look here","body":"A scripted finding.","suggestion":null}"#
         }
         return #"{"summary":"Scripted.","findings":[\#(items.joined(separator: ","))]}"#

@@ -5,91 +5,73 @@ import Foundation
 /// Never traps on malformed input: what cannot be read as a hunk line ends the hunk.
 public enum DiffParser {
     public static func parse(_ text: String) -> UnifiedDiff {
-        var files: [DiffFile] = []
-        var lines = splitLines(text)[...]
-        while let line = lines.first {
-            guard line.hasPrefix("diff --git ") else {
-                lines = lines.dropFirst()
-                continue
+        LineCursor.withLines(of: text) { lines in
+            var files: [DiffFile] = []
+            while let line = lines.line {
+                lines.advance()
+                if lines.hasPrefix(line, "diff --git ") { files.append(parseFile(header: lines.slice(line), lines: &lines)) }
             }
-            lines = lines.dropFirst()
-            files.append(parseFile(header: line, lines: &lines))
+            return UnifiedDiff(files: files)
         }
-        return UnifiedDiff(files: files)
     }
 
     /// Hunks only, as in a `patch` field of `/pulls/{n}/files`.
     public static func parseHunks(_ patch: String) -> [DiffHunk] {
-        var lines = splitLines(patch)[...]
-        var hunks: [DiffHunk] = []
-        while let line = lines.first {
-            lines = lines.dropFirst()
-            if let hunk = parseHunk(header: line, lines: &lines) { hunks.append(hunk) }
-        }
-        return hunks
-    }
-
-    /// Splits on LF bytes only: Swift treats CRLF as one character, and the `\r` must stay in the text.
-    static func splitLines(_ text: String) -> [Substring] {
-        var lines: [Substring] = []
-        let bytes = text.utf8
-        var start = bytes.startIndex
-        var index = start
-        while index < bytes.endIndex {
-            if bytes[index] == UInt8(ascii: "\n") {
-                lines.append(text[start..<index])
-                start = bytes.index(after: index)
+        LineCursor.withLines(of: patch) { lines in
+            var hunks: [DiffHunk] = []
+            while let line = lines.line {
+                lines.advance()
+                if let hunk = parseHunk(header: line, lines: &lines) { hunks.append(hunk) }
             }
-            index = bytes.index(after: index)
+            return hunks
         }
-        if start < bytes.endIndex { lines.append(text[start...]) }
-        return lines
     }
 
-    private static func parseFile(header: Substring, lines: inout ArraySlice<Substring>) -> DiffFile {
+    private static func parseFile(header: Substring, lines: inout LineCursor) -> DiffFile {
         let (headerOld, headerNew) = pathsFromGitHeader(header.dropFirst("diff --git ".count))
         var file = DiffFile(oldPath: headerOld, newPath: headerNew, status: .modified)
         var sawOld = false, sawNew = false
-        while let line = lines.first, !line.hasPrefix("diff --git ") {
-            lines = lines.dropFirst()
-            if line.hasPrefix("@@ ") {
+        while let line = lines.line, !lines.hasPrefix(line, "diff --git ") {
+            lines.advance()
+            if lines.hasPrefix(line, "@@ ") {
                 if let hunk = parseHunk(header: line, lines: &lines) { file.hunks.append(hunk) }
-            } else if line.hasPrefix("--- ") {
-                file.oldPath = path(line.dropFirst(4), prefix: "a/")
+            } else if let rest = lines.rest(of: line, after: "--- ") {
+                file.oldPath = path(rest, prefix: "a/")
                 sawOld = true
-            } else if line.hasPrefix("+++ ") {
-                file.newPath = path(line.dropFirst(4), prefix: "b/")
+            } else if let rest = lines.rest(of: line, after: "+++ ") {
+                file.newPath = path(rest, prefix: "b/")
                 sawNew = true
-            } else if line.hasPrefix("new file mode ") {
-                file.newMode = String(line.dropFirst("new file mode ".count))
+            } else if let mode = lines.rest(of: line, after: "new file mode ") {
+                file.newMode = String(mode)
                 file.status = .added
                 file.oldPath = nil
-            } else if line.hasPrefix("deleted file mode ") {
-                file.oldMode = String(line.dropFirst("deleted file mode ".count))
+            } else if let mode = lines.rest(of: line, after: "deleted file mode ") {
+                file.oldMode = String(mode)
                 file.status = .removed
                 file.newPath = nil
-            } else if line.hasPrefix("old mode ") {
-                file.oldMode = String(line.dropFirst("old mode ".count))
-            } else if line.hasPrefix("new mode ") {
-                file.newMode = String(line.dropFirst("new mode ".count))
-            } else if line.hasPrefix("rename from ") {
-                file.oldPath = unquote(line.dropFirst("rename from ".count))
+            } else if let mode = lines.rest(of: line, after: "old mode ") {
+                file.oldMode = String(mode)
+            } else if let mode = lines.rest(of: line, after: "new mode ") {
+                file.newMode = String(mode)
+            } else if let from = lines.rest(of: line, after: "rename from ") {
+                file.oldPath = unquote(from)
                 file.status = .renamed
-            } else if line.hasPrefix("rename to ") {
-                file.newPath = unquote(line.dropFirst("rename to ".count))
+            } else if let to = lines.rest(of: line, after: "rename to ") {
+                file.newPath = unquote(to)
                 file.status = .renamed
-            } else if line.hasPrefix("copy from ") {
-                file.oldPath = unquote(line.dropFirst("copy from ".count))
+            } else if let from = lines.rest(of: line, after: "copy from ") {
+                file.oldPath = unquote(from)
                 file.status = .copied
-            } else if line.hasPrefix("copy to ") {
-                file.newPath = unquote(line.dropFirst("copy to ".count))
+            } else if let to = lines.rest(of: line, after: "copy to ") {
+                file.newPath = unquote(to)
                 file.status = .copied
-            } else if line.hasPrefix("similarity index ") {
-                file.similarity = Int(line.dropFirst("similarity index ".count).dropLast())
-            } else if line.hasPrefix("Binary files ") || line == "GIT binary patch" {
+            } else if let similarity = lines.rest(of: line, after: "similarity index ") {
+                file.similarity = Int(similarity.dropLast())
+            } else if lines.hasPrefix(line, "Binary files ") || lines.slice(line) == "GIT binary patch" {
+                let text = lines.slice(line)
                 file.isBinary = true
-                if line.hasPrefix("Binary files /dev/null and ") { file.status = .added; file.oldPath = nil }
-                if line.hasSuffix(" and /dev/null differ") { file.status = .removed; file.newPath = nil }
+                if text.hasPrefix("Binary files /dev/null and ") { file.status = .added; file.oldPath = nil }
+                if text.hasSuffix(" and /dev/null differ") { file.status = .removed; file.newPath = nil }
             }
         }
         if sawOld, file.oldPath == nil, file.status != .added { file.status = .added }
@@ -97,65 +79,76 @@ public enum DiffParser {
         return file
     }
 
-    /// `@@ -a,b +c,d @@ section` and the lines its counts cover.
-    private static func parseHunk(header: Substring, lines: inout ArraySlice<Substring>) -> DiffHunk? {
-        guard header.hasPrefix("@@ -"), let close = header.dropFirst(3).range(of: " @@") else { return nil }
-        let ranges = header[header.index(header.startIndex, offsetBy: 3)..<close.lowerBound].split(separator: " ")
-        guard ranges.count == 2, ranges[0].hasPrefix("-"), ranges[1].hasPrefix("+"),
-              let old = range(ranges[0].dropFirst()), let new = range(ranges[1].dropFirst())
-        else { return nil }
-        var section = String(header[close.upperBound...])
+    /// `@@ -a,b +c,d @@ section` and the lines its counts cover (the hot path: bytes, no copies).
+    private static func parseHunk(header: Range<Int>, lines: inout LineCursor) -> DiffHunk? {
+        guard let ranges = hunkRanges(header, in: lines) else { return nil }
+        let (old, new) = (ranges.old, ranges.new)
+        var section = lines.slice(ranges.sectionStart..<header.upperBound)
         if section.hasPrefix(" ") { section.removeFirst() }
-        var hunk = DiffHunk(oldStart: old.start, oldCount: old.count, newStart: new.start, newCount: new.count, section: section, lines: [])
+        // Counts come from the input: reserve for an honest hunk, never for a claimed billion lines.
+        var body = DiffLines(source: lines.text, capacity: min(old.count, 4096) + min(new.count, 4096))
         var oldLine = old.start, newLine = new.start
         var oldLeft = old.count, newLeft = new.count
-        while let line = lines.first {
-            if line.utf8.first == UInt8(ascii: "\\") {
+        reading: while let line = lines.line {
+            let marker = lines.first(of: line)
+            if marker == UInt8(ascii: "\\") {
                 // "\ No newline at end of file" belongs to the line before it.
-                if !hunk.lines.isEmpty { hunk.lines[hunk.lines.count - 1].noNewlineAtEnd = true }
-                lines = lines.dropFirst()
+                body.markLastWithoutNewline()
+                lines.advance()
                 continue
             }
             guard oldLeft > 0 || newLeft > 0 else { break }
-            let text = String(Substring(line.utf8.dropFirst()))
-            switch line.utf8.first.map({ Character(UnicodeScalar($0)) }) {
-            case "+" where newLeft > 0:
-                hunk.lines.append(DiffLine(kind: .added, text: text, oldLine: nil, newLine: newLine))
-                newLine += 1; newLeft -= 1
-            case "-" where oldLeft > 0:
-                hunk.lines.append(DiffLine(kind: .deleted, text: text, oldLine: oldLine, newLine: nil))
-                oldLine += 1; oldLeft -= 1
-            case " " where oldLeft > 0 && newLeft > 0, nil where oldLeft > 0 && newLeft > 0:
-                hunk.lines.append(DiffLine(kind: .context, text: text, oldLine: oldLine, newLine: newLine))
-                oldLine += 1; newLine += 1; oldLeft -= 1; newLeft -= 1
-            default:
-                return hunk
+            let kind: DiffLine.Kind
+            switch marker {
+            case UInt8(ascii: "+") where newLeft > 0: kind = .added
+            case UInt8(ascii: "-") where oldLeft > 0: kind = .deleted
+            case UInt8(ascii: " ") where oldLeft > 0 && newLeft > 0, nil where oldLeft > 0 && newLeft > 0: kind = .context
+            default: break reading
             }
-            lines = lines.dropFirst()
+            let text = line.dropFirst()
+            body.append(DiffLines.Record(
+                kind: kind, endsWithCarriageReturn: lines.last(of: text) == 0x0D, textStart: text.lowerBound, textCount: text.count,
+                oldLine: kind == .added ? nil : oldLine, newLine: kind == .deleted ? nil : newLine
+            ))
+            if kind != .added { oldLine += 1; oldLeft -= 1 }
+            if kind != .deleted { newLine += 1; newLeft -= 1 }
+            lines.advance()
         }
-        return hunk
+        return DiffHunk(oldStart: old.start, oldCount: old.count, newStart: new.start, newCount: new.count, section: String(section), lines: body)
     }
 
-    private static func range(_ text: Substring) -> (start: Int, count: Int)? {
-        let parts = text.split(separator: ",", maxSplits: 1)
-        guard let start = Int(parts[0]), start >= 0 else { return nil }
-        guard parts.count == 2 else { return (start, 1) }
-        guard let count = Int(parts[1]), count >= 0 else { return nil }
-        return (start, count)
+    typealias LineRange = (start: Int, count: Int)
+
+    /// The numbers of `@@ -a[,b] +c[,d] @@`, and where the section text starts.
+    private static func hunkRanges(_ header: Range<Int>, in lines: LineCursor) -> (old: LineRange, new: LineRange, sectionStart: Int)? {
+        guard lines.hasPrefix(header, "@@ -"), let old = range(at: header.lowerBound + 4, in: lines),
+              lines.hasPrefix(old.end..<header.upperBound, " +"), let new = range(at: old.end + 2, in: lines),
+              lines.hasPrefix(new.end..<header.upperBound, " @@")
+        else { return nil }
+        return (old.range, new.range, new.end + 3)
+    }
+
+    /// `start[,count]` (count 1 when absent).
+    private static func range(at position: Int, in lines: LineCursor) -> (range: LineRange, end: Int)? {
+        guard let start = lines.number(at: position) else { return nil }
+        guard start.end < lines.bytes.count, lines.bytes[start.end] == UInt8(ascii: ",") else { return ((start.value, 1), start.end) }
+        guard let count = lines.number(at: start.end + 1) else { return nil }
+        return ((start.value, count.value), count.end)
     }
 
     /// `a/x b/y` (possibly quoted); when both sides are the same unquoted path, the split is exact.
     private static func pathsFromGitHeader(_ text: Substring) -> (String?, String?) {
-        if text.hasPrefix("\"") {
+        if text.utf8.first == UInt8(ascii: "\"") {
             let parts = quotedParts(text)
             if parts.count == 2 { return (strip(parts[0], "a/"), strip(parts[1], "b/")) }
         }
-        let length = text.count
-        if length % 2 == 1 {
-            let half = (length - 1) / 2
-            let left = text.prefix(half), right = text.suffix(half)
-            if left.hasPrefix("a/"), right.hasPrefix("b/"), left.dropFirst(2) == right.dropFirst(2) {
-                return (String(left.dropFirst(2)), String(right.dropFirst(2)))
+        let bytes = text.utf8
+        if bytes.count % 2 == 1 {
+            let half = (bytes.count - 1) / 2
+            let left = bytes.prefix(half), right = bytes.suffix(half)
+            if bytes[left.endIndex] == UInt8(ascii: " "), left.starts(with: "a/".utf8), right.starts(with: "b/".utf8),
+               left.dropFirst(2).elementsEqual(right.dropFirst(2)) {
+                return (String(Substring(left.dropFirst(2))), String(Substring(right.dropFirst(2))))
             }
         }
         if let split = text.range(of: " b/") {
@@ -166,13 +159,13 @@ public enum DiffParser {
 
     private static func path(_ text: Substring, prefix: String) -> String? {
         var value = text
-        if !value.hasPrefix("\""), let tab = value.firstIndex(of: "\t") { value = value[..<tab] }
+        if value.utf8.first != UInt8(ascii: "\""), let tab = value.utf8.firstIndex(of: UInt8(ascii: "\t")) { value = value[..<tab] }
         if value == "/dev/null" { return nil }
         return strip(unquote(value), prefix)
     }
 
     private static func strip(_ path: String, _ prefix: String) -> String {
-        path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+        path.utf8.starts(with: prefix.utf8) ? String(Substring(path.utf8.dropFirst(prefix.utf8.count))) : path
     }
 
     private static func quotedParts(_ text: Substring) -> [String] {
@@ -200,7 +193,7 @@ public enum DiffParser {
 
     /// Git's C-style quoting: `"a/tab\there"`, octal escapes for non-ASCII bytes.
     static func unquote(_ text: Substring) -> String {
-        guard text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") else { return String(text) }
+        guard text.utf8.count >= 2, text.utf8.first == UInt8(ascii: "\""), text.utf8.last == UInt8(ascii: "\"") else { return String(text) }
         var bytes: [UInt8] = []
         var iterator = Array(text.dropFirst().dropLast().utf8).makeIterator()
         while let byte = iterator.next() {

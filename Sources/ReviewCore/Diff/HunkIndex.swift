@@ -1,3 +1,5 @@
+import Synchronization
+
 /// GitHub's side of a diff: `RIGHT` is the new file (added and context lines), `LEFT` the old one
 /// (deleted and context lines).
 public enum DiffSide: String, Sendable, Equatable, Codable {
@@ -9,58 +11,62 @@ public enum DiffSide: String, Sendable, Equatable, Codable {
 
 /// Answers "can a review comment sit on (path, line, side), and in which hunk?" — GitHub accepts a
 /// comment only on a line shown in one of the file's hunks, and a range only within one hunk.
+///
+/// Building it costs one dictionary entry per file: a lookup walks the few hunks of one file, and the
+/// whitespace-normalised lines that quotes are matched against are made the first time a finding
+/// names the file (most files of a diff never get one).
 public struct HunkIndex: Sendable {
     public struct Location: Sendable, Equatable {
         public var hunk: Int
         /// Position of the line inside the hunk.
         public var offset: Int
+
+        public init(hunk: Int, offset: Int) {
+            self.hunk = hunk
+            self.offset = offset
+        }
     }
 
     /// A line shown on one side, its text with whitespace normalised (for matching quotes).
     public struct SideLine: Sendable, Equatable {
         public var number: Int
         public var text: String
+
+        public init(number: Int, text: String) {
+            self.number = number
+            self.text = text
+        }
     }
 
-    private var locations: [String: [DiffSide: [Int: Location]]] = [:]
-    private var sideLines: [String: [DiffSide: [[SideLine]]]] = [:]
     public let diff: UnifiedDiff
+    /// Files that have hunks, by the path a comment names.
+    private let fileNumbers: [String: Int]
+    private let normalised = NormalisedLineCache()
 
     public init(_ diff: UnifiedDiff) {
         self.diff = diff
-        for file in diff.files where !file.hunks.isEmpty {
-            var bySide: [DiffSide: [Int: Location]] = [.left: [:], .right: [:]]
-            var texts: [DiffSide: [[SideLine]]] = [.left: [], .right: []]
-            for (hunkNumber, hunk) in file.hunks.enumerated() {
-                var left: [SideLine] = [], right: [SideLine] = []
-                for (offset, line) in hunk.lines.enumerated() {
-                    let location = Location(hunk: hunkNumber, offset: offset)
-                    let text = Finding.normalise(line.text)
-                    if let new = line.newLine {
-                        bySide[.right]![new] = location
-                        right.append(SideLine(number: new, text: text))
-                    }
-                    if let old = line.oldLine {
-                        bySide[.left]![old] = location
-                        left.append(SideLine(number: old, text: text))
-                    }
-                }
-                texts[.left]!.append(left)
-                texts[.right]!.append(right)
-            }
-            locations[file.path] = bySide
-            sideLines[file.path] = texts
-        }
+        var fileNumbers: [String: Int] = [:]
+        for (number, file) in diff.files.enumerated() where !file.hunks.isEmpty { fileNumbers[file.path] = number }
+        self.fileNumbers = fileNumbers
     }
 
     /// Where (path, line, side) is in the diff, or nil when GitHub would reject a comment there.
     public func location(path: String, line: Int, side: DiffSide) -> Location? {
-        locations[path]?[side]?[line]
+        guard let file = fileNumbers[path] else { return nil }
+        for (number, hunk) in diff.files[file].hunks.enumerated() where hunk.covers(line, on: side) {
+            if let offset = hunk.lines.offset(ofLine: line, on: side) { return Location(hunk: number, offset: offset) }
+        }
+        return nil
     }
 
     /// The lines each hunk shows on `side`, hunk by hunk.
     public func lines(path: String, side: DiffSide) -> [[SideLine]] {
-        sideLines[path]?[side] ?? []
+        guard let file = fileNumbers[path] else { return [] }
+        return normalised.lines(file: file, side: side) {
+            diff.files[file].hunks.map { hunk in
+                hunk.lines.compactMap { line in line.number(on: side).map { SideLine(number: $0, text: Finding.normalise(line.text)) } }
+            }
+        }
     }
 
     public func isCommentable(path: String, line: Int, side: DiffSide) -> Bool {
@@ -73,4 +79,35 @@ public struct HunkIndex: Sendable {
               let last = location(path: path, line: end, side: side) else { return false }
         return first.hunk == last.hunk
     }
+}
+
+/// Normalised side lines per (file, side), computed once on first use; shared by copies of the index.
+private final class NormalisedLineCache: Sendable {
+    private struct Key: Hashable {
+        var file: Int
+        var side: DiffSide
+    }
+
+    private let entries = Mutex<[Key: [[HunkIndex.SideLine]]]>([:])
+
+    func lines(file: Int, side: DiffSide, make: () -> [[HunkIndex.SideLine]]) -> [[HunkIndex.SideLine]] {
+        let key = Key(file: file, side: side)
+        if let cached = entries.withLock({ $0[key] }) { return cached }
+        let made = make()
+        entries.withLock { $0[key] = made }
+        return made
+    }
+}
+
+extension DiffHunk {
+    /// True when `line` lies within the hunk's range on `side` (`-a,b` for LEFT, `+c,d` for RIGHT).
+    func covers(_ line: Int, on side: DiffSide) -> Bool {
+        let (start, count) = side == .right ? (newStart, newCount) : (oldStart, oldCount)
+        return line >= start && line - start < count
+    }
+}
+
+extension DiffLine {
+    /// The line's number on `side`, or nil when the line is not shown there.
+    public func number(on side: DiffSide) -> Int? { side == .right ? newLine : oldLine }
 }

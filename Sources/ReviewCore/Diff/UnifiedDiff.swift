@@ -4,11 +4,23 @@ public struct DiffLine: Sendable, Equatable {
 
     public var kind: Kind
     /// The line's text without its `+`/`-`/` ` prefix and newline; a `\r` of a CRLF file is kept.
-    public var text: String
+    /// A slice of the diff's text: parsing copies no line.
+    public var text: Substring
     public var oldLine: Int?
     public var newLine: Int?
     /// Followed by `\ No newline at end of file`.
     public var noNewlineAtEnd = false
+
+    /// The code as a reader sees it: `text` without the `\r` of a CRLF file.
+    public var code: Substring { text.utf8.last == 0x0D ? Substring(text.utf8.dropLast()) : text }
+
+    public init(kind: Kind, text: Substring, oldLine: Int?, newLine: Int?, noNewlineAtEnd: Bool = false) {
+        self.kind = kind
+        self.text = text
+        self.oldLine = oldLine
+        self.newLine = newLine
+        self.noNewlineAtEnd = noNewlineAtEnd
+    }
 }
 
 public struct DiffHunk: Sendable, Equatable {
@@ -18,7 +30,16 @@ public struct DiffHunk: Sendable, Equatable {
     public var newCount: Int
     /// The text after the second `@@` (usually the enclosing function).
     public var section: String
-    public var lines: [DiffLine]
+    public var lines: DiffLines
+
+    public init(oldStart: Int, oldCount: Int, newStart: Int, newCount: Int, section: String, lines: DiffLines) {
+        self.oldStart = oldStart
+        self.oldCount = oldCount
+        self.newStart = newStart
+        self.newCount = newCount
+        self.section = section
+        self.lines = lines
+    }
 }
 
 public struct DiffFile: Sendable, Equatable {
@@ -45,8 +66,12 @@ public struct DiffFile: Sendable, Equatable {
 
     /// The path a review comment names: the new path, or the old one for a deleted file.
     public var path: String { newPath ?? oldPath ?? "" }
-    public var additions: Int { hunks.reduce(0) { $0 + $1.lines.filter { $0.kind == .added }.count } }
-    public var deletions: Int { hunks.reduce(0) { $0 + $1.lines.filter { $0.kind == .deleted }.count } }
+    public var additions: Int { count(.added) }
+    public var deletions: Int { count(.deleted) }
+
+    private func count(_ kind: DiffLine.Kind) -> Int {
+        hunks.reduce(0) { $0 + $1.lines.count(of: kind) }
+    }
 }
 
 /// A parsed `git diff` as GitHub serves it (`application/vnd.github.diff`) — or rebuilt from the

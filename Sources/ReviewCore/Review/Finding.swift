@@ -49,7 +49,7 @@ public struct Finding: Codable, Sendable, Equatable {
     }
 
     /// Lines joined by single spaces with every run of whitespace collapsed.
-    public static func normalise(_ text: String) -> String {
+    public static func normalise(_ text: some StringProtocol) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         var pendingSpace = false

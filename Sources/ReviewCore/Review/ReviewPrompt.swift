@@ -38,7 +38,7 @@ public enum ReviewPrompt {
     public static func render(_ hunk: DiffHunk) -> String {
         var text = "@@ -\(hunk.oldStart),\(hunk.oldCount) +\(hunk.newStart),\(hunk.newCount) @@ \(hunk.section)\n"
         for line in hunk.lines {
-            let code = line.text.hasSuffix("\r") ? String(line.text.dropLast()) : line.text
+            let code = line.code
             switch line.kind {
             case .added: text += "+\(line.newLine ?? 0) | \(code)\n"
             case .context: text += " \(line.newLine ?? 0) | \(code)\n"
@@ -50,15 +50,17 @@ public enum ReviewPrompt {
 
     /// The byte and line counts of `render(hunk)`, without building it.
     public static func renderedSize(_ hunk: DiffHunk) -> (bytes: Int, lines: Int) {
-        func digits(_ n: Int) -> Int { n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : n < 100_000 ? 5 : String(n).utf8.count }
-        var bytes = 12 + digits(hunk.oldStart) + digits(hunk.oldCount) + digits(hunk.newStart) + digits(hunk.newCount) + hunk.section.utf8.count
-        for line in hunk.lines {
-            let number = (line.kind == .deleted ? line.oldLine : line.newLine) ?? 0
-            var code = line.text.utf8.count
-            if line.text.utf8.last == 0x0D { code -= 1 }
-            bytes += 1 + digits(number) + 3 + code + 1
+        var bytes = 13 + digits(hunk.oldStart) + digits(hunk.oldCount) + digits(hunk.newStart) + digits(hunk.newCount) + hunk.section.utf8.count
+        for line in hunk.lines.records {
+            bytes += 1 + digits((line.kind == .deleted ? line.oldLine : line.newLine) ?? 0) + 3 + line.codeByteCount + 1
         }
         return (bytes, hunk.lines.count + 1)
+    }
+
+    private static func digits(_ n: Int) -> Int {
+        var count = 1, rest = n
+        while rest >= 10 || rest <= -10 { rest /= 10; count += 1 }
+        return n < 0 ? count + 1 : count
     }
 
     /// A fence the fenced text cannot close: one backtick more than its longest run.

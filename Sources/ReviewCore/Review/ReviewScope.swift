@@ -15,19 +15,23 @@ public enum ReviewScope {
         "go.sum", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "Cargo.lock", "Package.resolved",
         "poetry.lock", "Pipfile.lock", "Gemfile.lock", "composer.lock", "mix.lock", "flake.lock", "pubspec.lock", "uv.lock",
     ]
-    static let vendoredFolders = ["vendor/", "node_modules/", "third_party/", "third-party/", "Pods/", ".yarn/"]
+    static let vendoredFolders: Set<String> = ["vendor", "node_modules", "third_party", "third-party", "Pods", ".yarn"]
     static let generatedSuffixes = [".pb.go", ".pb.swift", "_pb2.py", ".generated.swift", ".g.dart", ".min.js", ".min.css", ".map", ".snap"]
+    static let generatedInfixes = ["_generated.", ".generated."]
 
     /// Why `file` should not be reviewed, or nil when it should.
     public static func skipReason(_ file: DiffFile) -> String? {
-        let path = file.path
-        let name = path.split(separator: "/").last.map(String.init) ?? path
         if file.isBinary { return "binary file" }
         if file.status == .removed { return "deleted file" }
         if file.hunks.isEmpty { return file.status == .renamed ? "renamed without changes" : "no changed lines (mode change only)" }
+        // Byte-wise: paths are compared exactly, and Character-level string search is slow.
+        let parts = file.path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let name = parts.last ?? file.path
         if lockfiles.contains(name) { return "lockfile" }
-        if vendoredFolders.contains(where: { path.hasPrefix($0) || path.contains("/" + $0) }) { return "vendored code" }
-        if generatedSuffixes.contains(where: { name.hasSuffix($0) }) || name.contains("_generated.") || name.contains(".generated.") {
+        if parts.dropLast().contains(where: vendoredFolders.contains) { return "vendored code" }
+        let nameBytes = Array(name.utf8)
+        if generatedSuffixes.contains(where: { nameBytes.ends(with: $0.utf8) })
+            || generatedInfixes.contains(where: { nameBytes.contains(Array($0.utf8)) }) {
             return "generated or minified file"
         }
         return nil
@@ -41,5 +45,16 @@ public enum ReviewScope {
             if let reason = skipReason(file) { skipped.append(Skipped(path: file.path, reason: reason)) } else { review.append(file) }
         }
         return (UnifiedDiff(files: review), skipped)
+    }
+}
+
+private extension Array where Element == UInt8 {
+    func ends(with suffix: String.UTF8View) -> Bool {
+        count >= suffix.count && self[(count - suffix.count)...].elementsEqual(suffix)
+    }
+
+    func contains(_ part: [UInt8]) -> Bool {
+        guard part.count <= count else { return false }
+        return (0...(count - part.count)).contains { start in self[start..<(start + part.count)].elementsEqual(part) }
     }
 }

@@ -72,7 +72,7 @@ public struct RulesReviewer: Sendable {
             let isProse = [".md", ".markdown", ".txt", ".rst", ".adoc"].contains { file.path.lowercased().hasSuffix($0) }
             for hunk in file.hunks {
                 for line in hunk.lines where line.kind == .added {
-                    let text = line.text.hasSuffix("\r") ? String(line.text.dropLast()) : line.text
+                    let text = String(line.code)
                     findings += check(text, path: file.path, line: line.newLine ?? 0, isProse: isProse)
                 }
             }
