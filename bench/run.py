@@ -160,14 +160,17 @@ def latency(label):
 
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 statuses = {int(a): int(b) for a, b in re.findall(r"status (\d+) (\d+)", out)}
-enqueues = command_calls().get("evalsha", 0)
+calls = command_calls()
+enqueues = calls.get("evalsha", 0) + calls.get("eval", 0)
+non_2xx = int((re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out) or [0, 0])[1])
+socket_errors = (re.search(r"Socket errors:.*", out) or [""])[0]
 total_requests = int(re.search(r"(\d+) requests in", out).group(1))
 event = os.path.join(ROOT, "functions/webhook-ingest/events/http-ping.json")
 hf = os.path.join(work, "hyperfine.json")
 subprocess.run(["hyperfine", "-N", "--warmup", "3", "--runs", "30", "--export-json", hf, f"{BIN}/webhook-ingest --event {event}"],
                env={**os.environ, **ingest_env, "GITHUB_WEBHOOK_SECRET": "example-webhook-secret"}, capture_output=True, check=True)
 cold = json.load(open(hf))["results"][0]["median"] * 1000
-results["ingest"] = {"requests": total_requests, "enqueueScriptCalls": enqueues, "requestsPerSecond": rps, "p50ms": latency(50), "p99ms": latency(99), "ratioToRawRest": rps / raw["callsPerSecond"], "coldExecMedianMs": cold}
+results["ingest"] = {"requests": total_requests, "enqueueScriptCalls": enqueues, "non2xx": non_2xx, "socketErrors": socket_errors, "requestsPerSecond": rps, "p50ms": latency(50), "p99ms": latency(99), "ratioToRawRest": rps / raw["callsPerSecond"], "coldExecMedianMs": cold}
 
 # 4. Diff processing beside Python unidiff, on the largest fixture and a synthetic 20,000-line diff.
 largest = max((os.path.join(FIXTURES, "pull-requests", d, "pull.diff") for d in os.listdir(os.path.join(FIXTURES, "pull-requests")) if os.path.exists(os.path.join(FIXTURES, "pull-requests", d, "pull.diff"))), key=os.path.getsize)
@@ -229,7 +232,7 @@ rows = [
     ("queue: jobs/s (ours over REST / BullMQ over TCP)", f"{q['ours']['jobsPerSecond']:.0f}", f"{q['bullmq']['jobsPerSecond']:.0f}", ""),
     ("raw REST LPUSH calls/s", f"{q['rawLpush']['callsPerSecond']:.0f}", "", ""),
     (f"idle commands in {IDLE} s (ours / BullMQ worker)", f"{results['idle']['oursCommands']}", f"{results['idle']['bullmqWorkerCommands']}", "0"),
-    ("ingest requests/s (ratio to raw REST)", f"{i['requestsPerSecond']:.0f} ({i['ratioToRawRest']:.2f}×), {i['enqueueScriptCalls']}/{i['requests']} reached the queue", "", ""),
+    ("ingest requests/s (ratio to raw REST)", f"{i['requestsPerSecond']:.0f} ({i['ratioToRawRest']:.2f}×), {i['enqueueScriptCalls']}/{i['requests']} reached the queue, {i['non2xx']} non-2xx", "", ""),
     ("ingest p50 / p99 ms", f"{i['p50ms']} / {i['p99ms']}", "", "p99 < 20"),
     ("ingest cold exec median ms", f"{i['coldExecMedianMs']:.1f}", "", "< 20"),
 ] + [(f"diff {d['file']} ({d['lines']} lines) ms", f"{d['oursMs']:.3f}", f"{d['unidiffMs']:.2f} ({d['speedup']:.0f}×)", "≥ 10×, < 50") for d in results["diff"]] + [

@@ -256,7 +256,8 @@ import Testing
             let scripts = calls["evalsha", default: 0]
             let inner = calls.values.reduce(0, +) - scripts
             #expect(scripts == 3 * jobs)
-            #expect(Double(inner) / Double(jobs) <= 10, "\(calls)")
+            // 3 + 3 + 3, plus the trim checks spread over one completion in eight.
+            #expect(Double(inner) / Double(jobs) < 9.5, "\(calls)")
         }
     }
 }

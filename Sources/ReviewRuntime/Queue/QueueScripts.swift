@@ -123,11 +123,12 @@ enum QueueScripts {
     if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
     redis.call('HSET', KEYS[2], 'state', 'completed', 'result', ARGV[4], 'finishedAt', ARGV[3])
     redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-    -- One trim check per completion: by age on the one job in 16 whose id hashes to 0, by count otherwise.
-    if string.sub(redis.sha1hex(ARGV[2]), 1, 1) == '0' then
+    -- Trim checks cost a command, so they are spread by the id's SHA-1: by age on the one job in 16
+    -- whose hash starts with 0, by count on the one starting with 1 (on every job when keep is small).
+    local bucket, keep = string.sub(redis.sha1hex(ARGV[2]), 1, 1), tonumber(ARGV[5])
+    if bucket == '0' then
       trim(KEYS[3], ARGV[7], -1, tonumber(ARGV[6]))
-    else
-      local keep = tonumber(ARGV[5])
+    elseif bucket == '1' or keep < 160 then
       trim(KEYS[3], ARGV[7], keep, nil, math.max(1, math.floor(keep / 10)))
     end
     return 1
