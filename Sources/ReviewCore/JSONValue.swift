@@ -82,6 +82,11 @@ public enum JSONValue: Sendable, Equatable, Codable {
         if case .object(let value) = self { return value }
         return nil
     }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
 }
 
 /// Reads typed fields out of a `JSONValue` by dotted path, failing with a message that names the field.

@@ -152,6 +152,13 @@ public final class GitHubStandIn: Sendable {
 
     /// A push: the pull request's head becomes `sha`.
     public func moveHead(_ key: String, to sha: String) { state.withLockedValue { $0.pulls[key]?.head = sha } }
+    /// A force-push: the head becomes `sha` and the old commits are no longer part of the pull request.
+    public func forcePush(_ key: String, to sha: String) {
+        state.withLockedValue {
+            $0.pulls[key]?.head = sha
+            $0.pulls[key]?.originalHead = sha
+        }
+    }
     public func forceTooLarge(_ key: String) { state.withLockedValue { $0.pulls[key]?.forceTooLarge = true } }
     /// The App's delivery log as `GET /app/hook/deliveries` returns it.
     public func setDeliveries(_ deliveries: [[String: Any]]) { nonisolated(unsafe) let list = deliveries; state.withLockedValue { $0.deliveries = list } }

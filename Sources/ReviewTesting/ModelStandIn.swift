@@ -15,6 +15,8 @@ public final class ModelStandIn: Sendable {
         case truncated(String)
         case refusal
         case httpError(Int, headers: [String: String], body: String)
+        /// One finding on the first added line of the diff it was sent, as a model that read it would.
+        case quotingFirstAddedLine
     }
 
     public let server: HTTPServer
@@ -34,12 +36,35 @@ public final class ModelStandIn: Sendable {
                 state.requests.append(request)
                 return state.replies.count > 1 ? state.replies.removeFirst() : state.replies.first ?? .raw("")
             }
+            if case .quotingFirstAddedLine = reply { return respond(.findings(findingOnFirstAddedLine(request)), anthropic: request.url.path.hasSuffix("/v1/messages")) }
             return respond(reply, anthropic: request.url.path.hasSuffix("/v1/messages"))
         }
         return ModelStandIn(server: server, state: state)
     }
 
     public func stop() async { await server.stop() }
+
+    /// Reads the prompt's `### path` headings and `+N | code` lines (both APIs put the diff in the
+    /// first user message) and reports the first added line.
+    static func findingOnFirstAddedLine(_ request: HTTPRequest) -> String {
+        let body = try? JSONValue.parse(request.body)
+        guard case .array(let messages)? = body?["messages"] else { return #"{"summary":"","findings":[]}"# }
+        let prompt = messages.first { $0["role"]?.stringValue == "user" }?["content"]?.stringValue ?? ""
+        var path = ""
+        for line in prompt.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("### ") {
+                path = String(line.dropFirst(4).prefix { $0 != " " })
+            } else if line.hasPrefix("+"), let bar = line.range(of: " | "), let number = Int(line[line.index(after: line.startIndex)..<bar.lowerBound]) {
+                let finding: JSONValue = .object([
+                    "path": .string(path), "side": .string("RIGHT"), "line": .number(Double(number)), "quote": .string(String(line[bar.upperBound...])),
+                    "severity": .string("bug"), "title": .string("Check this line"), "body": .string("A scripted finding."), "suggestion": .null,
+                ])
+                let document: JSONValue = .object(["summary": .string("One finding."), "findings": .array([finding])])
+                return String(decoding: (try? JSONEncoder.iso.encode(document)) ?? Data(), as: UTF8.self)
+            }
+        }
+        return #"{"summary":"Nothing to report.","findings":[]}"#
+    }
 
     static func respond(_ reply: Reply, anthropic: Bool) -> HTTPResponse {
         let usage = anthropic ? #""usage":{"input_tokens":1000,"output_tokens":200}"# : #""usage":{"prompt_tokens":1000,"completion_tokens":200,"total_tokens":1200}"#
@@ -48,6 +73,8 @@ public final class ModelStandIn: Sendable {
         switch reply {
         case .httpError(let status, let headers, let text):
             return HTTPResponse(status: status, headers: headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(text.utf8))
+        case .quotingFirstAddedLine:
+            return respond(.findings(#"{"summary":"","findings":[]}"#), anthropic: anthropic)
         case .findings(let json):
             body = anthropic
                 ? #"{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"tool_use","id":"tu_1","name":"report_findings","input":\#(json)}],"stop_reason":"tool_use",\#(usage)}"#

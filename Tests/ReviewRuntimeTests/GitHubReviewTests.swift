@@ -143,6 +143,38 @@ import Testing
         #expect(reviews[0].body.contains("GitHub refused them inline"))
     }
 
+    @Test func forcePushWhilePostingEndsItStale() async throws {
+        let app = try await GitHubTestApp.start()
+        let job = app.job(for: .named("ky-small-single-file-edit"))
+        let standIn = app.standIn
+        // The push lands between the reviewer's last head check and GitHub handling the review.
+        standIn.stall(pathSuffix: "/reviews", method: "POST") {
+            standIn.forcePush("sindresorhus/ky#731", to: String(repeating: "e", count: 40))
+            standIn.releaseStalls()
+        }
+        let outcome = try await PullRequestReviewer(github: app.client(), model: QuotingModel()).review(job, logger: .quiet)
+        let reviews = app.standIn.reviews("sindresorhus/ky#731")
+        await app.stop()
+        #expect(outcome.status == "stale" && outcome.reason?.contains("eeeeeeeeeeee") == true)
+        #expect(reviews.isEmpty)
+    }
+
+    @Test func refusedReviewFailsWithGitHubsReasons() async throws {
+        let app = try await GitHubTestApp.start()
+        let job = app.job(for: .named("ky-small-single-file-edit"))
+        let refusal = #"{"message":"Validation Failed","errors":[{"resource":"PullRequestReview","field":"body","code":"too_long"},"Body is too long (maximum is 65536 characters)"]}"#
+        app.standIn.script(.init(method: "POST", pathSuffix: "/reviews", status: 422, body: refusal, times: 2))
+        await #expect {
+            try await PullRequestReviewer(github: app.client(), model: QuotingModel()).review(job, logger: .quiet)
+        } throws: { error in
+            let message = (error as? ReviewError)?.message ?? ""
+            return (error as? ReviewError)?.isRetryable == false && message.contains("Validation Failed; body too_long; Body is too long")
+        }
+        let reviews = app.standIn.reviews("sindresorhus/ky#731")
+        await app.stop()
+        #expect(reviews.isEmpty)
+    }
+
     @Test func installationTokenIsMintedOnceAndReusedAcrossProcessesViaRedis() async throws {
         try await RedisHarness.with { harness in
             let app = try await GitHubTestApp.start()

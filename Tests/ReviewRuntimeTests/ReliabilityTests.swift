@@ -162,4 +162,90 @@ import Testing
             }
         }
     }
+
+    /// GitHub and the model failing at random during a drain (seeded: a failing round names its seed).
+    /// Every job ends completed, or failed with its reason; in between a job is rescheduled with its
+    /// last error; nothing is silently dropped and no pull request gets a second review.
+    @Test func faultsDuringADrainEndEveryJobWithAReason() async throws {
+        for round in 0..<Self.scale {
+            var rng = SplitMix(state: 0xFA17 + UInt64(round))
+            try await RedisHarness.with { harness in
+                let app = try await GitHubTestApp.start()
+                let jobs = PullRequestFixture.all.map { app.job(for: $0) }
+                let secondary = #"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#
+                for job in jobs {
+                    let pull = "\(job.repo)/pulls/\(job.prNumber)"
+                    let faults: [GitHubStandIn.Fault?] = [
+                        nil,
+                        .init(pathSuffix: pull, status: 429, headers: ["retry-after": "30"]),
+                        .init(pathSuffix: pull, status: 403, body: secondary),
+                        .init(pathSuffix: pull, status: 502, body: "<html>bad gateway</html>"),
+                        .init(method: "POST", pathSuffix: pull + "/reviews", status: 422, body: #"{"message":"Unprocessable Entity","errors":["Line could not be resolved"]}"#),
+                        .init(method: "POST", pathSuffix: pull + "/reviews", status: 500, body: #"{"message":"Server Error"}"#),
+                    ]
+                    if let fault = faults[Int(rng.next() % UInt64(faults.count))] { app.standIn.script(fault) }
+                }
+                let replies: [ModelStandIn.Reply] = (0..<(jobs.count * 2)).map { _ in
+                    switch rng.next() % 8 {
+                    case 0: .raw("Looks good to me!")
+                    case 1: .truncated(#"{"summary":"Two issues","findings":[{"path":"#)
+                    case 2: .refusal
+                    case 3: .httpError(429, headers: ["retry-after": "20"], body: #"{"error":{"message":"Rate limit reached"}}"#)
+                    case 4: .httpError(529, headers: [:], body: #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
+                    case 5: .httpError(500, headers: [:], body: "upstream connect error")
+                    case 6: .findings(#"{"summary":"Nothing to report.","findings":[]}"#)
+                    default: .quotingFirstAddedLine
+                    }
+                } + [.quotingFirstAddedLine]
+                let model = try await ModelStandIn.start(replies)
+                let env = ["LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": "sk-faults", "LLM_MODEL": "m"]
+                var settings = QueueSettings()
+                settings.name = "faults-\(round)"
+                let queue = RedisJobQueue(redis: harness.client(), settings: settings)
+                let clock = ManualClock()
+                for job in jobs { _ = try await queue.enqueue(job, now: clock.now) }
+                let reviewer = PullRequestReviewer(github: app.client(queue: queue), model: LLMConfig.load(ConfigReader(env)).makeModel(transport: URLSessionTransport()))
+                let drainer = JobDrainer(queue: queue, processor: reviewer, concurrency: 1, deadlineMargin: 0, now: clock.closure, jitter: { 0.5 })
+
+                var drains = 0
+                while true {
+                    let report = try await drainer.drain(deadline: clock.now + 3_600, logger: .quiet)
+                    drains += 1
+                    #expect(report.jobs.allSatisfy { ["completed", "retrying", "failed"].contains($0.outcome) }, "seed \(round): \(report.jobs)")
+                    for outcome in report.jobs where outcome.outcome != "completed" {
+                        #expect(outcome.error?.isEmpty == false, "seed \(round): \(outcome.jobId) \(outcome.outcome) without a reason")
+                    }
+                    // Between drains, a job that is not finished waits with the error that sent it back.
+                    for job in jobs {
+                        let record = try #require(try await queue.inspect(id: job.id, now: clock.now), "seed \(round): \(job.id) lost")
+                        if record.state == "delayed" || record.state == "waiting" { #expect(record.lastError?.isEmpty == false, "seed \(round): \(job.id)") }
+                        #expect(record.state != "active", "seed \(round): \(job.id) left active")
+                    }
+                    guard let next = report.nextDueAt, drains < 30 else { break }
+                    clock.set(next.addingTimeInterval(0.001))
+                }
+                var finished: [String: Int] = [:]
+                for job in jobs {
+                    let record = try #require(try await queue.inspect(id: job.id, now: clock.now))
+                    finished[record.state, default: 0] += 1
+                    let reviews = app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)").count
+                    #expect(reviews <= 1, "seed \(round): \(job.id) reviewed \(reviews) times")
+                    switch record.state {
+                    case "completed":
+                        let status = (try? JSONValue.parse(Data((record.result ?? "").utf8)))?["status"]?.stringValue
+                        #expect(["posted", "nothing-new", "already-reviewed"].contains(status), "seed \(round): \(record.result ?? "")")
+                        if status == "posted" { #expect(reviews == 1, "seed \(round): \(job.id)") }
+                    case "failed":
+                        #expect(record.error?.isEmpty == false, "seed \(round): \(job.id) failed without a reason")
+                    default:
+                        Issue.record("seed \(round): \(job.id) ended \(record.state) after \(drains) drains")
+                    }
+                }
+                #expect(finished.values.reduce(0, +) == jobs.count)
+                #expect(finished["completed", default: 0] > 0, "seed \(round): \(finished)")
+                await model.stop()
+                await app.stop()
+            }
+        }
+    }
 }

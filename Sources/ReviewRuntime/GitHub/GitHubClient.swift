@@ -183,8 +183,14 @@ public struct GitHubClient: Sendable {
     /// GitHub's error answers as `ReviewError`s: rate limits and 5xx are retryable (with the delay
     /// GitHub asked for), the rest are not.
     static func error(for response: HTTPResponse, what: String, now: Date) -> ReviewError {
-        let message = (try? JSONValue.parse(response.body))?["message"]?.stringValue ?? ""
-        let detail = "GitHub answered \(response.status) while \(what)" + (message.isEmpty ? "" : ": \(message.prefix(300))")
+        let answer = try? JSONValue.parse(response.body)
+        let message = answer?["message"]?.stringValue ?? ""
+        // GitHub's `errors` say what exactly was refused: strings, or objects with a message or a code.
+        let reasons = (answer?["errors"]?.arrayValue ?? []).compactMap { item in
+            item.stringValue ?? item["message"]?.stringValue ?? [item["field"]?.stringValue, item["code"]?.stringValue].compactMap(\.self).joined(separator: " ")
+        }.filter { !$0.isEmpty }
+        let said = ([message] + reasons).filter { !$0.isEmpty }.joined(separator: "; ")
+        let detail = "GitHub answered \(response.status) while \(what)" + (said.isEmpty ? "" : ": \(said.prefix(300))")
         if let limit = rateLimitDelay(response, message: message, now: now) {
             return ReviewError(code: "github_rate_limited", message: detail, isRetryable: true, retryAfter: limit)
         }

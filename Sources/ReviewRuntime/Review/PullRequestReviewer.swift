@@ -98,12 +98,19 @@ public struct PullRequestReviewer: JobProcessor {
         var folded = false
         let reviewId: Int
         do {
-            reviewId = try await github.createReview(job, ReviewSubmission(commitId: job.headSha, body: composed.body, comments: composed.comments))
-        } catch let error as ReviewError where error.code == "github_unprocessable" && !composed.comments.isEmpty {
-            logger.warning("GitHub refused the inline comments; posting them in the review body", metadata: ["error": "\(error.message)"])
-            let fallback = ReviewComposer.foldingComments(composed)
-            reviewId = try await github.createReview(job, ReviewSubmission(commitId: job.headSha, body: fallback.body, comments: []))
-            folded = true
+            do {
+                reviewId = try await github.createReview(job, ReviewSubmission(commitId: job.headSha, body: composed.body, comments: composed.comments))
+            } catch let error as ReviewError where error.code == "github_unprocessable" && !composed.comments.isEmpty {
+                logger.warning("GitHub refused the inline comments; posting them in the review body", metadata: ["error": "\(error.message)"])
+                let fallback = ReviewComposer.foldingComments(composed)
+                reviewId = try await github.createReview(job, ReviewSubmission(commitId: job.headSha, body: fallback.body, comments: []))
+                folded = true
+            }
+        } catch let error as ReviewError where error.code == "github_unprocessable" {
+            // A push between our check and the post makes GitHub refuse the commit: that is a stale
+            // job, not a failure. Anything else GitHub refused stays a failure, with its reasons.
+            if let stale = staleness(try await github.pullRequest(job), job) { return .skipped("stale", stale) }
+            throw error
         }
         return ReviewOutcome(
             status: "posted", reason: nil, reviewId: reviewId, comments: folded ? 0 : composed.comments.count,
