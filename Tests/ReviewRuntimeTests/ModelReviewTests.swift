@@ -162,6 +162,13 @@ import Testing
         }
     }
 
+    @Test func longLinesAreReportedOncePerFile() {
+        let long = "const x = " + String(repeating: "1 + ", count: 60) + "1"
+        let findings = RulesReviewer().review(diff("src/a.ts", ["ok()", long, "ok()", long + " + 2", long + " + 3"]))
+        #expect(findings.count == 1)
+        #expect(findings.first?.line == 3 && findings.first?.body.hasSuffix("Also over 200 in this file: lines 5, 6.") == true)
+    }
+
     @Test func rulesStayQuietOnCleanCode() {
         let clean = [
             "let name = user.name ?? \"anonymous\"", "if a != b { return }", "// TODO(#123): handle errors", "password = os.environ['PASSWORD']",

@@ -65,16 +65,28 @@ public struct RulesReviewer: Sendable {
 
     public init() {}
 
-    /// Findings on the added lines of `diff`.
+    /// Findings on the added lines of `diff`; very long lines are reported once per file.
     public func review(_ diff: UnifiedDiff) -> [Finding] {
         var findings: [Finding] = []
         for file in diff.files {
             let isProse = [".md", ".markdown", ".txt", ".rst", ".adoc"].contains { file.path.lowercased().hasSuffix($0) }
+            var longLines: [(number: Int, text: String)] = []
             for hunk in file.hunks {
                 for line in hunk.lines where line.kind == .added {
                     let text = String(line.code)
                     findings += check(text, path: file.path, line: line.newLine ?? 0, isProse: isProse)
+                    if !isProse, text.count > Self.longLineLimit { longLines.append((line.newLine ?? 0, text)) }
                 }
+            }
+            if let first = longLines.first {
+                let others = longLines.dropFirst().map { String($0.number) }
+                let listed = others.prefix(10).joined(separator: ", ") + (others.count > 10 ? " and \(others.count - 10) more" : "")
+                let more = others.isEmpty ? "" : " Also over \(Self.longLineLimit) in this file: line\(others.count == 1 ? "" : "s") \(listed)."
+                findings.append(Finding(
+                    path: file.path, side: .right, line: first.number, quote: first.text, severity: .nit, title: "Very long line",
+                    body: "This line is \(first.text.count) characters long; lines over \(Self.longLineLimit) are hard to read and review.\(more)",
+                    rule: "long-line"
+                ))
             }
         }
         return findings
@@ -89,12 +101,6 @@ public struct RulesReviewer: Sendable {
             if let unless = rule.unless, unless.firstMatch(in: text, range: range) != nil { continue }
             if found.contains(where: { $0.rule == rule.id }) { continue }
             found.append(Finding(path: path, side: .right, line: line, quote: text, severity: rule.severity, title: rule.title, body: rule.body, rule: rule.id))
-        }
-        if !isProse, text.count > Self.longLineLimit {
-            found.append(Finding(
-                path: path, side: .right, line: line, quote: text, severity: .nit, title: "Very long line",
-                body: "This line is \(text.count) characters long; lines over \(Self.longLineLimit) are hard to read and review.", rule: "long-line"
-            ))
         }
         return found
     }
