@@ -1,7 +1,7 @@
 import Foundation
 
 /// The answer `webhook-ingest` gives a delivery: an HTTP status and a small JSON body
-/// `{"status", "jobId"?, "reason"?, "code"?}`.
+/// `{"status", "jobId"?, "reason"?, "code"?, "drain"?}`.
 public struct IngestResponse: Sendable, Equatable, Codable {
     public var statusCode: Int
     /// queued | duplicate | ignored | cancelled | pong | rejected | unavailable
@@ -10,6 +10,8 @@ public struct IngestResponse: Sendable, Equatable, Codable {
     public var reason: String?
     /// A stable error code on 4xx/5xx answers.
     public var code: String?
+    /// For a queued job, when `review-job` was asked to drain: sent | waiting | failed: … (nil: not asked).
+    public var drain: String?
 
     public init(statusCode: Int, status: String, jobId: String? = nil, reason: String? = nil, code: String? = nil) {
         self.statusCode = statusCode
@@ -25,8 +27,8 @@ public struct IngestResponse: Sendable, Equatable, Codable {
 
     /// The body as sent on the wire (without the status code, which is the HTTP status).
     public var jsonBody: Data {
-        struct Body: Encodable { let status: String; let jobId: String?; let reason: String?; let code: String? }
-        return (try? JSONEncoder.iso.encode(Body(status: status, jobId: jobId, reason: reason, code: code))) ?? Data("{}".utf8)
+        struct Body: Encodable { let status: String; let jobId: String?; let reason: String?; let code: String?; let drain: String? }
+        return (try? JSONEncoder.iso.encode(Body(status: status, jobId: jobId, reason: reason, code: code, drain: drain))) ?? Data("{}".utf8)
     }
 }
 

@@ -10,6 +10,8 @@ public struct IngestConfig: Sendable, CustomStringConvertible {
     public var queue: QueueSettings
     public var router: WebhookRouter.Options
     public var maxBodyBytes: Int
+    /// Where to ask for a drain after queueing a job (`REVIEW_JOB_KICK`); nil: the schedule drains.
+    public var kick: DrainKick.Target?
 
     public static func load(_ env: ConfigReader) throws(ReviewError) -> IngestConfig {
         let config = IngestConfig(
@@ -18,16 +20,25 @@ public struct IngestConfig: Sendable, CustomStringConvertible {
             redis: .load(env),
             queue: .load(env),
             router: .init(reviewDrafts: env.bool("REVIEW_DRAFTS", default: false), reviewBotSenders: env.bool("REVIEW_BOT_SENDERS", default: false)),
-            maxBodyBytes: env.int("WEBHOOK_MAX_BODY_BYTES", default: WebhookIntake.defaultMaxBodyBytes, range: 1...WebhookIntake.defaultMaxBodyBytes)
+            maxBodyBytes: env.int("WEBHOOK_MAX_BODY_BYTES", default: WebhookIntake.defaultMaxBodyBytes, range: 1...WebhookIntake.defaultMaxBodyBytes),
+            kick: DrainKick.load(env)
         )
         try env.validate()
         return config
     }
 
-    public var secretValues: [String] { [webhookSecret, previousWebhookSecret, redis.token].compactMap(\.self) }
+    public var secretValues: [String] { [webhookSecret, previousWebhookSecret, redis.token].compactMap(\.self) + DrainKick.secrets(of: kick) }
 
     public var description: String {
-        "IngestConfig(webhookSecret: <redacted>, previousWebhookSecret: \(previousWebhookSecret == nil ? "none" : "<redacted>"), \(redis), queue: \(queue.name), router: \(router), maxBodyBytes: \(maxBodyBytes))"
+        "IngestConfig(webhookSecret: <redacted>, previousWebhookSecret: \(previousWebhookSecret == nil ? "none" : "<redacted>"), \(redis), queue: \(queue.name), router: \(router), maxBodyBytes: \(maxBodyBytes), kick: \(kickDescription))"
+    }
+
+    private var kickDescription: String {
+        switch kick {
+        case .lambda(let function, let endpoint, _)?: "lambda \(function) at \(endpoint.absoluteString)"
+        case .http(let url, let token)?: "\(url.absoluteString)\(token == nil ? "" : " with a bearer token")"
+        case nil: "none"
+        }
     }
 }
 
@@ -39,6 +50,7 @@ public struct WebhookIngestHandler: FunctionHandler {
     public let intake: WebhookIntake
     public let queue: RedisJobQueue
     public let secretValues: [String]
+    public let kick: DrainKick?
     private let now: @Sendable () -> Date
 
     public init(config: IngestConfig, transport: any HTTPTransport = URLSessionTransport(), now: @escaping @Sendable () -> Date = Date.init) {
@@ -49,6 +61,7 @@ public struct WebhookIngestHandler: FunctionHandler {
         )
         queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         secretValues = config.secretValues
+        kick = config.kick.map { DrainKick(target: $0, transport: transport, now: now) }
         self.now = now
     }
 
@@ -78,7 +91,10 @@ public struct WebhookIngestHandler: FunctionHandler {
                 logger[metadataKey: "jobId"] = "\(job.id)"
                 switch try await queue.enqueue(job, now: now()) {
                 case .queued(let id, let superseded):
-                    return IngestResponse(statusCode: 202, status: "queued", jobId: id, reason: superseded.map { "supersedes \($0)" })
+                    let kicked = await kick?.send(logger: logger)
+                    var response = IngestResponse(statusCode: 202, status: "queued", jobId: id, reason: superseded.map { "supersedes \($0)" })
+                    response.drain = kicked
+                    return response
                 case .duplicate(let id, let reason):
                     return IngestResponse(statusCode: 202, status: "duplicate", jobId: id, reason: reason)
                 }

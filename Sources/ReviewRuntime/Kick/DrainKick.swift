@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// Asks `review-job` to drain now, so a review starts seconds after its webhook instead of at the
+/// next scheduled drain, and no schedule has to run often while nothing happens. Set by
+/// `REVIEW_JOB_KICK`:
+/// - `lambda:NAME` (or an ARN): an AWS Lambda asynchronous invoke (`InvocationType: Event`), signed
+///   with the function's own credentials (SigV4); Lambda queues it and answers 202 at once.
+/// - `https://…`: an HTTP POST of `{"action":"drain"}` (OpenFaaS `/async-function/…`, a Knative or
+///   Cloud Run service, any endpoint), with `REVIEW_JOB_KICK_TOKEN` as a bearer token when set.
+/// A kick that fails is logged, never an error: the job is already queued and the schedule drains it.
+public struct DrainKick: Sendable {
+    public enum Target: Sendable {
+        case lambda(function: String, endpoint: URL, signer: AWSSigV4)
+        case http(url: URL, token: String?)
+    }
+
+    public static let event = Data(#"{"action":"drain"}"#.utf8)
+
+    public let target: Target
+    public var timeout: TimeInterval = 3
+    let transport: any HTTPTransport
+    let now: @Sendable () -> Date
+
+    public init(target: Target, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
+        self.target = target
+        self.transport = transport
+        self.now = now
+    }
+
+    /// The kick target named by `REVIEW_JOB_KICK`, or nil when kicks are off.
+    public static func load(_ env: ConfigReader) -> Target? {
+        guard let value = env.optional("REVIEW_JOB_KICK") else { return nil }
+        if value.hasPrefix("lambda:") {
+            let function = String(value.dropFirst("lambda:".count))
+            let region = env.required("AWS_REGION")
+            let endpoint = env.url("AWS_ENDPOINT_URL_LAMBDA", default: "https://lambda.\(region.isEmpty ? "us-east-1" : region).amazonaws.com")
+            if function.isEmpty { env.invalid("REVIEW_JOB_KICK must name a function after lambda:") }
+            return .lambda(function: function, endpoint: endpoint, signer: AWSSigV4(credentials: .load(env), region: region, service: "lambda"))
+        }
+        guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            env.invalid("REVIEW_JOB_KICK must be lambda:FUNCTION or an http(s) URL")
+            return nil
+        }
+        return .http(url: url, token: env.optional("REVIEW_JOB_KICK_TOKEN"))
+    }
+
+    /// Secrets the kick holds, for log scrubbing.
+    public static func secrets(of target: Target?) -> [String] {
+        switch target {
+        case .lambda(_, _, let signer)?: [signer.credentials.secretAccessKey, signer.credentials.sessionToken].compactMap(\.self)
+        case .http(_, let token)?: [token].compactMap(\.self)
+        case nil: []
+        }
+    }
+
+    /// The request the kick sends.
+    public func request() -> HTTPRequest {
+        switch target {
+        case .lambda(let function, let endpoint, let signer):
+            let url = endpoint.appendingPathComponent("2015-03-31/functions").absoluteString + "/" + AWSSigV4.encode(function) + "/invocations"
+            let request = HTTPRequest(
+                method: "POST", url: URL(string: url) ?? endpoint,
+                headers: ["content-type": "application/json", "x-amz-invocation-type": "Event"], body: Self.event, timeout: timeout
+            )
+            return signer.sign(request, at: now())
+        case .http(let url, let token):
+            var headers = ["content-type": "application/json"]
+            if let token { headers["authorization"] = "Bearer \(token)" }
+            return HTTPRequest(method: "POST", url: url, headers: headers, body: Self.event, timeout: timeout)
+        }
+    }
+
+    /// Sends the kick. Returns what happened, for the log: "sent" (2xx), "waiting" (the endpoint
+    /// drains before answering and outlasted the timeout), or "failed: …".
+    public func send(logger: Logger) async -> String {
+        let outcome: String
+        do {
+            let response = try await transport.send(request())
+            if (200..<300).contains(response.status) {
+                outcome = "sent"
+            } else {
+                let message = (try? JSONValue.parse(response.body))?["message"]?.stringValue ?? ""
+                outcome = "failed: HTTP \(response.status)" + (message.isEmpty ? "" : " \(message.prefix(200))")
+            }
+        } catch let error as ReviewError where error.code == "timeout" {
+            outcome = "waiting"
+        } catch {
+            outcome = "failed: \((error as? ReviewError)?.message ?? "\(type(of: error))")"
+        }
+        if outcome.hasPrefix("failed") {
+            logger.warning("drain kick \(outcome); the job stays queued for the next drain")
+        } else {
+            logger.debug("drain kick \(outcome)")
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import NIOConcurrencyHelpers
+import ReviewCore
+import ReviewRuntime
+
+/// AWS Lambda's Invoke API as a caller sees it (`POST /2015-03-31/functions/{name}/invocations`),
+/// with its documented refusals: 403 for a missing or wrong SigV4 signature or one older than five
+/// minutes, 404 for an unknown function, 400 for an unknown invocation type. An `Event` invocation is
+/// queued and answered 202 with no body; the stand-in records it for the test to run.
+public final class LambdaStandIn: Sendable {
+    public struct Invocation: Sendable, Equatable {
+        public var function: String
+        public var type: String
+        public var payload: Data
+
+        public init(function: String, type: String, payload: Data) {
+            self.function = function
+            self.type = type
+            self.payload = payload
+        }
+    }
+
+    public let server: HTTPServer
+    private let state: NIOLockedValueBox<[Invocation]>
+    public var url: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
+    public var invocations: [Invocation] { state.withLockedValue { $0 } }
+
+    private init(server: HTTPServer, state: NIOLockedValueBox<[Invocation]>) {
+        self.server = server
+        self.state = state
+    }
+
+    public static func start(functions: Set<String>, credentials: AWSCredentials, region: String, now: @escaping @Sendable () -> Date = Date.init) async throws -> LambdaStandIn {
+        let state = NIOLockedValueBox<[Invocation]>([])
+        let signer = AWSSigV4(credentials: credentials, region: region, service: "lambda")
+        let server = try await HTTPServer.start(port: 0, threads: 1) { request in
+            func error(_ status: Int, _ type: String, _ message: String) -> HTTPResponse {
+                HTTPResponse(status: status, headers: ["content-type": "application/json", "x-amzn-errortype": type],
+                             body: Data(#"{"Type":"User","message":"\#(message)"}"#.utf8))
+            }
+            guard let authorization = request.header("authorization") else { return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token") }
+            guard let stamp = request.header("x-amz-date"), let date = parseAmzDate(stamp) else {
+                return error(403, "InvalidSignatureException", "Missing or malformed X-Amz-Date")
+            }
+            if abs(date.timeIntervalSince(now())) > 300 { return error(403, "InvalidSignatureException", "Signature expired: \(stamp) is now earlier than the allowed window") }
+            if expected(request, date: date, signer: signer) != authorization {
+                return error(403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
+            }
+            let parts = rawPath(request.url).split(separator: "/").map(String.init)
+            guard request.method == "POST", parts.count == 4, parts[0] == "2015-03-31", parts[1] == "functions", parts[3] == "invocations" else {
+                return error(404, "UnknownOperationException", "Unknown operation \(request.method) \(rawPath(request.url))")
+            }
+            let name = parts[2].removingPercentEncoding ?? parts[2]
+            let function = name.split(separator: ":").count >= 7 ? String(name.split(separator: ":")[6]) : name
+            guard functions.contains(function) else {
+                return error(404, "ResourceNotFoundException", "Function not found: \(name)")
+            }
+            let type = request.header("x-amz-invocation-type") ?? "RequestResponse"
+            guard ["Event", "RequestResponse", "DryRun"].contains(type) else {
+                return error(400, "InvalidParameterValueException", "Unsupported invocation type \(type)")
+            }
+            state.withLockedValue { $0.append(Invocation(function: function, type: type, payload: request.body)) }
+            return type == "Event" ? HTTPResponse(status: 202, headers: [:], body: Data()) : .json(200, Data("null".utf8))
+        }
+        return LambdaStandIn(server: server, state: state)
+    }
+
+    public func stop() async { await server.stop() }
+
+    /// The Authorization header the caller should have sent: the request re-signed from the headers it
+    /// says it signed.
+    static func expected(_ request: HTTPRequest, date: Date, signer: AWSSigV4) -> String? {
+        guard let authorization = request.header("authorization"),
+              let signedList = authorization.components(separatedBy: "SignedHeaders=").last?.split(separator: ",").first
+        else { return nil }
+        let signed = Set(signedList.split(separator: ";").map(String.init))
+        guard let host = request.header("host"), signed.contains("host") else { return nil }
+        var headers = request.headers.filter { signed.contains($0.key) && !["host", "x-amz-date", "x-amz-security-token"].contains($0.key) }
+        headers["authorization"] = nil
+        var copy = HTTPRequest(method: request.method, url: URL(string: "http://\(host)\(rawPath(request.url))")!, headers: headers, body: request.body)
+        copy.headers = headers
+        var credentials = signer.credentials
+        credentials.sessionToken = signed.contains("x-amz-security-token") ? request.header("x-amz-security-token") : nil
+        var resigner = signer
+        resigner.credentials = credentials
+        return resigner.sign(copy, at: date).header("authorization")
+    }
+
+    /// The path as sent, percent-encoding kept (`URL.path` decodes it).
+    static func rawPath(_ url: URL) -> String {
+        URLComponents(url: url, resolvingAgainstBaseURL: false)?.percentEncodedPath ?? url.path
+    }
+
+    static func parseAmzDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.date(from: text)
+    }
+}

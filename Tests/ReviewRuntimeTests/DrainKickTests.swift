@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import ReviewCore
+import ReviewRuntime
+import ReviewTesting
+import Testing
+
+@Suite struct DrainKickTests {
+    static let credentials = AWSCredentials(accessKeyId: "AKIDKICKTEST", secretAccessKey: "kick-secret-access-key-0123456789", sessionToken: "kick-session-token-abcdef")
+    static let region = "eu-west-1"
+    static let vectorDate = Date(timeIntervalSince1970: 1_440_938_160)  // 2015-08-30T12:36:00Z
+
+    @Test func sigV4MatchesAWSsPostVanillaVector() {
+        let signer = AWSSigV4(credentials: AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), region: "us-east-1", service: "service")
+        let signed = signer.sign(HTTPRequest(method: "POST", url: URL(string: "https://example.amazonaws.com/")!), at: Self.vectorDate)
+        #expect(signed.header("authorization") == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b")
+        #expect(signed.header("x-amz-date") == "20150830T123600Z")
+    }
+
+    @Test(.enabled(if: RedisRESTBridgeTests.python != nil, "needs the venv with botocore: run make test"), arguments: [
+        "review-job", "arn:aws:lambda:eu-west-1:123456789012:function:review-job",
+    ])
+    func sigV4AgreesWithBotocore(function: String) async throws {
+        let kick = DrainKick(
+            target: .lambda(function: function, endpoint: URL(string: "https://lambda.eu-west-1.amazonaws.com")!, signer: AWSSigV4(credentials: Self.credentials, region: Self.region, service: "lambda")),
+            transport: URLSessionTransport(), now: { Self.vectorDate }
+        )
+        let request = kick.request()
+        let spec: JSONValue = .object([
+            "method": .string(request.method), "url": .string(request.url.absoluteString), "body": .string(String(decoding: request.body, as: UTF8.self)),
+            "headers": .object(["content-type": .string("application/json"), "x-amz-invocation-type": .string("Event")]),
+            "date": .string("20150830T123600Z"), "access_key": .string(Self.credentials.accessKeyId), "secret_key": .string(Self.credentials.secretAccessKey),
+            "token": .string(Self.credentials.sessionToken!), "region": .string(Self.region), "service": .string("lambda"),
+        ])
+        let script = Tools.packageRoot.appendingPathComponent("scripts/aws_sigv4_check.py").path
+        let run = try await ProcessRun.run(URL(fileURLWithPath: RedisRESTBridgeTests.python!), arguments: [script], stdin: try JSONEncoder.iso.encode(spec), environment: ProcessInfo.processInfo.environment)
+        #expect(run.exitCode == 0, "\(run.stderrText)")
+        #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == request.header("authorization"))
+        #expect(request.url.absoluteString.hasSuffix("/2015-03-31/functions/" + function.replacingOccurrences(of: ":", with: "%3A") + "/invocations"))
+    }
+
+    func ingest(_ harness: RedisHarness, kick: [String: String]) throws -> WebhookIngestHandler {
+        let env = harness.environment().merging(["GITHUB_WEBHOOK_SECRET": WebhookFixtures.secret]) { $1 }.merging(kick) { $1 }
+        return WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+    }
+
+    func lambdaKick(_ standIn: LambdaStandIn, secret: String = credentials.secretAccessKey) -> [String: String] {
+        ["REVIEW_JOB_KICK": "lambda:review-job", "AWS_REGION": Self.region, "AWS_ENDPOINT_URL_LAMBDA": standIn.url.absoluteString,
+         "AWS_ACCESS_KEY_ID": Self.credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": Self.credentials.sessionToken!]
+    }
+
+    func deliver(_ handler: WebhookIngestHandler, _ body: Data, delivery: String, logger: Logger = .quiet) async -> IngestResponse {
+        await handler.ingest(WebhookRequest(headers: WebhookFixtures.headers(event: "pull_request", body: body, delivery: delivery), body: body), logger: logger)
+    }
+
+    @Test func queuedJobKicksOneAsynchronousLambdaInvoke() async throws {
+        try await RedisHarness.with { harness in
+            let standIn = try await LambdaStandIn.start(functions: ["review-job"], credentials: Self.credentials, region: Self.region)
+            let handler = try ingest(harness, kick: lambdaKick(standIn))
+            let body = try WebhookFixtures.opened(for: .named("ky-small-single-file-edit"))
+            let first = await deliver(handler, body, delivery: "kick-1")
+            let again = await deliver(handler, body, delivery: "kick-1")
+            let invocations = standIn.invocations
+            await standIn.stop()
+            #expect(first.status == "queued" && first.drain == "sent")
+            #expect(String(decoding: first.jsonBody, as: UTF8.self).contains(#""drain":"sent""#))
+            #expect(again.status == "duplicate" && again.drain == nil, "a duplicate needs no drain")
+            #expect(invocations == [.init(function: "review-job", type: "Event", payload: DrainKick.event)])
+        }
+    }
+
+    @Test func failedKickStillQueuesAndNamesWhyWithoutTheSecret() async throws {
+        try await RedisHarness.with { harness in
+            let standIn = try await LambdaStandIn.start(functions: ["review-job"], credentials: Self.credentials, region: Self.region)
+            let wrongSecret = "wrong-secret-access-key-987654321"
+            let handler = try ingest(harness, kick: lambdaKick(standIn, secret: wrongSecret))
+            let lines = NIOLockedValueBox<[String]>([])
+            let logger = Logger(label: "kick") { _ in CapturingLogHandler(lines: lines) }
+            let refused = await deliver(handler, try WebhookFixtures.opened(for: .named("ky-small-single-file-edit")), delivery: "kick-2", logger: logger)
+            await standIn.stop()
+            let unreachable = await deliver(handler, try WebhookFixtures.opened(for: .named("cobra-binary-image-added")), delivery: "kick-3", logger: logger)
+            #expect(refused.status == "queued" && refused.drain?.hasPrefix("failed: HTTP 403 The request signature we calculated does not match") == true, "\(refused.drain ?? "")")
+            #expect(unreachable.status == "queued" && unreachable.drain?.hasPrefix("failed:") == true)
+            #expect(standIn.invocations.isEmpty)
+            let queue = RedisJobQueue(redis: harness.client(), settings: handler.queue.settings)
+            #expect(try await queue.stats(now: Date()).waiting == 2)
+            let text = lines.withLockedValue { $0.joined(separator: "\n") } + String(decoding: refused.jsonBody, as: UTF8.self)
+            #expect(text.contains("drain kick failed"))
+            #expect(!text.contains(wrongSecret) && !text.contains(Self.credentials.sessionToken!))
+        }
+    }
+
+    @Test func httpKickPostsTheDrainEventWithItsToken() async throws {
+        try await RedisHarness.with { harness in
+            let received = NIOLockedValueBox<[HTTPRequest]>([])
+            let endpoint = try await HTTPServer.start(port: 0, threads: 1) { request in
+                received.withLockedValue { $0.append(request) }
+                return .json(202, Data(#"{"status":"accepted"}"#.utf8))
+            }
+            let url = "http://127.0.0.1:\(endpoint.port)/async-function/review-job"
+            let handler = try ingest(harness, kick: ["REVIEW_JOB_KICK": url, "REVIEW_JOB_KICK_TOKEN": "kick-bearer-token"])
+            let response = await deliver(handler, try WebhookFixtures.opened(for: .named("ky-small-single-file-edit")), delivery: "kick-4")
+            await endpoint.stop()
+            let requests = received.withLockedValue { $0 }
+            #expect(response.drain == "sent")
+            #expect(requests.count == 1 && requests[0].url.path == "/async-function/review-job" && requests[0].method == "POST")
+            #expect(requests.first?.header("authorization") == "Bearer kick-bearer-token" && requests.first?.body == DrainKick.event)
+        }
+    }
+
+    @Test func badKickSettingsAreNamed() {
+        for (env, problem) in [
+            (["REVIEW_JOB_KICK": "ftp://x"], "REVIEW_JOB_KICK must be lambda:FUNCTION or an http(s) URL"),
+            (["REVIEW_JOB_KICK": "lambda:review-job"], "AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"),
+        ] {
+            let all = env.merging(["GITHUB_WEBHOOK_SECRET": "s", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t"]) { $1 }
+            #expect(throws: ReviewError.self) { try IngestConfig.load(ConfigReader(all)) }
+            do { _ = try IngestConfig.load(ConfigReader(all)) } catch { #expect(error.message.contains(problem), "\(error.message)") }
+        }
+    }
+}
+
+/// Collects log lines (message and metadata) for assertions.
+struct CapturingLogHandler: LogHandler {
+    let lines: NIOLockedValueBox<[String]>
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        lines.withLockedValue { $0.append("\(event.level) \(event.message) \(all)") }
+    }
+}
