@@ -136,3 +136,22 @@ struct CapturingLogHandler: LogHandler {
         lines.withLockedValue { $0.append("\(event.level) \(event.message) \(all)") }
     }
 }
+
+@Suite struct ReviewJobInvokeTokenTests {
+    @Test func serveModeRequiresTheKickTokenWhenOneIsSet() async throws {
+        try await RedisHarness.with { harness in
+            let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:9/record", "REVIEW_JOB_KICK_TOKEN": "job-invoke-token"]) { $1 }
+            let handler = ReviewJobHandler(config: try ReviewJobConfig.load(ConfigReader(env)), processor: ScriptedProcessor { _, _ in Data() })
+            let context = InvocationContext(logger: .quiet)
+            func post(_ authorization: String?) async -> Int {
+                let headers = authorization.map { ["authorization": $0] } ?? [:]
+                return await handler.handle(http: HTTPRequest(method: "POST", url: URL(string: "http://localhost/")!, headers: headers, body: DrainKick.event), context: context).status
+            }
+            #expect(await post(nil) == 401)
+            #expect(await post("Bearer job-invoke-tokeN") == 401)
+            #expect(await post("job-invoke-token") == 401)
+            #expect(await post("Bearer job-invoke-token") == 200)
+            #expect(!handler.config.description.contains("job-invoke-token") && handler.secretValues.contains("job-invoke-token"))
+        }
+    }
+}

@@ -91,6 +91,39 @@ import Testing
         }
     }
 
+    @Test func patientDrainWaitsForARetryDueSoonButNotPastItsPatienceOrDeadline() async throws {
+        try await RedisHarness.with { harness in
+            let processor = ScriptedProcessor { _, attempt in
+                if attempt == 1 { throw ReviewError(code: "rate_limited", message: "429", isRetryable: true, retryAfter: 20) }
+                return Data("{}".utf8)
+            }
+            for (patience, deadline, expected) in [(60.0, 600.0, ["retrying", "completed"]), (10, 600, ["retrying"]), (60, 15, ["retrying"])] {
+                let queue = queue(harness)
+                let clock = ManualClock()
+                let slept = NIOLockedValueBox<[TimeInterval]>([])
+                _ = try await queue.enqueue(SampleJobs.job(pr: Int(patience * 1000 + deadline)), now: clock.now)
+                let drainer = JobDrainer(queue: queue, processor: processor, concurrency: 1, deadlineMargin: 0, now: clock.closure, jitter: { 1 }) { seconds in
+                    slept.withLockedValue { $0.append(seconds) }
+                    clock.advance(by: seconds)
+                }
+                let report = try await drainer.drain(deadline: clock.now + deadline, patience: patience, logger: .quiet)
+                #expect(report.jobs.map(\.outcome) == expected, "patience \(patience), deadline \(deadline)")
+                #expect(report.stoppedBecause == (expected.count == 2 ? "empty" : "nothing-due"))
+                #expect(slept.withLockedValue { $0 }.map { ($0 * 1000).rounded() } == (expected.count == 2 ? [20_001] : []))
+            }
+            // A job another worker holds is running: its lease is nothing to wait for.
+            let queue = queue(harness)
+            let clock = ManualClock()
+            _ = try await queue.enqueue(SampleJobs.job(pr: 1), now: clock.now)
+            _ = try await queue.claim(now: clock.now)
+            let drainer = JobDrainer(queue: queue, processor: processor, concurrency: 1, deadlineMargin: 0, now: clock.closure, sleep: { _ in
+                Issue.record("waited on another worker's lease")
+            })
+            let report = try await drainer.drain(deadline: clock.now + 600, patience: 600, logger: .quiet)
+            #expect(report.stoppedBecause == "nothing-due" && report.nextDueIsLease == true && report.jobs.isEmpty)
+        }
+    }
+
     @Test func alwaysFailingEndsFailedAndRetryBringsItBack() async throws {
         try await RedisHarness.with { harness in
             let queue = queue(harness) { $0.maxAttempts = 3 }

@@ -34,6 +34,11 @@ public protocol FunctionHandler: Sendable {
 extension FunctionHandler {
     /// By default an HTTP invocation carries an event as its body.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
+        await handleEvent(http: http, context: context)
+    }
+
+    /// An HTTP invocation whose body is an event: 405 unless POST, the result as JSON, errors as `ErrorBody`.
+    public func handleEvent(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
         guard http.method == "POST" else {
             return .json(405, Data(#"{"code":"method_not_allowed","reason":"POST an event to invoke this function"}"#.utf8))
         }

@@ -15,8 +15,10 @@ public struct DrainReport: Codable, Sendable, Equatable {
 
     /// empty | nothing-due | deadline
     public var stoppedBecause: String
-    /// When the earliest delayed job falls due, if the queue holds one.
+    /// When the earliest delayed job (or running job's lease) falls due, if the queue holds one.
     public var nextDueAt: Date?
+    /// True when that is a lease another worker holds: its job is running, nothing to wait for.
+    public var nextDueIsLease: Bool?
     public var jobs: [JobOutcome]
 
     public func count(_ outcome: String) -> Int { jobs.filter { $0.outcome == outcome }.count }
@@ -32,10 +34,13 @@ public struct JobDrainer: Sendable {
     public var deadlineMargin: TimeInterval
     public var now: @Sendable () -> Date
     public var jitter: @Sendable () -> Double
+    /// How a patient drain waits for a job to fall due (tests move a manual clock instead).
+    public var sleep: @Sendable (TimeInterval) async throws -> Void
 
     public init(
         queue: RedisJobQueue, processor: any JobProcessor, concurrency: Int = 2, deadlineMargin: TimeInterval = 30,
-        now: @escaping @Sendable () -> Date = Date.init, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+        now: @escaping @Sendable () -> Date = Date.init, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        sleep: @escaping @Sendable (TimeInterval) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }
     ) {
         self.queue = queue
         self.processor = processor
@@ -43,19 +48,36 @@ public struct JobDrainer: Sendable {
         self.deadlineMargin = deadlineMargin
         self.now = now
         self.jitter = jitter
+        self.sleep = sleep
     }
 
     private var policy: RetryPolicy { RetryPolicy(base: queue.settings.backoffBase, cap: queue.settings.backoffCap) }
 
-    /// Drains the queue. One claim when it is empty; extra workers start only once there is work.
-    public func drain(deadline: Date, logger: Logger) async throws -> DrainReport {
+    /// Drains the queue. With `patience`, a drain that leaves only delayed jobs waits for the next one
+    /// when it falls due within that many seconds (and before the deadline) and drains again — a retry
+    /// after a rate limit then runs in the same invocation instead of at the next scheduled drain.
+    public func drain(deadline: Date, patience: TimeInterval = 0, logger: Logger) async throws -> DrainReport {
+        var report = try await drainOnce(deadline: deadline, logger: logger)
+        while report.stoppedBecause == "nothing-due", let next = report.nextDueAt, report.nextDueIsLease != true {
+            let wait = max(0, next.timeIntervalSince(now()))
+            guard wait <= patience, next.addingTimeInterval(deadlineMargin) < deadline else { break }
+            logger.info("waiting for the next due job", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])
+            try await sleep(wait + 0.001)  // the queue keeps times in milliseconds
+            let more = try await drainOnce(deadline: deadline, logger: logger)
+            report = DrainReport(stoppedBecause: more.stoppedBecause, nextDueAt: more.nextDueAt, nextDueIsLease: more.nextDueIsLease, jobs: report.jobs + more.jobs)
+        }
+        return report
+    }
+
+    /// One pass: one claim when the queue is empty; extra workers start only once there is work.
+    private func drainOnce(deadline: Date, logger: Logger) async throws -> DrainReport {
         guard now().addingTimeInterval(deadlineMargin) < deadline else {
             return DrainReport(stoppedBecause: "deadline", nextDueAt: nil, jobs: [])
         }
         let first: ClaimedJob
         switch try await queue.claim(now: now()) {
         case .empty: return DrainReport(stoppedBecause: "empty", nextDueAt: nil, jobs: [])
-        case .nothingDue(let next): return DrainReport(stoppedBecause: "nothing-due", nextDueAt: next, jobs: [])
+        case .nothingDue(let next, let lease): return DrainReport(stoppedBecause: "nothing-due", nextDueAt: next, nextDueIsLease: lease, jobs: [])
         case .claimed(let job): first = job
         }
         let results = try await withThrowingTaskGroup(of: ([DrainReport.JobOutcome], ClaimOutcome?).self) { group in
@@ -70,9 +92,10 @@ public struct JobDrainer: Sendable {
             }
             return (outcomes, stops)
         }
-        let nextDue = results.1.compactMap { stop -> Date? in if case .nothingDue(let next)? = stop { next } else { nil } }.min()
+        let nextDue = results.1.compactMap { stop -> (Date, Bool)? in if case .nothingDue(let next, let lease)? = stop { (next, lease) } else { nil } }
+            .min { $0.0 < $1.0 }
         let stopped = results.1.contains { $0 == nil } ? "deadline" : nextDue != nil ? "nothing-due" : "empty"
-        return DrainReport(stoppedBecause: stopped, nextDueAt: nextDue, jobs: results.0)
+        return DrainReport(stoppedBecause: stopped, nextDueAt: nextDue?.0, nextDueIsLease: nextDue?.1, jobs: results.0)
     }
 
     /// One worker: run jobs until a claim finds nothing (returned) or the deadline is near (nil).

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import ReviewCore
@@ -10,6 +11,10 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
     public var deadlineMargin: TimeInterval
     /// How long a drain may run when the platform gives no deadline.
     public var maxDrainSeconds: TimeInterval
+    /// A drain waits for a delayed job that falls due within this many seconds (`DRAIN_WAIT_SECONDS`).
+    public var drainPatience: TimeInterval
+    /// When set (`REVIEW_JOB_KICK_TOKEN`), an HTTP invocation must carry it as a bearer token.
+    public var invokeToken: String?
     public var recordURL: URL?
     public var github: GitHubAppConfig?
     public var llm: LLMConfig
@@ -22,6 +27,8 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
             concurrency: env.int("DRAIN_CONCURRENCY", default: 2, range: 1...64),
             deadlineMargin: env.seconds("DRAIN_DEADLINE_MARGIN_SECONDS", default: 30),
             maxDrainSeconds: env.seconds("DRAIN_MAX_SECONDS", default: 300),
+            drainPatience: env.seconds("DRAIN_WAIT_SECONDS", default: 120),
+            invokeToken: env.optional("REVIEW_JOB_KICK_TOKEN"),
             recordURL: recordURL,
             // Without a record sink, review-job reviews: the GitHub App settings are then required.
             github: recordURL == nil ? GitHubAppConfig.load(env) : nil,
@@ -31,10 +38,10 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
         return config
     }
 
-    public var secretValues: [String] { [redis.token] + (github?.secretValues ?? []) + llm.secretValues }
+    public var secretValues: [String] { [redis.token, invokeToken].compactMap(\.self) + (github?.secretValues ?? []) + llm.secretValues }
 
     public var description: String {
-        "ReviewJobConfig(\(redis), queue: \(queue.name), concurrency: \(concurrency), deadlineMargin: \(deadlineMargin), maxDrainSeconds: \(maxDrainSeconds))"
+        "ReviewJobConfig(\(redis), queue: \(queue.name), concurrency: \(concurrency), deadlineMargin: \(deadlineMargin), maxDrainSeconds: \(maxDrainSeconds), drainPatience: \(drainPatience), invokeToken: \(invokeToken == nil ? "none" : "<redacted>"))"
     }
 }
 
@@ -73,13 +80,29 @@ public struct ReviewJobHandler: FunctionHandler {
         switch request {
         case .drain:
             let deadline = context.deadline ?? drainer.now().addingTimeInterval(config.maxDrainSeconds)
-            return Self.json(try await drainer.drain(deadline: deadline, logger: context.logger))
+            return Self.json(try await drainer.drain(deadline: deadline, patience: config.drainPatience, logger: context.logger))
         case .job(let job):
             var logger = context.logger
             logger[metadataKey: "jobId"] = "\(job.id)"
             let result = try await drainer.processor.process(job, attempt: 1, logger: logger)
             return Data(#"{"jobId":"\#(job.id)","status":"completed","result":"#.utf8) + result + Data("}".utf8)
         }
+    }
+
+    /// Serve mode: with `REVIEW_JOB_KICK_TOKEN` set, only a caller holding it may invoke.
+    public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
+        if let token = config.invokeToken, !Self.bearer(http.header("authorization"), matches: token) {
+            return .json(401, ErrorBody(ReviewError(code: "unauthorized", message: "this review-job requires its bearer token (REVIEW_JOB_KICK_TOKEN)")).json)
+        }
+        return await handleEvent(http: http, context: context)
+    }
+
+    /// Compares in constant time (HMACs under a one-off key), so timing says nothing about the token.
+    static func bearer(_ header: String?, matches token: String) -> Bool {
+        guard let header, header.hasPrefix("Bearer ") else { return false }
+        let key = SymmetricKey(size: .bits256)
+        let expected = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: key)
+        return HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Data(header.dropFirst("Bearer ".count).utf8), using: key)
     }
 
     static func json(_ report: DrainReport) -> Data {

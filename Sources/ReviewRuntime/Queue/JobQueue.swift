@@ -40,8 +40,8 @@ public struct Lease: Sendable, Equatable {
 
 public enum ClaimOutcome: Sendable, Equatable {
     case claimed(ClaimedJob)
-    /// Nothing due now; the earliest delayed job or lease falls due at this time.
-    case nothingDue(next: Date)
+    /// Nothing due now; the earliest delayed job — or, when `lease`, another worker's lease — falls due at this time.
+    case nothingDue(next: Date, lease: Bool)
     case empty
 }
 
@@ -126,7 +126,7 @@ public struct RedisJobQueue: Sendable {
             args: [ms(now), String(Int(settings.lease * 1000)), token, String(settings.maxAttempts), prefix, ms(now - settings.failedRetention)]
         ).array.map { $0.string ?? "" }
         if reply.isEmpty { return .empty }
-        if reply[0] == "none", reply.count == 2 { return .nothingDue(next: date(reply[1])) }
+        if reply[0] == "none", reply.count == 3 { return .nothingDue(next: date(reply[1]), lease: reply[2] == "lease") }
         guard reply[0] == "claimed", reply.count == 6, let attempt = Int(reply[3]) else { throw Self.unexpected("claim") }
         let id = reply[1]
         let lease = Lease(jobId: id, token: token, deadline: date(reply[4]))

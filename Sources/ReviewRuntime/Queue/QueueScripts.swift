@@ -66,7 +66,7 @@ enum QueueScripts {
     """)
 
     /// KEYS: schedule, failed. ARGV: now ms, lease ms, token, max attempts, key prefix, failed cutoff ms.
-    /// Returns {} when the queue is empty, {'none', next due ms} when nothing is due yet,
+    /// Returns {} when the queue is empty, {'none', next due ms, 'job' or 'lease'} when nothing is due yet,
     /// or {'claimed', id, job JSON, attempt, lease deadline ms, expired leases failed}.
     static let claim = RedisScript(name: "claim", source: trimHelper + """
 
@@ -79,7 +79,7 @@ enum QueueScripts {
       local member, score = head[1], tonumber(head[2])
       if score > now then
         redis.call('ZADD', schedule, head[2], member)
-        return {'none', head[2]}
+        return {'none', head[2], string.find(member, '|', 1, true) and 'lease' or 'job'}
       end
       local id = member
       local bar = string.find(member, '|', 1, true)
@@ -106,7 +106,7 @@ enum QueueScripts {
         end
       end
     end
-    return {'none', tostring(now)}
+    return {'none', tostring(now), 'job'}
     """)
 
     /// KEYS: schedule. ARGV: member (id|token), new deadline ms. Returns 1 when the caller still holds the lease.
