@@ -69,8 +69,9 @@ import Testing
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { continue }
+            // `KEY=value   # comment`: the value is the first word, unless the line has only a comment.
             let value = parts[1].split(separator: " ").first.map(String.init) ?? ""
-            if !value.isEmpty { values[String(parts[0])] = value }
+            if !value.isEmpty, !value.hasPrefix("#") { values[String(parts[0])] = value }
         }
         return values
     }
