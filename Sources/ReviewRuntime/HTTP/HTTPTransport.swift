@@ -51,6 +51,9 @@ public protocol HTTPTransport: Sendable {
 }
 
 /// `HTTPTransport` on URLSession (libcurl on Linux), with no cache, cookies or credential storage.
+/// `HTTPRequest.timeout` bounds the whole call: URLSession's own timeouts are idle timeouts, and on
+/// Linux a request's `timeoutInterval` does not override the session's 60 s (a 300 s model call was
+/// cut at 60 s, a 3 s kick waited 60 s), so the session's are set far out and this class enforces ours.
 public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
     private let session: URLSession
 
@@ -61,19 +64,21 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false
         configuration.urlCredentialStorage = nil
+        configuration.timeoutIntervalForRequest = 24 * 3600
+        configuration.timeoutIntervalForResource = 24 * 3600
         // Serve mode answers many deliveries at once; each needs its own connection to the queue.
         configuration.httpMaximumConnectionsPerHost = 64
         session = URLSession(configuration: configuration)
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        var urlRequest = URLRequest(url: request.url, timeoutInterval: request.timeout)
+        var urlRequest = URLRequest(url: request.url, timeoutInterval: 24 * 3600)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if !request.body.isEmpty || request.method == "POST" { urlRequest.httpBody = request.body }
         let host = request.url.host ?? "?"
         do {
-            let (data, response) = try await session.data(for: urlRequest)
+            let (data, response) = try await exchange(urlRequest, timeout: request.timeout)
             guard let http = response as? HTTPURLResponse else {
                 throw ReviewError(code: "network", message: "\(host) sent a response that is not HTTP", isRetryable: true)
             }
@@ -91,6 +96,29 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         }
     }
 
+    /// One data task that ends at the first of: its answer, `timeout` seconds, or the caller's cancellation.
+    private func exchange(_ request: URLRequest, timeout: TimeInterval) async throws -> (Data, URLResponse) {
+        let outcome = OnceContinuation<(Data, URLResponse)>()
+        let task = session.dataTask(with: request) { data, response, error in
+            if error == nil, let response { outcome.resume(.success((data ?? Data(), response))) } else { outcome.resume(.failure(error ?? URLError(.unknown))) }
+        }
+        let timer = Task {
+            try await Task.sleep(for: .seconds(max(0, timeout)))
+            outcome.resume(.failure(URLError(.timedOut)))
+            task.cancel()
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outcome.set(continuation)
+                task.resume()
+            }
+        } onCancel: {
+            outcome.resume(.failure(CancellationError()))
+            task.cancel()
+        }
+    }
+
     private static func reason(_ error: any Error) -> String {
         if let error = error as? URLError {
             switch error.code {
@@ -102,5 +130,38 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
             }
         }
         return "\(type(of: error))"
+    }
+}
+
+/// A continuation resumed by whichever of several racers comes first; later results are dropped.
+final class OnceContinuation<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Value, any Error>?
+    private var early: Result<Value, any Error>?
+    private var done = false
+
+    func set(_ continuation: CheckedContinuation<Value, any Error>) {
+        lock.lock()
+        if let early {
+            lock.unlock()
+            continuation.resume(with: early)
+            return
+        }
+        self.continuation = continuation
+        lock.unlock()
+    }
+
+    func resume(_ result: Result<Value, any Error>) {
+        lock.lock()
+        guard !done else { lock.unlock(); return }
+        done = true
+        guard let continuation else {
+            early = result
+            lock.unlock()
+            return
+        }
+        self.continuation = nil
+        lock.unlock()
+        continuation.resume(with: result)
     }
 }
