@@ -1,6 +1,7 @@
 """make bench: each figure measured beside its anchor, in the same run, on this machine.
 
-Usage: run.py BIN_DIR  (scripts/bench.sh passes the release build's folder)
+Usage: run.py BIN_DIR FUNCTIONS_DIR  (scripts/bench.sh passes the release build's folder, and the folder
+of the two functions built as they deploy: release, Swift runtime linked statically)
 Environment: JOBS (5000), IDLE_SECONDS (60), WRK_SECONDS (10).
 """
 import asyncio, hashlib, hmac, json, os, re, shutil, socket, subprocess, sys, tempfile, time, uuid
@@ -8,6 +9,7 @@ import asyncio, hashlib, hmac, json, os, re, shutil, socket, subprocess, sys, te
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.environ.get("FIXTURES_DIR", os.path.join(os.path.dirname(ROOT), "shared", "fixtures"))
 BIN = sys.argv[1]
+FUNCTIONS = sys.argv[2] if len(sys.argv) > 2 else BIN
 JOBS = int(os.environ.get("JOBS", "5000"))
 IDLE = int(os.environ.get("IDLE_SECONDS", "60"))
 WRK_SECONDS = int(os.environ.get("WRK_SECONDS", "10"))
@@ -132,7 +134,7 @@ body = open(os.path.join(FIXTURES, "github-webhooks/pull_request/opened.payload.
 signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 port = free_port()
 ingest_env = {**ENV, "GITHUB_WEBHOOK_SECRET": secret, "PORT": str(port), "LOG_LEVEL": "error", "QUEUE_NAME": "ingest"}
-start([f"{BIN}/webhook-ingest", "serve"], ingest_env)
+start([f"{FUNCTIONS}/webhook-ingest", "serve"], ingest_env)
 while True:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -167,7 +169,7 @@ socket_errors = (re.search(r"Socket errors:.*", out) or [""])[0]
 total_requests = int(re.search(r"(\d+) requests in", out).group(1))
 event = os.path.join(ROOT, "functions/webhook-ingest/events/http-ping.json")
 hf = os.path.join(work, "hyperfine.json")
-subprocess.run(["hyperfine", "-N", "--warmup", "3", "--runs", "30", "--export-json", hf, f"{BIN}/webhook-ingest --event {event}"],
+subprocess.run(["hyperfine", "-N", "--warmup", "3", "--runs", "30", "--export-json", hf, f"{FUNCTIONS}/webhook-ingest --event {event}"],
                env={**os.environ, **ingest_env, "GITHUB_WEBHOOK_SECRET": "example-webhook-secret"}, capture_output=True, check=True)
 cold = json.load(open(hf))["results"][0]["median"] * 1000
 results["ingest"] = {"requests": total_requests, "enqueueScriptCalls": enqueues, "non2xx": non_2xx, "socketErrors": socket_errors, "requestsPerSecond": rps, "p50ms": latency(50), "p99ms": latency(99), "ratioToRawRest": rps / raw["callsPerSecond"], "coldExecMedianMs": cold}
@@ -212,7 +214,7 @@ job = {"job": {"owner": "sindresorhus", "repo": "ky", "prNumber": pull["number"]
 job_file = os.path.join(work, "job.json")
 json.dump(job, open(job_file, "w"))
 t = time.perf_counter()
-run = subprocess.run(["/usr/bin/env", "bash", "-c", f'/usr/bin/time -f "%M" {BIN}/review-job --event {job_file} 2>{work}/rss'],
+run = subprocess.run(["/usr/bin/env", "bash", "-c", f'/usr/bin/time -f "%M" {FUNCTIONS}/review-job --event {job_file} 2>{work}/rss'],
                      env={**os.environ, **ENV, "GITHUB_API_URL": gh_url, "GITHUB_APP_CLIENT_ID": "Iv1.bench", "GITHUB_APP_PRIVATE_KEY_FILE": key, "LOG_LEVEL": "error"},
                      capture_output=True, text=True)
 wall = (time.perf_counter() - t) * 1000
@@ -234,7 +236,7 @@ rows = [
     (f"idle commands in {IDLE} s (ours / BullMQ worker)", f"{results['idle']['oursCommands']}", f"{results['idle']['bullmqWorkerCommands']}", "0"),
     ("ingest requests/s (ratio to raw REST)", f"{i['requestsPerSecond']:.0f} ({i['ratioToRawRest']:.2f}×), {i['enqueueScriptCalls']}/{i['requests']} reached the queue, {i['non2xx']} non-2xx", "", ""),
     ("ingest p50 / p99 ms", f"{i['p50ms']} / {i['p99ms']}", "", "p99 < 20"),
-    ("ingest cold exec median ms", f"{i['coldExecMedianMs']:.1f}", "", "< 20"),
+    ("ingest cold exec median ms (static, as deployed)", f"{i['coldExecMedianMs']:.1f}", "", "< 20"),
 ] + [(f"diff {d['file']} ({d['lines']} lines) ms", f"{d['oursMs']:.3f}", f"{d['unidiffMs']:.2f} ({d['speedup']:.0f}×)", "≥ 10×, < 50") for d in results["diff"]] + [
     ("review-job one PR: wall ms / peak RSS MB", f"{results['reviewJob']['wallMs']:.0f} / {results['reviewJob']['peakRssMB']:.1f}", "", "< 100 / < 64"),
 ]

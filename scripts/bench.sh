@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench: release build, then bench/run.py measures each figure beside its anchor (BullMQ,
 # raw REST LPUSH, Python unidiff) on this machine and writes bench/results/latest.json.
-# Needs: wrk and hyperfine (Debian packages; installed with apt-get as root), PyPI bullmq and unidiff (into .venv).
+# The functions are measured as they deploy: release, Swift runtime linked statically (the
+# Dockerfiles' build), which needs libcurl4-openssl-dev. Needs: wrk, hyperfine and that package
+# (Debian; installed with apt-get as root), PyPI bullmq and unidiff (into .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,7 +12,13 @@ for tool in wrk hyperfine time; do
     if [ "$(id -u)" = 0 ]; then apt-get install -y -qq $tool >/dev/null; else echo "bench: install $tool (apt-get install $tool)" >&2; exit 1; fi
   fi
 done
+if ! dpkg -s libcurl4-openssl-dev >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq libcurl4-openssl-dev >/dev/null; else echo "bench: install libcurl4-openssl-dev (apt-get install libcurl4-openssl-dev)" >&2; exit 1; fi
+fi
 .venv/bin/python -c 'import bullmq, unidiff' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check bullmq unidiff
 echo "building (release)…" >&2
 swift build -c release >/dev/null
-exec .venv/bin/python bench/run.py "$(swift build -c release --show-bin-path)" "$@"
+for fn in webhook-ingest review-job; do
+  swift build -c release --static-swift-stdlib --build-path .build-static --product "$fn" >/dev/null
+done
+exec .venv/bin/python bench/run.py "$(swift build -c release --show-bin-path)" "$(swift build -c release --static-swift-stdlib --build-path .build-static --show-bin-path)" "$@"

@@ -14,7 +14,7 @@ import Testing
         return (server, releaser)
     }
 
-    @Test func timeoutBoundsTheWholeCallWhenTheServerStaysSilent() async throws {
+    @Test func timeoutIsHonouredWhenTheServerStaysSilent() async throws {
         let (server, releaser) = try await Self.silentServer()
         let started = Date()
         await #expect {

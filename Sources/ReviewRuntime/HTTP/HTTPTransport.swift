@@ -51,34 +51,42 @@ public protocol HTTPTransport: Sendable {
 }
 
 /// `HTTPTransport` on URLSession (libcurl on Linux), with no cache, cookies or credential storage.
-/// `HTTPRequest.timeout` bounds the whole call: URLSession's own timeouts are idle timeouts, and on
-/// Linux a request's `timeoutInterval` does not override the session's 60 s (a 300 s model call was
-/// cut at 60 s, a 3 s kick waited 60 s), so the session's are set far out and this class enforces ours.
+/// On Linux a request's `timeoutInterval` does not override its session's (a 300 s model call was
+/// cut at the default 60 s, a 3 s kick waited 60 s), so each distinct `HTTPRequest.timeout` gets its
+/// own session — a handful in practice (queue, GitHub, model, kick) — whose timeout is that value.
+/// URLSession's timeout counts idle time: a call fails once nothing has arrived for that long.
 public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
-    private let session: URLSession
+    private let lock = NSLock()
+    private var sessions: [TimeInterval: URLSession] = [:]
 
-    public init() {
+    public init() {}
+
+    private func session(timeout: TimeInterval) -> URLSession {
+        lock.lock()
+        defer { lock.unlock() }
+        if let session = sessions[timeout] { return session }
         let configuration = URLSessionConfiguration.ephemeral
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false
         configuration.urlCredentialStorage = nil
-        configuration.timeoutIntervalForRequest = 24 * 3600
-        configuration.timeoutIntervalForResource = 24 * 3600
+        configuration.timeoutIntervalForRequest = timeout
         // Serve mode answers many deliveries at once; each needs its own connection to the queue.
         configuration.httpMaximumConnectionsPerHost = 64
-        session = URLSession(configuration: configuration)
+        let session = URLSession(configuration: configuration)
+        sessions[timeout] = session
+        return session
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        var urlRequest = URLRequest(url: request.url, timeoutInterval: 24 * 3600)
+        var urlRequest = URLRequest(url: request.url, timeoutInterval: request.timeout)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if !request.body.isEmpty || request.method == "POST" { urlRequest.httpBody = request.body }
         let host = request.url.host ?? "?"
         do {
-            let (data, response) = try await exchange(urlRequest, timeout: request.timeout)
+            let (data, response) = try await session(timeout: request.timeout).data(for: urlRequest)
             guard let http = response as? HTTPURLResponse else {
                 throw ReviewError(code: "network", message: "\(host) sent a response that is not HTTP", isRetryable: true)
             }
@@ -96,29 +104,6 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         }
     }
 
-    /// One data task that ends at the first of: its answer, `timeout` seconds, or the caller's cancellation.
-    private func exchange(_ request: URLRequest, timeout: TimeInterval) async throws -> (Data, URLResponse) {
-        let outcome = OnceContinuation<(Data, URLResponse)>()
-        let task = session.dataTask(with: request) { data, response, error in
-            if error == nil, let response { outcome.resume(.success((data ?? Data(), response))) } else { outcome.resume(.failure(error ?? URLError(.unknown))) }
-        }
-        let timer = Task {
-            try await Task.sleep(for: .seconds(max(0, timeout)))
-            outcome.resume(.failure(URLError(.timedOut)))
-            task.cancel()
-        }
-        defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                outcome.set(continuation)
-                task.resume()
-            }
-        } onCancel: {
-            outcome.resume(.failure(CancellationError()))
-            task.cancel()
-        }
-    }
-
     private static func reason(_ error: any Error) -> String {
         if let error = error as? URLError {
             switch error.code {
@@ -130,38 +115,5 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
             }
         }
         return "\(type(of: error))"
-    }
-}
-
-/// A continuation resumed by whichever of several racers comes first; later results are dropped.
-final class OnceContinuation<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Value, any Error>?
-    private var early: Result<Value, any Error>?
-    private var done = false
-
-    func set(_ continuation: CheckedContinuation<Value, any Error>) {
-        lock.lock()
-        if let early {
-            lock.unlock()
-            continuation.resume(with: early)
-            return
-        }
-        self.continuation = continuation
-        lock.unlock()
-    }
-
-    func resume(_ result: Result<Value, any Error>) {
-        lock.lock()
-        guard !done else { lock.unlock(); return }
-        done = true
-        guard let continuation else {
-            early = result
-            lock.unlock()
-            return
-        }
-        self.continuation = nil
-        lock.unlock()
-        continuation.resume(with: result)
     }
 }
