@@ -39,7 +39,7 @@ public final class LambdaStandIn: Sendable {
                              body: Data(#"{"Type":"User","message":"\#(message)"}"#.utf8))
             }
             guard let authorization = request.header("authorization") else { return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token") }
-            guard let stamp = request.header("x-amz-date"), let date = parseAmzDate(stamp) else {
+            guard let stamp = request.header("x-amz-date"), let date = AWSSigV4.date(fromTimestamp: stamp) else {
                 return error(403, "InvalidSignatureException", "Missing or malformed X-Amz-Date")
             }
             if abs(date.timeIntervalSince(now())) > 300 { return error(403, "InvalidSignatureException", "Signature expired: \(stamp) is now earlier than the allowed window") }
@@ -77,8 +77,7 @@ public final class LambdaStandIn: Sendable {
         guard let host = request.header("host"), signed.contains("host") else { return nil }
         var headers = request.headers.filter { signed.contains($0.key) && !["host", "x-amz-date", "x-amz-security-token"].contains($0.key) }
         headers["authorization"] = nil
-        var copy = HTTPRequest(method: request.method, url: URL(string: "http://\(host)\(rawPath(request.url))")!, headers: headers, body: request.body)
-        copy.headers = headers
+        let copy = HTTPRequest(method: request.method, url: URL(string: "http://\(host)\(rawPath(request.url))")!, headers: headers, body: request.body)
         var credentials = signer.credentials
         credentials.sessionToken = signed.contains("x-amz-security-token") ? request.header("x-amz-security-token") : nil
         var resigner = signer
@@ -89,13 +88,5 @@ public final class LambdaStandIn: Sendable {
     /// The path as sent, percent-encoding kept (`URL.path` decodes it).
     static func rawPath(_ url: URL) -> String {
         URLComponents(url: url, resolvingAgainstBaseURL: false)?.percentEncodedPath ?? url.path
-    }
-
-    static func parseAmzDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.date(from: text)
     }
 }

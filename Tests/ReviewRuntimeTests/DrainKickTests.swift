@@ -91,6 +91,24 @@ import Testing
         }
     }
 
+    @Test func theLambdaStandInRefusesWhatLambdaRefuses() async throws {
+        let standIn = try await LambdaStandIn.start(functions: ["review-job"], credentials: Self.credentials, region: Self.region)
+        func kick(_ function: String, clock: Date = Date(), region: String = Self.region) async -> String {
+            let signer = AWSSigV4(credentials: Self.credentials, region: region, service: "lambda")
+            return await DrainKick(target: .lambda(function: function, endpoint: standIn.url, signer: signer), transport: URLSessionTransport(), now: { clock }).send(logger: .quiet)
+        }
+        let expired = await kick("review-job", clock: Date().addingTimeInterval(-600))
+        let unknown = await kick("other-function")
+        let wrongRegion = await kick("review-job", region: "us-east-1")
+        let byArn = await kick("arn:aws:lambda:eu-west-1:123456789012:function:review-job")
+        await standIn.stop()
+        #expect(expired.hasPrefix("failed: HTTP 403 Signature expired"), "\(expired)")
+        #expect(unknown.hasPrefix("failed: HTTP 404 Function not found: other-function"), "\(unknown)")
+        #expect(wrongRegion.hasPrefix("failed: HTTP 403 The request signature we calculated does not match"), "\(wrongRegion)")
+        #expect(byArn == "sent")
+        #expect(standIn.invocations.count == 1)
+    }
+
     @Test func httpKickPostsTheDrainEventWithItsToken() async throws {
         try await RedisHarness.with { harness in
             let received = NIOLockedValueBox<[HTTPRequest]>([])

@@ -61,12 +61,17 @@ public struct AWSSigV4: Sendable {
         return signed
     }
 
-    static func timestamp(_ date: Date) -> String {
+    /// `X-Amz-Date`'s form, `20150830T123600Z`.
+    public static func timestamp(_ date: Date) -> String { timestampFormatter().string(from: date) }
+
+    public static func date(fromTimestamp text: String) -> Date? { timestampFormatter().date(from: text) }
+
+    private static func timestampFormatter() -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
+        return formatter
     }
 
     /// `host`, with the port when it is not the scheme's default (what an HTTP client sends).
