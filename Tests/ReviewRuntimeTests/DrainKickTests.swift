@@ -47,7 +47,8 @@ import Testing
 
     func lambdaKick(_ standIn: LambdaStandIn, secret: String = credentials.secretAccessKey) -> [String: String] {
         ["REVIEW_JOB_KICK": "lambda:review-job", "AWS_REGION": Self.region, "AWS_ENDPOINT_URL_LAMBDA": standIn.url.absoluteString,
-         "AWS_ACCESS_KEY_ID": Self.credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": Self.credentials.sessionToken!]
+         "AWS_ACCESS_KEY_ID": Self.credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": Self.credentials.sessionToken!,
+         "REVIEW_JOB_KICK_TIMEOUT_SECONDS": "30"]
     }
 
     func deliver(_ handler: WebhookIngestHandler, _ body: Data, delivery: String, logger: Logger = .quiet) async -> IngestResponse {
@@ -95,7 +96,9 @@ import Testing
         let standIn = try await LambdaStandIn.start(functions: ["review-job"], credentials: Self.credentials, region: Self.region)
         func kick(_ function: String, clock: Date = Date(), region: String = Self.region) async -> String {
             let signer = AWSSigV4(credentials: Self.credentials, region: region, service: "lambda")
-            return await DrainKick(target: .lambda(function: function, endpoint: standIn.url, signer: signer), transport: URLSessionTransport(), now: { clock }).send(logger: .quiet)
+            var kick = DrainKick(target: .lambda(function: function, endpoint: standIn.url, signer: signer), transport: URLSessionTransport(), now: { clock })
+            kick.timeout = 30  // a loaded CI machine is slow, not wrong
+            return await kick.send(logger: .quiet)
         }
         let expired = await kick("review-job", clock: Date().addingTimeInterval(-600))
         let unknown = await kick("other-function")
@@ -117,7 +120,7 @@ import Testing
                 return .json(202, Data(#"{"status":"accepted"}"#.utf8))
             }
             let url = "http://127.0.0.1:\(endpoint.port)/async-function/review-job"
-            let handler = try ingest(harness, kick: ["REVIEW_JOB_KICK": url, "REVIEW_JOB_KICK_TOKEN": "kick-bearer-token"])
+            let handler = try ingest(harness, kick: ["REVIEW_JOB_KICK": url, "REVIEW_JOB_KICK_TOKEN": "kick-bearer-token", "REVIEW_JOB_KICK_TIMEOUT_SECONDS": "30"])
             let response = await deliver(handler, try WebhookFixtures.opened(for: .named("ky-small-single-file-edit")), delivery: "kick-4")
             await endpoint.stop()
             let requests = received.withLockedValue { $0 }

@@ -41,7 +41,7 @@ import Testing
             await #expect(throws: ReviewError(code: "redis_error", message: "ERR wrong number of arguments for 'get' command")) {
                 try await redis.send(["GET"])
             }
-            let binarySafe = RedisREST(baseURL: harness.restURL, token: harness.token, transport: URLSessionTransport(), base64: true)
+            let binarySafe = RedisREST(baseURL: harness.restURL, token: harness.token, transport: URLSessionTransport(), timeout: 30, base64: true)
             #expect(try await binarySafe.send(["SET", "u", "ünïcødé \"quoted\""]) == .string("OK"))
             #expect(try await binarySafe.send(["GET", "u"]) == .string("ünïcødé \"quoted\""))
         }
@@ -61,7 +61,7 @@ import Testing
 
     @Test func wrongTokenAndBadRequestsGetUpstashErrors() async throws {
         try await RedisHarness.with { harness in
-            let wrong = RedisREST(baseURL: harness.restURL, token: "nope", transport: URLSessionTransport())
+            let wrong = RedisREST(baseURL: harness.restURL, token: "nope", transport: URLSessionTransport(), timeout: 30)
             await #expect(throws: ReviewError(code: "queue_unauthorized", message: "Redis REST endpoint refused the token (HTTP 401)")) {
                 try await wrong.send(["PING"])
             }

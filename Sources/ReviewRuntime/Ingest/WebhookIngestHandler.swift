@@ -12,6 +12,8 @@ public struct IngestConfig: Sendable, CustomStringConvertible {
     public var maxBodyBytes: Int
     /// Where to ask for a drain after queueing a job (`REVIEW_JOB_KICK`); nil: the schedule drains.
     public var kick: DrainKick.Target?
+    /// How long a kick may wait for its answer (`REVIEW_JOB_KICK_TIMEOUT_SECONDS`).
+    public var kickTimeout: TimeInterval
 
     public static func load(_ env: ConfigReader) throws(ReviewError) -> IngestConfig {
         let config = IngestConfig(
@@ -21,7 +23,8 @@ public struct IngestConfig: Sendable, CustomStringConvertible {
             queue: .load(env),
             router: .init(reviewDrafts: env.bool("REVIEW_DRAFTS", default: false), reviewBotSenders: env.bool("REVIEW_BOT_SENDERS", default: false)),
             maxBodyBytes: env.int("WEBHOOK_MAX_BODY_BYTES", default: WebhookIntake.defaultMaxBodyBytes, range: 1...WebhookIntake.defaultMaxBodyBytes),
-            kick: DrainKick.load(env)
+            kick: DrainKick.load(env),
+            kickTimeout: env.seconds("REVIEW_JOB_KICK_TIMEOUT_SECONDS", default: 3)
         )
         try env.validate()
         return config
@@ -61,7 +64,11 @@ public struct WebhookIngestHandler: FunctionHandler {
         )
         queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         secretValues = config.secretValues
-        kick = config.kick.map { DrainKick(target: $0, transport: transport, now: now) }
+        kick = config.kick.map { target in
+            var kick = DrainKick(target: target, transport: transport, now: now)
+            kick.timeout = config.kickTimeout
+            return kick
+        }
         self.now = now
     }
 
