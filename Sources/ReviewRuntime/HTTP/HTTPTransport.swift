@@ -55,6 +55,10 @@ public protocol HTTPTransport: Sendable {
 /// cut at the default 60 s, a 3 s kick waited 60 s), so each distinct `HTTPRequest.timeout` gets its
 /// own session — a handful in practice (queue, GitHub, model, kick) — whose timeout is that value.
 /// URLSession's timeout counts idle time: a call fails once nothing has arrived for that long.
+/// Calls go through `dataTask` with a completion handler, not `data(for:)`: cancelling the latter
+/// on Linux can deadlock when the call is finishing at that moment (seen: a review-job hung in a
+/// heartbeat cancelled just as it failed — the runtime held the task's status lock while
+/// `URLSessionTask.cancel()` waited for the session's queue, which waited for that lock).
 public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var sessions: [TimeInterval: URLSession] = [:]
@@ -86,7 +90,7 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         if !request.body.isEmpty || request.method == "POST" { urlRequest.httpBody = request.body }
         let host = request.url.host ?? "?"
         do {
-            let (data, response) = try await session(timeout: request.timeout).data(for: urlRequest)
+            let (data, response) = try await exchange(urlRequest, on: session(timeout: request.timeout))
             guard let http = response as? HTTPURLResponse else {
                 throw ReviewError(code: "network", message: "\(host) sent a response that is not HTTP", isRetryable: true)
             }
@@ -104,6 +108,26 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         }
     }
 
+    /// One data task; the caller's cancellation cancels it, off the cancelling thread.
+    private func exchange(_ request: URLRequest, on session: URLSession) async throws -> (Data, URLResponse) {
+        let outcome = OnceContinuation<(Data, URLResponse)>()
+        let task = session.dataTask(with: request) { data, response, error in
+            if error == nil, let response { outcome.resume(.success((data ?? Data(), response))) } else { outcome.resume(.failure(error ?? URLError(.unknown))) }
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outcome.set(continuation)
+                task.resume()
+            }
+        } onCancel: {
+            // Not on this thread: the runtime holds the task's status lock while this handler runs.
+            DispatchQueue.global().async {
+                outcome.resume(.failure(CancellationError()))
+                task.cancel()
+            }
+        }
+    }
+
     private static func reason(_ error: any Error) -> String {
         if let error = error as? URLError {
             switch error.code {
@@ -115,5 +139,39 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
             }
         }
         return "\(type(of: error))"
+    }
+}
+
+/// A continuation resumed once, by whichever comes first (the answer or a cancellation); a result
+/// that arrives before the continuation exists is kept for it.
+final class OnceContinuation<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Value, any Error>?
+    private var early: Result<Value, any Error>?
+    private var resumed = false
+
+    func set(_ continuation: CheckedContinuation<Value, any Error>) {
+        lock.lock()
+        guard let early else {
+            self.continuation = continuation
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        continuation.resume(with: early)
+    }
+
+    func resume(_ result: Result<Value, any Error>) {
+        lock.lock()
+        guard !resumed else { lock.unlock(); return }
+        resumed = true
+        guard let continuation else {
+            early = result
+            lock.unlock()
+            return
+        }
+        self.continuation = nil
+        lock.unlock()
+        continuation.resume(with: result)
     }
 }
