@@ -31,11 +31,11 @@ public final class RedisHarness: @unchecked Sendable {
     /// The environment a function needs to reach this queue.
     public func environment(queue: String = "q-\(UUID().uuidString.prefix(8))") -> [String: String] {
         // A generous timeout: 25 suites share two cores in CI, and a test asserts outcomes, not speed.
-        ["UPSTASH_REDIS_REST_URL": restURL.absoluteString, "UPSTASH_REDIS_REST_TOKEN": token, "QUEUE_NAME": queue, "REDIS_REST_TIMEOUT_SECONDS": "30"]
+        ["UPSTASH_REDIS_REST_URL": restURL.absoluteString, "UPSTASH_REDIS_REST_TOKEN": token, "QUEUE_NAME": queue, "REDIS_REST_TIMEOUT_SECONDS": "120"]
     }
 
     public func client(transport: any HTTPTransport = URLSessionTransport()) -> RedisREST {
-        RedisREST(baseURL: restURL, token: token, transport: transport, timeout: 30)
+        RedisREST(baseURL: restURL, token: token, transport: transport, timeout: 120)
     }
 
     /// Stops redis-server (the bridge keeps answering, with 503s).
