@@ -96,8 +96,8 @@ import Testing
         let standIn = try await LambdaStandIn.start(functions: ["review-job"], credentials: Self.credentials, region: Self.region)
         func kick(_ function: String, clock: Date = Date(), region: String = Self.region) async -> String {
             let signer = AWSSigV4(credentials: Self.credentials, region: region, service: "lambda")
-            var kick = DrainKick(target: .lambda(function: function, endpoint: standIn.url, signer: signer), transport: URLSessionTransport(), now: { clock })
-            kick.timeout = 30  // a loaded CI machine is slow, not wrong
+            // A long timeout: a loaded CI machine is slow, not wrong.
+            let kick = DrainKick(target: .lambda(function: function, endpoint: standIn.url, signer: signer), timeout: 30, transport: URLSessionTransport(), now: { clock })
             return await kick.send(logger: .quiet)
         }
         let expired = await kick("review-job", clock: Date().addingTimeInterval(-600))

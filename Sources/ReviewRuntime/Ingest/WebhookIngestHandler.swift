@@ -64,11 +64,7 @@ public struct WebhookIngestHandler: FunctionHandler {
         )
         queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         secretValues = config.secretValues
-        kick = config.kick.map { target in
-            var kick = DrainKick(target: target, transport: transport, now: now)
-            kick.timeout = config.kickTimeout
-            return kick
-        }
+        kick = config.kick.map { DrainKick(target: $0, timeout: config.kickTimeout, transport: transport, now: now) }
         self.now = now
     }
 

@@ -19,12 +19,14 @@ public struct DrainKick: Sendable {
     public static let event = Data(#"{"action":"drain"}"#.utf8)
 
     public let target: Target
-    public var timeout: TimeInterval = 3
+    /// How long the kick waits for its answer; after that it reports "waiting".
+    public let timeout: TimeInterval
     let transport: any HTTPTransport
     let now: @Sendable () -> Date
 
-    public init(target: Target, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(target: Target, timeout: TimeInterval = 3, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
         self.target = target
+        self.timeout = timeout
         self.transport = transport
         self.now = now
     }
