@@ -78,7 +78,11 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         configuration.timeoutIntervalForRequest = timeout
         // Serve mode answers many deliveries at once; each needs its own connection to the queue.
         configuration.httpMaximumConnectionsPerHost = 64
-        let session = URLSession(configuration: configuration)
+        // Completion handlers run on a concurrent queue: the default serial one makes every answer of a
+        // busy serve-mode process wait its turn.
+        let completions = OperationQueue()
+        completions.name = "URLSessionTransport completions"
+        let session = URLSession(configuration: configuration, delegate: nil, delegateQueue: completions)
         sessions[timeout] = session
         return session
     }
