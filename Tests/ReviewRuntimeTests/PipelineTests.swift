@@ -238,6 +238,24 @@ import Testing
             badConfig["GITHUB_APP_PRIVATE_KEY"] = "-----BEGIN RSA PRIVATE KEY-----\nRECOGNISABLE-broken-key\n-----END RSA PRIVATE KEY-----"
             let broken = try await ProcessRun.run(try Tools.binary("review-job"), arguments: ["drain"], environment: badConfig)
             outputs += [broken.stdoutText, broken.stderrText]
+            // Kicks: an HTTP endpoint that echoes the bearer token it refuses, and a Lambda kick with credentials.
+            let kickToken = "kick-RECOGNISABLE-token-91b7"
+            let echoing = try await HTTPServer.start(port: 0, threads: 1) { request in
+                .json(401, Data(#"{"message":"unknown token \#(request.header("authorization") ?? "")"}"#.utf8))
+            }
+            let lambda = try await LambdaStandIn.start(functions: ["review-job"], credentials: AWSCredentials(accessKeyId: "AKIDX", secretAccessKey: "x"), region: "eu-west-1")
+            let awsSecret = "aws-RECOGNISABLE-secret-key-55c1", awsSession = "aws-RECOGNISABLE-session-token-0e9d"
+            // (After the drain, and for other pull requests: a queued job is what triggers a kick.)
+            for (fixture, kick) in [("cobra-binary-image-added", ["REVIEW_JOB_KICK": "http://127.0.0.1:\(echoing.port)/", "REVIEW_JOB_KICK_TOKEN": kickToken]),
+                                     ("requests-crlf-line-endings", ["REVIEW_JOB_KICK": "lambda:review-job", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_LAMBDA": lambda.url.absoluteString,
+                                                      "AWS_ACCESS_KEY_ID": "AKIDRECOGNISABLE", "AWS_SECRET_ACCESS_KEY": awsSecret, "AWS_SESSION_TOKEN": awsSession])] {
+                let other = try WebhookFixtures.opened(for: .named(fixture))
+                let event = WebhookFixtures.functionURLEvent(headers: WebhookFixtures.headers(event: "pull_request", body: other, secret: env["GITHUB_WEBHOOK_SECRET"]!), body: other)
+                let run = try await ProcessRun.run(try Tools.binary("webhook-ingest"), stdin: event, environment: env.merging(kick) { $1 })
+                outputs += [run.stdoutText, run.stderrText]
+            }
+            await echoing.stop()
+            await lambda.stop()
             let queue = RedisJobQueue(redis: harness.client(), settings: { var s = QueueSettings(); s.name = "secrets"; return s }())
             let record = try await queue.inspect(id: job.id, now: Date())
             outputs.append([record?.error, record?.lastError, record?.result].compactMap(\.self).joined(separator: "\n"))
@@ -247,7 +265,9 @@ import Testing
             #expect(drain.stdoutText.contains("model_unauthorized"), "the failure is reported: \(drain.stdoutText)")
             #expect(record?.state == "failed")
             #expect(broken.exitCode == 2)
-            let secrets = [apiKey, env["GITHUB_WEBHOOK_SECRET"]!, harness.token, "RECOGNISABLE-broken-key"]
+            #expect(outputs.contains { $0.contains("failed: HTTP 401 unknown token Bearer <redacted>") }, "the echoing endpoint was kicked")
+            #expect(outputs.contains { $0.contains("failed: HTTP 403 The request signature") }, "the Lambda stand-in was kicked")
+            let secrets = [apiKey, env["GITHUB_WEBHOOK_SECRET"]!, harness.token, "RECOGNISABLE-broken-key", kickToken, awsSecret, awsSession]
                 + GitHubTestApp.keyPEM.split(separator: "\n").filter { $0.count > 40 }.map(String.init)
             for secret in secrets + ["ghs_"] {  // ghs_: the installation tokens the stand-in minted
                 for output in outputs { #expect(!output.contains(secret), "a secret leaked into: \(output.prefix(300))") }

@@ -83,8 +83,10 @@ public struct DrainKick: Sendable {
             if (200..<300).contains(response.status) {
                 outcome = "sent"
             } else {
-                let message = (try? JSONValue.parse(response.body))?["message"]?.stringValue ?? ""
-                outcome = "failed: HTTP \(response.status)" + (message.isEmpty ? "" : " \(message.prefix(200))")
+                // The endpoint's own words, minus any secret it echoes: this text goes back to GitHub.
+                let said = (try? JSONValue.parse(response.body))?["message"]?.stringValue ?? ""
+                let message = Self.secrets(of: target).filter { $0.count >= 4 }.reduce(String(said.prefix(200))) { $0.replacingOccurrences(of: $1, with: "<redacted>") }
+                outcome = "failed: HTTP \(response.status)" + (message.isEmpty ? "" : " \(message)")
             }
         } catch let error as ReviewError where error.code == "timeout" {
             outcome = "waiting"
