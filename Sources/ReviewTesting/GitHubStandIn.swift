@@ -56,6 +56,9 @@ public final class GitHubStandIn: Sendable {
         var deliveries: [[String: Any]] = []
         var redelivered: [Int] = []
         var rejected: [String] = []
+        /// Reviews and review comments written by others (users, other Apps): key → items.
+        var othersReviews: [String: [[String: Any]]] = [:]
+        var othersComments: [String: [[String: Any]]] = [:]
         var requests: [String] = []
         var nextId = 1000
     }
@@ -168,6 +171,30 @@ public final class GitHubStandIn: Sendable {
     public func setFile(_ repo: String, _ path: String, _ text: String) { state.withLockedValue { $0.contents["\(repo) \(path)"] = text } }
     public func script(_ fault: Fault) { state.withLockedValue { $0.faults.append(fault) } }
 
+    /// The stand-in App's slug: its reviews are written by `pr-review[bot]`.
+    public static let appSlug = "pr-review"
+    public static let appId = 4242
+
+    /// A review on `key` ("owner/repo#n") written by someone else, e.g. `login: "mallory[bot]", type: "Bot"`.
+    public func addReviewByOther(_ key: String, body: String, login: String, type: String = "User", appId: Int? = nil) {
+        state.withLockedValue { state in
+            state.nextId += 1
+            var user: [String: Any] = ["login": login, "type": type]
+            user["id"] = state.nextId
+            var item: [String: Any] = ["id": state.nextId, "body": body, "state": "COMMENTED", "user": user]
+            if let appId { item["performed_via_github_app"] = ["id": appId, "slug": login] }
+            state.othersReviews[key, default: []].append(item)
+        }
+    }
+
+    /// A review comment on `key` written by someone else.
+    public func addReviewCommentByOther(_ key: String, path: String, body: String, login: String, type: String = "User") {
+        state.withLockedValue { state in
+            state.nextId += 1
+            state.othersComments[key, default: []].append(["id": state.nextId, "body": body, "path": path, "user": ["login": login, "type": type]])
+        }
+    }
+
     public func reviews(_ key: String) -> [RecordedReview] { state.withLockedValue { $0.reviews[key] ?? [] } }
     /// Every 422 the stand-in answered, with GitHub's reason.
     public var rejections: [String] { state.withLockedValue { $0.rejected } }
@@ -229,6 +256,13 @@ public final class GitHubStandIn: Sendable {
                     state.withLockedValue { $0.redelivered.append(id) }
                     return json(202, [:] as [String: String])
                 }
+            }
+            if request.method == "GET", parts == ["app"] {
+                // GET /app: "You must use a JWT to access this endpoint."
+                guard let auth = request.header("authorization"), auth.hasPrefix("Bearer "), validJWT(String(auth.dropFirst(7))) else {
+                    return json(401, ["message": "A JSON web token could not be decoded"])
+                }
+                return json(200, ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug, "name": "PR Review", "owner": ["login": "owner", "type": "Organization"]])
             }
             if request.method == "POST", parts.count == 4, parts[0] == "app", parts[1] == "installations", parts[3] == "access_tokens" {
                 return mintToken(request, installation: Int(parts[2]) ?? 0)
@@ -351,21 +385,24 @@ public final class GitHubStandIn: Sendable {
         }
 
         private func listReviews(_ key: String) -> HTTPResponse {
-            let reviews = state.withLockedValue { $0.reviews[key] ?? [] }
-            return json(200, reviews.map { ["id": $0.id, "body": $0.body, "commit_id": $0.commitId, "state": "COMMENTED", "user": ["login": "pr-review[bot]", "type": "Bot"]] })
+            let (reviews, others) = state.withLockedValue { ($0.reviews[key] ?? [], $0.othersReviews[key] ?? []) }
+            return json(200, others + reviews.map { ["id": $0.id, "body": $0.body, "commit_id": $0.commitId, "state": "COMMENTED", "user": Self.bot] })
         }
 
         private func listComments(_ key: String) -> HTTPResponse {
-            let reviews = state.withLockedValue { $0.reviews[key] ?? [] }
-            var comments: [[String: Any]] = []
+            let (reviews, others) = state.withLockedValue { ($0.reviews[key] ?? [], $0.othersComments[key] ?? []) }
+            var comments: [[String: Any]] = others
             for review in reviews {
                 for comment in review.comments {
                     comments.append(["id": review.id * 100 + comments.count, "body": comment["body"]?.stringValue ?? "", "path": comment["path"]?.stringValue ?? "",
-                                     "commit_id": review.commitId, "user": ["login": "pr-review[bot]", "type": "Bot"]])
+                                     "commit_id": review.commitId, "user": Self.bot])
                 }
             }
             return json(200, comments)
         }
+
+        /// The `user` of what the App posts: its bot account.
+        static var bot: [String: Any] { ["login": "\(GitHubStandIn.appSlug)[bot]", "type": "Bot", "id": 9_000_001] }
 
         private func reject(_ reason: String) -> HTTPResponse {
             state.withLockedValue { $0.rejected.append(reason) }

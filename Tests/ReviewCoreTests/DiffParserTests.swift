@@ -118,8 +118,13 @@ import Testing
         let c = Finding(path: "b.swift", line: 3, quote: "let x = y!", severity: .bug, title: "Force unwrap", body: "b")
         #expect(a.fingerprint == b.fingerprint)
         #expect(a.fingerprint != c.fingerprint)
-        let marked = "text " + ReviewMarker.finding(a.fingerprint) + " more " + ReviewMarker.finding(c.fingerprint)
-        #expect(ReviewMarker.fingerprints(in: marked) == [a.fingerprint, c.fingerprint])
+        let marked = "- text " + ReviewMarker.finding(a.fingerprint) + "\n- more " + ReviewMarker.finding(c.fingerprint)
+        #expect(ReviewMarker.fingerprints(inReview: marked) == [a.fingerprint, c.fingerprint])
+        #expect(ReviewMarker.fingerprints(inComment: "**Bug: x**\n\nbody\n\n" + ReviewMarker.finding(a.fingerprint)) == [a.fingerprint])
+        // Only where we write them: mid-line, in an indented line, or not on a comment's last line is text.
+        #expect(ReviewMarker.fingerprints(inReview: "- `" + ReviewMarker.finding(a.fingerprint) + "` — reason") == [])
+        #expect(ReviewMarker.fingerprints(inReview: "  - x " + ReviewMarker.finding(a.fingerprint)) == [])
+        #expect(ReviewMarker.fingerprints(inComment: ReviewMarker.finding(a.fingerprint) + "\nmore") == [])
     }
 }
 
@@ -143,6 +148,9 @@ import Testing
         #expect(huge.count == 1 && huge[0].lines.count == 2)
         #expect(DiffParser.parseHunks("@@ -1,99999999999999999999 +1 @@\n+a\n").isEmpty)
         #expect(DiffParser.parseHunks("@@ -1 +1 @@ f()\n-a\n+b\n").first?.section == "f()")
+        // A start near Int.max would overflow the running line numbers: not a hunk.
+        #expect(DiffParser.parseHunks("@@ -9223372036854775807,2 +9223372036854775806,3 @@\n a\n+b\n+c\n").isEmpty)
+        #expect(DiffParser.parse("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +9223372036854775807,2 @@\n+a\n+b\n").files[0].hunks.isEmpty)
     }
 
     @Test(arguments: DiffParserTests.fixtures)
@@ -162,6 +170,10 @@ import Testing
             ("diff --git a/a b/b b/a b/b", "a b/b", "a b/b"),
             ("diff --git \"a/tab\\there\" \"b/tab\\there\"", "tab\there", "tab\there"),
             ("diff --git a/\"q\" b/\"q\"", "\"q\"", "\"q\""),
+            ("diff --git \"a/\\303\\274.txt\" \"b/\\303\\274.txt\"", "ü.txt", "ü.txt"),
+            // Not git's three octal digits: kept as written instead of trapping on `"!" - "0"`.
+            ("diff --git \"a/x\\1!\" \"b/x\\1!\"", "x\\1!", "x\\1!"),
+            ("diff --git \"a/x\\7\" \"b/x\\7\"", "x\\7", "x\\7"),
         ]
         for (header, old, new) in cases {
             let file = DiffParser.parse(header + "\nindex 1..2 100644\n").files.first

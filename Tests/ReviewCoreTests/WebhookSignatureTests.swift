@@ -21,4 +21,19 @@ import Testing
     func malformedHeadersAreInvalid(_ header: String?) {
         #expect(!WebhookSignature.isValid(header, body: Data("Hello, World!".utf8), secrets: ["It's a Secret to Everybody"]))
     }
+
+    /// `UInt8("+7", radix: 16)` is 7: a sign in place of a leading zero digit must not pass.
+    @Test(arguments: [
+        "sha256=7571+7ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+        "sha256= 757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e1",
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17 ",
+    ])
+    func signsAndSpacesAreNotHexDigits(_ header: String) {
+        #expect(!WebhookSignature.isValid(header, body: Data("Hello, World!".utf8), secrets: ["It's a Secret to Everybody"]))
+    }
+
+    @Test func uppercaseHexIsTheSameSignature() {
+        let header = "sha256=" + "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17".uppercased()
+        #expect(WebhookSignature.isValid(header, body: Data("Hello, World!".utf8), secrets: ["It's a Secret to Everybody"]))
+    }
 }

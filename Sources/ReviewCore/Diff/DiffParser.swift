@@ -128,9 +128,13 @@ public enum DiffParser {
         return (old.range, new.range, new.end + 3)
     }
 
+    /// Larger than any file GitHub shows; a hunk claiming to start past it is not a hunk, so the
+    /// running line numbers (start + lines read) can never overflow. Counts only ever go down.
+    static let maxLineNumber = Int(Int32.max)
+
     /// `start[,count]` (count 1 when absent).
     private static func range(at position: Int, in lines: LineCursor) -> (range: LineRange, end: Int)? {
-        guard let start = lines.number(at: position) else { return nil }
+        guard let start = lines.number(at: position), start.value <= maxLineNumber else { return nil }
         guard start.end < lines.bytes.count, lines.bytes[start.end] == UInt8(ascii: ",") else { return ((start.value, 1), start.end) }
         guard let count = lines.number(at: start.end + 1) else { return nil }
         return ((start.value, count.value), count.end)
@@ -203,12 +207,19 @@ public enum DiffParser {
             case UInt8(ascii: "t"): bytes.append(0x09)
             case UInt8(ascii: "r"): bytes.append(0x0D)
             case UInt8(ascii: "0")...UInt8(ascii: "7"):
+                // Git writes exactly three octal digits; anything else is kept as the bytes it is.
                 var value = Int(escaped - UInt8(ascii: "0"))
-                for _ in 0..<2 {
-                    guard let digit = iterator.next() else { break }
+                var taken: [UInt8] = []
+                while taken.count < 2, let digit = iterator.next() {
+                    taken.append(digit)
+                    guard (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(digit) else { break }
                     value = value * 8 + Int(digit - UInt8(ascii: "0"))
                 }
-                bytes.append(UInt8(truncatingIfNeeded: value))
+                if taken.count == 2, taken.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "7")).contains($0) }) {
+                    bytes.append(UInt8(truncatingIfNeeded: value))
+                } else {
+                    bytes += [UInt8(ascii: "\\"), escaped] + taken
+                }
             default: bytes.append(escaped)
             }
         }

@@ -78,12 +78,18 @@ public struct Anchorer: Sendable {
                 }
                 guard matches else { continue }
                 let first = lines[start].number, last = lines[start + quote.count - 1].number
-                let distance = target.map { abs($0 - first) } ?? 0
+                let distance = target.map { Self.distance($0, first) } ?? 0
                 if let current = best, (current.exact && !exact) || (current.exact == exact && current.distance <= distance) { continue }
                 best = (first, last, distance, exact)
             }
         }
         return best.map { ($0.start, $0.end) }
+    }
+
+    /// |a − b|, saturating: a model may answer any line number, Int.min included.
+    static func distance(_ a: Int, _ b: Int) -> Int {
+        let (difference, overflow) = a.subtractingReportingOverflow(b)
+        return overflow || difference == .min ? .max : abs(difference)
     }
 
     private static func stripGitPrefix(_ path: String) -> String {

@@ -29,6 +29,12 @@ public enum FindingsParser {
     }
 
     public static func parse(_ document: JSONValue, paths: Set<String>) -> Parsed {
+        // The prompt shows control characters in file names as escapes: either spelling names the file.
+        var known: [String: String] = [:]
+        for path in paths {
+            known[ReviewPrompt.displayPath(path)] = path
+        }
+        for path in paths { known[path] = path }
         var errors: [String] = []
         var findings: [Finding] = []
         guard case .array(let items)? = document["findings"] else {
@@ -37,9 +43,9 @@ public enum FindingsParser {
         for (number, item) in items.enumerated() {
             let reader = JSONFieldReader(item)
             do throws(ReviewError) {
-                let path = try reader.string("path")
-                guard paths.contains(path) else {
-                    errors.append("finding \(number) names \(path.prefix(200)), which is not in the reviewed diff")
+                let named = try reader.string("path")
+                guard let path = known[named] else {
+                    errors.append("finding \(number) names \(ReviewPrompt.displayPath(String(named.prefix(200)))), which is not in the reviewed diff")
                     continue
                 }
                 let severityText = try reader.string("severity")

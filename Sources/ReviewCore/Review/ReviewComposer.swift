@@ -39,8 +39,12 @@ public struct ReviewComposer: Sendable {
         self.maxComments = min(maxComments, Self.maxComments)
     }
 
+    /// - Parameters:
+    ///   - summary: the model's summary (untrusted: rendered as plain text).
+    ///   - configProblems: what was wrong with the repository's config file (it quotes the file).
     public func compose(
-        findings: [Finding], summary: String?, headSha: String, notReviewed: [ReviewScope.Skipped], footer: Footer, reviewedFiles: Int
+        findings: [Finding], summary: String?, configProblems: [String] = [], headSha: String, notReviewed: [ReviewScope.Skipped],
+        footer: Footer, reviewedFiles: Int
     ) -> Composed {
         let ordered = findings.enumerated().sorted { ($0.element.severity, $0.offset) < ($1.element.severity, $1.offset) }.map(\.element)
         var nits = 0
@@ -62,7 +66,7 @@ public struct ReviewComposer: Sendable {
             }
         }
         let body = Self.body(
-            summary: summary, counts: Dictionary(ordered.map { ($0.severity, 1) }, uniquingKeysWith: +), inBody: inBody, dropped: dropped,
+            summary: summary, configProblems: configProblems, counts: Dictionary(ordered.map { ($0.severity, 1) }, uniquingKeysWith: +), inBody: inBody, dropped: dropped,
             notReviewed: notReviewed, footer: footer, headSha: headSha, reviewedFiles: reviewedFiles
         )
         return Composed(body: body, comments: comments, bodyFindings: inBody.map(\.0), droppedNits: dropped)
@@ -72,7 +76,13 @@ public struct ReviewComposer: Sendable {
     public static func foldingComments(_ composed: Composed) -> Composed {
         var body = composed.body
         let folded = composed.comments.map { comment in
-            "- `\(comment.path):\(comment.startLine.map { "\($0)-" } ?? "")\(comment.line)` " + comment.body.replacingOccurrences(of: "\n", with: "\n  ")
+            // The comment's marker (its last line) moves to the item's first line, where review bodies carry them.
+            var lines = comment.body.split(separator: "\n", omittingEmptySubsequences: false)
+            let marker = ReviewMarker.fingerprints(inComment: comment.body).isEmpty ? nil : lines.popLast()
+            let first = lines.isEmpty ? "" : String(lines.removeFirst())
+            let rest = lines.joined(separator: "\n").replacingOccurrences(of: "\n", with: "\n  ")
+            return "- " + MarkdownText.code("\(comment.path):\(comment.startLine.map { "\($0)-" } ?? "")\(comment.line)") + " " + first
+                + (marker.map { " " + $0 } ?? "") + (rest.isEmpty ? "" : "\n  " + rest)
         }
         if !folded.isEmpty {
             let section = "\n\n### Comments (GitHub refused them inline)\n\n" + folded.joined(separator: "\n")
@@ -81,10 +91,12 @@ public struct ReviewComposer: Sendable {
         return Composed(body: limit(body), comments: [], bodyFindings: composed.bodyFindings, droppedNits: composed.droppedNits)
     }
 
+    /// One inline comment: the finding's title and body as plain text, its suggestion in a fence it
+    /// cannot close, and our fingerprint marker as the last line.
     public static func commentBody(_ finding: Finding, anchor: Anchor) -> String {
-        var text = "**\(label(finding.severity)): \(finding.title)**\n\n\(finding.body)"
+        var text = "**\(label(finding.severity)): \(MarkdownText.plain(finding.title))**\n\n\(MarkdownText.plain(finding.body, keepingLines: true))"
         if let suggestion = finding.suggestion, case .lines(_, .right, _, _) = anchor {
-            text += "\n\n```suggestion\n\(suggestion)\n```"
+            text += "\n\n" + MarkdownText.codeBlock(suggestion, info: "suggestion")
         }
         return text + "\n\n" + ReviewMarker.finding(finding.fingerprint)
     }
@@ -102,7 +114,7 @@ public struct ReviewComposer: Sendable {
     static let footerMarker = "\n\n---\n"
 
     static func body(
-        summary: String?, counts: [Finding.Severity: Int], inBody: [(Finding, String)], dropped: Int, notReviewed: [ReviewScope.Skipped],
+        summary: String?, configProblems: [String], counts: [Finding.Severity: Int], inBody: [(Finding, String)], dropped: Int, notReviewed: [ReviewScope.Skipped],
         footer: Footer, headSha: String, reviewedFiles: Int
     ) -> String {
         var parts: [String] = []
@@ -111,25 +123,29 @@ public struct ReviewComposer: Sendable {
         let headline = total == 0
             ? "No problems found in \(reviewedFiles) reviewed file\(reviewedFiles == 1 ? "" : "s")."
             : "\(total) finding\(total == 1 ? "" : "s") in \(reviewedFiles) reviewed file\(reviewedFiles == 1 ? "" : "s"): \(tally.joined(separator: ", "))."
-        parts.append("## Automated review\n\n" + [summary, headline].compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: "\n\n"))
+        let problems = configProblems.isEmpty ? nil
+            : "**\(RepoConfig.path) has problems, so the defaults were used:** " + configProblems.map { MarkdownText.plain($0) }.joined(separator: "; ") + "."
+        let intro = [summary.map { MarkdownText.plain($0, keepingLines: true) }, problems, headline]
+        parts.append("## Automated review\n\n" + intro.compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: "\n\n"))
         if !inBody.isEmpty {
             var section = "### Findings not shown inline"
             let byFile = Dictionary(grouping: inBody, by: { $0.0.path })
             for path in byFile.keys.sorted() {
-                section += "\n\n**`\(path)`**"
+                section += "\n\n**\(MarkdownText.code(path))**"
                 for (finding, reason) in byFile[path] ?? [] {
                     let line = finding.line.map { " (line \($0))" } ?? ""
-                    section += "\n- **\(label(finding.severity)): \(finding.title)**\(line) — \(finding.body) _(\(reason))_ \(ReviewMarker.finding(finding.fingerprint))"
+                    section += "\n- **\(label(finding.severity)): \(MarkdownText.plain(finding.title))**\(line) — \(MarkdownText.plain(finding.body)) "
+                        + "_(\(MarkdownText.plain(reason)))_ \(ReviewMarker.finding(finding.fingerprint))"
                 }
             }
             parts.append(section)
         }
         if dropped > 0 { parts.append("_\(dropped) more nit\(dropped == 1 ? "" : "s") not shown._") }
         if !notReviewed.isEmpty {
-            parts.append("### Not reviewed\n\n" + notReviewed.map { "- `\($0.path)` — \($0.reason)" }.joined(separator: "\n"))
+            parts.append("### Not reviewed\n\n" + notReviewed.map { "- \(MarkdownText.code($0.path)) — \(MarkdownText.plain($0.reason))" }.joined(separator: "\n"))
         }
         let cost = footer.usage.costUSD.map { String(format: "$%.4f", $0) } ?? "$0"
-        let footerText = "<sub>\(footer.provider) · \(footer.model) · \(footer.usage.inputTokens) input / \(footer.usage.outputTokens) output tokens · \(cost) · \(footer.latencyMs) ms · reviewed \(headSha.prefix(12))</sub>\n"
+        let footerText = "<sub>\(MarkdownText.plain(footer.provider)) · \(MarkdownText.plain(footer.model)) · \(footer.usage.inputTokens) input / \(footer.usage.outputTokens) output tokens · \(cost) · \(footer.latencyMs) ms · reviewed \(headSha.prefix(12))</sub>\n"
             + ReviewMarker.review(commit: headSha)
         return limit(parts.joined(separator: "\n\n") + footerMarker + footerText)
     }
@@ -146,6 +162,9 @@ public struct ReviewComposer: Sendable {
         let footer = range.map { String(body[$0.lowerBound...]) } ?? ""
         let note = "\n\n_… truncated to fit GitHub's limit._"
         let keep = maxBodyCharacters - footer.count - note.count
-        return String(body.prefix(max(0, keep))) + note + footer
+        // Cut at a line end, so no code span, entity or marker is left half-written.
+        let kept = body.prefix(max(0, keep))
+        let cut = kept.lastIndex(of: "\n").map { kept[..<$0] } ?? kept
+        return String(cut) + note + footer
     }
 }

@@ -19,7 +19,9 @@ public enum ReviewPrompt {
     Answer with JSON matching the schema, and nothing else.
     """
 
-    /// The user message for one chunk of the diff.
+    /// The user message for one chunk of the diff. Everything the PR carries — title, description,
+    /// file names, hunk headers, code — is inside an untrusted fence; only the repository's own
+    /// instructions (from the base branch) stand outside.
     public static func user(title: String, body: String, instructions: String, chunk: [DiffFile]) -> String {
         var text = ""
         if !instructions.isEmpty {
@@ -27,12 +29,35 @@ public enum ReviewPrompt {
         }
         text += "Pull request title and description. \(untrustedLabel)\n"
         text += fence(title + (body.isEmpty ? "" : "\n\n" + body)) + "\n\n"
-        text += "The diff to review. Each line is `NEW_LINE_NUMBER | code` for added (+) and context lines; deleted lines show `-OLD_LINE_NUMBER | code`.\n"
+        text += "The diff to review. \(untrustedLabel) Each file starts with `### PATH`; each line is `NEW_LINE_NUMBER | code` "
+            + "for added (+) and context lines; deleted lines show `-OLD_LINE_NUMBER | code`.\n"
+        var diff = ""
         for file in chunk {
-            text += "\n### \(file.path)" + (file.oldPath != nil && file.oldPath != file.newPath ? " (renamed from \(file.oldPath ?? ""))" : "") + "\n"
-            for hunk in file.hunks { text += render(hunk) }
+            let renamed = file.oldPath.map { $0 != file.newPath ? " (renamed from \(displayPath($0)))" : "" } ?? ""
+            diff += "### \(displayPath(file.path))\(renamed)\n"
+            for hunk in file.hunks { diff += render(hunk) }
         }
-        return text
+        return text + fence(diff.hasSuffix("\n") ? String(diff.dropLast()) : diff)
+    }
+
+    /// A path as the prompt shows it: control characters (a newline in a file name could forge a
+    /// section of the prompt) written as escapes. `FindingsParser` maps it back.
+    public static func displayPath(_ path: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in path.unicodeScalars {
+            switch scalar {
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            case "\t": out.append(contentsOf: "\\t".unicodeScalars)
+            default:
+                if MarkdownText.isInvisibleControl(scalar) {
+                    out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+                } else {
+                    out.append(scalar)
+                }
+            }
+        }
+        return String(out)
     }
 
     public static func render(_ hunk: DiffHunk) -> String {
@@ -63,14 +88,9 @@ public enum ReviewPrompt {
         return n < 0 ? count + 1 : count
     }
 
-    /// A fence the fenced text cannot close: one backtick more than its longest run.
+    /// A fence the fenced text cannot close: one backtick more than its longest run, in bytes.
     static func fence(_ text: String) -> String {
-        var longest = 0, run = 0
-        for character in text {
-            run = character == "`" ? run + 1 : 0
-            longest = max(longest, run)
-        }
-        let marker = String(repeating: "`", count: max(3, longest + 1))
+        let marker = String(repeating: "`", count: max(3, MarkdownText.longestBacktickRun(text) + 1))
         return "\(marker)untrusted\n\(text)\n\(marker)"
     }
 

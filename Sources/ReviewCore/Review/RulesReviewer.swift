@@ -17,6 +17,10 @@ public struct RulesReviewer: Sendable {
     }
 
     public static let longLineLimit = 200
+    /// Lines longer than this (minified code, data, an attack) are checked for secrets only, in
+    /// overlapping windows of this size: the work per byte stays bounded whatever the line holds.
+    public static let windowBytes = 4096
+    static let windowOverlap = 512
 
     /// The patterns are literals of this file; one that does not compile is nil and caught by the tests.
     static func regex(_ pattern: String) -> NSRegularExpression? {
@@ -36,7 +40,7 @@ public struct RulesReviewer: Sendable {
         Rule(id: "secret-password", severity: .security, title: "Hard-coded credential",
              body: "A password or secret is assigned a literal value. Read it from configuration or a secret store.",
              pattern: regex(#"(?i)\b(password|passwd|pwd|secret|api_?key|access_?token|auth_?token)\b["']?\s*[:=]\s*["'][^"'\s]{6,}["']"#),
-             suffixes: [], unless: regex(#"(?i)(example|placeholder|changeme|dummy|your[_-]|<[^>]+>|\$\{|\{\{|os\.environ|getenv|process\.env)"#)),
+             suffixes: [], unless: regex(#"(?i)(example|placeholder|changeme|dummy|your[_-]|<[^<>]+>|\$\{|\{\{|os\.environ|getenv|process\.env)"#)),
         Rule(id: "merge-conflict", severity: .bug, title: "Merge-conflict marker",
              body: "A merge-conflict marker was committed; the file will not compile or will behave unexpectedly.",
              pattern: regex(#"^(<{7}|>{7})( |$)|^={7}$"#), suffixes: [], unless: nil),
@@ -94,14 +98,41 @@ public struct RulesReviewer: Sendable {
 
     private func check(_ text: String, path: String, line: Int, isProse: Bool) -> [Finding] {
         var found: [Finding] = []
-        let range = NSRange(text.startIndex..., in: text)
+        let long = text.utf8.count > Self.windowBytes
+        let pieces = long ? Self.windows(of: text) : [text]
         for rule in Self.rules where rule.suffixes.isEmpty || rule.suffixes.contains(where: { path.hasSuffix($0) }) {
-            if isProse && !rule.id.hasPrefix("secret") && rule.id != "merge-conflict" { continue }
-            guard rule.pattern?.firstMatch(in: text, range: range) != nil else { continue }
-            if let unless = rule.unless, unless.firstMatch(in: text, range: range) != nil { continue }
+            let isSecret = rule.id.hasPrefix("secret")
+            if isProse && !isSecret && rule.id != "merge-conflict" { continue }
+            if long && !isSecret { continue }
             if found.contains(where: { $0.rule == rule.id }) { continue }
+            guard pieces.contains(where: { Self.fires(rule, on: $0) }) else { continue }
             found.append(Finding(path: path, side: .right, line: line, quote: text, severity: rule.severity, title: rule.title, body: rule.body, rule: rule.id))
         }
         return found
+    }
+
+    private static func fires(_ rule: Rule, on text: String) -> Bool {
+        let range = NSRange(text.startIndex..., in: text)
+        guard rule.pattern?.firstMatch(in: text, range: range) != nil else { return false }
+        return rule.unless?.firstMatch(in: text, range: range) == nil
+    }
+
+    /// `text` in windows of `windowBytes`, each overlapping the next by `windowOverlap` bytes (more
+    /// than any secret the rules look for), cut between UTF-8 characters.
+    static func windows(of text: String) -> [String] {
+        let bytes = Array(text.utf8)
+        func boundary(_ index: Int) -> Int {
+            var index = index
+            while index > 0, index < bytes.count, bytes[index] & 0xC0 == 0x80 { index -= 1 }
+            return index
+        }
+        var windows: [String] = []
+        var start = 0
+        while true {
+            let end = boundary(min(start + windowBytes, bytes.count))
+            windows.append(String(decoding: bytes[start..<end], as: UTF8.self))
+            guard end < bytes.count else { return windows }
+            start = max(boundary(end - windowOverlap), start + 1)
+        }
     }
 }

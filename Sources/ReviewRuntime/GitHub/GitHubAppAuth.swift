@@ -50,13 +50,32 @@ public actor InstallationTokens {
     private let queue: RedisJobQueue?
     private let now: @Sendable () -> Date
     private var memory: [String: Cached] = [:]
+    private var knownIdentity: AppIdentity?
 
-    public init(signer: GitHubAppSigner, apiURL: URL, transport: any HTTPTransport, queue: RedisJobQueue?, now: @escaping @Sendable () -> Date = Date.init) {
+    /// - Parameter slug: the App's slug (`GITHUB_APP_SLUG`); without it, `GET /app` tells, once.
+    public init(
+        signer: GitHubAppSigner, apiURL: URL, transport: any HTTPTransport, queue: RedisJobQueue?, slug: String? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.signer = signer
         self.apiURL = apiURL
         self.transport = transport
         self.queue = queue
         self.now = now
+        knownIdentity = slug.map { AppIdentity(slug: $0) }
+    }
+
+    /// Who this App is: the configured slug, else what `GET /app` answers (cached for the process).
+    public func identity() async throws -> AppIdentity {
+        if let knownIdentity { return knownIdentity }
+        let response = try await transport.send(HTTPRequest(
+            method: "GET", url: apiURL.appendingPathComponent("app"), headers: GitHubClient.headers(authorization: "Bearer \(signer.jwt(now: now()))")
+        ))
+        guard response.status == 200 else { throw GitHubClient.error(for: response, what: "reading the App (GET /app)", now: now()) }
+        let json = JSONFieldReader(try JSONValue.parse(response.body, what: "GET /app"))
+        let identity = AppIdentity(slug: try json.string("slug"), id: try? json.int("id"))
+        knownIdentity = identity
+        return identity
     }
 
     /// A token for `owner/repo` through `installationId`.

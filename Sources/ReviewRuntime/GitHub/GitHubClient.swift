@@ -14,14 +14,6 @@ public struct PullRequestInfo: Sendable, Equatable {
     public var labels: [String] = []
 }
 
-/// A review or review comment already on the pull request.
-public struct PostedItem: Sendable, Equatable {
-    public var id: Int
-    public var body: String
-    public var commitId: String?
-    public var byBot: Bool
-}
-
 /// GitHub's REST API for one installation (`GITHUB_API_URL`, default https://api.github.com, also
 /// GitHub Enterprise Server's `https://HOST/api/v3`).
 public struct GitHubClient: Sendable {
@@ -147,7 +139,8 @@ public struct GitHubClient: Sendable {
                 let reader = JSONFieldReader(entry)
                 items.append(PostedItem(
                     id: (try? reader.int("id")) ?? 0, body: (try? reader.optionalString("body")) ?? "",
-                    commitId: try? reader.optionalString("commit_id"), byBot: (try? reader.optionalString("user.type")) == "Bot"
+                    commitId: try? reader.optionalString("commit_id"), author: try? reader.optionalString("user.login"),
+                    authorType: try? reader.optionalString("user.type"), appId: try? reader.int("performed_via_github_app.id")
                 ))
             }
             next = Self.nextPage(response.header("link"))

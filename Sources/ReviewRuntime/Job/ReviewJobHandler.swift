@@ -67,7 +67,7 @@ public struct ReviewJobHandler: FunctionHandler {
         let processor: any JobProcessor
         if let github = config.github {
             let signer = try GitHubAppSigner(issuer: github.issuer, pem: github.privateKeyPEM)
-            let tokens = InstallationTokens(signer: signer, apiURL: github.apiURL, transport: transport, queue: queue)
+            let tokens = InstallationTokens(signer: signer, apiURL: github.apiURL, transport: transport, queue: queue, slug: github.slug)
             processor = PullRequestReviewer(github: GitHubClient(apiURL: github.apiURL, transport: transport, tokens: tokens), model: model)
         } else {
             processor = JobRecorder(recordURL: config.recordURL, transport: transport)
@@ -130,6 +130,8 @@ public struct GitHubAppConfig: Sendable, CustomStringConvertible {
     public var issuer: String
     public var privateKeyPEM: String
     public var apiURL: URL
+    /// `GITHUB_APP_SLUG`: saves the one `GET /app` that otherwise tells review-job its bot's login.
+    public var slug: String?
 
     public static func load(_ env: ConfigReader) -> GitHubAppConfig {
         let issuer = env.optional("GITHUB_APP_CLIENT_ID") ?? env.required("GITHUB_APP_ID")
@@ -139,10 +141,10 @@ public struct GitHubAppConfig: Sendable, CustomStringConvertible {
         }
         return GitHubAppConfig(
             issuer: issuer, privateKeyPEM: pem ?? env.required("GITHUB_APP_PRIVATE_KEY"),
-            apiURL: env.url("GITHUB_API_URL", default: "https://api.github.com")
+            apiURL: env.url("GITHUB_API_URL", default: "https://api.github.com"), slug: env.optional("GITHUB_APP_SLUG")
         )
     }
 
     public var secretValues: [String] { [privateKeyPEM] }
-    public var description: String { "GitHubAppConfig(issuer: \(issuer), privateKey: <redacted>, apiURL: \(apiURL))" }
+    public var description: String { "GitHubAppConfig(issuer: \(issuer), privateKey: <redacted>, apiURL: \(apiURL), slug: \(slug ?? "from GET /app"))" }
 }

@@ -42,8 +42,9 @@ public struct PullRequestReviewer: JobProcessor {
         let pull = try await github.pullRequest(job)
         if let stale = staleness(pull, job) { return .skipped("stale", stale) }
 
-        let existing = try await github.reviews(job)
-        if existing.contains(where: { $0.byBot && $0.body.contains(ReviewMarker.review(commit: job.headSha)) }) {
+        let identity = try await github.tokens.identity()
+        let existing = try await github.reviews(job).filter(identity.wrote)
+        if existing.contains(where: { ReviewMarker.marksReview(of: job.headSha, $0.body) }) {
             return .skipped("already-reviewed", "a review of \(job.headSha.prefix(12)) is already on the pull request")
         }
 
@@ -69,8 +70,8 @@ public struct PullRequestReviewer: JobProcessor {
         answer.findings.removeAll { !config.keeps($0) }
         let notReviewedAll = notReviewed + answer.notReviewed
 
-        let posted = try await github.reviewComments(job).filter(\.byBot).map(\.body) + existing.filter(\.byBot).map(\.body)
-        let known = Set(posted.flatMap(ReviewMarker.fingerprints(in:)))
+        let comments = try await github.reviewComments(job).filter(identity.wrote)
+        let known = Set(comments.flatMap { ReviewMarker.fingerprints(inComment: $0.body) } + existing.flatMap { ReviewMarker.fingerprints(inReview: $0.body) })
         let fresh = answer.findings.filter { !known.contains($0.fingerprint) }
         let duplicates = answer.findings.count - fresh.count
         if fresh.isEmpty, job.kind == .incremental || duplicates > 0 {
@@ -86,8 +87,7 @@ public struct PullRequestReviewer: JobProcessor {
         )
         let composed = composer.compose(
             findings: fresh,
-            summary: [answer.summary, configProblems.isEmpty ? nil : "**\(RepoConfigLoader.path) has problems, so the defaults were used:** " + configProblems.joined(separator: "; ") + "."]
-                .compactMap(\.self).joined(separator: "\n\n"),
+            summary: answer.summary, configProblems: configProblems,
             headSha: job.headSha, notReviewed: notReviewedAll, footer: footer, reviewedFiles: scope.files.count
         )
 
