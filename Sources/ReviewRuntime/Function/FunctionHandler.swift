@@ -29,9 +29,19 @@ public protocol FunctionHandler: Sendable {
 
     /// Secret values this handler was configured with, scrubbed from every log line.
     var secretValues: [String] { get }
+
+    /// The limits of its HTTP server in serve mode (its body limit, above all).
+    var serveLimits: HTTPServerLimits { get }
+
+    /// Throws when serving on `host` would let strangers invoke it unauthenticated.
+    func checkServe(host: String) throws(ReviewError)
 }
 
 extension FunctionHandler {
+    public var serveLimits: HTTPServerLimits { HTTPServerLimits() }
+
+    public func checkServe(host: String) throws(ReviewError) {}
+
     /// By default an HTTP invocation carries an event as its body.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
         await handleEvent(http: http, context: context)

@@ -4,7 +4,7 @@ import ReviewCore
 
 /// Runs a function executable in the way it was started:
 /// - `AWS_LAMBDA_RUNTIME_API` set → the Lambda Runtime API loop;
-/// - `serve` → HTTP on `$PORT` (default 8080; `FUNCTIONS_CUSTOMHANDLER_PORT` for Azure), with `GET /healthz` and `/_/health`;
+/// - `serve` → HTTP on `$HOST:$PORT` (default 0.0.0.0:8080; `FUNCTIONS_CUSTOMHANDLER_PORT` for Azure), with `GET /healthz` and `/_/health`;
 /// - otherwise `--event FILE` or an event on stdin → one JSON result on stdout.
 ///
 /// Exit codes: 0 when the function produced a result, 1 when the handler failed, 2 when it could not
@@ -12,7 +12,7 @@ import ReviewCore
 public enum FunctionRunner {
     public enum Mode: Equatable {
         case lambda(api: String)
-        case serve(port: Int)
+        case serve(host: String, port: Int)
         case event(path: String?)
     }
 
@@ -51,7 +51,7 @@ public enum FunctionRunner {
         } else if serve {
             let text = environment["PORT"] ?? environment["FUNCTIONS_CUSTOMHANDLER_PORT"] ?? "8080"
             guard let port = Int(text), (0...65535).contains(port) else { throw .badConfig("PORT must be a TCP port number") }
-            mode = .serve(port: port)
+            mode = .serve(host: environment["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0", port: port)
         } else {
             mode = .event(path: path)
         }
@@ -75,6 +75,7 @@ public enum FunctionRunner {
         do {
             parsed = try parse(arguments, environment: environment, knownFlags: knownFlags)
             handler = try makeHandler(ConfigReader(environment))
+            if case .serve(let host, _) = parsed.mode { try handler.checkServe(host: host) }
         } catch {
             let failure = error as? ReviewError ?? ReviewError(code: "bad_config", message: "\(error)")
             JSONLogHandler.bootstrap(label: name, environment: environment, secrets: [])
@@ -92,8 +93,8 @@ public enum FunctionRunner {
         case .lambda(let api):
             await LambdaRuntimeLoop(api: api, name: name).run(handler: handler, logger: logger)
             exit(0)
-        case .serve(let port):
-            await serve(handler: handler, port: port, name: name, logger: logger)
+        case .serve(let host, let port):
+            await serve(handler: handler, host: host, port: port, name: name, logger: logger)
             exit(0)
         case .event(let path):
             exit(await runOnce(handler: handler, path: path, arguments: parsed, logger: logger))
@@ -127,12 +128,12 @@ public enum FunctionRunner {
         }
     }
 
-    private static func serve<Handler: FunctionHandler>(handler: Handler, port: Int, name: String, logger: Logger) async {
+    private static func serve<Handler: FunctionHandler>(handler: Handler, host: String, port: Int, name: String, logger: Logger) async {
         do {
-            let server = try await HTTPServer.start(host: "0.0.0.0", port: port) { request in
+            let server = try await HTTPServer.start(host: host, port: port, limits: handler.serveLimits) { request in
                 await route(request, handler: handler, logger: logger)
             }
-            logger.info("\(name) serving on port \(server.port)")
+            logger.info("\(name) serving on \(host):\(server.port)")
             await server.waitUntilClosed()
         } catch {
             logger.critical("cannot listen on port \(port): \(error)")

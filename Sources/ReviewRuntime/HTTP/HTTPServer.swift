@@ -4,40 +4,51 @@ import NIOHTTP1
 import NIOPosix
 
 /// A small HTTP/1.1 server on SwiftNIO, used for every server the project runs: the functions'
-/// HTTP-invoke mode, `redis-rest`, and the test stand-ins. Bodies over `maxBodyBytes` get a 413.
+/// HTTP-invoke mode, `redis-rest`, and the test stands-ins. Whoever can reach its port is a
+/// stranger, so `HTTPServerLimits` bounds what one can hold: idle and read timeouts, a connection
+/// cap that makes room by closing the longest-idle connection, a body limit enforced while
+/// reading (413), a memory budget for all bodies in flight (503), and a close after a parse error.
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
     private let channel: any Channel
     private let group: MultiThreadedEventLoopGroup
+    private let registry: ConnectionRegistry
     /// The port actually bound (useful when asked for port 0).
     public let port: Int
 
-    private init(channel: any Channel, group: MultiThreadedEventLoopGroup) {
+    private init(channel: any Channel, group: MultiThreadedEventLoopGroup, registry: ConnectionRegistry) {
         self.channel = channel
         self.group = group
+        self.registry = registry
         port = channel.localAddress?.port ?? 0
     }
 
+    /// Connections open now.
+    public var openConnections: Int { registry.openConnections }
+
     /// Binds `host:port` (port 0 picks a free one) and serves `handler` until `stop()`.
     public static func start(
-        host: String = "127.0.0.1", port: Int, maxBodyBytes: Int = 25 * 1024 * 1024,
+        host: String = "127.0.0.1", port: Int, limits: HTTPServerLimits = HTTPServerLimits(),
         threads: Int = System.coreCount, handler: @escaping Handler
     ) async throws -> HTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let registry = ConnectionRegistry(limits: limits)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let requests = RequestHandler(registry: registry, handler: handler)
+                    try channel.pipeline.syncOperations.addHandler(ActivityHandler(requests))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true)
-                    try channel.pipeline.syncOperations.addHandler(RequestHandler(maxBodyBytes: maxBodyBytes, handler: handler))
+                    try channel.pipeline.syncOperations.addHandler(requests)
                 }
             }
         do {
             let channel = try await bootstrap.bind(host: host, port: port).get()
-            return HTTPServer(channel: channel, group: group)
+            return HTTPServer(channel: channel, group: group, registry: registry)
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -56,41 +67,102 @@ public final class HTTPServer: Sendable {
     }
 }
 
-/// Collects one request (head, body, end), hands it to the async handler, writes the response.
+/// Sees a connection's raw bytes before the HTTP parser does, so the read timeout starts at a
+/// request's first byte, not when its head is complete.
+private final class ActivityHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let requests: RequestHandler
+
+    init(_ requests: RequestHandler) { self.requests = requests }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        requests.requestBegins()
+        context.fireChannelRead(data)
+    }
+}
+
+/// Collects one request (head, body, end), hands it to the async handler, writes the response;
+/// keeps the connection's phase, timer and share of the body budget.
 private final class RequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let maxBodyBytes: Int
+    private let registry: ConnectionRegistry
     private let handler: HTTPServer.Handler
+    private var limits: HTTPServerLimits { registry.limits }
+    private var context: ChannelHandlerContext?
+    private var phase = ConnectionRegistry.Phase.idle
+    private var timer: Scheduled<Void>?
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
+    private var reservedBodyBytes = 0
     private var rejected = false
 
-    init(maxBodyBytes: Int, handler: @escaping HTTPServer.Handler) {
-        self.maxBodyBytes = maxBodyBytes
+    init(registry: ConnectionRegistry, handler: @escaping HTTPServer.Handler) {
+        self.registry = registry
         self.handler = handler
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guard registry.admit(context.channel) else {
+            // Every connection is busy with a request: refuse this one rather than queue it.
+            context.close(promise: nil)
+            return
+        }
+        arm(limits.idleTimeout)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        releaseBody()
+        registry.remove(context.channel)
+        context.fireChannelInactive()
+    }
+
+    /// The first byte of a request arrived: from now on it has `readTimeout` to be complete.
+    func requestBegins() {
+        guard phase == .idle, let context else { return }
+        phase = .reading
+        registry.set(context.channel, .reading)
+        arm(limits.readTimeout)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            requestBegins()  // a pipelined request may have been read while the previous one was busy
             self.head = head
             body.clear()
             rejected = false
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxBodyBytes {
-                reject(context: context, size: length)
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limits.maxBodyBytes {
+                reject(context: context, status: 413, code: "too_large", "body is at least \(length) bytes; the limit is \(limits.maxBodyBytes)")
             }
         case .body(var chunk):
             guard !rejected else { return }
-            if body.readableBytes + chunk.readableBytes > maxBodyBytes {
-                reject(context: context, size: body.readableBytes + chunk.readableBytes)
+            let size = body.readableBytes + chunk.readableBytes
+            if size > limits.maxBodyBytes {
+                reject(context: context, status: 413, code: "too_large", "body is at least \(size) bytes; the limit is \(limits.maxBodyBytes)")
                 return
             }
+            guard registry.reserveBody(chunk.readableBytes) else {
+                reject(context: context, status: 503, code: "busy", "the server is holding as many request bodies as it may; retry later")
+                return
+            }
+            reservedBodyBytes += chunk.readableBytes
             body.writeBuffer(&chunk)
         case .end:
             guard !rejected, let head else { return }
+            phase = .busy
+            registry.set(context.channel, .busy)
+            timer?.cancel()
             let request = Self.request(head: head, body: body)
+            body = ByteBuffer()
             let keepAlive = head.isKeepAlive
             let handler = self.handler
             context.eventLoop.makeFutureWithTask { await handler(request) }
@@ -101,10 +173,32 @@ private final class RequestHandler: ChannelInboundHandler {
         }
     }
 
-    private func reject(context: ChannelHandlerContext, size: Int) {
+    /// A request the parser could not read was answered 400 by NIO: the connection ends here.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func arm(_ seconds: TimeInterval) {
+        timer?.cancel()
+        guard let context else { return }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [weak self] in
+            self?.context?.close(promise: nil)
+        }
+    }
+
+    private func releaseBody() {
+        registry.releaseBody(reservedBodyBytes)
+        reservedBodyBytes = 0
+    }
+
+    private func reject(context: ChannelHandlerContext, status: Int, code: String, _ reason: String) {
         rejected = true
-        let body = #"{"code":"too_large","reason":"body is at least \#(size) bytes; the limit is \#(maxBodyBytes)","status":"rejected"}"#
-        write(.json(413, Data(body.utf8)), keepAlive: false, context: context)
+        phase = .busy
+        timer?.cancel()
+        body = ByteBuffer()
+        releaseBody()
+        let json = #"{"code":"\#(code)","reason":"\#(reason)","status":"rejected"}"#
+        write(.json(status, Data(json.utf8)), keepAlive: false, context: context)
     }
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
@@ -117,10 +211,17 @@ private final class RequestHandler: ChannelInboundHandler {
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: response.body)))), promise: nil)
-        let done = context.writeAndFlushPromise()
+        let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if !keepAlive {
-            done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        done.futureResult.assumeIsolated().whenComplete { _ in
+            self.releaseBody()
+            guard keepAlive else {
+                context.close(promise: nil)
+                return
+            }
+            self.phase = .idle
+            self.registry.set(context.channel, .idle)
+            self.arm(self.limits.idleTimeout)
         }
     }
 
@@ -133,8 +234,4 @@ private final class RequestHandler: ChannelInboundHandler {
         let url = URL(string: "http://localhost" + (head.uri.hasPrefix("/") ? head.uri : "/" + head.uri)) ?? URL(string: "http://localhost/")!
         return HTTPRequest(method: head.method.rawValue, url: url, headers: headers, body: Data(body.readableBytesView))
     }
-}
-
-extension ChannelHandlerContext {
-    fileprivate func writeAndFlushPromise() -> EventLoopPromise<Void> { eventLoop.makePromise() }
 }

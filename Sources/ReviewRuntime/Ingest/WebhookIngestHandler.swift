@@ -53,6 +53,8 @@ public struct WebhookIngestHandler: FunctionHandler {
     public let intake: WebhookIntake
     public let queue: RedisJobQueue
     public let secretValues: [String]
+    /// `WEBHOOK_MAX_BODY_BYTES` is enforced while the body is read, not after.
+    public var serveLimits: HTTPServerLimits { HTTPServerLimits(maxBodyBytes: intake.maxBodyBytes) }
     public let kick: DrainKick?
     private let now: @Sendable () -> Date
 

@@ -15,6 +15,9 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
     public var drainPatience: TimeInterval
     /// When set (`REVIEW_JOB_KICK_TOKEN`), an HTTP invocation must carry it as a bearer token.
     public var invokeToken: String?
+    /// `REVIEW_JOB_ALLOW_UNAUTHENTICATED=true`: serve without a token on a non-loopback address,
+    /// for a platform that authenticates callers itself (Cloud Run without `allUsers`, a private network).
+    public var allowUnauthenticated: Bool
     public var recordURL: URL?
     public var github: GitHubAppConfig?
     public var llm: LLMConfig
@@ -29,6 +32,7 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
             maxDrainSeconds: env.seconds("DRAIN_MAX_SECONDS", default: 300),
             drainPatience: env.seconds("DRAIN_WAIT_SECONDS", default: 120),
             invokeToken: env.optional("REVIEW_JOB_KICK_TOKEN"),
+            allowUnauthenticated: env.bool("REVIEW_JOB_ALLOW_UNAUTHENTICATED", default: false),
             recordURL: recordURL,
             // Without a record sink, review-job reviews: the GitHub App settings are then required.
             github: recordURL == nil ? GitHubAppConfig.load(env) : nil,
@@ -87,6 +91,20 @@ public struct ReviewJobHandler: FunctionHandler {
             let result = try await drainer.processor.process(job, attempt: 1, logger: logger)
             return Data(#"{"jobId":"\#(job.id)","status":"completed","result":"#.utf8) + result + Data("}".utf8)
         }
+    }
+
+    /// Serve mode reviews whatever job it is POSTed: without a token, only on loopback (or when the
+    /// platform in front authenticates callers, said explicitly).
+    public func checkServe(host: String) throws(ReviewError) {
+        guard config.invokeToken == nil, !config.allowUnauthenticated, !Self.isLoopback(host) else { return }
+        throw .badConfig(
+            "review-job serve would listen on \(host) without REVIEW_JOB_KICK_TOKEN, so anyone who reaches the port could have any pull request reviewed: "
+                + "set REVIEW_JOB_KICK_TOKEN, or HOST=127.0.0.1, or REVIEW_JOB_ALLOW_UNAUTHENTICATED=true when the platform authenticates callers"
+        )
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     /// Serve mode: with `REVIEW_JOB_KICK_TOKEN` set, only a caller holding it may invoke.

@@ -1,0 +1,76 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// A function executable running in serve mode (`PORT=0`), its port read from the log line it
+/// writes once it listens. Stopped by its PID with `stop()`.
+public final class ServedProcess: Sendable {
+    private let process: NIOLockedValueBox<Process>
+    public let port: Int
+    /// Everything it wrote to stderr up to the moment it listened.
+    public let startupLog: String
+
+    private init(process: Process, port: Int, startupLog: String) {
+        self.process = NIOLockedValueBox(process)
+        self.port = port
+        self.startupLog = startupLog
+    }
+
+    /// Starts `executable` (through `prefix`, e.g. `["/usr/bin/prlimit", "--nofile=256"]`) and
+    /// returns once it has said where it listens; throws with its output if it exits first.
+    public static func start(_ executable: URL, arguments: [String] = ["serve"], prefix: [String] = [], environment: [String: String]) async throws -> ServedProcess {
+        try await onOwnThread {
+            let process = Process()
+            if let launcher = prefix.first {
+                process.executableURL = URL(fileURLWithPath: launcher)
+                process.arguments = Array(prefix.dropFirst()) + [executable.path] + arguments
+            } else {
+                process.executableURL = executable
+                process.arguments = arguments
+            }
+            var env = environment
+            env["PORT"] = "0"
+            process.environment = env
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            var log = ""
+            let reader = errors.fileHandleForReading
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                log += String(decoding: chunk, as: UTF8.self)
+                if let port = Self.listeningPort(in: log) {
+                    // Keep draining stderr so the child never blocks on a full pipe.
+                    DispatchQueue.global().async { while !reader.availableData.isEmpty {} }
+                    return ServedProcess(process: process, port: port, startupLog: log)
+                }
+            }
+            process.waitUntilExit()
+            throw RawConnectionError("\(executable.lastPathComponent) exited (\(process.terminationStatus)) before listening: \(log)")
+        }
+    }
+
+    /// The port of a `serving on HOST:PORT` log line.
+    static func listeningPort(in log: String) -> Int? {
+        guard let range = log.range(of: "serving on ") else { return nil }
+        let rest = log[range.upperBound...]
+        guard let colon = rest.lastIndex(of: ":", before: rest.firstIndex(where: { $0 == "\"" || $0 == "\n" }) ?? rest.endIndex) else { return nil }
+        return Int(rest[rest.index(after: colon)...].prefix { $0.isNumber })
+    }
+
+    public func stop() async {
+        let process = self.process.withLockedValue { $0 }
+        _ = try? await onOwnThread {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            process.waitUntilExit()
+        }
+    }
+}
+
+extension Substring {
+    fileprivate func lastIndex(of character: Character, before end: Index) -> Index? {
+        self[..<end].lastIndex(of: character)
+    }
+}

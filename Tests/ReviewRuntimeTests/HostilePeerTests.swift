@@ -1,0 +1,141 @@
+import Foundation
+@testable import ReviewRuntime
+import ReviewTesting
+import Testing
+
+/// Anyone who can reach a port is a stranger: what one can hold of a server is bounded.
+@Suite struct HostilePeerTests {
+    static func server(_ limits: HTTPServerLimits) async throws -> HTTPServer {
+        try await HTTPServer.start(port: 0, limits: limits, threads: 1) { request in
+            HTTPResponse(status: 200, headers: ["content-type": "text/plain"], body: Data("ok \(request.body.count)".utf8))
+        }
+    }
+
+    @Test func aConnectionThatSaysNothingIsClosedAfterTheIdleTimeout() async throws {
+        let server = try await Self.server(HTTPServerLimits(idleTimeout: 0.2))
+        let silent = try RawConnection(port: server.port)
+        let result = try await onOwnThread { silent.readUntilClosed() }
+        await server.stop()
+        #expect(result.closed && result.data.isEmpty)
+    }
+
+    @Test func aHalfSentHeadIsClosedAfterTheReadTimeout() async throws {
+        let server = try await Self.server(HTTPServerLimits(idleTimeout: 600, readTimeout: 0.2))
+        let slow = try RawConnection(port: server.port)
+        #expect(slow.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"))
+        let result = try await onOwnThread { slow.readUntilClosed() }
+        await server.stop()
+        #expect(result.closed && result.data.isEmpty)
+    }
+
+    @Test func aRequestThatCannotBeParsedIsAnswered400AndClosed() async throws {
+        let server = try await Self.server(HTTPServerLimits(idleTimeout: 600))
+        let garbage = try RawConnection(port: server.port)
+        #expect(garbage.send("NOT HTTP AT ALL\r\n\u{01}\u{02}\r\n\r\n"))
+        let result = try await onOwnThread { garbage.readUntilClosed() }
+        await server.stop()
+        #expect(result.closed)
+        #expect(String(decoding: result.data, as: UTF8.self).hasPrefix("HTTP/1.1 400"))
+    }
+
+    @Test func idlePeersAtTheConnectionCapMakeRoomForANewRequest() async throws {
+        let server = try await Self.server(HTTPServerLimits(maxConnections: 8, idleTimeout: 600))
+        var idle: [RawConnection] = []
+        for _ in 0..<30 { idle.append(try RawConnection(port: server.port)) }
+        let response = try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/healthz")!, timeout: 60))
+        let open = server.openConnections
+        await server.stop()
+        #expect(response.status == 200)
+        #expect(open <= 8)
+        withExtendedLifetime(idle) {}
+    }
+
+    @Test func theBodyLimitIsEnforcedBeforeTheBodyArrives() async throws {
+        let server = try await Self.server(HTTPServerLimits(maxBodyBytes: 1000, idleTimeout: 600))
+        let sender = try RawConnection(port: server.port)
+        // The head claims 5 MB and no byte of the body follows: the answer cannot wait for it.
+        #expect(sender.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"))
+        let answer = try await onOwnThread { sender.readUntilClosed() }
+        // Chunked, with no length to read: refused once the bytes read pass the limit.
+        let chunked = try RawConnection(port: server.port)
+        #expect(chunked.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"))
+        let chunk = String(repeating: "x", count: 600)
+        chunked.send("258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n")
+        let chunkedAnswer = try await onOwnThread { chunked.readUntilClosed() }
+        await server.stop()
+        #expect(String(decoding: answer.data, as: UTF8.self).hasPrefix("HTTP/1.1 413") && answer.closed)
+        #expect(String(decoding: chunkedAnswer.data, as: UTF8.self).hasPrefix("HTTP/1.1 413") && chunkedAnswer.closed)
+    }
+
+    @Test func bodiesInFlightShareOneMemoryBudget() async throws {
+        let registry = ConnectionRegistry(limits: HTTPServerLimits(maxBodyBytes: 1000, maxInFlightBodyBytes: 2500))
+        #expect(registry.reserveBody(1000) && registry.reserveBody(1000))
+        #expect(!registry.reserveBody(1000))
+        registry.releaseBody(1000)
+        #expect(registry.reserveBody(1000))
+        // Over the wire: a body bigger than the budget (but within the body limit) is refused with 503.
+        let server = try await Self.server(HTTPServerLimits(maxBodyBytes: 10_000, maxInFlightBodyBytes: 4_000, idleTimeout: 600))
+        let sender = try RawConnection(port: server.port)
+        sender.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9000\r\n\r\n" + String(repeating: "y", count: 9000))
+        let answer = try await onOwnThread { sender.readUntilClosed() }
+        let small = try await URLSessionTransport().send(HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, body: Data(count: 3000), timeout: 60))
+        await server.stop()
+        #expect(String(decoding: answer.data, as: UTF8.self).hasPrefix("HTTP/1.1 503"))
+        // The refused body's bytes were given back: a request within the budget is served.
+        #expect(small.status == 200 && String(decoding: small.body, as: UTF8.self) == "ok 3000")
+    }
+
+    @Test func keepAliveStillServesManyRequestsOnOneConnection() async throws {
+        let server = try await Self.server(HTTPServerLimits(idleTimeout: 600))
+        let client = try RawConnection(port: server.port)
+        for round in 0..<3 {
+            client.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(round)\r\n\r\n" + String(repeating: "z", count: round))
+            let (text, found) = try await onOwnThread { client.read(until: "ok \(round)") }
+            #expect(found && text.hasPrefix("HTTP/1.1 200"), "\(text)")
+        }
+        await server.stop()
+    }
+}
+
+/// The built functions, served as a platform would run them.
+@Suite struct HostilePeerBinaryTests {
+    @Test func reviewJobServeRefusesToStartUnauthenticatedOnAllInterfaces() async throws {
+        let env = ["PATH": "/usr/bin:/bin", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t", "REVIEW_RECORD_URL": "http://127.0.0.1:1/"]
+        let refused = try await ProcessRun.run(try Tools.binary("review-job"), arguments: ["serve"], environment: env.merging(["PORT": "0"]) { $1 })
+        #expect(refused.exitCode == 2)
+        #expect(refused.stderrText.contains("without REVIEW_JOB_KICK_TOKEN, so anyone who reaches the port could have any pull request reviewed"))
+        // On loopback, or with the token, or said explicitly, it serves.
+        for extra in [["HOST": "127.0.0.1"], ["REVIEW_JOB_KICK_TOKEN": "k"], ["REVIEW_JOB_ALLOW_UNAUTHENTICATED": "true", "HOST": "0.0.0.0"]] {
+            let served = try await ServedProcess.start(try Tools.binary("review-job"), environment: env.merging(extra) { $1 })
+            let health = try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/healthz")!, timeout: 60))
+            await served.stop()
+            #expect(health.status == 200, "\(extra)")
+        }
+    }
+
+    /// 300 idle connections against an instance allowed 256 open files: /healthz still answers.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "needs prlimit (util-linux)"))
+    func idleConnectionsDoNotLockOutAFileLimitedInstance() async throws {
+        let env = ["PATH": "/usr/bin:/bin", "GITHUB_WEBHOOK_SECRET": "s", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t"]
+        let served = try await ServedProcess.start(try Tools.binary("webhook-ingest"), prefix: ["/usr/bin/prlimit", "--nofile=256:256"], environment: env)
+        var idle: [RawConnection] = []
+        for _ in 0..<300 { idle.append(try RawConnection(port: served.port)) }
+        let health = try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/healthz")!, timeout: 60))
+        await served.stop()
+        #expect(health.status == 200)
+        withExtendedLifetime(idle) {}
+    }
+
+    /// `WEBHOOK_MAX_BODY_BYTES` reaches the server: a head claiming more is refused before any body.
+    @Test func ingestServeRefusesAnOversizedBodyBeforeReadingIt() async throws {
+        let env = ["PATH": "/usr/bin:/bin", "GITHUB_WEBHOOK_SECRET": "s", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t",
+                   "WEBHOOK_MAX_BODY_BYTES": "1000"]
+        let served = try await ServedProcess.start(try Tools.binary("webhook-ingest"), environment: env)
+        let sender = try RawConnection(port: served.port)
+        sender.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5242880\r\n\r\n")
+        let answer = try await onOwnThread { sender.readUntilClosed() }
+        await served.stop()
+        #expect(String(decoding: answer.data, as: UTF8.self).hasPrefix("HTTP/1.1 413"))
+        #expect(String(decoding: answer.data, as: UTF8.self).contains("the limit is 1000"))
+    }
+}
