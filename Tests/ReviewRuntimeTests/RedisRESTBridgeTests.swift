@@ -71,6 +71,11 @@ import Testing
             #expect(garbage.status == 400 && String(decoding: garbage.body, as: UTF8.self).contains("failed to parse command"))
             let refused = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data(#"["SELECT","1"]"#.utf8)))
             #expect(refused.status == 400)
+            for command in [#"["CLIENT","REPLY","OFF"]"#, #"["CLIENT","PAUSE","10000"]"#, #"["CONFIG","SET","save",""]"#, #"["DEBUG","SLEEP","10"]"#] {
+                let answer = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data(command.utf8)))
+                #expect(answer.status == 400 && String(decoding: answer.body, as: UTF8.self).contains("Command is not allowed"), "\(command)")
+            }
+            #expect(try await harness.client().send(["PING"]) == .string("PONG"))
             let pathStyle = try await transport.send(HTTPRequest(url: harness.restURL.appendingPathComponent("echo/hi%20there"), headers: auth))
             #expect(pathStyle.status == 200 && String(decoding: pathStyle.body, as: UTF8.self) == #"{"result":"hi there"}"#)
             let queryToken = try await transport.send(HTTPRequest(url: URL(string: harness.restURL.absoluteString + "/ping?_token=\(harness.token)")!))

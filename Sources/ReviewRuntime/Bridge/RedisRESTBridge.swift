@@ -18,6 +18,9 @@ public final class RedisRESTBridge: Sendable {
     static let refused: Set<String> = [
         "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE",
         "UNSUBSCRIBE", "PUNSUBSCRIBE", "MONITOR", "QUIT", "RESET", "HELLO", "AUTH", "SHUTDOWN", "SYNC", "PSYNC",
+        // These would break the shared connection for every client (CLIENT REPLY OFF/SKIP, CLIENT PAUSE)
+        // or reconfigure the server.
+        "CLIENT", "DEBUG", "CONFIG", "REPLICAOF", "SLAVEOF", "FAILOVER", "MODULE", "ACL", "SAVE", "BGSAVE", "BGREWRITEAOF", "LASTSAVE",
     ]
     /// Commands that may block: each gets a connection of its own.
     static let blocking: Set<String> = [
