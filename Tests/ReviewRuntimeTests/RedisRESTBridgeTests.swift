@@ -71,7 +71,7 @@ import Testing
             #expect(garbage.status == 400 && String(decoding: garbage.body, as: UTF8.self).contains("failed to parse command"))
             let refused = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data(#"["SELECT","1"]"#.utf8)))
             #expect(refused.status == 400)
-            for command in [#"["CLIENT","REPLY","OFF"]"#, #"["CLIENT","PAUSE","10000"]"#, #"["CONFIG","SET","save",""]"#, #"["DEBUG","SLEEP","10"]"#] {
+            for command in [#"["CLIENT","REPLY","OFF"]"#, #"["CLIENT","PAUSE","10000"]"#, #"["DEBUG","SLEEP","10"]"#] {
                 let answer = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data(command.utf8)))
                 #expect(answer.status == 400 && String(decoding: answer.body, as: UTF8.self).contains("Command is not allowed"), "\(command)")
             }
