@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one rule for text from a pull request or a model that reaches GitHub: it renders as the
 /// text it is. No link, image, heading, table, mention, raw HTML or hidden comment can come out of
 /// it, and it can never contain the `<!--` that starts one of our markers. Linear time, no patterns.
@@ -62,32 +64,25 @@ public enum MarkdownText {
     /// `text` as an inline code span it cannot close: a backtick run longer than any inside it,
     /// line breaks and control characters shown as escapes (`\n`), `<!--` broken up.
     public static func code(_ text: some StringProtocol) -> String {
-        var body = String.UnicodeScalarView()
-        var longestRun = 0, run = 0
-        var recent: (Unicode.Scalar, Unicode.Scalar) = (" ", " ")  // the last two scalars read
-        for scalar in text.unicodeScalars {
-            defer { recent = (recent.1, scalar) }
-            run = scalar == "`" ? run + 1 : 0
-            longestRun = max(longestRun, run)
-            switch scalar {
-            case "\n": body.append(contentsOf: "\\n".unicodeScalars)
-            case "\r": body.append(contentsOf: "\\r".unicodeScalars)
-            case "\t": body.append(contentsOf: "\\t".unicodeScalars)
-            case "-" where recent == ("<", "!"):
-                body.append(zeroWidthSpace)
-                body.append(scalar)
-            default:
-                if isInvisibleControl(scalar) {
-                    body.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
-                } else {
-                    body.append(scalar)
-                }
-            }
-        }
-        let fence = String(repeating: "`", count: longestRun + 1)
-        let content = String(body)
+        let content = showingControls(text).replacingOccurrences(of: "<!--", with: "<!\u{200B}--")
+        let fence = String(repeating: "`", count: longestBacktickRun(content) + 1)
         let padded = content.hasPrefix("`") || content.hasSuffix("`") || content.isEmpty ? " \(content) " : content
         return fence + padded + fence
+    }
+
+    /// `text` with line breaks, tabs and invisible controls written as visible escapes (`\n`, `\u{202e}`).
+    public static func showingControls(_ text: some StringProtocol) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            case "\t": out.append(contentsOf: "\\t".unicodeScalars)
+            case _ where isInvisibleControl(scalar): out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     /// A fenced code block (`info` after the opening fence, e.g. `suggestion`) that `text` cannot

@@ -42,23 +42,7 @@ public enum ReviewPrompt {
 
     /// A path as the prompt shows it: control characters (a newline in a file name could forge a
     /// section of the prompt) written as escapes. `FindingsParser` maps it back.
-    public static func displayPath(_ path: String) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in path.unicodeScalars {
-            switch scalar {
-            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
-            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
-            case "\t": out.append(contentsOf: "\\t".unicodeScalars)
-            default:
-                if MarkdownText.isInvisibleControl(scalar) {
-                    out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
-                } else {
-                    out.append(scalar)
-                }
-            }
-        }
-        return String(out)
-    }
+    public static func displayPath(_ path: String) -> String { MarkdownText.showingControls(path) }
 
     public static func render(_ hunk: DiffHunk) -> String {
         var text = "@@ -\(hunk.oldStart),\(hunk.oldCount) +\(hunk.newStart),\(hunk.newCount) @@ \(hunk.section)\n"
