@@ -71,13 +71,18 @@ import Testing
             #expect(garbage.status == 400 && String(decoding: garbage.body, as: UTF8.self).contains("failed to parse command"))
             let refused = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data(#"["SELECT","1"]"#.utf8)))
             #expect(refused.status == 400)
-            for command in [#"["CLIENT","REPLY","OFF"]"#, #"["CLIENT","PAUSE","10000"]"#, #"["DEBUG","SLEEP","10"]"#] {
+            for command in [#"["CLIENT","REPLY","OFF"]"#, #"["CLIENT","PAUSE","10000"]"#, #"["DEBUG","SLEEP","10"]"#,
+                            #"["CONFIG","SET","appendonly","no"]"#, #"["MONITOR"]"#, #"["SCRIPT","KILL"]"#, #"["OBJECT","FREQ","k"]"#] {
                 let answer = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data(command.utf8)))
                 #expect(answer.status == 400 && String(decoding: answer.body, as: UTF8.self).contains("Command is not allowed"), "\(command)")
             }
             #expect(try await harness.client().send(["PING"]) == .string("PONG"))
-            let pathStyle = try await transport.send(HTTPRequest(url: harness.restURL.appendingPathComponent("echo/hi%20there"), headers: auth))
+            let pathStyle = try await transport.send(HTTPRequest(url: URL(string: harness.restURL.absoluteString + "/echo/hi%20there")!, headers: auth))
             #expect(pathStyle.status == 200 && String(decoding: pathStyle.body, as: UTF8.self) == #"{"result":"hi there"}"#)
+            // Path segments are decoded once: `%2F` is a slash inside the key, `%2541` stays `%41`.
+            let once = try await transport.send(HTTPRequest(url: URL(string: harness.restURL.absoluteString + "/set/a%2Fb/x%2541")!, headers: auth))
+            #expect(once.status == 200)
+            #expect(try await harness.client().send(["GET", "a/b"]) == .string("x%41"))
             let queryToken = try await transport.send(HTTPRequest(url: URL(string: harness.restURL.absoluteString + "/ping?_token=\(harness.token)")!))
             #expect(queryToken.status == 200)
         }

@@ -9,57 +9,120 @@ public indirect enum RESPValue: Sendable, Equatable {
     case array([RESPValue]?)
 }
 
-/// Decodes RESP2 replies as they stream in; waits for more bytes when a reply is incomplete.
+/// Reads RESP2 replies incrementally: every byte is looked at once, however the reply is split
+/// over reads, so a 15 MB reply costs the same as fifteen 1 MB ones. Arrays in progress are kept on a
+/// stack between reads instead of being parsed again from their start.
+struct RESPReader {
+    struct ProtocolError: Error, Equatable {
+        let reason: String
+    }
+
+    /// Longest status, error, integer or length line accepted (Redis writes short ones).
+    static let maxLineBytes = 64 * 1024
+    /// Redis' own `proto-max-bulk-len` default.
+    static let maxBulkBytes = 512 * 1024 * 1024
+    static let maxDepth = 64
+
+    private struct OpenArray {
+        var remaining: Int
+        var items: [RESPValue]
+    }
+
+    private var open: [OpenArray] = []
+    /// The length of a bulk string whose header was read and whose bytes have not all arrived.
+    private var pendingBulk: Int?
+    /// How far the current line has already been searched for its CR LF.
+    private var searched = 0
+
+    var isIdle: Bool { open.isEmpty && pendingBulk == nil }
+
+    /// The next complete reply, or nil when more bytes are needed (what was read is kept).
+    mutating func read(_ buffer: inout ByteBuffer) throws(ProtocolError) -> RESPValue? {
+        while var value = try nextElement(&buffer) {
+            while var parent = open.popLast() {
+                parent.items.append(value)
+                parent.remaining -= 1
+                if parent.remaining > 0 {
+                    open.append(parent)
+                    break
+                }
+                value = .array(parent.items)
+            }
+            if open.isEmpty { return value }
+        }
+        return nil
+    }
+
+    /// One complete non-array value or empty/nil array; an array header is pushed and reading goes on.
+    private mutating func nextElement(_ buffer: inout ByteBuffer) throws(ProtocolError) -> RESPValue? {
+        while true {
+            if let length = pendingBulk {
+                guard buffer.readableBytes >= length + 2, let bytes = buffer.readBytes(length: length) else { return nil }
+                guard buffer.readInteger(as: UInt16.self) == 0x0D0A else { throw ProtocolError(reason: "bulk string not ended by CR LF") }
+                pendingBulk = nil
+                return .bulk(bytes)
+            }
+            guard let (type, text) = try line(&buffer) else { return nil }
+            switch type {
+            case UInt8(ascii: "+"): return .simple(text)
+            case UInt8(ascii: "-"): return .error(text)
+            case UInt8(ascii: ":"):
+                guard let number = Int(text) else { throw ProtocolError(reason: "integer '\(text.prefix(32))'") }
+                return .integer(number)
+            case UInt8(ascii: "$"):
+                guard let length = Int(text), length >= -1, length <= Self.maxBulkBytes else {
+                    throw ProtocolError(reason: "bulk length '\(text.prefix(32))'")
+                }
+                if length == -1 { return .bulk(nil) }
+                pendingBulk = length
+            case UInt8(ascii: "*"):
+                guard let count = Int(text), count >= -1 else { throw ProtocolError(reason: "array length '\(text.prefix(32))'") }
+                if count == -1 { return .array(nil) }
+                if count == 0 { return .array([]) }
+                guard open.count < Self.maxDepth else { throw ProtocolError(reason: "arrays nested deeper than \(Self.maxDepth)") }
+                var items: [RESPValue] = []
+                items.reserveCapacity(min(count, 4096))
+                open.append(OpenArray(remaining: count, items: items))
+            default:
+                throw ProtocolError(reason: "reply type byte \(type)")
+            }
+        }
+    }
+
+    /// The type byte and text of the next CR LF-ended line, consumed; nil (nothing consumed) until it is complete.
+    private mutating func line(_ buffer: inout ByteBuffer) throws(ProtocolError) -> (UInt8, String)? {
+        let view = buffer.readableBytesView
+        var index = view.startIndex + searched
+        while index < view.endIndex, view[index] != UInt8(ascii: "\n") { index += 1 }
+        guard index < view.endIndex else {
+            searched = view.count
+            if searched > Self.maxLineBytes { throw ProtocolError(reason: "a line longer than \(Self.maxLineBytes) bytes") }
+            return nil
+        }
+        let length = index - view.startIndex + 1
+        searched = 0
+        guard length >= 3, view[index - 1] == UInt8(ascii: "\r"), let type = buffer.readInteger(as: UInt8.self),
+              let text = buffer.readString(length: length - 3) else {
+            throw ProtocolError(reason: "a line not ended by CR LF")
+        }
+        buffer.moveReaderIndex(forwardBy: 2)
+        return (type, text)
+    }
+}
+
+/// The reader as a NIO decoder.
 struct RESPDecoder: ByteToMessageDecoder {
     typealias InboundOut = RESPValue
+    private var reader = RESPReader()
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        var copy = buffer
-        guard let value = try Self.parse(&copy) else { return .needMoreData }
-        buffer = copy
+        guard let value = try reader.read(&buffer) else { return .needMoreData }
         context.fireChannelRead(wrapInboundOut(value))
         return .continue
     }
 
-    struct ProtocolError: Error {}
-
-    private static func line(_ buffer: inout ByteBuffer) -> String? {
-        let view = buffer.readableBytesView
-        guard let cr = view.firstIndex(of: UInt8(ascii: "\r")), cr + 1 < view.endIndex else { return nil }
-        let length = cr - view.startIndex
-        let text = buffer.readString(length: length)
-        buffer.moveReaderIndex(forwardBy: 2)
-        return text
-    }
-
-    static func parse(_ buffer: inout ByteBuffer) throws -> RESPValue? {
-        guard let type = buffer.readInteger(as: UInt8.self) else { return nil }
-        guard let text = line(&buffer) else { return nil }
-        switch type {
-        case UInt8(ascii: "+"): return .simple(text)
-        case UInt8(ascii: "-"): return .error(text)
-        case UInt8(ascii: ":"):
-            guard let number = Int(text) else { throw ProtocolError() }
-            return .integer(number)
-        case UInt8(ascii: "$"):
-            guard let length = Int(text) else { throw ProtocolError() }
-            if length < 0 { return .bulk(nil) }
-            guard buffer.readableBytes >= length + 2, let bytes = buffer.readBytes(length: length) else { return nil }
-            buffer.moveReaderIndex(forwardBy: 2)
-            return .bulk(bytes)
-        case UInt8(ascii: "*"):
-            guard let count = Int(text) else { throw ProtocolError() }
-            if count < 0 { return .array(nil) }
-            var items: [RESPValue] = []
-            items.reserveCapacity(count)
-            for _ in 0..<count {
-                guard let item = try parse(&buffer) else { return nil }
-                items.append(item)
-            }
-            return .array(items)
-        default:
-            throw ProtocolError()
-        }
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decode(context: context, buffer: &buffer)
     }
 }
 
@@ -70,13 +133,28 @@ struct RESPBatch {
     var promises: [EventLoopPromise<RESPValue>]
 }
 
+/// redis-server sent no reply in time; the connection is closed so no later reply is paired wrongly.
+public struct RedisReplyTimeout: Error, CustomStringConvertible {
+    public let milliseconds: Int64
+    public var description: String { "redis-server sent no reply within \(milliseconds) ms; the connection was closed" }
+}
+
 /// Pairs each reply with the promise of the command that caused it (replies come back in order).
+/// While replies are owed, each must arrive within `replyTimeout` of the previous one or of the
+/// write; otherwise every waiting command fails and the connection is closed (it is re-opened on the
+/// next send), so one stuck reply cannot hang every later request.
 final class RESPConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = RESPValue
     typealias OutboundIn = RESPBatch
     typealias OutboundOut = ByteBuffer
 
+    private let replyTimeout: TimeAmount
     private var pending = CircularBuffer<EventLoopPromise<RESPValue>>()
+    private var deadline: Scheduled<Void>?
+
+    init(replyTimeout: TimeAmount) {
+        self.replyTimeout = replyTimeout
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let batch = unwrapOutboundIn(data)
@@ -89,6 +167,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
                 buffer.writeString("\r\n")
             }
         }
+        if pending.isEmpty { arm(context) }
         pending.append(contentsOf: batch.promises)
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
@@ -96,6 +175,9 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let value = unwrapInboundIn(data)
         pending.popFirst()?.succeed(value)
+        deadline?.cancel()
+        deadline = nil
+        if !pending.isEmpty { arm(context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -108,7 +190,19 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
+    private func arm(_ context: ChannelHandlerContext) {
+        let timeout = replyTimeout
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = loopBound.value
+            handler.failAll(RedisReplyTimeout(milliseconds: timeout.nanoseconds / 1_000_000))
+            context.close(promise: nil)
+        }
+    }
+
     private func failAll(_ error: any Error) {
+        deadline?.cancel()
+        deadline = nil
         while let promise = pending.popFirst() { promise.fail(error) }
     }
 }

@@ -29,14 +29,20 @@ public enum RedisAddress: Sendable, Equatable, CustomStringConvertible {
 
 /// One multiplexed, pipelined connection to redis-server, re-opened when it drops.
 /// Every batch is written contiguously, so MULTI…EXEC from one request stays atomic.
+/// A reply owed for longer than `replyTimeout` closes the connection (see RESPConnectionHandler);
+/// blocking commands get their own connection and the longer `blockingReplyTimeout`.
 public final class RedisConnection: Sendable {
     private let address: RedisAddress
     private let group: any EventLoopGroup
+    private let replyTimeout: TimeAmount
+    private let blockingReplyTimeout: TimeAmount
     private let channel = NIOLockedValueBox<EventLoopFuture<any Channel>?>(nil)
 
-    public init(address: RedisAddress, group: any EventLoopGroup) {
+    public init(address: RedisAddress, group: any EventLoopGroup, replyTimeout: TimeAmount = .seconds(10), blockingReplyTimeout: TimeAmount = .minutes(5)) {
         self.address = address
         self.group = group
+        self.replyTimeout = replyTimeout
+        self.blockingReplyTimeout = blockingReplyTimeout
     }
 
     /// Sends `commands` in one write and returns their replies in order.
@@ -47,7 +53,7 @@ public final class RedisConnection: Sendable {
 
     /// For blocking commands: a connection of their own, closed afterwards.
     public func sendOnDedicatedConnection(_ commands: [[[UInt8]]]) async throws -> [RESPValue] {
-        let channel = try await connect().get()
+        let channel = try await connect(replyTimeout: blockingReplyTimeout).get()
         defer { channel.close(promise: nil) }
         return try await Self.send(commands, on: channel)
     }
@@ -69,7 +75,7 @@ public final class RedisConnection: Sendable {
     private func current() async throws -> any Channel {
         let future = channel.withLockedValue { box in
             if let existing = box { return existing }
-            let fresh = connect()
+            let fresh = connect(replyTimeout: replyTimeout)
             box = fresh
             return fresh
         }
@@ -77,21 +83,21 @@ public final class RedisConnection: Sendable {
         // The connection failed or dropped (redis-server restarted): open a new one, once per failure.
         let retry = channel.withLockedValue { box in
             if let existing = box, existing !== future { return existing }
-            let fresh = connect()
+            let fresh = connect(replyTimeout: replyTimeout)
             box = fresh
             return fresh
         }
         return try await retry.get()
     }
 
-    private func connect() -> EventLoopFuture<any Channel> {
+    private func connect(replyTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(2))
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(RESPConnectionHandler())
+                    try channel.pipeline.syncOperations.addHandler(RESPConnectionHandler(replyTimeout: replyTimeout))
                 }
             }
         switch address {

@@ -14,19 +14,6 @@ public final class RedisRESTBridge: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let requests = NIOLockedValueBox(0)
 
-    /// Commands that would change or block the shared connection; refused like Upstash refuses them.
-    static let refused: Set<String> = [
-        "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE",
-        "UNSUBSCRIBE", "PUNSUBSCRIBE", "MONITOR", "QUIT", "RESET", "HELLO", "AUTH", "SHUTDOWN", "SYNC", "PSYNC",
-        // These would break the shared connection for every client (CLIENT REPLY OFF/SKIP, CLIENT PAUSE)
-        // or change replication, modules, users or persistence. (CONFIG stays: the cost tests reset stats with it.)
-        "CLIENT", "DEBUG", "REPLICAOF", "SLAVEOF", "FAILOVER", "MODULE", "ACL", "SAVE", "BGSAVE", "BGREWRITEAOF", "LASTSAVE",
-    ]
-    /// Commands that may block: each gets a connection of its own.
-    static let blocking: Set<String> = [
-        "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF", "XREAD", "XREADGROUP",
-    ]
-
     public init(redis: RedisAddress, token: String) {
         self.token = token
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -45,7 +32,9 @@ public final class RedisRESTBridge: Sendable {
         requests.withLockedValue { $0 += 1 }
         guard authorized(request) else { return reply(401, error: "Unauthorized") }
         let base64 = request.header("upstash-encoding")?.lowercased() == "base64"
-        let path = request.url.path
+        // Split the path as sent and decode each segment once: `%2F` is a slash inside an argument.
+        let rawPath = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.percentEncodedPath ?? request.url.path
+        let path = rawPath.removingPercentEncoding ?? rawPath
         do {
             switch (request.method, path) {
             case ("POST", "/"):
@@ -58,7 +47,7 @@ public final class RedisRESTBridge: Sendable {
                 let commands = try items.map(Self.command(from:))
                 return try await batch(commands, transaction: path == "/multi-exec", base64: base64)
             case ("GET", _), ("POST", _):
-                var command = path.split(separator: "/", omittingEmptySubsequences: true)
+                var command = rawPath.split(separator: "/", omittingEmptySubsequences: true)
                     .map { Array(($0.removingPercentEncoding ?? String($0)).utf8) }
                 if request.method == "POST", !request.body.isEmpty { command.append(Array(request.body)) }
                 guard !command.isEmpty else { throw BridgeError("ERR empty command") }
@@ -74,19 +63,19 @@ public final class RedisRESTBridge: Sendable {
     }
 
     private func single(_ command: [[UInt8]], base64: Bool) async throws -> HTTPResponse {
-        let name = String(decoding: command[0], as: UTF8.self).uppercased()
-        if Self.refused.contains(name) { throw BridgeError("ERR Command is not allowed: \(name)") }
-        let replies = Self.blocking.contains(name)
-            ? try await connection.sendOnDedicatedConnection([command])
-            : try await connection.send([command])
+        let replies: [RESPValue]
+        switch UpstashCommands.verdict(for: command, inBatch: false) {
+        case .refused(let message): throw BridgeError(message)
+        case .blocking: replies = try await connection.sendOnDedicatedConnection([command])
+        case .allowed: replies = try await connection.send([command])
+        }
         if case .error(let message) = replies[0] { return reply(400, error: message) }
         return reply(200, body: ["result": Self.json(replies[0], base64: base64)])
     }
 
     private func batch(_ commands: [[[UInt8]]], transaction: Bool, base64: Bool) async throws -> HTTPResponse {
         for command in commands {
-            let name = String(decoding: command[0], as: UTF8.self).uppercased()
-            if Self.refused.contains(name) || Self.blocking.contains(name) { throw BridgeError("ERR Command is not allowed: \(name)") }
+            if case .refused(let message) = UpstashCommands.verdict(for: command, inBatch: true) { throw BridgeError(message) }
         }
         var results: [RESPValue]
         if transaction {
