@@ -221,6 +221,10 @@ wall = (time.perf_counter() - t) * 1000
 rss_kb = next((int(x) for x in open(f"{work}/rss").read().split() if x.isdigit()), None)
 results["reviewJob"] = {"wallMs": wall, "peakRssMB": rss_kb / 1024 if rss_kb else None, "result": (run.stdout or run.stderr)[:300]}
 
+# 6. What a hostile PR author or peer can send (issue #12): the rules reviewer on a 1 MB line, a 20-star
+# glob against a 4,000-character path, one 15 MB reply through redis-rest.
+results["adversarial"] = bench(["adversarial"])
+
 for proc in procs:
     proc.kill()
 shutil.rmtree(work, ignore_errors=True)
@@ -239,6 +243,12 @@ rows = [
     ("ingest cold exec median ms (static, as deployed)", f"{i['coldExecMedianMs']:.1f}", "", "< 20"),
 ] + [(f"diff {d['file']} ({d['lines']} lines) ms", f"{d['oursMs']:.3f}", f"{d['unidiffMs']:.2f} ({d['speedup']:.0f}×)", "≥ 10×, < 50") for d in results["diff"]] + [
     ("review-job one PR: wall ms / peak RSS MB", f"{results['reviewJob']['wallMs']:.0f} / {results['reviewJob']['peakRssMB']:.1f}", "", "< 100 / < 64"),
+]
+a = results["adversarial"]
+rows += [
+    (f"hostile: rules on one {a['rules']['lineBytes'] / 1e6:.1f} MB line ms", f"{a['rules']['ms']:.0f} ({a['rules']['findings']} finding)", "", "< 1000"),
+    (f"hostile: 20-star glob, {a['glob']['pathChars']}-char path ms", f"{a['glob']['ms']:.1f}", "", "< 100"),
+    (f"hostile: one {a['reply']['bytes'] / 1e6:.0f} MB reply through redis-rest ms", f"{a['reply']['ms']:.0f} ({a['reply']['received']} items)", "", "< 2000"),
 ]
 print(f"{'measure':58} {'ours':28} {'anchor':22} goal")
 for name, ours_text, anchor, goal in rows:

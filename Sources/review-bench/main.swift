@@ -7,6 +7,10 @@ import ReviewRuntime
 //   review-bench queue JOBS        enqueue + claim + complete through UPSTASH_REDIS_REST_URL
 //   review-bench lpush N           N single LPUSH calls through the same endpoint (the raw REST rate)
 //   review-bench diff FILE…        parse + index + pack each diff, median of repeated runs
+//   review-bench adversarial [RULES_BYTES GLOB_PATH_CHARS REPLY_BYTES]
+//                                  what a hostile PR or peer can send: the rules reviewer on one long
+//                                  line, a 20-star glob against a long path, one large reply through
+//                                  UPSTASH_REDIS_REST_URL (defaults 1 MB, 4,000, 15 MB)
 
 /// Counts the HTTP round trips a client makes.
 final class CountingTransport: HTTPTransport, Sendable {
@@ -101,7 +105,54 @@ case "diff":
         ])
     }
     emit(["diffs": results])
+case "adversarial":
+    let sizes = arguments.dropFirst().compactMap { Int($0) }
+    let rulesBytes = sizes.count > 0 ? sizes[0] : 1_000_000
+    let globPathChars = sizes.count > 1 ? sizes[1] : 4_000
+    let replyBytes = sizes.count > 2 ? sizes[2] : 15_000_000
+    func medianMs(_ runs: Int, _ body: () async throws -> Void) async rethrows -> Double {
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try await body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[runs / 2] * 1000
+    }
+    // The rules reviewer: a secret-looking assignment followed by one long run of `<`.
+    let line = #"password = "abcdefgh" "# + String(repeating: "<", count: rulesBytes)
+    let diffText = "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -0,0 +1 @@\n+\(line)\n"
+    var findings = 0
+    let rulesMs = await medianMs(3) { findings = RulesReviewer().review(DiffParser.parse(diffText)).count }
+    // A 20-star include glob against a path that almost matches.
+    let pattern = "src/" + String(repeating: "*a", count: 19) + "*b"
+    let path = "src/" + String(repeating: "a", count: globPathChars)
+    var matched = true
+    let globMs = await medianMs(3) { matched = Glob.matches(pattern, path) }
+    // One large LRANGE reply through the REST bridge.
+    let redis = RedisConfig.load(env)
+    try env.validate()
+    let client = redis.client(transport: URLSessionTransport())
+    let element = String(repeating: "r", count: 100)
+    let elements = max(1, replyBytes / element.utf8.count)
+    _ = try await client.send(["DEL", "bench:reply"])
+    var pushed = 0
+    while pushed < elements {
+        let batch = min(1000, elements - pushed)
+        _ = try await client.send(["RPUSH", "bench:reply"] + Array(repeating: element, count: batch))
+        pushed += batch
+    }
+    var received = 0
+    let replyMs = try await medianMs(3) {
+        if case .array(let items) = try await client.send(["LRANGE", "bench:reply", "0", "-1"]) { received = items.count }
+    }
+    _ = try await client.send(["DEL", "bench:reply"])
+    emit([
+        "rules": ["lineBytes": line.utf8.count, "findings": findings, "ms": rulesMs],
+        "glob": ["stars": 20, "pathChars": path.count, "matched": matched, "ms": globMs],
+        "reply": ["bytes": elements * element.utf8.count, "elements": elements, "received": received, "ms": replyMs],
+    ])
 default:
-    FileHandle.standardError.write(Data("usage: review-bench queue JOBS | lpush N | diff FILE…\n".utf8))
+    FileHandle.standardError.write(Data("usage: review-bench queue JOBS | lpush N | diff FILE… | adversarial [RULES_BYTES GLOB_PATH_CHARS REPLY_BYTES]\n".utf8))
     exit(2)
 }

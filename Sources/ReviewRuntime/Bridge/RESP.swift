@@ -22,6 +22,7 @@ struct RESPReader {
     /// Redis' own `proto-max-bulk-len` default.
     static let maxBulkBytes = 512 * 1024 * 1024
     static let maxDepth = 64
+    private static let types: Set<UInt8> = Set("+-:$*".utf8)
 
     private struct OpenArray {
         var remaining: Int
@@ -84,7 +85,7 @@ struct RESPReader {
                 items.reserveCapacity(min(count, 4096))
                 open.append(OpenArray(remaining: count, items: items))
             default:
-                throw ProtocolError(reason: "reply type byte \(type)")
+                throw ProtocolError(reason: "reply type byte \(type)")  // not reached: line() checks the type
             }
         }
     }
@@ -92,6 +93,8 @@ struct RESPReader {
     /// The type byte and text of the next CR LF-ended line, consumed; nil (nothing consumed) until it is complete.
     private mutating func line(_ buffer: inout ByteBuffer) throws(ProtocolError) -> (UInt8, String)? {
         let view = buffer.readableBytesView
+        guard let type = view.first else { return nil }
+        guard Self.types.contains(type) else { throw ProtocolError(reason: "reply type byte \(type)") }
         var index = view.startIndex + searched
         while index < view.endIndex, view[index] != UInt8(ascii: "\n") { index += 1 }
         guard index < view.endIndex else {
@@ -101,7 +104,7 @@ struct RESPReader {
         }
         let length = index - view.startIndex + 1
         searched = 0
-        guard length >= 3, view[index - 1] == UInt8(ascii: "\r"), let type = buffer.readInteger(as: UInt8.self),
+        guard length >= 3, view[index - 1] == UInt8(ascii: "\r"), buffer.readInteger(as: UInt8.self) == type,
               let text = buffer.readString(length: length - 3) else {
             throw ProtocolError(reason: "a line not ended by CR LF")
         }
