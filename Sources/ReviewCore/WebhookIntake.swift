@@ -3,17 +3,25 @@ import Foundation
 /// The answer `webhook-ingest` gives a delivery: an HTTP status and a small JSON body
 /// `{"status", "jobId"?, "reason"?, "code"?, "drain"?}`.
 public struct IngestResponse: Sendable, Equatable, Codable {
+    /// What became of the delivery.
+    public enum Status: String, Sendable, Codable {
+        case queued, duplicate, ignored, cancelled, pong
+        /// Refused as sent (4xx): GitHub should not redeliver it unchanged.
+        case rejected
+        /// The queue could not take it (503): nothing was queued, so it can be redelivered.
+        case unavailable
+    }
+
     public var statusCode: Int
-    /// queued | duplicate | ignored | cancelled | pong | rejected | unavailable
-    public var status: String
+    public var status: Status
     public var jobId: String?
     public var reason: String?
     /// A stable error code on 4xx/5xx answers.
-    public var code: String?
+    public var code: ReviewError.Code?
     /// For a queued job, when `review-job` was asked to drain: sent | waiting | failed: … (nil: not asked).
     public var drain: String?
 
-    public init(statusCode: Int, status: String, jobId: String? = nil, reason: String? = nil, code: String? = nil) {
+    public init(statusCode: Int, status: Status, jobId: String? = nil, reason: String? = nil, code: ReviewError.Code? = nil) {
         self.statusCode = statusCode
         self.status = status
         self.jobId = jobId
@@ -21,13 +29,14 @@ public struct IngestResponse: Sendable, Equatable, Codable {
         self.code = code
     }
 
-    public static func rejected(_ statusCode: Int, code: String, _ reason: String) -> IngestResponse {
-        IngestResponse(statusCode: statusCode, status: "rejected", reason: reason, code: code)
+    /// A refusal; the HTTP status follows from the code.
+    public static func rejected(_ code: ReviewError.Code, _ reason: String) -> IngestResponse {
+        IngestResponse(statusCode: code.httpStatus, status: .rejected, reason: reason, code: code)
     }
 
     /// The body as sent on the wire (without the status code, which is the HTTP status).
     public var jsonBody: Data {
-        struct Body: Encodable { let status: String; let jobId: String?; let reason: String?; let code: String?; let drain: String? }
+        struct Body: Encodable { let status: Status; let jobId: String?; let reason: String?; let code: ReviewError.Code?; let drain: String? }
         return (try? JSONEncoder.iso.encode(Body(status: status, jobId: jobId, reason: reason, code: code, drain: drain))) ?? Data("{}".utf8)
     }
 }
@@ -58,34 +67,34 @@ public struct WebhookIntake: Sendable {
     /// - Parameter skipSignatureCheck: only for replaying delivery exports, chosen explicitly by a flag.
     public func decide(_ request: WebhookRequest, skipSignatureCheck: Bool = false, now: Date) -> IntakeOutcome {
         if request.body.count > maxBodyBytes {
-            return .refuse(.rejected(413, code: "too_large", "body is \(request.body.count) bytes; the limit is \(maxBodyBytes)"))
+            return .refuse(.rejected(.tooLarge, "body is \(request.body.count) bytes; the limit is \(maxBodyBytes)"))
         }
         if !skipSignatureCheck {
             if request.signature == nil {
-                return .refuse(.rejected(401, code: "bad_signature", "missing X-Hub-Signature-256 header"))
+                return .refuse(.rejected(.badSignature, "missing X-Hub-Signature-256 header"))
             }
             if !request.bodyIsOriginal {
                 return .refuse(.rejected(
-                    401, code: "bad_signature",
+                    .badSignature,
                     "a delivery export holds a re-serialised payload, not the signed bytes; replay it with signature checking disabled (--skip-signature-check)"
                 ))
             }
             if !WebhookSignature.isValid(request.signature, body: request.body, secrets: secrets) {
-                return .refuse(.rejected(401, code: "bad_signature", "X-Hub-Signature-256 does not match the body"))
+                return .refuse(.rejected(.badSignature, "X-Hub-Signature-256 does not match the body"))
             }
         }
         guard let event = request.event, !event.isEmpty else {
-            return .refuse(.rejected(400, code: "bad_input", "missing X-GitHub-Event header"))
+            return .refuse(.rejected(.badInput, "missing X-GitHub-Event header"))
         }
         guard let deliveryID = request.deliveryID, !deliveryID.isEmpty else {
-            return .refuse(.rejected(400, code: "bad_input", "missing X-GitHub-Delivery header"))
+            return .refuse(.rejected(.badInput, "missing X-GitHub-Delivery header"))
         }
         do {
             let payload = try JSONValue.parse(request.body)
             let decision = try router.route(event: event, deliveryID: deliveryID, payload: payload, now: now)
             return .act(deliveryID: deliveryID, decision)
         } catch {
-            return .refuse(.rejected(400, code: error.code, error.message))
+            return .refuse(.rejected(error.code, error.message))
         }
     }
 }

@@ -78,7 +78,7 @@ public final class RedisHarness: @unchecked Sendable {
         while !String(decoding: seen, as: UTF8.self).lowercased().contains("ready to accept connections") {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty {
-                throw ReviewError(code: "test_setup", message: "redis-server exited: \(String(decoding: seen, as: UTF8.self))")
+                throw TestSetupError("redis-server exited: \(String(decoding: seen, as: UTF8.self))")
             }
             seen.append(chunk)
         }
@@ -98,7 +98,7 @@ public enum Tools {
             let candidate = "\(folder)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        throw ReviewError(code: "test_setup", message: "\(name) not found: install it (make test does) or set \(env)")
+        throw TestSetupError("\(name) not found: install it (make test does) or set \(env)")
     }
 
     /// The package root (this file is Sources/ReviewTesting/RedisHarness.swift).
@@ -121,7 +121,7 @@ public enum Tools {
             let url = folder.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
-        throw ReviewError(code: "test_setup", message: "built \(name) not found; run `swift build` before `swift test` (make test does)")
+        throw TestSetupError("built \(name) not found; run `swift build` before `swift test` (make test does)")
     }
 }
 
@@ -138,4 +138,10 @@ extension RedisHarness {
             throw error
         }
     }
+}
+
+/// A test's environment is missing something (a tool, a built binary): says what and how to get it.
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

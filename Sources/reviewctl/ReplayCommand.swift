@@ -56,7 +56,7 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         if let handler {
             let response = await handler.ingest(request, skipSignatureCheck: skipSignatureCheck, logger: Logger(label: "reviewctl", factory: { _ in SwiftLogNoOpLogHandler() }))
-            return Result(file: file, statusCode: response.statusCode, status: response.status, jobId: response.jobId, reason: response.reason)
+            return Result(file: file, statusCode: response.statusCode, status: response.status.rawValue, jobId: response.jobId, reason: response.reason)
         }
         guard let target = url.flatMap(URL.init(string:)) else { return Result(file: file, statusCode: 0, status: "error", jobId: nil, reason: "bad --url") }
         do {

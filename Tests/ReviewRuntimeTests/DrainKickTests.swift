@@ -64,9 +64,9 @@ import Testing
             let again = await deliver(handler, body, delivery: "kick-1")
             let invocations = standIn.invocations
             await standIn.stop()
-            #expect(first.status == "queued" && first.drain == "sent")
+            #expect(first.status == .queued && first.drain == "sent")
             #expect(String(decoding: first.jsonBody, as: UTF8.self).contains(#""drain":"sent""#))
-            #expect(again.status == "duplicate" && again.drain == nil, "a duplicate needs no drain")
+            #expect(again.status == .duplicate && again.drain == nil, "a duplicate needs no drain")
             #expect(invocations == [.init(function: "review-job", type: "Event", payload: DrainKick.event)])
         }
     }
@@ -81,8 +81,8 @@ import Testing
             let refused = await deliver(handler, try WebhookFixtures.opened(for: .named("ky-small-single-file-edit")), delivery: "kick-2", logger: logger)
             await standIn.stop()
             let unreachable = await deliver(handler, try WebhookFixtures.opened(for: .named("cobra-binary-image-added")), delivery: "kick-3", logger: logger)
-            #expect(refused.status == "queued" && refused.drain?.hasPrefix("failed: HTTP 403 The request signature we calculated does not match") == true, "\(refused.drain ?? "")")
-            #expect(unreachable.status == "queued" && unreachable.drain?.hasPrefix("failed:") == true)
+            #expect(refused.status == .queued && refused.drain?.hasPrefix("failed: HTTP 403 The request signature we calculated does not match") == true, "\(refused.drain ?? "")")
+            #expect(unreachable.status == .queued && unreachable.drain?.hasPrefix("failed:") == true)
             #expect(standIn.invocations.isEmpty)
             let queue = RedisJobQueue(redis: harness.client(), settings: handler.queue.settings)
             #expect(try await queue.stats(now: Date()).waiting == 2)

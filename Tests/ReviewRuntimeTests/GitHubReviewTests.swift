@@ -66,12 +66,12 @@ import Testing
         await app.stop()
 
         #expect(rejections.isEmpty, "\(rejections)")
-        #expect(first.status == "posted")
+        #expect(first.status == .posted)
         #expect(reviews.count == 1)
         #expect(reviews.first?.event == "COMMENT" && reviews.first?.commitId == job.headSha)
         #expect(reviews.first?.body.contains(ReviewMarker.review(commit: job.headSha)) == true)
         #expect((reviews.first?.body.count ?? 0) <= 65_536)
-        #expect(again.status == "already-reviewed")
+        #expect(again.status == .alreadyReviewed)
         let reviewable = DiffParser.parse(fixture.diffText).files.filter { ReviewScope.skipReason($0) == nil }
         if !reviewable.isEmpty { #expect(first.comments > 0, "inline comments on \(name)") }
         // Every quoted finding anchors inline; only what exceeds 30 comments goes to the body.
@@ -87,7 +87,7 @@ import Testing
         let app = try await GitHubTestApp.start()
         let job = app.job(for: .named("ky-multi-file-feature-network-error"))
         let reviewer = PullRequestReviewer(github: app.client(), model: QuotingModel())
-        #expect(try await reviewer.review(job, logger: .quiet).status == "posted")
+        #expect(try await reviewer.review(job, logger: .quiet).status == .posted)
         // A push that changes nothing the model comments on: same fingerprints, nothing re-posted.
         let pushed = String(repeating: "c", count: 40)
         app.standIn.moveHead("sindresorhus/ky#842", to: pushed)
@@ -96,7 +96,7 @@ import Testing
         let second = try await reviewer.review(next, logger: .quiet)
         let count = app.standIn.reviews("sindresorhus/ky#842").count
         await app.stop()
-        #expect(second.status == "nothing-new" && second.duplicatesSkipped > 0)
+        #expect(second.status == .nothingNew && second.duplicatesSkipped > 0)
         #expect(count == 1)
     }
 
@@ -113,7 +113,7 @@ import Testing
         let outcome = try await PullRequestReviewer(github: app.client(), model: PushingModel(standIn: app.standIn)).review(job, logger: .quiet)
         let reviews = app.standIn.reviews("sindresorhus/ky#731")
         await app.stop()
-        #expect(outcome.status == "stale" && outcome.reason?.contains("head moved") == true)
+        #expect(outcome.status == .stale && outcome.reason?.contains("head moved") == true)
         #expect(reviews.isEmpty)
     }
 
@@ -138,7 +138,7 @@ import Testing
         let outcome = try await PullRequestReviewer(github: app.client(), model: QuotingModel()).review(job, logger: .quiet)
         let reviews = app.standIn.reviews("sindresorhus/ky#731")
         await app.stop()
-        #expect(outcome.status == "posted" && outcome.foldedAfter422)
+        #expect(outcome.status == .posted && outcome.foldedAfter422)
         #expect(reviews.count == 1 && reviews[0].comments.isEmpty)
         #expect(reviews[0].body.contains("GitHub refused them inline"))
     }
@@ -155,7 +155,7 @@ import Testing
         let outcome = try await PullRequestReviewer(github: app.client(), model: QuotingModel()).review(job, logger: .quiet)
         let reviews = app.standIn.reviews("sindresorhus/ky#731")
         await app.stop()
-        #expect(outcome.status == "stale" && outcome.reason?.contains("eeeeeeeeeeee") == true)
+        #expect(outcome.status == .stale && outcome.reason?.contains("eeeeeeeeeeee") == true)
         #expect(reviews.isEmpty)
     }
 
@@ -213,28 +213,28 @@ import Testing
 
     @Test func rateLimitWithRetryAfterReschedules() async throws {
         let (report, record, posted) = try await drainOnce(fault: .init(pathSuffix: "/pulls/731", status: 429, headers: ["retry-after": "90"]))
-        #expect(report.jobs.map(\.outcome) == ["retrying"])
-        #expect(record?.state == "delayed" && record?.lastError?.hasPrefix("github_rate_limited") == true)
+        #expect(report.jobs.map(\.outcome) == [.retrying])
+        #expect(record?.state == .delayed && record?.lastError?.hasPrefix("github_rate_limited") == true)
         #expect(report.nextDueAt.map { $0.timeIntervalSince(record?.scheduledAt ?? .distantPast) } == 0)
         #expect(posted == 0)
     }
 
     @Test func secondaryRateLimitReschedulesAtLeastAMinute() async throws {
         let (report, record, _) = try await drainOnce(fault: .init(pathSuffix: "/pulls/731", status: 403, body: #"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#))
-        #expect(report.jobs.map(\.outcome) == ["retrying"])
-        #expect(record?.state == "delayed")
+        #expect(report.jobs.map(\.outcome) == [.retrying])
+        #expect(record?.state == .delayed)
     }
 
     @Test func badGatewayReschedules() async throws {
         let (report, record, _) = try await drainOnce(fault: .init(pathSuffix: "/pulls/731", status: 502, body: "<html>bad gateway</html>"))
-        #expect(report.jobs.map(\.outcome) == ["retrying"])
+        #expect(report.jobs.map(\.outcome) == [.retrying])
         #expect(record?.lastError?.hasPrefix("github_unavailable") == true)
     }
 
     @Test func missingPullRequestFailsWithoutRetry() async throws {
         let (report, record, _) = try await drainOnce(fault: nil, missing: true)
-        #expect(report.jobs.map(\.outcome) == ["failed"])
-        #expect(record?.state == "failed" && record?.error?.hasPrefix("github_not_found") == true && record?.attemptsSpent == 1)
+        #expect(report.jobs.map(\.outcome) == [.failed])
+        #expect(record?.state == .failed && record?.error?.hasPrefix("github_not_found") == true && record?.attemptsSpent == 1)
     }
 }
 

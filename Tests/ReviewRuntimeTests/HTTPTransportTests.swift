@@ -20,7 +20,7 @@ import Testing
         await #expect {
             try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 1))
         } throws: { error in
-            (error as? ReviewError)?.code == "timeout" && (error as? ReviewError)?.message.contains("timed out after 1.0 s") == true
+            (error as? ReviewError)?.code == .timeout && (error as? ReviewError)?.message.contains("timed out after 1.0 s") == true
         }
         // Not URLSession's 60 s on Linux: the configured second (a wide margin; this guards a hang, not speed).
         #expect(Date().timeIntervalSince(started) < 30)

@@ -30,8 +30,8 @@ import Testing
         let two = try await reviewer.review(app.job(for: secondWithDecoys), logger: .quiet)
         let reviews = app.standIn.reviews(Self.key)
         await app.stop()
-        #expect(one.status == "posted")
-        #expect(two.status == "posted" && two.duplicatesSkipped == 0)
+        #expect(one.status == .posted)
+        #expect(two.status == .posted && two.duplicatesSkipped == 0)
         #expect(reviews.count == 2)
         let comments = reviews.last?.comments.compactMap { $0["body"]?.stringValue } ?? []
         #expect(comments.contains { $0.contains("AWS access key committed") && $0.hasSuffix(ReviewMarker.finding(planted.fingerprint)) })
@@ -57,9 +57,9 @@ import Testing
         let again = try await reviewer.review(job, logger: .quiet)
         let reviews = app.standIn.reviews(Self.key)
         await app.stop()
-        #expect(outcome.status == "posted" && outcome.duplicatesSkipped == 0 && outcome.comments == findings.count)
+        #expect(outcome.status == .posted && outcome.duplicatesSkipped == 0 && outcome.comments == findings.count)
         // Our own review, by our bot, is recognised.
-        #expect(again.status == "already-reviewed")
+        #expect(again.status == .alreadyReviewed)
         #expect(reviews.count == 1)
     }
 
@@ -80,7 +80,7 @@ import Testing
         let outcome = try await reviewer.review(app.job(for: fixture), logger: .quiet)
         let review = try #require(app.standIn.reviews(Self.key).first)
         await app.stop()
-        #expect(outcome.status == "posted" && outcome.comments == 1 && outcome.bodyFindings == 1, "\(outcome)")
+        #expect(outcome.status == .posted && outcome.comments == 1 && outcome.bodyFindings == 1, "\(outcome)")
         let texts = [review.body] + review.comments.compactMap { $0["body"]?.stringValue }
         for text in texts {
             let html = try await Self.render(text)
@@ -183,7 +183,7 @@ import Testing
         let outcome = try await PullRequestReviewer(github: app.client(), model: QuotingModel()).review(job, logger: .quiet)
         let body = app.standIn.reviews(Self.key).first?.body ?? ""
         await app.stop()
-        #expect(outcome.status == "posted")
+        #expect(outcome.status == .posted)
         #expect(body.contains("has problems, so the defaults were used:** the file uses 72 YAML aliases; at most 16 are read."))
     }
 

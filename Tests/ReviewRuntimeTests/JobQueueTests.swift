@@ -33,7 +33,7 @@ import Testing
             #expect(claimed.attempt == 1 && claimed.job.prNumber == 2)
             #expect(try await queue.complete(claimed.lease, result: #"{"ok":true}"#, now: clock.now))
             #expect(harness.bridge.requestCount - before == 3)
-            #expect(try await queue.inspect(id: claimed.id, now: clock.now)?.state == "completed")
+            #expect(try await queue.inspect(id: claimed.id, now: clock.now)?.state == .completed)
         }
     }
 
@@ -46,7 +46,7 @@ import Testing
             _ = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
             let before = harness.bridge.requestCount
             let report = try await drainer(queue, processor, clock: clock, concurrency: 4).drain(deadline: clock.now + 60, logger: .quiet)
-            #expect(report.stoppedBecause == "empty" && report.jobs.isEmpty)
+            #expect(report.stoppedBecause == .empty && report.jobs.isEmpty)
             #expect(harness.bridge.requestCount - before == 1)
         }
     }
@@ -56,23 +56,23 @@ import Testing
             let queue = queue(harness)
             let clock = ManualClock()
             let processor = ScriptedProcessor { _, attempt in
-                if attempt < 3 { throw ReviewError(code: "upstream_502", message: "GitHub answered 502", isRetryable: true) }
+                if attempt < 3 { throw ReviewError(.githubUnavailable, "GitHub answered 502") }
                 return Data(#"{"posted":1}"#.utf8)
             }
             let job = SampleJobs.job(pr: 7)
             _ = try await queue.enqueue(job, now: clock.now)
-            var outcomes: [String] = []
+            var outcomes: [DrainReport.Outcome] = []
             for _ in 0..<3 {
                 let report = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
                 outcomes += report.jobs.map(\.outcome)
                 // Not due yet: the backoff holds the job back until the clock passes it.
                 if let next = report.nextDueAt { clock.set(next + 0.001) }
             }
-            #expect(outcomes == ["retrying", "retrying", "completed"])
+            #expect(outcomes == [.retrying, .retrying, .completed])
             #expect(processor.processed.map(\.attempt) == [1, 2, 3])
             let record = try #require(try await queue.inspect(id: job.id, now: clock.now))
-            #expect(record.state == "completed" && record.result == #"{"posted":1}"#)
-            #expect(record.lastError == "upstream_502: GitHub answered 502")
+            #expect(record.state == .completed && record.result == #"{"posted":1}"#)
+            #expect(record.lastError == "github_unavailable: GitHub answered 502")
         }
     }
 
@@ -80,12 +80,12 @@ import Testing
         try await RedisHarness.with { harness in
             let queue = queue(harness) { $0.backoffBase = 10 }
             let clock = ManualClock()
-            let processor = ScriptedProcessor { _, _ in throw ReviewError(code: "rate_limited", message: "429", isRetryable: true, retryAfter: 120) }
+            let processor = ScriptedProcessor { _, _ in throw ReviewError(.githubRateLimited, "429", retryAfter: 120) }
             _ = try await queue.enqueue(SampleJobs.job(pr: 3), now: clock.now)
             let first = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
-            #expect(first.jobs.map(\.outcome) == ["retrying"])
+            #expect(first.jobs.map(\.outcome) == [.retrying])
             let second = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
-            #expect(second.jobs.isEmpty && second.stoppedBecause == "nothing-due")
+            #expect(second.jobs.isEmpty && second.stoppedBecause == .nothingDue)
             #expect(second.nextDueAt.map { abs($0.timeIntervalSince(clock.now) - 120) < 0.01 } == true, "retry-after 120 s honoured")
             #expect(try await queue.stats(now: clock.now).delayed == 1)
         }
@@ -94,10 +94,10 @@ import Testing
     @Test func patientDrainWaitsForARetryDueSoonButNotPastItsPatienceOrDeadline() async throws {
         try await RedisHarness.with { harness in
             let processor = ScriptedProcessor { _, attempt in
-                if attempt == 1 { throw ReviewError(code: "rate_limited", message: "429", isRetryable: true, retryAfter: 20) }
+                if attempt == 1 { throw ReviewError(.githubRateLimited, "429", retryAfter: 20) }
                 return Data("{}".utf8)
             }
-            for (patience, deadline, expected) in [(60.0, 600.0, ["retrying", "completed"]), (10, 600, ["retrying"]), (60, 15, ["retrying"])] {
+            for (patience, deadline, expected) in [(60.0, 600.0, [DrainReport.Outcome.retrying, .completed]), (10, 600, [.retrying]), (60, 15, [.retrying])] {
                 let queue = queue(harness)
                 let clock = ManualClock()
                 let slept = NIOLockedValueBox<[TimeInterval]>([])
@@ -108,7 +108,7 @@ import Testing
                 }
                 let report = try await drainer.drain(deadline: clock.now + deadline, patience: patience, logger: .quiet)
                 #expect(report.jobs.map(\.outcome) == expected, "patience \(patience), deadline \(deadline)")
-                #expect(report.stoppedBecause == (expected.count == 2 ? "empty" : "nothing-due"))
+                #expect(report.stoppedBecause == (expected.count == 2 ? .empty : .nothingDue))
                 #expect(slept.withLockedValue { $0 }.map { ($0 * 1000).rounded() } == (expected.count == 2 ? [20_001] : []))
             }
             // A job another worker holds is running: its lease is nothing to wait for.
@@ -120,7 +120,7 @@ import Testing
                 Issue.record("waited on another worker's lease")
             })
             let report = try await drainer.drain(deadline: clock.now + 600, patience: 600, logger: .quiet)
-            #expect(report.stoppedBecause == "nothing-due" && report.nextDueIsLease == true && report.jobs.isEmpty)
+            #expect(report.stoppedBecause == .nothingDue && report.nextDueIsLease == true && report.jobs.isEmpty)
         }
     }
 
@@ -128,16 +128,16 @@ import Testing
         try await RedisHarness.with { harness in
             let queue = queue(harness) { $0.maxAttempts = 3 }
             let clock = ManualClock()
-            let processor = ScriptedProcessor { _, _ in throw ReviewError(code: "model_timeout", message: "the model did not answer", isRetryable: true) }
+            let processor = ScriptedProcessor { _, _ in throw ReviewError(.modelTimeout, "the model did not answer") }
             let job = SampleJobs.job(pr: 9)
             _ = try await queue.enqueue(job, now: clock.now)
-            var outcomes: [String] = []
+            var outcomes: [DrainReport.Outcome] = []
             for _ in 0..<5 {
                 let report = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
                 outcomes += report.jobs.map(\.outcome)
                 if let next = report.nextDueAt { clock.set(next + 0.001) }
             }
-            #expect(outcomes == ["retrying", "retrying", "failed"])
+            #expect(outcomes == [.retrying, .retrying, .failed])
             let failed = try await queue.failedJobs()
             #expect(failed.map(\.id) == [job.id])
             #expect(failed.first?.error == "model_timeout: the model did not answer" && failed.first?.attemptsSpent == 3)
@@ -162,11 +162,11 @@ import Testing
         try await RedisHarness.with { harness in
             let queue = queue(harness)
             let clock = ManualClock()
-            let processor = ScriptedProcessor { _, _ in throw ReviewError(code: "not_found", message: "pull request 9 does not exist") }
+            let processor = ScriptedProcessor { _, _ in throw ReviewError(.githubNotFound, "pull request 9 does not exist") }
             _ = try await queue.enqueue(SampleJobs.job(pr: 9), now: clock.now)
             let report = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
-            #expect(report.jobs.map(\.outcome) == ["failed"])
-            #expect(try await queue.failedJobs().first?.error == "not_found: pull request 9 does not exist")
+            #expect(report.jobs.map(\.outcome) == [.failed])
+            #expect(try await queue.failedJobs().first?.error == "github_not_found: pull request 9 does not exist")
         }
     }
 
@@ -229,7 +229,7 @@ import Testing
             #expect(overlaps.withLockedValue { $0 } == 0)
             #expect(ids.count == 24 && Set(ids).count == 24, "each job exactly once")
             #expect(!ids.contains(old.id) && ids.contains(newer.id))
-            #expect(reports.flatMap(\.jobs).allSatisfy { $0.outcome == "completed" })
+            #expect(reports.flatMap(\.jobs).allSatisfy { $0.outcome == .completed })
             let stats = try await queue.stats(now: clock.now)
             #expect(stats.completed == 25 && stats.waiting == 0 && stats.active == 0)  // 24 + the superseded one
         }

@@ -98,7 +98,7 @@ import Testing
 
     @Test func providerErrorsAreRetryableOrPermanentAndNeverShowTheKey() async throws {
         let limited = try await ModelStandIn.start([.httpError(429, headers: ["retry-after": "42"], body: #"{"error":{"message":"Rate limit reached"}}"#)])
-        await #expect(throws: ReviewError(code: "model_unavailable", message: "openai-compatible answered HTTP 429: Rate limit reached", isRetryable: true, retryAfter: 42)) {
+        await #expect(throws: ReviewError(.modelUnavailable, "openai-compatible answered HTTP 429: Rate limit reached", retryAfter: 42)) {
             try await model(limited, provider: "openai").review(input)
         }
         await limited.stop()
@@ -108,7 +108,7 @@ import Testing
             _ = try await model(refused, provider: "openai").review(input)
             Issue.record("no error")
         } catch let error as ReviewError {
-            #expect(error.code == "model_unauthorized" && !error.isRetryable)
+            #expect(error.code == .modelUnauthorized && !error.isRetryable)
             #expect(!error.message.contains(key) && error.message.contains("<redacted>"))
         }
         await refused.stop()
@@ -126,7 +126,7 @@ import Testing
         let reviews = app.standIn.reviews("sindresorhus/ky#731")
         await standIn.stop()
         await app.stop()
-        #expect(outcome.status == "posted")
+        #expect(outcome.status == .posted)
         #expect(reviews.count == 1 && reviews[0].event == "COMMENT")
         #expect(reviews[0].body.contains("openai-compatible · test-model · 1000 input / 200 output tokens · $0.0060"))
     }

@@ -40,7 +40,7 @@ import Testing
             let drain = try await ProcessRun.run(try Tools.binary("review-job"), arguments: ["drain"], environment: env)
             #expect(drain.exitCode == 0, "\(drain.stderrText)")
             let report = try ReviewJob.decoder.decode(DrainReport.self, from: drain.stdout)
-            #expect(report.jobs.map(\.outcome) == ["completed"], "\(drain.stdoutText)")
+            #expect(report.jobs.map(\.outcome) == [.completed], "\(drain.stdoutText)")
             let reviews = app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)")
             let rejections = app.standIn.rejections
             await model.stop()
@@ -109,7 +109,7 @@ import Testing
             let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:1/"]) { $1 }
             let handler = try ReviewJobHandler(config: ReviewJobConfig.load(ConfigReader(env)))
             let output = try await handler.handle(event: Data(contentsOf: folder.appendingPathComponent("eventbridge-schedule.json")), context: InvocationContext(logger: .quiet))
-            #expect(try ReviewJob.decoder.decode(DrainReport.self, from: output).stoppedBecause == "empty")
+            #expect(try ReviewJob.decoder.decode(DrainReport.self, from: output).stoppedBecause == .empty)
         }
     }
 
@@ -263,7 +263,7 @@ import Testing
             await app.stop()
 
             #expect(drain.stdoutText.contains("model_unauthorized"), "the failure is reported: \(drain.stdoutText)")
-            #expect(record?.state == "failed")
+            #expect(record?.state == .failed)
             #expect(broken.exitCode == 2)
             #expect(outputs.contains { $0.contains("failed: HTTP 401 unknown token Bearer <redacted>") }, "the echoing endpoint was kicked")
             #expect(outputs.contains { $0.contains("failed: HTTP 403 The request signature") }, "the Lambda stand-in was kicked")

@@ -38,7 +38,7 @@ import Testing
             let transaction = try await redis.multiExec([["SET", "t", "1"], ["INCR", "t"]])
             #expect(try transaction.map { try $0.get() } == [.string("OK"), .int(2)])
 
-            await #expect(throws: ReviewError(code: "redis_error", message: "ERR wrong number of arguments for 'get' command")) {
+            await #expect(throws: ReviewError(.redisError, "ERR wrong number of arguments for 'get' command")) {
                 try await redis.send(["GET"])
             }
             let binarySafe = RedisREST(baseURL: harness.restURL, token: harness.token, transport: URLSessionTransport(), timeout: 30, base64: true)
@@ -62,7 +62,7 @@ import Testing
     @Test func wrongTokenAndBadRequestsGetUpstashErrors() async throws {
         try await RedisHarness.with { harness in
             let wrong = RedisREST(baseURL: harness.restURL, token: "nope", transport: URLSessionTransport(), timeout: 30)
-            await #expect(throws: ReviewError(code: "queue_unauthorized", message: "Redis REST endpoint refused the token (HTTP 401)")) {
+            await #expect(throws: ReviewError(.queueUnauthorized, "Redis REST endpoint refused the token (HTTP 401)")) {
                 try await wrong.send(["PING"])
             }
             let transport = URLSessionTransport()

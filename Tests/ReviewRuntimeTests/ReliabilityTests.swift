@@ -162,9 +162,9 @@ import Testing
                 let report = try await drainer.drain(deadline: clock.now + 60, logger: .quiet)
                 let reviews = app.standIn.reviews("sindresorhus/ky#731")
                 await app.stop()
-                #expect(report.jobs.map(\.outcome) == ["completed"], "trial \(trial) stalled at \(method) \(stall) after: \(after)")
+                #expect(report.jobs.map(\.outcome) == [.completed], "trial \(trial) stalled at \(method) \(stall) after: \(after)")
                 #expect(reviews.count == 1, "trial \(trial): exactly one review")
-                #expect(try await queue.inspect(id: job.id, now: clock.now)?.state == "completed")
+                #expect(try await queue.inspect(id: job.id, now: clock.now)?.state == .completed)
             }
         }
     }
@@ -217,38 +217,38 @@ import Testing
                 while true {
                     let report = try await drainer.drain(deadline: clock.now + 3_600, logger: .quiet)
                     drains += 1
-                    #expect(report.jobs.allSatisfy { ["completed", "retrying", "failed"].contains($0.outcome) }, "seed \(round): \(report.jobs)")
-                    for outcome in report.jobs where outcome.outcome != "completed" {
+                    #expect(report.jobs.allSatisfy { [.completed, .retrying, .failed].contains($0.outcome) }, "seed \(round): \(report.jobs)")
+                    for outcome in report.jobs where outcome.outcome != .completed {
                         #expect(outcome.error?.isEmpty == false, "seed \(round): \(outcome.jobId) \(outcome.outcome) without a reason")
                     }
                     // Between drains, a job that is not finished waits with the error that sent it back.
                     for job in jobs {
                         let record = try #require(try await queue.inspect(id: job.id, now: clock.now), "seed \(round): \(job.id) lost")
-                        if record.state == "delayed" || record.state == "waiting" { #expect(record.lastError?.isEmpty == false, "seed \(round): \(job.id)") }
-                        #expect(record.state != "active", "seed \(round): \(job.id) left active")
+                        if record.state == .delayed || record.state == .waiting { #expect(record.lastError?.isEmpty == false, "seed \(round): \(job.id)") }
+                        #expect(record.state != .active, "seed \(round): \(job.id) left active")
                     }
                     guard let next = report.nextDueAt, drains < 30 else { break }
                     clock.set(next.addingTimeInterval(0.001))
                 }
-                var finished: [String: Int] = [:]
+                var finished: [JobRecord.State: Int] = [:]
                 for job in jobs {
                     let record = try #require(try await queue.inspect(id: job.id, now: clock.now))
                     finished[record.state, default: 0] += 1
                     let reviews = app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)").count
                     #expect(reviews <= 1, "seed \(round): \(job.id) reviewed \(reviews) times")
                     switch record.state {
-                    case "completed":
+                    case .completed:
                         let status = (try? JSONValue.parse(Data((record.result ?? "").utf8)))?["status"]?.stringValue
                         #expect(["posted", "nothing-new", "already-reviewed"].contains(status), "seed \(round): \(record.result ?? "")")
                         if status == "posted" { #expect(reviews == 1, "seed \(round): \(job.id)") }
-                    case "failed":
+                    case .failed:
                         #expect(record.error?.isEmpty == false, "seed \(round): \(job.id) failed without a reason")
                     default:
                         Issue.record("seed \(round): \(job.id) ended \(record.state) after \(drains) drains")
                     }
                 }
                 #expect(finished.values.reduce(0, +) == jobs.count)
-                #expect(finished["completed", default: 0] > 0, "seed \(round): \(finished)")
+                #expect(finished[.completed, default: 0] > 0, "seed \(round): \(finished)")
                 await model.stop()
                 await app.stop()
             }

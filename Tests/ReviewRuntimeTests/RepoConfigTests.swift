@@ -48,7 +48,7 @@ import Testing
         let outcome = try await PullRequestReviewer(github: app.client(), model: QuotingModel()).review(job, logger: .quiet)
         let review = try #require(app.standIn.reviews("sindresorhus/ky#842").first)
         await app.stop()
-        #expect(outcome.status == "posted")
+        #expect(outcome.status == .posted)
         #expect(outcome.notReviewed.contains { $0.hasPrefix("test/") })
         #expect(review.body.contains("excluded by .github/prreview.yml"))
         // Only bug findings survive the floor: QuotingModel makes one bug per file.

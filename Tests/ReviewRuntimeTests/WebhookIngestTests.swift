@@ -18,14 +18,14 @@ import Testing
     }
 
     /// The routing table of docs/ARCHITECTURE.md, for every fixture payload.
-    static func expected(_ event: String, _ file: String) -> (Int, String) {
+    static func expected(_ event: String, _ file: String) -> (Int, IngestResponse.Status) {
         switch (event, file) {
-        case ("ping", _): return (200, "pong")
-        case ("pull_request", "ready_for_review.payload.json"), ("pull_request", "converted_to_draft.payload.json"): return (400, "rejected")
+        case ("ping", _): return (200, .pong)
+        case ("pull_request", "ready_for_review.payload.json"), ("pull_request", "converted_to_draft.payload.json"): return (400, .rejected)
         case ("pull_request", let f) where ["opened", "reopened", "ready_for_review.with-installation", "synchronize"].contains { f.hasPrefix($0 + ".") }:
-            return (202, "queued")
-        case ("pull_request", "closed.payload.json"): return (202, "cancelled")
-        default: return (202, "ignored")
+            return (202, .queued)
+        case ("pull_request", "closed.payload.json"): return (202, .cancelled)
+        default: return (202, .ignored)
         }
     }
 
@@ -39,7 +39,7 @@ import Testing
                 let (status, label) = Self.expected(event, file)
                 #expect(response.statusCode == status, "\(event)/\(file): \(response)")
                 #expect(response.status == label, "\(event)/\(file): \(response)")
-                if label == "queued" {
+                if label == .queued {
                     #expect(try await ingest.queue.stats(now: Date()).waiting == 1, "\(event)/\(file)")
                 } else {
                     #expect(try await ingest.queue.stats(now: Date()).waiting == 0, "\(event)/\(file)")
@@ -57,7 +57,7 @@ import Testing
             var tampered = body
             tampered[tampered.count / 2] ^= 0x01
             let forgedBody = await ingest.ingest(WebhookRequest(headers: headers, body: tampered), logger: Self.logger)
-            #expect(forgedBody.statusCode == 401 && forgedBody.code == "bad_signature")
+            #expect(forgedBody.statusCode == 401 && forgedBody.code == .badSignature)
 
             var signature = Array(headers["X-Hub-Signature-256"]!)
             signature[signature.count - 1] = signature.last == "0" ? "1" : "0"
@@ -79,7 +79,7 @@ import Testing
         try await RedisHarness.with { harness in
             let ingest = try handler(harness, extra: ["GITHUB_WEBHOOK_SECRET": "new-secret", "GITHUB_WEBHOOK_SECRET_PREVIOUS": WebhookFixtures.secret])
             let body = try WebhookFixtures.payload("pull_request", "opened.payload.json")
-            #expect(await deliver(ingest, event: "pull_request", body: body).status == "queued")
+            #expect(await deliver(ingest, event: "pull_request", body: body).status == .queued)
         }
     }
 
@@ -90,10 +90,10 @@ import Testing
             let first = await deliver(ingest, event: "pull_request", body: opened, delivery: "delivery-1")
             let redelivered = await deliver(ingest, event: "pull_request", body: opened, delivery: "delivery-1")
             let sameHead = await deliver(ingest, event: "pull_request", body: try WebhookFixtures.payload("pull_request", "reopened.payload.json"), delivery: "delivery-2")
-            #expect(first.status == "queued")
-            #expect(redelivered.status == "duplicate" && redelivered.jobId == first.jobId)
+            #expect(first.status == .queued)
+            #expect(redelivered.status == .duplicate && redelivered.jobId == first.jobId)
             #expect(redelivered.reason == "delivery delivery-1 was already received")
-            #expect(sameHead.status == "duplicate" && sameHead.jobId == first.jobId)
+            #expect(sameHead.status == .duplicate && sameHead.jobId == first.jobId)
             #expect(try await ingest.queue.stats(now: Date()).waiting == 1)
         }
     }
@@ -105,18 +105,18 @@ import Testing
             let first = await deliver(ingest, event: "pull_request", body: opened)
             let pushed = Data(String(decoding: opened, as: UTF8.self).replacingOccurrences(of: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", with: String(repeating: "a", count: 40)).utf8)
             let second = await deliver(ingest, event: "pull_request", body: pushed)
-            #expect(second.status == "queued" && second.reason == "supersedes \(first.jobId!)")
-            #expect(try await ingest.queue.inspect(id: first.jobId!, now: Date())?.state == "superseded")
+            #expect(second.status == .queued && second.reason == "supersedes \(first.jobId!)")
+            #expect(try await ingest.queue.inspect(id: first.jobId!, now: Date())?.state == .superseded)
             #expect(try await ingest.queue.stats(now: Date()).waiting == 1)
 
             let closed = await deliver(ingest, event: "pull_request", body: try WebhookFixtures.payload("pull_request", "closed.payload.json"))
-            #expect(closed.status == "cancelled" && closed.jobId == second.jobId)
+            #expect(closed.status == .cancelled && closed.jobId == second.jobId)
             #expect(try await ingest.queue.stats(now: Date()).waiting == 0)
-            #expect(try await ingest.queue.inspect(id: second.jobId!, now: Date())?.state == "cancelled")
+            #expect(try await ingest.queue.inspect(id: second.jobId!, now: Date())?.state == .cancelled)
 
             // Reopening at the same head queues the cancelled job again.
             let reopened = await deliver(ingest, event: "pull_request", body: Data(String(decoding: try WebhookFixtures.payload("pull_request", "reopened.payload.json"), as: UTF8.self).replacingOccurrences(of: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", with: String(repeating: "a", count: 40)).utf8))
-            #expect(reopened.status == "queued" && reopened.jobId == second.jobId)
+            #expect(reopened.status == .queued && reopened.jobId == second.jobId)
         }
     }
 
@@ -164,12 +164,12 @@ import Testing
             await harness.stopRedis()
             let body = try WebhookFixtures.payload("pull_request", "opened.payload.json")
             let response = await deliver(ingest, event: "pull_request", body: body, delivery: "during-outage")
-            #expect(response.statusCode == 503 && response.status == "unavailable")
+            #expect(response.statusCode == 503 && response.status == .unavailable)
             #expect(response.jobId == nil)
             try await harness.restartRedis()
             #expect(try await ingest.queue.stats(now: Date()).waiting == 0)
             // GitHub's redelivery of the same delivery is then queued.
-            #expect(await deliver(ingest, event: "pull_request", body: body, delivery: "during-outage").status == "queued")
+            #expect(await deliver(ingest, event: "pull_request", body: body, delivery: "during-outage").status == .queued)
 
             var unreachable = harness.environment(queue: "outage")
             unreachable["UPSTASH_REDIS_REST_URL"] = "http://127.0.0.1:1"

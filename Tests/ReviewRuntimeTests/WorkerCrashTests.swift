@@ -66,7 +66,7 @@ import Testing
             var arrivals = sink.arrivals.makeAsyncIterator()
             #expect(await arrivals.next() == 1)
             let during = try #require(try await queue.inspect(id: job.id, now: Date()))
-            #expect(during.state == "active")
+            #expect(during.state == .active)
             kill(worker.processIdentifier, SIGKILL)
             _ = try await onOwnThread { worker.waitUntilExit() }
             #expect(worker.terminationReason == .uncaughtSignal)
@@ -74,7 +74,7 @@ import Testing
             // Another worker, once the lease has expired (its clock set past the deadline, no waiting).
             // The deadline is read after the kill: the worker may have heartbeated in between.
             let afterKill = try #require(try await queue.inspect(id: job.id, now: Date()))
-            #expect(afterKill.state == "active")
+            #expect(afterKill.state == .active)
             let clock = ManualClock(try #require(afterKill.scheduledAt).addingTimeInterval(0.001))
             let drainer = JobDrainer(
                 queue: queue, processor: JobRecorder(recordURL: sink.url, transport: URLSessionTransport()),
@@ -84,11 +84,11 @@ import Testing
             sink.release()
             await sink.server.stop()
 
-            #expect(report.jobs.map(\.outcome) == ["completed"])
+            #expect(report.jobs.map(\.outcome) == [.completed])
             #expect(report.jobs.first?.attempt == 2)
             #expect(sink.requests == 2)
             let record = try #require(try await queue.inspect(id: job.id, now: clock.now))
-            #expect(record.state == "completed" && record.result == #"{"recorded":true,"attempt":2}"#)
+            #expect(record.state == .completed && record.result == #"{"recorded":true,"attempt":2}"#)
             #expect(record.lastError?.contains("lease expired 1 time(s)") == true)
             // Nothing left to run: the job completed exactly once.
             #expect(try await queue.claim(now: clock.now + 3600) == .empty)

@@ -23,7 +23,7 @@ public enum FindingsParser {
             if let end = candidate.range(of: "```", options: .backwards) { candidate = String(candidate[..<end.lowerBound]) }
         }
         guard let document = try? JSONValue.parse(Data(candidate.utf8), what: "model output") else {
-            return .failure(ReviewError(code: "model_invalid_output", message: "the model's answer is not valid JSON", isRetryable: true))
+            return .failure(ReviewError(.modelInvalidOutput, "the model's answer is not valid JSON"))
         }
         return .success(parse(document, paths: paths))
     }

@@ -47,30 +47,15 @@ extension FunctionHandler {
         await handleEvent(http: http, context: context)
     }
 
-    /// An HTTP invocation whose body is an event: 405 unless POST, the result as JSON, errors as `ErrorBody`.
+    /// An HTTP invocation whose body is an event: 405 unless POST, the result as JSON, errors as `ErrorAnswer`.
     public func handleEvent(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
         guard http.method == "POST" else {
-            return .json(405, Data(#"{"code":"method_not_allowed","reason":"POST an event to invoke this function"}"#.utf8))
+            return ErrorAnswer(ReviewError(.methodNotAllowed, "POST an event to invoke this function")).http
         }
         do {
             return .json(200, try await handle(event: http.body, context: context))
         } catch {
-            let failure = error as? ReviewError ?? ReviewError(code: "internal", message: "\(type(of: error))")
-            return .json(failure.code == "bad_input" ? 400 : 500, ErrorBody(failure).json)
+            return ErrorAnswer(error).http
         }
-    }
-}
-
-/// The JSON shape of a function error: `{"error":{"code","message","retryable"}}`.
-public struct ErrorBody: Encodable, Sendable {
-    struct Detail: Encodable { let code: String; let message: String; let retryable: Bool }
-    let error: Detail
-
-    public init(_ error: ReviewError) {
-        self.error = Detail(code: error.code, message: error.message, retryable: error.isRetryable)
-    }
-
-    public var json: Data {
-        (try? JSONEncoder.iso.encode(self)) ?? Data()
     }
 }

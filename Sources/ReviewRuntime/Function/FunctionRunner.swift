@@ -77,9 +77,9 @@ public enum FunctionRunner {
             handler = try makeHandler(ConfigReader(environment))
             if case .serve(let host, _) = parsed.mode { try handler.checkServe(host: host) }
         } catch {
-            let failure = error as? ReviewError ?? ReviewError(code: "bad_config", message: "\(error)")
+            let failure = ReviewError.from(error, otherwise: .badConfig)
             JSONLogHandler.bootstrap(label: name, environment: environment, secrets: [])
-            Logger(label: name).critical("cannot start: \(failure.message)", metadata: ["errorCode": "\(failure.code)"])
+            Logger(label: name).critical("cannot start: \(failure.message)", metadata: ["errorCode": "\(failure.code.rawValue)"])
             if case .lambda(let api)? = try? parse(arguments, environment: environment, knownFlags: knownFlags).mode {
                 await LambdaRuntimeLoop(api: api, name: name).reportInitError(failure)
             }
@@ -110,8 +110,8 @@ public enum FunctionRunner {
                 : try path.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } ?? FileHandle.standardInput.readDataToEndOfFile()
         } catch {
             let failure = ReviewError.badInput("cannot read event file \(path ?? "-"): \((error as NSError).localizedDescription)")
-            FileHandle.standardOutput.write(ErrorBody(failure).json + Data("\n".utf8))
-            return 2
+            FileHandle.standardOutput.write(ErrorAnswer(failure).json + Data("\n".utf8))
+            return ErrorAnswer(failure).exitCode
         }
         let context = InvocationContext(
             deadline: arguments.deadline.map { Date().addingTimeInterval($0) }, flags: arguments.flags, logger: logger
@@ -121,10 +121,10 @@ public enum FunctionRunner {
             FileHandle.standardOutput.write(output + Data("\n".utf8))
             return 0
         } catch {
-            let failure = error as? ReviewError ?? ReviewError(code: "internal", message: "\(type(of: error))")
-            logger.error("invocation failed: \(failure.message)", metadata: ["errorCode": "\(failure.code)"])
-            FileHandle.standardOutput.write(ErrorBody(failure).json + Data("\n".utf8))
-            return failure.code == "bad_input" ? 2 : 1
+            let answer = ErrorAnswer(error)
+            logger.error("invocation failed: \(answer.error.message)", metadata: ["errorCode": "\(answer.error.code.rawValue)"])
+            FileHandle.standardOutput.write(answer.json + Data("\n".utf8))
+            return answer.exitCode
         }
     }
 

@@ -30,21 +30,20 @@ struct LambdaRuntimeLoop {
                 let output = try await handler.handle(event: next.body, context: context)
                 _ = try? await transport.send(HTTPRequest(method: "POST", url: url("invocation/\(requestId)/response"), body: output))
             } catch {
-                let failure = error as? ReviewError ?? ReviewError(code: "internal", message: "\(type(of: error))")
-                logger.error("invocation failed: \(failure.message)", metadata: ["errorCode": "\(failure.code)"])
-                await post(error: failure, to: "invocation/\(requestId)/error")
+                let answer = ErrorAnswer(error)
+                logger.error("invocation failed: \(answer.error.message)", metadata: ["errorCode": "\(answer.lambdaErrorType)"])
+                await post(answer, to: "invocation/\(requestId)/error")
             }
         }
     }
 
     func reportInitError(_ error: ReviewError) async {
-        await post(error: error, to: "init/error")
+        await post(ErrorAnswer(error), to: "init/error")
     }
 
-    private func post(error: ReviewError, to path: String) async {
-        let body = try? JSONSerialization.data(withJSONObject: ["errorMessage": error.message, "errorType": error.code])
+    private func post(_ answer: ErrorAnswer, to path: String) async {
         _ = try? await transport.send(HTTPRequest(
-            method: "POST", url: url(path), headers: ["lambda-runtime-function-error-type": error.code], body: body ?? Data()
+            method: "POST", url: url(path), headers: ["lambda-runtime-function-error-type": answer.lambdaErrorType], body: answer.lambdaJSON
         ))
     }
 }

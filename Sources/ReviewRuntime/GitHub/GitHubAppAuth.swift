@@ -120,7 +120,7 @@ public actor InstallationTokens {
         }
         struct Minted: Decodable { let token: String; let expires_at: Date }
         guard let minted = try? JSONDecoder.iso.decode(Minted.self, from: response.body) else {
-            throw ReviewError(code: "github_protocol", message: "installation token response is not {token, expires_at}", isRetryable: true)
+            throw ReviewError(.githubProtocol, "installation token response is not {token, expires_at}")
         }
         return Cached(token: minted.token, expiresAt: minted.expires_at)
     }

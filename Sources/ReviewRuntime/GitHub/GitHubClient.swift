@@ -50,7 +50,7 @@ public struct GitHubClient: Sendable {
         do {
             let response = try await send(job, "GET", path, accept: "application/vnd.github.diff", what: "reading the diff")
             return (DiffParser.parse(String(decoding: response.body, as: UTF8.self)), [])
-        } catch let error as ReviewError where error.code == "github_too_large" {
+        } catch let error as ReviewError where error.code == .githubTooLarge {
             return try await diffFromFiles(job)
         }
     }
@@ -64,7 +64,7 @@ public struct GitHubClient: Sendable {
         while let url = next {
             let response = try await send(job, "GET", url: url, what: "listing the changed files")
             guard let entries = try? JSONDecoder().decode([Entry].self, from: response.body) else {
-                throw ReviewError(code: "github_protocol", message: "the file list is not an array of files", isRetryable: true)
+                throw ReviewError(.githubProtocol, "the file list is not an array of files")
             }
             for entry in entries {
                 guard let patch = entry.patch else {
@@ -106,7 +106,7 @@ public struct GitHubClient: Sendable {
             let encodedRef = ref.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? ref
             let url = URL(string: apiURL.appendingPathComponent("repos/\(job.owner)/\(job.repo)/contents/\(path)").absoluteString + "?ref=\(encodedRef)")!
             return try await send(job, "GET", url: url, accept: "application/vnd.github.raw+json", what: "reading \(path)").body
-        } catch let error as ReviewError where error.code == "github_not_found" {
+        } catch let error as ReviewError where error.code == .githubNotFound {
             return nil
         }
     }
@@ -161,7 +161,7 @@ public struct GitHubClient: Sendable {
             do {
                 response = try await transport.send(HTTPRequest(method: method, url: url, headers: Self.headers(authorization: "Bearer \(token)", accept: accept), body: body))
             } catch let error as ReviewError {
-                throw ReviewError(code: "github_unreachable", message: "GitHub unreachable while \(what): \(error.message)", isRetryable: true)
+                throw ReviewError(.githubUnreachable, "GitHub unreachable while \(what): \(error.message)")
             }
             if response.status == 401, attempt == 0 {
                 await tokens.invalidate(installationId: job.installationId, repository: repository)
@@ -170,7 +170,7 @@ public struct GitHubClient: Sendable {
             guard (200..<300).contains(response.status) else { throw Self.error(for: response, what: what, now: now()) }
             return response
         }
-        throw ReviewError(code: "github_unauthorized", message: "GitHub refused a freshly minted token while \(what)")
+        throw ReviewError(.githubUnauthorized, "GitHub refused a freshly minted token while \(what)")
     }
 
     /// GitHub's error answers as `ReviewError`s: rate limits and 5xx are retryable (with the delay
@@ -185,17 +185,17 @@ public struct GitHubClient: Sendable {
         let said = ([message] + reasons).filter { !$0.isEmpty }.joined(separator: "; ")
         let detail = "GitHub answered \(response.status) while \(what)" + (said.isEmpty ? "" : ": \(said.prefix(300))")
         if let limit = rateLimitDelay(response, message: message, now: now) {
-            return ReviewError(code: "github_rate_limited", message: detail, isRetryable: true, retryAfter: limit)
+            return ReviewError(.githubRateLimited, detail, retryAfter: limit)
         }
         switch response.status {
-        case 401: return ReviewError(code: "github_unauthorized", message: detail)
-        case 403: return ReviewError(code: "github_forbidden", message: detail)
-        case 404: return ReviewError(code: "github_not_found", message: detail)
+        case 401: return ReviewError(.githubUnauthorized, detail)
+        case 403: return ReviewError(.githubForbidden, detail)
+        case 404: return ReviewError(.githubNotFound, detail)
         case 406 where String(decoding: response.body, as: UTF8.self).contains("too_large"):
-            return ReviewError(code: "github_too_large", message: detail)
-        case 422: return ReviewError(code: "github_unprocessable", message: detail)
-        case 500...599: return ReviewError(code: "github_unavailable", message: detail, isRetryable: true)
-        default: return ReviewError(code: "github_error", message: detail)
+            return ReviewError(.githubTooLarge, detail)
+        case 422: return ReviewError(.githubUnprocessable, detail)
+        case 500...599: return ReviewError(.githubUnavailable, detail)
+        default: return ReviewError(.githubError, detail)
         }
     }
 

@@ -33,7 +33,7 @@ public struct HookDeliveries: Sendable {
         while let url = next {
             let response = try await send("GET", url, what: "listing webhook deliveries")
             guard let page = try? JSONDecoder.iso.decode([Delivery].self, from: response.body) else {
-                throw ReviewError(code: "github_protocol", message: "the delivery list is not an array of deliveries")
+                throw ReviewError(.githubProtocol, "the delivery list is not an array of deliveries")
             }
             deliveries += page.filter { $0.delivered_at >= cutoff }
             next = page.contains { $0.delivered_at < cutoff } ? nil : GitHubClient.nextPage(response.header("link"))
@@ -57,7 +57,7 @@ public struct HookDeliveries: Sendable {
         do {
             response = try await transport.send(HTTPRequest(method: method, url: url, headers: GitHubClient.headers(authorization: "Bearer \(signer.jwt(now: now()))")))
         } catch let error as ReviewError {
-            throw ReviewError(code: "github_unreachable", message: "GitHub unreachable while \(what): \(error.message)", isRetryable: true)
+            throw ReviewError(.githubUnreachable, "GitHub unreachable while \(what): \(error.message)")
         }
         guard (200..<300).contains(response.status) else { throw GitHubClient.error(for: response, what: what, now: now()) }
         return response

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ReviewCore
 
 /// A small HTTP/1.1 server on SwiftNIO, used for every server the project runs: the functions'
 /// HTTP-invoke mode, `redis-rest`, and the test stands-ins. Whoever can reach its port is a
@@ -141,17 +142,17 @@ private final class RequestHandler: ChannelInboundHandler {
             body.clear()
             rejected = false
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limits.maxBodyBytes {
-                reject(context: context, status: 413, code: "too_large", "body is at least \(length) bytes; the limit is \(limits.maxBodyBytes)")
+                reject(context: context, .tooLarge, "body is at least \(length) bytes; the limit is \(limits.maxBodyBytes)")
             }
         case .body(var chunk):
             guard !rejected else { return }
             let size = body.readableBytes + chunk.readableBytes
             if size > limits.maxBodyBytes {
-                reject(context: context, status: 413, code: "too_large", "body is at least \(size) bytes; the limit is \(limits.maxBodyBytes)")
+                reject(context: context, .tooLarge, "body is at least \(size) bytes; the limit is \(limits.maxBodyBytes)")
                 return
             }
             guard registry.reserveBody(chunk.readableBytes) else {
-                reject(context: context, status: 503, code: "busy", "the server is holding as many request bodies as it may; retry later")
+                reject(context: context, .busy, "the server is holding as many request bodies as it may; retry later")
                 return
             }
             reservedBodyBytes += chunk.readableBytes
@@ -191,14 +192,13 @@ private final class RequestHandler: ChannelInboundHandler {
         reservedBodyBytes = 0
     }
 
-    private func reject(context: ChannelHandlerContext, status: Int, code: String, _ reason: String) {
+    private func reject(context: ChannelHandlerContext, _ code: ReviewError.Code, _ reason: String) {
         rejected = true
         phase = .busy
         timer?.cancel()
         body = ByteBuffer()
         releaseBody()
-        let json = #"{"code":"\#(code)","reason":"\#(reason)","status":"rejected"}"#
-        write(.json(status, Data(json.utf8)), keepAlive: false, context: context)
+        write(ErrorAnswer(ReviewError(code, reason)).http, keepAlive: false, context: context)
     }
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {

@@ -96,7 +96,7 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         do {
             let (data, response) = try await exchange(urlRequest, on: session(timeout: request.timeout))
             guard let http = response as? HTTPURLResponse else {
-                throw ReviewError(code: "network", message: "\(host) sent a response that is not HTTP", isRetryable: true)
+                throw ReviewError(.network, "\(host) sent a response that is not HTTP")
             }
             var headers: [String: String] = [:]
             for (name, value) in http.allHeaderFields {
@@ -106,9 +106,9 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         } catch let error as ReviewError {
             throw error
         } catch let error as URLError where error.code == .timedOut {
-            throw ReviewError(code: "timeout", message: "\(request.method) \(host)\(request.url.path) timed out after \(request.timeout) s", isRetryable: true)
+            throw ReviewError(.timeout, "\(request.method) \(host)\(request.url.path) timed out after \(request.timeout) s")
         } catch {
-            throw ReviewError(code: "network", message: "\(request.method) \(host)\(request.url.path) failed: \(Self.reason(error))", isRetryable: true)
+            throw ReviewError(.network, "\(request.method) \(host)\(request.url.path) failed: \(Self.reason(error))")
         }
     }
 

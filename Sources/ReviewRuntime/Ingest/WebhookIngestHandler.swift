@@ -82,9 +82,9 @@ public struct WebhookIngestHandler: FunctionHandler {
             response = await act(on: decision, logger: &logger)
         }
         logger.info(
-            "delivery \(response.status)",
+            "delivery \(response.status.rawValue)",
             metadata: ["status": "\(response.statusCode)", "event": "\(request.event?.prefix(64) ?? "-")", "reason": "\(response.reason ?? "")"]
-                .merging(response.code.map { ["errorCode": "\($0)"] } ?? [:], uniquingKeysWith: { $1 })
+                .merging(response.code.map { ["errorCode": "\($0.rawValue)"] } ?? [:], uniquingKeysWith: { $1 })
         )
         return response
     }
@@ -97,30 +97,30 @@ public struct WebhookIngestHandler: FunctionHandler {
                 switch try await queue.enqueue(job, now: now()) {
                 case .queued(let id, let superseded):
                     let kicked = await kick?.send(logger: logger)
-                    var response = IngestResponse(statusCode: 202, status: "queued", jobId: id, reason: superseded.map { "supersedes \($0)" })
+                    var response = IngestResponse(statusCode: 202, status: .queued, jobId: id, reason: superseded.map { "supersedes \($0)" })
                     response.drain = kicked
                     return response
                 case .duplicate(let id, let reason):
-                    return IngestResponse(statusCode: 202, status: "duplicate", jobId: id, reason: reason)
+                    return IngestResponse(statusCode: 202, status: .duplicate, jobId: id, reason: reason)
                 }
             case .cancel(let pullRequestKey, let reason):
                 let cancelled = try await queue.cancelWaiting(pullRequestKey: pullRequestKey, reason: reason, now: now())
                 return IngestResponse(
-                    statusCode: 202, status: "cancelled", jobId: cancelled.first,
+                    statusCode: 202, status: .cancelled, jobId: cancelled.first,
                     reason: "\(reason): \(cancelled.count) waiting job(s) cancelled"
                 )
             case .ping(let zen):
-                return IngestResponse(statusCode: 200, status: "pong", reason: zen)
+                return IngestResponse(statusCode: 200, status: .pong, reason: zen)
             case .dropInstallationToken(let installationId, let reason):
                 try await queue.dropInstallationToken(installationId)
-                return IngestResponse(statusCode: 202, status: "ignored", reason: "\(reason): cached installation token dropped")
+                return IngestResponse(statusCode: 202, status: .ignored, reason: "\(reason): cached installation token dropped")
             case .ignore(let reason):
-                return IngestResponse(statusCode: 202, status: "ignored", reason: reason)
+                return IngestResponse(statusCode: 202, status: .ignored, reason: reason)
             }
         } catch {
-            let failure = error as? ReviewError ?? ReviewError(code: "queue_unreachable", message: "\(type(of: error))")
+            let failure = ReviewError.from(error, otherwise: .queueUnreachable)
             return IngestResponse(
-                statusCode: 503, status: "unavailable",
+                statusCode: 503, status: .unavailable,
                 reason: "queue unavailable, nothing was queued; GitHub records the delivery as failed so it can be redelivered (\(failure.message))",
                 code: failure.code
             )
@@ -130,7 +130,7 @@ public struct WebhookIngestHandler: FunctionHandler {
     /// Serve mode: the raw POST from GitHub.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
         guard http.method == "POST" else {
-            return .json(405, IngestResponse.rejected(405, code: "method_not_allowed", "webhooks are delivered with POST").jsonBody)
+            return .json(405, IngestResponse.rejected(.methodNotAllowed, "webhooks are delivered with POST").jsonBody)
         }
         let response = await ingest(WebhookRequest(headers: http.headers, body: http.body), logger: context.logger)
         return .json(response.statusCode, response.jsonBody)

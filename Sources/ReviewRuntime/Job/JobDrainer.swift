@@ -4,24 +4,38 @@ import ReviewCore
 
 /// What one drain did, returned as the invocation's result.
 public struct DrainReport: Codable, Sendable, Equatable {
+    /// What became of one claimed job.
+    public enum Outcome: String, Codable, Sendable {
+        case completed, retrying, failed
+        /// Another worker took the job over (our lease expired); its result is theirs.
+        case leaseLost = "lease-lost"
+        /// The queue could not record the outcome: the lease expires and the job runs again.
+        case unacknowledged
+    }
+
+    /// Why the drain returned.
+    public enum Stop: String, Codable, Sendable {
+        case empty
+        case nothingDue = "nothing-due"
+        case deadline
+    }
+
     public struct JobOutcome: Codable, Sendable, Equatable {
         public var jobId: String
         public var attempt: Int
-        /// completed | retrying | failed | lease-lost | unacknowledged
-        public var outcome: String
+        public var outcome: Outcome
         public var error: String?
         public var durationMs: Int
     }
 
-    /// empty | nothing-due | deadline
-    public var stoppedBecause: String
+    public var stoppedBecause: Stop
     /// When the earliest delayed job (or running job's lease) falls due, if the queue holds one.
     public var nextDueAt: Date?
     /// True when that is a lease another worker holds: its job is running, nothing to wait for.
     public var nextDueIsLease: Bool?
     public var jobs: [JobOutcome]
 
-    public func count(_ outcome: String) -> Int { jobs.filter { $0.outcome == outcome }.count }
+    public func count(_ outcome: Outcome) -> Int { jobs.filter { $0.outcome == outcome }.count }
 }
 
 /// Claims and processes jobs until the queue is empty or the invocation's deadline is near, with
@@ -58,7 +72,7 @@ public struct JobDrainer: Sendable {
     /// after a rate limit then runs in the same invocation instead of at the next scheduled drain.
     public func drain(deadline: Date, patience: TimeInterval = 0, logger: Logger) async throws -> DrainReport {
         var report = try await drainOnce(deadline: deadline, logger: logger)
-        while report.stoppedBecause == "nothing-due", let next = report.nextDueAt, report.nextDueIsLease != true {
+        while report.stoppedBecause == .nothingDue, let next = report.nextDueAt, report.nextDueIsLease != true {
             let wait = max(0, next.timeIntervalSince(now()))
             guard wait <= patience, next.addingTimeInterval(deadlineMargin) < deadline else { break }
             logger.info("waiting for the next due job", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])
@@ -72,12 +86,12 @@ public struct JobDrainer: Sendable {
     /// One pass: one claim when the queue is empty; extra workers start only once there is work.
     private func drainOnce(deadline: Date, logger: Logger) async throws -> DrainReport {
         guard now().addingTimeInterval(deadlineMargin) < deadline else {
-            return DrainReport(stoppedBecause: "deadline", nextDueAt: nil, jobs: [])
+            return DrainReport(stoppedBecause: .deadline, nextDueAt: nil, jobs: [])
         }
         let first: ClaimedJob
         switch try await queue.claim(now: now()) {
-        case .empty: return DrainReport(stoppedBecause: "empty", nextDueAt: nil, jobs: [])
-        case .nothingDue(let next, let lease): return DrainReport(stoppedBecause: "nothing-due", nextDueAt: next, nextDueIsLease: lease, jobs: [])
+        case .empty: return DrainReport(stoppedBecause: .empty, nextDueAt: nil, jobs: [])
+        case .nothingDue(let next, let lease): return DrainReport(stoppedBecause: .nothingDue, nextDueAt: next, nextDueIsLease: lease, jobs: [])
         case .claimed(let job): first = job
         }
         let results = try await withThrowingTaskGroup(of: ([DrainReport.JobOutcome], ClaimOutcome?).self) { group in
@@ -94,7 +108,7 @@ public struct JobDrainer: Sendable {
         }
         let nextDue = results.1.compactMap { stop -> (Date, Bool)? in if case .nothingDue(let next, let lease)? = stop { (next, lease) } else { nil } }
             .min { $0.0 < $1.0 }
-        let stopped = results.1.contains { $0 == nil } ? "deadline" : nextDue != nil ? "nothing-due" : "empty"
+        let stopped: DrainReport.Stop = results.1.contains { $0 == nil } ? .deadline : nextDue != nil ? .nothingDue : .empty
         return DrainReport(stoppedBecause: stopped, nextDueAt: nextDue?.0, nextDueIsLease: nextDue?.1, jobs: results.0)
     }
 
@@ -123,7 +137,7 @@ public struct JobDrainer: Sendable {
         logger.info("job claimed", metadata: ["attempt": "\(claimed.attempt)"])
         let result = await processWithHeartbeat(claimed, logger: logger)
         let milliseconds = Int(now().timeIntervalSince(started) * 1000)
-        func outcome(_ name: String, _ error: String? = nil) -> DrainReport.JobOutcome {
+        func outcome(_ name: DrainReport.Outcome, _ error: String? = nil) -> DrainReport.JobOutcome {
             logger.info("job \(name)", metadata: ["attempt": "\(claimed.attempt)", "durationMs": "\(milliseconds)"].merging(error.map { ["error": "\($0)"] } ?? [:]) { $1 })
             return DrainReport.JobOutcome(jobId: claimed.id, attempt: claimed.attempt, outcome: name, error: error, durationMs: milliseconds)
         }
@@ -131,18 +145,18 @@ public struct JobDrainer: Sendable {
             switch result {
             case .success(let data):
                 let held = try await queue.complete(claimed.lease, result: String(decoding: data, as: UTF8.self), now: now())
-                return outcome(held ? "completed" : "lease-lost")
+                return outcome(held ? .completed : .leaseLost)
             case .failure(let error):
                 let delay = policy.delay(afterAttempt: claimed.attempt, jitter: jitter(), retryAfter: error.retryAfter)
                 switch try await queue.fail(claimed.lease, error: error, retryDelay: delay, now: now()) {
-                case .retrying: return outcome("retrying", error.description)
-                case .failed: return outcome("failed", error.description)
-                case .staleLease: return outcome("lease-lost", error.description)
+                case .retrying: return outcome(.retrying, error.description)
+                case .failed: return outcome(.failed, error.description)
+                case .staleLease: return outcome(.leaseLost, error.description)
                 }
             }
         } catch {
             // The queue could not record the outcome: the lease expires and the job runs again.
-            return outcome("unacknowledged", "\(error)")
+            return outcome(.unacknowledged, "\(error)")
         }
     }
 
@@ -172,9 +186,9 @@ public struct JobDrainer: Sendable {
         } catch let error as ReviewError {
             return .failure(error)
         } catch is LeaseLost {
-            return .failure(ReviewError(code: "lease_lost", message: "another worker took over this job", isRetryable: true))
+            return .failure(ReviewError(.leaseLost, "another worker took over this job"))
         } catch {
-            return .failure(ReviewError(code: "internal", message: "\(type(of: error)): \(error)"))
+            return .failure(ReviewError.from(error))
         }
     }
 }

@@ -26,7 +26,7 @@ public struct JobRecorder: JobProcessor {
                 method: "POST", url: recordURL, headers: ["content-type": "application/json", "x-attempt": String(attempt)], body: job.encoded()
             ))
             guard (200..<300).contains(response.status) else {
-                throw ReviewError(code: "record_failed", message: "record endpoint answered HTTP \(response.status)", isRetryable: true)
+                throw ReviewError(.recordFailed, "record endpoint answered HTTP \(response.status)")
             }
         }
         return Data(#"{"recorded":true,"attempt":\#(attempt)}"#.utf8)

@@ -110,7 +110,7 @@ public struct ReviewJobHandler: FunctionHandler {
     /// Serve mode: with `REVIEW_JOB_KICK_TOKEN` set, only a caller holding it may invoke.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
         if let token = config.invokeToken, !Self.bearer(http.header("authorization"), matches: token) {
-            return .json(401, ErrorBody(ReviewError(code: "unauthorized", message: "this review-job requires its bearer token (REVIEW_JOB_KICK_TOKEN)")).json)
+            return ErrorAnswer(ReviewError(.unauthorized, "this review-job requires its bearer token (REVIEW_JOB_KICK_TOKEN)")).http
         }
         return await handleEvent(http: http, context: context)
     }

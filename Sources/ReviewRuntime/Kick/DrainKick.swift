@@ -88,7 +88,7 @@ public struct DrainKick: Sendable {
                 let message = Self.secrets(of: target).filter { $0.count >= 4 }.reduce(String(said.prefix(200))) { $0.replacingOccurrences(of: $1, with: "<redacted>") }
                 outcome = "failed: HTTP \(response.status)" + (message.isEmpty ? "" : " \(message)")
             }
-        } catch let error as ReviewError where error.code == "timeout" {
+        } catch let error as ReviewError where error.code == .timeout {
             outcome = "waiting"
         } catch {
             outcome = "failed: \((error as? ReviewError)?.message ?? "\(type(of: error))")"

@@ -64,9 +64,14 @@ public struct QueueStats: Sendable, Equatable, Codable {
 }
 
 public struct JobRecord: Sendable, Equatable, Codable {
+    /// Where a job is in its life. The terminal states are stored by the scripts; the others are
+    /// read from the schedule and the lease.
+    public enum State: String, Sendable, Codable {
+        case waiting, delayed, active, completed, failed, cancelled, superseded
+    }
+
     public var id: String
-    /// waiting | delayed | active | completed | failed | cancelled | superseded
-    public var state: String
+    public var state: State
     public var job: ReviewJob?
     public var attemptsSpent: Int
     public var error: String?
@@ -157,7 +162,7 @@ public struct RedisJobQueue: Sendable {
             QueueScripts.fail, keys: [schedule, jobKey(lease.jobId), failed],
             args: [
                 lease.member, lease.jobId, ms(now), error.isRetryable ? "1" : "0",
-                String(Int(max(0, retryDelay) * 1000)), "\(error.code): \(error.message)", String(settings.maxAttempts),
+                String(Int(max(0, retryDelay) * 1000)), error.description, String(settings.maxAttempts),
                 ms(now - settings.failedRetention), prefix,
             ]
         ).array.map { $0.string ?? "" }
@@ -187,9 +192,15 @@ public struct RedisJobQueue: Sendable {
     public func inspect(id: String, now: Date) async throws -> JobRecord? {
         let f = try await redis.eval(QueueScripts.inspect, keys: [schedule, jobKey(id)], args: [id]).array.map { $0.string ?? "" }
         guard f.count == 9 else { return nil }
-        var state = f[0]
-        if state.isEmpty {
-            if !f[8].isEmpty { state = "active" } else if let at = Double(f[7]), at > now.timeIntervalSince1970 * 1000 { state = "delayed" } else { state = "waiting" }
+        let state: JobRecord.State
+        if let stored = JobRecord.State(rawValue: f[0]) {
+            state = stored
+        } else if !f[8].isEmpty {
+            state = .active
+        } else if let at = Double(f[7]), at > now.timeIntervalSince1970 * 1000 {
+            state = .delayed
+        } else {
+            state = .waiting
         }
         return JobRecord(
             id: id, state: state, job: try? ReviewJob.decode(Data(f[1].utf8)), attemptsSpent: Int(f[2]) ?? 0,
@@ -202,7 +213,7 @@ public struct RedisJobQueue: Sendable {
         let flat = try await redis.eval(QueueScripts.listFailed, keys: [failed], args: [prefix, String(limit)]).array.map { $0.string ?? "" }
         return stride(from: 0, to: flat.count - 4, by: 5).map { i in
             JobRecord(
-                id: flat[i], state: "failed", job: try? ReviewJob.decode(Data(flat[i + 4].utf8)), attemptsSpent: Int(flat[i + 2]) ?? 0,
+                id: flat[i], state: .failed, job: try? ReviewJob.decode(Data(flat[i + 4].utf8)), attemptsSpent: Int(flat[i + 2]) ?? 0,
                 error: flat[i + 1], lastError: nil, result: nil, finishedAt: flat[i + 3].isEmpty ? nil : date(flat[i + 3]), scheduledAt: nil
             )
         }
@@ -222,6 +233,6 @@ public struct RedisJobQueue: Sendable {
     private func date(_ ms: String) -> Date { Date(timeIntervalSince1970: (Double(ms) ?? 0) / 1000) }
 
     private static func unexpected(_ script: String) -> ReviewError {
-        ReviewError(code: "queue_protocol", message: "the \(script) script returned an unexpected reply", isRetryable: true)
+        ReviewError(.queueProtocol, "the \(script) script returned an unexpected reply")
     }
 }

@@ -83,7 +83,7 @@ public struct RedisREST: Sendable {
         let tail = [String(keys.count)] + keys + args
         do {
             return try await send(["EVALSHA", script.sha1] + tail)
-        } catch let error as ReviewError where error.code == "redis_error" && error.message.contains("NOSCRIPT") {
+        } catch let error as ReviewError where error.code == .redisError && error.message.contains("NOSCRIPT") {
             return try await send(["EVAL", script.source] + tail)
         }
     }
@@ -92,7 +92,7 @@ public struct RedisREST: Sendable {
         let reply = try await post(path: path, body: commands)
         guard case .array(let items) = reply else {
             if reply["error"] != nil { return [Self.result(of: reply, encoded: base64)] }
-            throw ReviewError(code: "queue_unreachable", message: "Redis REST \(path) reply is not an array", isRetryable: true)
+            throw ReviewError(.queueUnreachable, "Redis REST \(path) reply is not an array")
         }
         return items.map { Self.result(of: $0, encoded: base64) }
     }
@@ -106,27 +106,27 @@ public struct RedisREST: Sendable {
         do {
             response = try await transport.send(request)
         } catch let error as ReviewError {
-            throw ReviewError(code: "queue_unreachable", message: "Redis REST endpoint unreachable: \(error.message)", isRetryable: true)
+            throw ReviewError(.queueUnreachable, "Redis REST endpoint unreachable: \(error.message)")
         }
         if response.status == 401 || response.status == 403 {
-            throw ReviewError(code: "queue_unauthorized", message: "Redis REST endpoint refused the token (HTTP \(response.status))")
+            throw ReviewError(.queueUnauthorized, "Redis REST endpoint refused the token (HTTP \(response.status))")
         }
         guard let reply = try? JSONValue.parse(response.body) else {
-            throw ReviewError(code: "queue_unreachable", message: "Redis REST endpoint answered HTTP \(response.status) without a JSON body", isRetryable: true)
+            throw ReviewError(.queueUnreachable, "Redis REST endpoint answered HTTP \(response.status) without a JSON body")
         }
         if response.status >= 500 {
             let detail = reply["error"]?.stringValue ?? "HTTP \(response.status)"
-            throw ReviewError(code: "queue_unreachable", message: "Redis REST endpoint failed: \(detail)", isRetryable: true)
+            throw ReviewError(.queueUnreachable, "Redis REST endpoint failed: \(detail)")
         }
         return reply
     }
 
     private static func result(of reply: JSONValue, encoded: Bool) -> Result<RedisValue, ReviewError> {
         if let error = reply["error"]?.stringValue {
-            return .failure(ReviewError(code: "redis_error", message: error))
+            return .failure(ReviewError(.redisError, error))
         }
         guard let result = reply["result"] else {
-            return .failure(ReviewError(code: "redis_error", message: "reply has neither result nor error"))
+            return .failure(ReviewError(.redisError, "reply has neither result nor error"))
         }
         return .success(value(result, encoded: encoded))
     }

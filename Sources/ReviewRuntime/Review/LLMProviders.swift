@@ -34,11 +34,11 @@ enum ProviderErrors {
         let retryAfter = response.header("retry-after").flatMap(TimeInterval.init)
         switch response.status {
         case 429, 529, 500...599, 408:
-            return ReviewError(code: "model_unavailable", message: message, isRetryable: true, retryAfter: retryAfter ?? (response.status == 429 ? 30 : nil))
+            return ReviewError(.modelUnavailable, message, retryAfter: retryAfter ?? (response.status == 429 ? 30 : nil))
         case 401, 403:
-            return ReviewError(code: "model_unauthorized", message: message + " (check LLM_API_KEY)")
+            return ReviewError(.modelUnauthorized, message + " (check LLM_API_KEY)")
         default:
-            return ReviewError(code: "model_rejected", message: message)
+            return ReviewError(.modelRejected, message)
         }
     }
 
@@ -46,7 +46,7 @@ enum ProviderErrors {
         do {
             return try await transport.send(request)
         } catch let error as ReviewError {
-            throw ReviewError(code: "model_unavailable", message: "\(provider) unreachable: \(error.message)", isRetryable: true)
+            throw ReviewError(.modelUnavailable, "\(provider) unreachable: \(error.message)")
         }
     }
 }

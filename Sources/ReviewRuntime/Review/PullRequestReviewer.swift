@@ -4,8 +4,19 @@ import ReviewCore
 
 /// The result kept with a completed review job.
 public struct ReviewOutcome: Codable, Sendable, Equatable {
-    /// posted | stale | already-reviewed | nothing-new
-    public var status: String
+    public enum Status: String, Codable, Sendable {
+        case posted
+        /// Nothing to post: every finding is already on the pull request.
+        case nothingNew = "nothing-new"
+        /// A review of this head is already on the pull request.
+        case alreadyReviewed = "already-reviewed"
+        /// The pull request moved on (new head, closed, merged) before the review could be posted.
+        case stale
+        /// The repository's config says not to review it (draft, label).
+        case skipped
+    }
+
+    public var status: Status
     public var reason: String?
     public var reviewId: Int?
     public var comments: Int
@@ -15,7 +26,7 @@ public struct ReviewOutcome: Codable, Sendable, Equatable {
     public var foldedAfter422: Bool
     public var modelErrors: [String]
 
-    static func skipped(_ status: String, _ reason: String) -> ReviewOutcome {
+    static func skipped(_ status: Status, _ reason: String) -> ReviewOutcome {
         ReviewOutcome(status: status, reason: reason, reviewId: nil, comments: 0, bodyFindings: 0, duplicatesSkipped: 0, notReviewed: [], foldedAfter422: false, modelErrors: [])
     }
 }
@@ -40,12 +51,12 @@ public struct PullRequestReviewer: JobProcessor {
     public func review(_ job: ReviewJob, logger: Logger) async throws -> ReviewOutcome {
         let started = now()
         let pull = try await github.pullRequest(job)
-        if let stale = staleness(pull, job) { return .skipped("stale", stale) }
+        if let stale = staleness(pull, job) { return .skipped(.stale, stale) }
 
         let identity = try await github.tokens.identity()
         let existing = try await github.reviews(job).filter(identity.wrote)
         if existing.contains(where: { ReviewMarker.marksReview(of: job.headSha, $0.body) }) {
-            return .skipped("already-reviewed", "a review of \(job.headSha.prefix(12)) is already on the pull request")
+            return .skipped(.alreadyReviewed, "a review of \(job.headSha.prefix(12)) is already on the pull request")
         }
 
         var (diff, notReviewedNames) = try await github.diff(job)
@@ -56,8 +67,8 @@ public struct PullRequestReviewer: JobProcessor {
             diff = UnifiedDiff(files: diff.files.filter { changed.contains($0.path) })
         }
         let (config, configProblems) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
-        if config.skipDrafts && pull.draft { return .skipped("skipped", "draft pull request (skip_drafts in \(RepoConfigLoader.path))") }
-        if let label = pull.labels.first(where: config.skipLabels.contains) { return .skipped("skipped", "label \(label) is in skip_labels") }
+        if config.skipDrafts && pull.draft { return .skipped(.skipped, "draft pull request (skip_drafts in \(RepoConfigLoader.path))") }
+        if let label = pull.labels.first(where: config.skipLabels.contains) { return .skipped(.skipped, "label \(label) is in skip_labels") }
 
         var (scope, skipped) = ReviewScope.partition(diff)
         let excluded = scope.files.filter { !config.includes($0.path) }
@@ -76,7 +87,7 @@ public struct PullRequestReviewer: JobProcessor {
         let duplicates = answer.findings.count - fresh.count
         if fresh.isEmpty, job.kind == .incremental || duplicates > 0 {
             return ReviewOutcome(
-                status: "nothing-new", reason: "no findings that are not already on the pull request", reviewId: nil, comments: 0, bodyFindings: 0,
+                status: .nothingNew, reason: "no findings that are not already on the pull request", reviewId: nil, comments: 0, bodyFindings: 0,
                 duplicatesSkipped: duplicates, notReviewed: notReviewedAll.map(\.path), foldedAfter422: false, modelErrors: answer.errors
             )
         }
@@ -93,27 +104,27 @@ public struct PullRequestReviewer: JobProcessor {
 
         // The head may have moved while we worked: a review pinned to an old commit helps nobody.
         let latest = try await github.pullRequest(job)
-        if let stale = staleness(latest, job) { return .skipped("stale", stale) }
+        if let stale = staleness(latest, job) { return .skipped(.stale, stale) }
 
         var folded = false
         let reviewId: Int
         do {
             do {
                 reviewId = try await github.createReview(job, ReviewSubmission(commitId: job.headSha, body: composed.body, comments: composed.comments))
-            } catch let error as ReviewError where error.code == "github_unprocessable" && !composed.comments.isEmpty {
+            } catch let error as ReviewError where error.code == .githubUnprocessable && !composed.comments.isEmpty {
                 logger.warning("GitHub refused the inline comments; posting them in the review body", metadata: ["error": "\(error.message)"])
                 let fallback = ReviewComposer.foldingComments(composed)
                 reviewId = try await github.createReview(job, ReviewSubmission(commitId: job.headSha, body: fallback.body, comments: []))
                 folded = true
             }
-        } catch let error as ReviewError where error.code == "github_unprocessable" {
+        } catch let error as ReviewError where error.code == .githubUnprocessable {
             // A push between our check and the post makes GitHub refuse the commit: that is a stale
             // job, not a failure. Anything else GitHub refused stays a failure, with its reasons.
-            if let stale = staleness(try await github.pullRequest(job), job) { return .skipped("stale", stale) }
+            if let stale = staleness(try await github.pullRequest(job), job) { return .skipped(.stale, stale) }
             throw error
         }
         return ReviewOutcome(
-            status: "posted", reason: nil, reviewId: reviewId, comments: folded ? 0 : composed.comments.count,
+            status: .posted, reason: nil, reviewId: reviewId, comments: folded ? 0 : composed.comments.count,
             bodyFindings: composed.bodyFindings.count + (folded ? composed.comments.count : 0), duplicatesSkipped: duplicates,
             notReviewed: notReviewedAll.map(\.path), foldedAfter422: folded, modelErrors: answer.errors
         )
