@@ -44,10 +44,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Upstash-compatible REST server in front of redis-server: only redis-rest and the tests link it.
+        .target(
+            name: "RedisBridge",
+            dependencies: [
+                "ReviewCore", "ReviewRuntime",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ReviewTesting",
             dependencies: [
-                "ReviewCore", "ReviewRuntime",
+                "ReviewCore", "ReviewRuntime", "RedisBridge",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -56,7 +68,7 @@ let package = Package(
         ),
         .executableTarget(name: "webhook-ingest", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "review-job", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
-        .executableTarget(name: "redis-rest", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
+        .executableTarget(name: "redis-rest", dependencies: ["ReviewRuntime", "RedisBridge"], swiftSettings: swiftSettings),
         // Measurements for make bench (not shipped).
         .executableTarget(name: "review-bench", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
         // The GitHub stand-in as a server, for the demo (tests use it in process).
@@ -78,7 +90,7 @@ let package = Package(
         .testTarget(
             name: "ReviewRuntimeTests",
             dependencies: [
-                "ReviewRuntime", "ReviewTesting",
+                "ReviewRuntime", "RedisBridge", "ReviewTesting",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

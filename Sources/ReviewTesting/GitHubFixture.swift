@@ -23,7 +23,7 @@ public struct GitHubTestApp: Sendable {
     }
 
     public func client(queue: RedisJobQueue? = nil, transport: any HTTPTransport = URLSessionTransport()) -> GitHubClient {
-        let tokens = InstallationTokens(signer: signer, apiURL: standIn.url, transport: transport, queue: queue)
+        let tokens = InstallationTokens(signer: signer, apiURL: standIn.url, transport: transport, cache: queue.map(InstallationTokenCache.init(queue:)))
         return GitHubClient(apiURL: standIn.url, transport: transport, tokens: tokens)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RedisBridge
 import ReviewRuntime
 
 // redis-rest: an Upstash-compatible REST endpoint in front of redis-server.

@@ -1,4 +1,5 @@
 import Foundation
+import RedisBridge
 import Logging
 import NIOConcurrencyHelpers
 import ReviewCore

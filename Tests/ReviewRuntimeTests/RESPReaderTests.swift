@@ -1,7 +1,8 @@
 import Foundation
 import NIOCore
 import NIOPosix
-@testable import ReviewRuntime
+@testable import RedisBridge
+import ReviewRuntime
 import ReviewTesting
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
-@testable import ReviewRuntime
+@testable import RedisBridge
+import ReviewRuntime
 import ReviewCore
 import ReviewTesting
 import Testing

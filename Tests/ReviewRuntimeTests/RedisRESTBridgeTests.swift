@@ -1,4 +1,5 @@
 import Foundation
+import RedisBridge
 import ReviewCore
 import ReviewRuntime
 import ReviewTesting

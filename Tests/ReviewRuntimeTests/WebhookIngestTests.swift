@@ -123,7 +123,7 @@ import Testing
     @Test func installationDeletionDropsCachedToken() async throws {
         try await RedisHarness.with { harness in
             let ingest = try handler(harness)
-            let key = ingest.queue.installationTokenKey(2)
+            let key = InstallationTokenCache(queue: ingest.queue).key(2)
             _ = try await harness.client().send(["SET", key, "cached"])
             let response = await deliver(ingest, event: "installation", body: try WebhookFixtures.payload("installation", "deleted.payload.json"))
             #expect(response.statusCode == 202 && response.reason?.contains("token dropped") == true)

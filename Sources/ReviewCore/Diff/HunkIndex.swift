@@ -1,14 +1,5 @@
 import Synchronization
 
-/// GitHub's side of a diff: `RIGHT` is the new file (added and context lines), `LEFT` the old one
-/// (deleted and context lines).
-public enum DiffSide: String, Sendable, Equatable, Codable {
-    case left = "LEFT"
-    case right = "RIGHT"
-
-    public var other: DiffSide { self == .left ? .right : .left }
-}
-
 /// Answers "can a review comment sit on (path, line, side), and in which hunk?" — GitHub accepts a
 /// comment only on a line shown in one of the file's hunks, and a range only within one hunk.
 ///

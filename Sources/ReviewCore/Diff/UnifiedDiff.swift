@@ -85,3 +85,12 @@ public struct UnifiedDiff: Sendable, Equatable {
         files.first { $0.newPath == path } ?? files.first { $0.oldPath == path }
     }
 }
+
+/// GitHub's side of a diff: `RIGHT` is the new file (added and context lines), `LEFT` the old one
+/// (deleted and context lines).
+public enum DiffSide: String, Sendable, Equatable, Codable {
+    case left = "LEFT"
+    case right = "RIGHT"
+
+    public var other: DiffSide { self == .left ? .right : .left }
+}

@@ -2,23 +2,6 @@ import Foundation
 import Logging
 import ReviewCore
 
-/// What one invocation knows about itself.
-public struct InvocationContext: Sendable {
-    public var requestId: String
-    /// When the platform stops the invocation (Lambda's deadline, `--deadline`), if it says.
-    public var deadline: Date?
-    /// Function-specific command-line flags that were given (file/stdin mode only).
-    public var flags: Set<String>
-    public var logger: Logger
-
-    public init(requestId: String = UUID().uuidString, deadline: Date? = nil, flags: Set<String> = [], logger: Logger) {
-        self.requestId = requestId
-        self.deadline = deadline
-        self.flags = flags
-        self.logger = logger
-    }
-}
-
 /// One function's logic, whichever way the invocation came in (see `FunctionRunner`).
 public protocol FunctionHandler: Sendable {
     /// An event (file, stdin, Lambda) → the JSON result. Throws only when the event cannot be handled at all.

@@ -1,19 +1,6 @@
 import Foundation
 import ReviewCore
 
-/// The parts of a pull request a review needs.
-public struct PullRequestInfo: Sendable, Equatable {
-    public var number: Int
-    public var state: String
-    public var title: String
-    public var body: String
-    public var draft: Bool
-    public var headSha: String
-    public var baseSha: String
-    public var baseRef: String
-    public var labels: [String] = []
-}
-
 /// GitHub's REST API for one installation (`GITHUB_API_URL`, default https://api.github.com, also
 /// GitHub Enterprise Server's `https://HOST/api/v3`).
 public struct GitHubClient: Sendable {

@@ -2,49 +2,6 @@ import Foundation
 import Logging
 import ReviewCore
 
-/// `webhook-ingest`'s configuration, read once at start.
-public struct IngestConfig: Sendable, CustomStringConvertible {
-    public var webhookSecret: String
-    public var previousWebhookSecret: String?
-    public var redis: RedisConfig
-    public var queue: QueueSettings
-    public var router: WebhookRouter.Options
-    public var maxBodyBytes: Int
-    /// Where to ask for a drain after queueing a job (`REVIEW_JOB_KICK`); nil: the schedule drains.
-    public var kick: DrainKick.Target?
-    /// How long a kick may wait for its answer (`REVIEW_JOB_KICK_TIMEOUT_SECONDS`).
-    public var kickTimeout: TimeInterval
-
-    public static func load(_ env: ConfigReader) throws(ReviewError) -> IngestConfig {
-        let config = IngestConfig(
-            webhookSecret: env.required("GITHUB_WEBHOOK_SECRET"),
-            previousWebhookSecret: env.optional("GITHUB_WEBHOOK_SECRET_PREVIOUS"),
-            redis: .load(env),
-            queue: .load(env),
-            router: .init(reviewDrafts: env.bool("REVIEW_DRAFTS", default: false), reviewBotSenders: env.bool("REVIEW_BOT_SENDERS", default: false)),
-            maxBodyBytes: env.int("WEBHOOK_MAX_BODY_BYTES", default: WebhookIntake.defaultMaxBodyBytes, range: 1...WebhookIntake.defaultMaxBodyBytes),
-            kick: DrainKick.load(env),
-            kickTimeout: env.seconds("REVIEW_JOB_KICK_TIMEOUT_SECONDS", default: 3)
-        )
-        try env.validate()
-        return config
-    }
-
-    public var secretValues: [String] { [webhookSecret, previousWebhookSecret, redis.token].compactMap(\.self) + DrainKick.secrets(of: kick) }
-
-    public var description: String {
-        "IngestConfig(webhookSecret: <redacted>, previousWebhookSecret: \(previousWebhookSecret == nil ? "none" : "<redacted>"), \(redis), queue: \(queue.name), router: \(router), maxBodyBytes: \(maxBodyBytes), kick: \(kickDescription))"
-    }
-
-    private var kickDescription: String {
-        switch kick {
-        case .lambda(let function, let endpoint, _)?: "lambda \(function) at \(endpoint.absoluteString)"
-        case .http(let url, let token)?: "\(url.absoluteString)\(token == nil ? "" : " with a bearer token")"
-        case nil: "none"
-        }
-    }
-}
-
 /// Verifies, validates and routes GitHub deliveries, then enqueues review jobs. Never calls GitHub or a model.
 public struct WebhookIngestHandler: FunctionHandler {
     /// Replay of delivery exports: their payload is re-serialised, so the signature cannot be checked.
@@ -112,7 +69,7 @@ public struct WebhookIngestHandler: FunctionHandler {
             case .ping(let zen):
                 return IngestResponse(statusCode: 200, status: .pong, reason: zen)
             case .dropInstallationToken(let installationId, let reason):
-                try await queue.dropInstallationToken(installationId)
+                try await InstallationTokenCache(queue: queue).drop(installationId: installationId)
                 return IngestResponse(statusCode: 202, status: .ignored, reason: "\(reason): cached installation token dropped")
             case .ignore(let reason):
                 return IngestResponse(statusCode: 202, status: .ignored, reason: reason)
@@ -143,22 +100,5 @@ public struct WebhookIngestHandler: FunctionHandler {
         if skip { context.logger.warning("signature check disabled by \(Self.skipSignatureFlag) for a \(shape.rawValue)") }
         let response = await ingest(request, skipSignatureCheck: skip, logger: context.logger)
         return FunctionURLResponse(response).json
-    }
-}
-
-/// The response object a Lambda Function URL (payload 2.0) returns: status, headers, body string.
-public struct FunctionURLResponse: Codable, Sendable, Equatable {
-    public var statusCode: Int
-    public var headers: [String: String]
-    public var body: String
-
-    public init(_ response: IngestResponse) {
-        statusCode = response.statusCode
-        headers = ["content-type": "application/json"]
-        body = String(decoding: response.jsonBody, as: UTF8.self)
-    }
-
-    public var json: Data {
-        (try? JSONEncoder.iso.encode(self)) ?? Data()
     }
 }

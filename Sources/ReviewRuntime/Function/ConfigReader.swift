@@ -1,0 +1,95 @@
+import Foundation
+import ReviewCore
+
+/// Reads a function's configuration from environment variables once, collecting every missing or
+/// invalid variable so that one error names them all. Tests pass a dictionary; nothing calls `setenv`.
+public final class ConfigReader: @unchecked Sendable {
+    public let values: [String: String]
+    private var missing: [String] = []
+    private var invalid: [String] = []
+
+    public init(_ values: [String: String] = ProcessInfo.processInfo.environment) {
+        self.values = values
+    }
+
+    /// A variable that must be set to a non-empty value.
+    public func required(_ key: String) -> String {
+        guard let value = values[key], !value.isEmpty else {
+            missing.append(key)
+            return ""
+        }
+        return value
+    }
+
+    public func optional(_ key: String) -> String? {
+        guard let value = values[key], !value.isEmpty else { return nil }
+        return value
+    }
+
+    public func url(_ key: String, default fallback: String? = nil) -> URL {
+        let text = fallback.map { optional(key) ?? $0 } ?? required(key)
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            if !text.isEmpty { invalid.append("\(key) must be an http(s) URL") }
+            return URL(string: "http://invalid.invalid")!
+        }
+        return url
+    }
+
+    public func int(_ key: String, default fallback: Int, range: ClosedRange<Int> = 0...Int.max) -> Int {
+        guard let text = optional(key) else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            invalid.append("\(key) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+            return fallback
+        }
+        return value
+    }
+
+    public func seconds(_ key: String, default fallback: TimeInterval) -> TimeInterval {
+        guard let text = optional(key) else { return fallback }
+        guard let value = Double(text), value >= 0, value.isFinite else {
+            invalid.append("\(key) must be a number of seconds ≥ 0")
+            return fallback
+        }
+        return value
+    }
+
+    public func bool(_ key: String, default fallback: Bool) -> Bool {
+        guard let text = optional(key)?.lowercased() else { return fallback }
+        switch text {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default:
+            invalid.append("\(key) must be true or false")
+            return fallback
+        }
+    }
+
+    /// Records a variable whose value cannot work.
+    public func invalid(_ problem: String) {
+        invalid.append(problem)
+    }
+
+    /// Throws one `bad_config` error naming every missing and invalid variable read so far.
+    public func validate() throws(ReviewError) {
+        var problems: [String] = []
+        if !missing.isEmpty { problems.append("missing environment variables: " + missing.joined(separator: ", ")) }
+        problems += invalid
+        if !problems.isEmpty { throw .badConfig(problems.joined(separator: "; ")) }
+    }
+}
+
+extension QueueSettings {
+    /// `QUEUE_*` variables; every one has a default.
+    public static func load(_ env: ConfigReader) -> QueueSettings {
+        var settings = QueueSettings()
+        settings.name = env.optional("QUEUE_NAME") ?? settings.name
+        settings.lease = env.seconds("QUEUE_LEASE_SECONDS", default: settings.lease)
+        settings.maxAttempts = env.int("QUEUE_MAX_ATTEMPTS", default: settings.maxAttempts, range: 1...100)
+        settings.backoffBase = env.seconds("QUEUE_BACKOFF_BASE_SECONDS", default: settings.backoffBase)
+        settings.backoffCap = env.seconds("QUEUE_BACKOFF_CAP_SECONDS", default: settings.backoffCap)
+        settings.failedRetention = env.seconds("QUEUE_FAILED_RETENTION_SECONDS", default: settings.failedRetention)
+        settings.completedKeep = env.int("QUEUE_COMPLETED_KEEP", default: settings.completedKeep)
+        settings.completedRetention = env.seconds("QUEUE_COMPLETED_RETENTION_SECONDS", default: settings.completedRetention)
+        return settings
+    }
+}

@@ -1,0 +1,29 @@
+import Crypto
+import Foundation
+import Logging
+import ReviewCore
+
+/// The GitHub App review-job acts as.
+public struct GitHubAppConfig: Sendable, CustomStringConvertible {
+    /// `GITHUB_APP_CLIENT_ID`, else `GITHUB_APP_ID`: the JWT's `iss`.
+    public var issuer: String
+    public var privateKeyPEM: String
+    public var apiURL: URL
+    /// `GITHUB_APP_SLUG`: saves the one `GET /app` that otherwise tells review-job its bot's login.
+    public var slug: String?
+
+    public static func load(_ env: ConfigReader) -> GitHubAppConfig {
+        let issuer = env.optional("GITHUB_APP_CLIENT_ID") ?? env.required("GITHUB_APP_ID")
+        var pem = env.optional("GITHUB_APP_PRIVATE_KEY")
+        if pem == nil, let path = env.optional("GITHUB_APP_PRIVATE_KEY_FILE") {
+            pem = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        }
+        return GitHubAppConfig(
+            issuer: issuer, privateKeyPEM: pem ?? env.required("GITHUB_APP_PRIVATE_KEY"),
+            apiURL: env.url("GITHUB_API_URL", default: "https://api.github.com"), slug: env.optional("GITHUB_APP_SLUG")
+        )
+    }
+
+    public var secretValues: [String] { [privateKeyPEM] }
+    public var description: String { "GitHubAppConfig(issuer: \(issuer), privateKey: <redacted>, apiURL: \(apiURL), slug: \(slug ?? "from GET /app"))" }
+}

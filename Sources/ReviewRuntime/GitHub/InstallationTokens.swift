@@ -1,0 +1,85 @@
+import _CryptoExtras
+import Crypto
+import Foundation
+import ReviewCore
+
+/// Installation tokens, down-scoped to one repository (`pull_requests: write`, `contents: read`),
+/// cached until five minutes before they expire — in this process and in `InstallationTokenCache`,
+/// so a cold function reuses the token a warm one minted.
+public actor InstallationTokens {
+    typealias Cached = InstallationTokenCache.Entry
+
+    private let signer: GitHubAppSigner
+    private let apiURL: URL
+    private let transport: any HTTPTransport
+    private let shared: InstallationTokenCache?
+    private let now: @Sendable () -> Date
+    private var memory: [String: Cached] = [:]
+    private var knownIdentity: AppIdentity?
+
+    /// - Parameter slug: the App's slug (`GITHUB_APP_SLUG`); without it, `GET /app` tells, once.
+    public init(
+        signer: GitHubAppSigner, apiURL: URL, transport: any HTTPTransport, cache: InstallationTokenCache?, slug: String? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.signer = signer
+        self.apiURL = apiURL
+        self.transport = transport
+        shared = cache
+        self.now = now
+        knownIdentity = slug.map { AppIdentity(slug: $0) }
+    }
+
+    /// Who this App is: the configured slug, else what `GET /app` answers (cached for the process).
+    public func identity() async throws -> AppIdentity {
+        if let knownIdentity { return knownIdentity }
+        let response = try await transport.send(HTTPRequest(
+            method: "GET", url: apiURL.appendingPathComponent("app"), headers: GitHubClient.headers(authorization: "Bearer \(signer.jwt(now: now()))")
+        ))
+        guard response.status == 200 else { throw GitHubClient.error(for: response, what: "reading the App (GET /app)", now: now()) }
+        let json = JSONFieldReader(try JSONValue.parse(response.body, what: "GET /app"))
+        let identity = AppIdentity(slug: try json.string("slug"), id: try? json.int("id"))
+        knownIdentity = identity
+        return identity
+    }
+
+    /// A token for `owner/repo` through `installationId`.
+    public func token(installationId: Int, repository: String) async throws -> String {
+        let key = "\(installationId) \(repository)"
+        let fresh: (Cached) -> Bool = { $0.expiresAt.timeIntervalSince(self.now()) > 300 }
+        if let cached = memory[key], fresh(cached) { return cached.token }
+        if let cached = await shared?.entry(installationId: installationId, repository: repository), fresh(cached) {
+            memory[key] = cached
+            return cached.token
+        }
+        let cached = try await mint(installationId: installationId, repository: repository)
+        memory[key] = cached
+        await shared?.store(cached, installationId: installationId, repository: repository)
+        return cached.token
+    }
+
+    /// Forgets a token GitHub refused, so the next call mints a new one.
+    public func invalidate(installationId: Int, repository: String) async {
+        memory["\(installationId) \(repository)"] = nil
+        await shared?.remove(installationId: installationId, repository: repository)
+    }
+
+    private func mint(installationId: Int, repository: String) async throws -> Cached {
+        let name = repository.split(separator: "/").last.map(String.init) ?? repository
+        let body = try JSONSerialization.data(withJSONObject: [
+            "repositories": [name], "permissions": ["pull_requests": "write", "contents": "read"],
+        ])
+        let response = try await transport.send(HTTPRequest(
+            method: "POST", url: apiURL.appendingPathComponent("app/installations/\(installationId)/access_tokens"),
+            headers: GitHubClient.headers(authorization: "Bearer \(signer.jwt(now: now()))"), body: body
+        ))
+        guard response.status == 201 || response.status == 200 else {
+            throw GitHubClient.error(for: response, what: "minting an installation token for installation \(installationId)", now: now())
+        }
+        struct Minted: Decodable { let token: String; let expires_at: Date }
+        guard let minted = try? JSONDecoder.iso.decode(Minted.self, from: response.body) else {
+            throw ReviewError(.githubProtocol, "installation token response is not {token, expires_at}")
+        }
+        return Cached(token: minted.token, expiresAt: minted.expires_at)
+    }
+}

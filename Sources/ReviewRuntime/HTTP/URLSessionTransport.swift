@@ -1,0 +1,142 @@
+import Foundation
+import ReviewCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Sends HTTP requests; every outbound call of the project goes through one.
+public protocol HTTPTransport: Sendable {
+    /// Returns any response the server gave (4xx and 5xx included); throws `ReviewError` with code
+    /// `timeout` or `network` (both retryable) when there was no response.
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse
+}
+
+/// `HTTPTransport` on URLSession (libcurl on Linux), with no cache, cookies or credential storage.
+/// On Linux a request's `timeoutInterval` does not override its session's (a 300 s model call was
+/// cut at the default 60 s, a 3 s kick waited 60 s), so each distinct `HTTPRequest.timeout` gets its
+/// own session — a handful in practice (queue, GitHub, model, kick) — whose timeout is that value.
+/// URLSession's timeout counts idle time: a call fails once nothing has arrived for that long.
+/// Calls go through `dataTask` with a completion handler, not `data(for:)`: cancelling the latter
+/// on Linux can deadlock when the call is finishing at that moment (seen: a review-job hung in a
+/// heartbeat cancelled just as it failed — the runtime held the task's status lock while
+/// `URLSessionTask.cancel()` waited for the session's queue, which waited for that lock).
+public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var sessions: [TimeInterval: URLSession] = [:]
+
+    public init() {}
+
+    private func session(timeout: TimeInterval) -> URLSession {
+        lock.lock()
+        defer { lock.unlock() }
+        if let session = sessions[timeout] { return session }
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.urlCredentialStorage = nil
+        configuration.timeoutIntervalForRequest = timeout
+        // Serve mode answers many deliveries at once; each needs its own connection to the queue.
+        configuration.httpMaximumConnectionsPerHost = 64
+        // Completion handlers run on a concurrent queue: the default serial one makes every answer of a
+        // busy serve-mode process wait its turn.
+        let completions = OperationQueue()
+        completions.name = "URLSessionTransport completions"
+        let session = URLSession(configuration: configuration, delegate: nil, delegateQueue: completions)
+        sessions[timeout] = session
+        return session
+    }
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        var urlRequest = URLRequest(url: request.url, timeoutInterval: request.timeout)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        if !request.body.isEmpty || request.method == "POST" { urlRequest.httpBody = request.body }
+        let host = request.url.host ?? "?"
+        do {
+            let (data, response) = try await exchange(urlRequest, on: session(timeout: request.timeout))
+            guard let http = response as? HTTPURLResponse else {
+                throw ReviewError(.network, "\(host) sent a response that is not HTTP")
+            }
+            var headers: [String: String] = [:]
+            for (name, value) in http.allHeaderFields {
+                if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+            }
+            return HTTPResponse(status: http.statusCode, headers: headers, body: data)
+        } catch let error as ReviewError {
+            throw error
+        } catch let error as URLError where error.code == .timedOut {
+            throw ReviewError(.timeout, "\(request.method) \(host)\(request.url.path) timed out after \(request.timeout) s")
+        } catch {
+            throw ReviewError(.network, "\(request.method) \(host)\(request.url.path) failed: \(Self.reason(error))")
+        }
+    }
+
+    /// One data task; the caller's cancellation cancels it, off the cancelling thread.
+    private func exchange(_ request: URLRequest, on session: URLSession) async throws -> (Data, URLResponse) {
+        let outcome = OnceContinuation<(Data, URLResponse)>()
+        let task = session.dataTask(with: request) { data, response, error in
+            if error == nil, let response { outcome.resume(.success((data ?? Data(), response))) } else { outcome.resume(.failure(error ?? URLError(.unknown))) }
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outcome.set(continuation)
+                task.resume()
+            }
+        } onCancel: {
+            // Not on this thread: the runtime holds the task's status lock while this handler runs.
+            DispatchQueue.global().async {
+                outcome.resume(.failure(CancellationError()))
+                task.cancel()
+            }
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? URLError {
+            switch error.code {
+            case .cannotConnectToHost: return "connection refused"
+            case .cannotFindHost: return "host not found"
+            case .networkConnectionLost: return "connection lost"
+            case .notConnectedToInternet: return "no network"
+            default: return "URL error \(error.code.rawValue)"
+            }
+        }
+        return "\(type(of: error))"
+    }
+}
+
+/// A continuation resumed once, by whichever comes first (the answer or a cancellation); a result
+/// that arrives before the continuation exists is kept for it.
+final class OnceContinuation<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Value, any Error>?
+    private var early: Result<Value, any Error>?
+    private var resumed = false
+
+    func set(_ continuation: CheckedContinuation<Value, any Error>) {
+        lock.lock()
+        guard let early else {
+            self.continuation = continuation
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        continuation.resume(with: early)
+    }
+
+    func resume(_ result: Result<Value, any Error>) {
+        lock.lock()
+        guard !resumed else { lock.unlock(); return }
+        resumed = true
+        guard let continuation else {
+            early = result
+            lock.unlock()
+            return
+        }
+        self.continuation = nil
+        lock.unlock()
+        continuation.resume(with: result)
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import ReviewCore
+
+public enum EnqueueOutcome: Sendable, Equatable {
+    case queued(jobId: String, superseded: String?)
+    case duplicate(jobId: String, reason: String)
+}
+
+/// A job handed to a worker, with the lease that proves it holds it.
+public struct ClaimedJob: Sendable, Equatable {
+    public var id: String
+    public var job: ReviewJob
+    /// 1 for the first run; counts runs that ended in a failure or an expired lease.
+    public var attempt: Int
+    public var lease: Lease
+}
+
+/// Proof of holding a job: only the current holder can heartbeat, complete or fail it.
+public struct Lease: Sendable, Equatable {
+    public var jobId: String
+    public var token: String
+    public var deadline: Date
+
+    var member: String { "\(jobId)|\(token)" }
+}
+
+public enum ClaimOutcome: Sendable, Equatable {
+    case claimed(ClaimedJob)
+    /// Nothing due now; the earliest delayed job — or, when `lease`, another worker's lease — falls due at this time.
+    case nothingDue(next: Date, lease: Bool)
+    case empty
+}
+
+public enum FailOutcome: Sendable, Equatable {
+    case retrying(attempts: Int, at: Date)
+    case failed(attempts: Int)
+    /// The caller no longer held the lease; nothing changed.
+    case staleLease
+}

@@ -1,0 +1,16 @@
+import Foundation
+import ReviewCore
+
+/// How long things live in the queue; every value can be set from the environment (see `QueueSettings.load`).
+public struct QueueSettings: Sendable, Equatable {
+    public var name = "reviews"
+    public var lease: TimeInterval = 120
+    public var maxAttempts = 5
+    public var backoffBase: TimeInterval = 10
+    public var backoffCap: TimeInterval = 600
+    public var failedRetention: TimeInterval = 7 * 24 * 3600
+    public var completedKeep = 1000
+    public var completedRetention: TimeInterval = 7 * 24 * 3600
+
+    public init() {}
+}

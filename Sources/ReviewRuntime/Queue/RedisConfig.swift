@@ -1,0 +1,23 @@
+import Foundation
+import ReviewCore
+
+/// Where the queue lives: an Upstash (or `redis-rest`) REST endpoint and its token.
+public struct RedisConfig: Sendable, CustomStringConvertible {
+    public var url: URL
+    public var token: String
+    public var timeout: TimeInterval
+
+    public static func load(_ env: ConfigReader) -> RedisConfig {
+        RedisConfig(
+            url: env.url("UPSTASH_REDIS_REST_URL"),
+            token: env.required("UPSTASH_REDIS_REST_TOKEN"),
+            timeout: env.seconds("REDIS_REST_TIMEOUT_SECONDS", default: 5)
+        )
+    }
+
+    public func client(transport: any HTTPTransport) -> RedisREST {
+        RedisREST(baseURL: url, token: token, transport: transport, timeout: timeout)
+    }
+
+    public var description: String { "RedisConfig(url: \(url.absoluteString), token: <redacted>, timeout: \(timeout))" }
+}

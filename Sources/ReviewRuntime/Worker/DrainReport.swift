@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// What one drain did, returned as the invocation's result.
+public struct DrainReport: Codable, Sendable, Equatable {
+    /// What became of one claimed job.
+    public enum Outcome: String, Codable, Sendable {
+        case completed, retrying, failed
+        /// Another worker took the job over (our lease expired); its result is theirs.
+        case leaseLost = "lease-lost"
+        /// The queue could not record the outcome: the lease expires and the job runs again.
+        case unacknowledged
+    }
+
+    /// Why the drain returned.
+    public enum Stop: String, Codable, Sendable {
+        case empty
+        case nothingDue = "nothing-due"
+        case deadline
+    }
+
+    public struct JobOutcome: Codable, Sendable, Equatable {
+        public var jobId: String
+        public var attempt: Int
+        public var outcome: Outcome
+        public var error: String?
+        public var durationMs: Int
+    }
+
+    public var stoppedBecause: Stop
+    /// When the earliest delayed job (or running job's lease) falls due, if the queue holds one.
+    public var nextDueAt: Date?
+    /// True when that is a lease another worker holds: its job is running, nothing to wait for.
+    public var nextDueIsLease: Bool?
+    public var jobs: [JobOutcome]
+
+    public func count(_ outcome: Outcome) -> Int { jobs.filter { $0.outcome == outcome }.count }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// Claims and processes jobs until the queue is empty or the invocation's deadline is near, with
+/// bounded concurrency; heartbeats long jobs; completes, reschedules or fails each one.
+public struct JobDrainer: Sendable {
+    public let queue: RedisJobQueue
+    public let processor: any JobProcessor
+    public var concurrency: Int
+    /// No new job is claimed when less than this remains before the deadline.
+    public var deadlineMargin: TimeInterval
+    public var now: @Sendable () -> Date
+    public var jitter: @Sendable () -> Double
+    /// How a patient drain waits for a job to fall due (tests move a manual clock instead).
+    public var sleep: @Sendable (TimeInterval) async throws -> Void
+
+    public init(
+        queue: RedisJobQueue, processor: any JobProcessor, concurrency: Int = 2, deadlineMargin: TimeInterval = 30,
+        now: @escaping @Sendable () -> Date = Date.init, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        sleep: @escaping @Sendable (TimeInterval) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }
+    ) {
+        self.queue = queue
+        self.processor = processor
+        self.concurrency = max(1, concurrency)
+        self.deadlineMargin = deadlineMargin
+        self.now = now
+        self.jitter = jitter
+        self.sleep = sleep
+    }
+
+    private var policy: RetryPolicy { RetryPolicy(base: queue.settings.backoffBase, cap: queue.settings.backoffCap) }
+
+    /// Drains the queue. With `patience`, a drain that leaves only delayed jobs waits for the next one
+    /// when it falls due within that many seconds (and before the deadline) and drains again — a retry
+    /// after a rate limit then runs in the same invocation instead of at the next scheduled drain.
+    public func drain(deadline: Date, patience: TimeInterval = 0, logger: Logger) async throws -> DrainReport {
+        var report = try await drainOnce(deadline: deadline, logger: logger)
+        while report.stoppedBecause == .nothingDue, let next = report.nextDueAt, report.nextDueIsLease != true {
+            let wait = max(0, next.timeIntervalSince(now()))
+            guard wait <= patience, next.addingTimeInterval(deadlineMargin) < deadline else { break }
+            logger.info("waiting for the next due job", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])
+            try await sleep(wait + 0.001)  // the queue keeps times in milliseconds
+            let more = try await drainOnce(deadline: deadline, logger: logger)
+            report = DrainReport(stoppedBecause: more.stoppedBecause, nextDueAt: more.nextDueAt, nextDueIsLease: more.nextDueIsLease, jobs: report.jobs + more.jobs)
+        }
+        return report
+    }
+
+    /// One pass: one claim when the queue is empty; extra workers start only once there is work.
+    private func drainOnce(deadline: Date, logger: Logger) async throws -> DrainReport {
+        guard now().addingTimeInterval(deadlineMargin) < deadline else {
+            return DrainReport(stoppedBecause: .deadline, nextDueAt: nil, jobs: [])
+        }
+        let first: ClaimedJob
+        switch try await queue.claim(now: now()) {
+        case .empty: return DrainReport(stoppedBecause: .empty, nextDueAt: nil, jobs: [])
+        case .nothingDue(let next, let lease): return DrainReport(stoppedBecause: .nothingDue, nextDueAt: next, nextDueIsLease: lease, jobs: [])
+        case .claimed(let job): first = job
+        }
+        let results = try await withThrowingTaskGroup(of: ([DrainReport.JobOutcome], ClaimOutcome?).self) { group in
+            for worker in 0..<concurrency {
+                group.addTask { try await work(starting: worker == 0 ? first : nil, deadline: deadline, logger: logger) }
+            }
+            var outcomes: [DrainReport.JobOutcome] = []
+            var stops: [ClaimOutcome?] = []
+            for try await (jobs, stop) in group {
+                outcomes += jobs
+                stops.append(stop)
+            }
+            return (outcomes, stops)
+        }
+        let nextDue = results.1.compactMap { stop -> (Date, Bool)? in if case .nothingDue(let next, let lease)? = stop { (next, lease) } else { nil } }
+            .min { $0.0 < $1.0 }
+        let stopped: DrainReport.Stop = results.1.contains { $0 == nil } ? .deadline : nextDue != nil ? .nothingDue : .empty
+        return DrainReport(stoppedBecause: stopped, nextDueAt: nextDue?.0, nextDueIsLease: nextDue?.1, jobs: results.0)
+    }
+
+    /// One worker: run jobs until a claim finds nothing (returned) or the deadline is near (nil).
+    private func work(starting: ClaimedJob?, deadline: Date, logger: Logger) async throws -> ([DrainReport.JobOutcome], ClaimOutcome?) {
+        var outcomes: [DrainReport.JobOutcome] = []
+        var next = starting
+        while true {
+            if let claimed = next {
+                outcomes.append(await run(claimed, logger: logger))
+            }
+            guard now().addingTimeInterval(deadlineMargin) < deadline else { return (outcomes, nil) }
+            let claim = try await queue.claim(now: now())
+            guard case .claimed(let claimed) = claim else { return (outcomes, claim) }
+            next = claimed
+        }
+    }
+
+    /// Processes one held job with a heartbeat, then records how it ended.
+    public func run(_ claimed: ClaimedJob, logger: Logger) async -> DrainReport.JobOutcome {
+        var logger = logger
+        logger[metadataKey: "jobId"] = "\(claimed.id)"
+        logger[metadataKey: "repo"] = "\(claimed.job.owner)/\(claimed.job.repo)"
+        logger[metadataKey: "pr"] = "\(claimed.job.prNumber)"
+        let started = now()
+        logger.info("job claimed", metadata: ["attempt": "\(claimed.attempt)"])
+        let result = await processWithHeartbeat(claimed, logger: logger)
+        let milliseconds = Int(now().timeIntervalSince(started) * 1000)
+        func outcome(_ name: DrainReport.Outcome, _ error: String? = nil) -> DrainReport.JobOutcome {
+            logger.info("job \(name)", metadata: ["attempt": "\(claimed.attempt)", "durationMs": "\(milliseconds)"].merging(error.map { ["error": "\($0)"] } ?? [:]) { $1 })
+            return DrainReport.JobOutcome(jobId: claimed.id, attempt: claimed.attempt, outcome: name, error: error, durationMs: milliseconds)
+        }
+        do {
+            switch result {
+            case .success(let data):
+                let held = try await queue.complete(claimed.lease, result: String(decoding: data, as: UTF8.self), now: now())
+                return outcome(held ? .completed : .leaseLost)
+            case .failure(let error):
+                let delay = policy.delay(afterAttempt: claimed.attempt, jitter: jitter(), retryAfter: error.retryAfter)
+                switch try await queue.fail(claimed.lease, error: error, retryDelay: delay, now: now()) {
+                case .retrying: return outcome(.retrying, error.description)
+                case .failed: return outcome(.failed, error.description)
+                case .staleLease: return outcome(.leaseLost, error.description)
+                }
+            }
+        } catch {
+            // The queue could not record the outcome: the lease expires and the job runs again.
+            return outcome(.unacknowledged, "\(error)")
+        }
+    }
+
+    private struct LeaseLost: Error {}
+
+    private func processWithHeartbeat(_ claimed: ClaimedJob, logger: Logger) async -> Result<Data, ReviewError> {
+        let lease = queue.settings.lease
+        do {
+            return .success(try await withThrowingTaskGroup(of: Data?.self) { group in
+                group.addTask { try await processor.process(claimed.job, attempt: claimed.attempt, logger: logger) }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .seconds(max(0.05, lease / 3)))
+                        // A queue hiccup is not a lost lease: keep working and try again next beat.
+                        let held = (try? await queue.heartbeat(claimed.lease, until: now().addingTimeInterval(lease))) ?? true
+                        guard held else { throw LeaseLost() }
+                    }
+                }
+                while let next = try await group.next() {
+                    if let data = next {
+                        group.cancelAll()
+                        return data
+                    }
+                }
+                throw LeaseLost()
+            })
+        } catch let error as ReviewError {
+            return .failure(error)
+        } catch is LeaseLost {
+            return .failure(ReviewError(.leaseLost, "another worker took over this job"))
+        } catch {
+            return .failure(ReviewError.from(error))
+        }
+    }
+}

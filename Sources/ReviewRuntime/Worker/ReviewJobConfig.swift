@@ -1,0 +1,50 @@
+import Crypto
+import Foundation
+import Logging
+import ReviewCore
+
+/// `review-job`'s configuration, read once at start.
+public struct ReviewJobConfig: Sendable, CustomStringConvertible {
+    public var redis: RedisConfig
+    public var queue: QueueSettings
+    public var concurrency: Int
+    public var deadlineMargin: TimeInterval
+    /// How long a drain may run when the platform gives no deadline.
+    public var maxDrainSeconds: TimeInterval
+    /// A drain waits for a delayed job that falls due within this many seconds (`DRAIN_WAIT_SECONDS`).
+    public var drainPatience: TimeInterval
+    /// When set (`REVIEW_JOB_KICK_TOKEN`), an HTTP invocation must carry it as a bearer token.
+    public var invokeToken: String?
+    /// `REVIEW_JOB_ALLOW_UNAUTHENTICATED=true`: serve without a token on a non-loopback address,
+    /// for a platform that authenticates callers itself (Cloud Run without `allUsers`, a private network).
+    public var allowUnauthenticated: Bool
+    public var recordURL: URL?
+    public var github: GitHubAppConfig?
+    public var llm: LLMConfig
+
+    public static func load(_ env: ConfigReader) throws(ReviewError) -> ReviewJobConfig {
+        let recordURL = env.optional("REVIEW_RECORD_URL").map { _ in env.url("REVIEW_RECORD_URL") }
+        let config = ReviewJobConfig(
+            redis: .load(env),
+            queue: .load(env),
+            concurrency: env.int("DRAIN_CONCURRENCY", default: 2, range: 1...64),
+            deadlineMargin: env.seconds("DRAIN_DEADLINE_MARGIN_SECONDS", default: 30),
+            maxDrainSeconds: env.seconds("DRAIN_MAX_SECONDS", default: 300),
+            drainPatience: env.seconds("DRAIN_WAIT_SECONDS", default: 120),
+            invokeToken: env.optional("REVIEW_JOB_KICK_TOKEN"),
+            allowUnauthenticated: env.bool("REVIEW_JOB_ALLOW_UNAUTHENTICATED", default: false),
+            recordURL: recordURL,
+            // Without a record sink, review-job reviews: the GitHub App settings are then required.
+            github: recordURL == nil ? GitHubAppConfig.load(env) : nil,
+            llm: LLMConfig.load(env)
+        )
+        try env.validate()
+        return config
+    }
+
+    public var secretValues: [String] { [redis.token, invokeToken].compactMap(\.self) + (github?.secretValues ?? []) + llm.secretValues }
+
+    public var description: String {
+        "ReviewJobConfig(\(redis), queue: \(queue.name), concurrency: \(concurrency), deadlineMargin: \(deadlineMargin), maxDrainSeconds: \(maxDrainSeconds), drainPatience: \(drainPatience), invokeToken: \(invokeToken == nil ? "none" : "<redacted>"))"
+    }
+}

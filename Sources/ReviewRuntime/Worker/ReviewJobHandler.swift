@@ -1,0 +1,83 @@
+import Crypto
+import Foundation
+import Logging
+import ReviewCore
+
+/// `review-job`: given a job, processes it; given a drain request (`review-job drain`, an empty
+/// HTTP POST, `{"action":"drain"}`, a scheduled event), drains the queue.
+public struct ReviewJobHandler: FunctionHandler {
+    public static let drainFlag = "drain"
+
+    public let drainer: JobDrainer
+    public let config: ReviewJobConfig
+    public var secretValues: [String] { config.secretValues }
+
+    public init(config: ReviewJobConfig, processor: any JobProcessor, transport: any HTTPTransport = URLSessionTransport(), now: @escaping @Sendable () -> Date = Date.init) {
+        self.config = config
+        let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
+        drainer = JobDrainer(queue: queue, processor: processor, concurrency: config.concurrency, deadlineMargin: config.deadlineMargin, now: now)
+    }
+
+    /// The production wiring: the GitHub reviewer with the configured model (or the record sink).
+    public init(config: ReviewJobConfig, transport: any HTTPTransport = URLSessionTransport()) throws(ReviewError) {
+        let model = config.llm.makeModel(transport: transport)
+        let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
+        let processor: any JobProcessor
+        if let github = config.github {
+            let signer = try GitHubAppSigner(issuer: github.issuer, pem: github.privateKeyPEM)
+            let tokens = InstallationTokens(signer: signer, apiURL: github.apiURL, transport: transport, cache: InstallationTokenCache(queue: queue), slug: github.slug)
+            processor = PullRequestReviewer(github: GitHubClient(apiURL: github.apiURL, transport: transport, tokens: tokens), model: model)
+        } else {
+            processor = JobRecorder(recordURL: config.recordURL, transport: transport)
+        }
+        self.init(config: config, processor: processor, transport: transport)
+    }
+
+    public func handle(event: Data, context: InvocationContext) async throws -> Data {
+        let request = try ReviewJobRequest.decode(event, drainFlag: context.flags.contains(Self.drainFlag))
+        switch request {
+        case .drain:
+            let deadline = context.deadline ?? drainer.now().addingTimeInterval(config.maxDrainSeconds)
+            return Self.json(try await drainer.drain(deadline: deadline, patience: config.drainPatience, logger: context.logger))
+        case .job(let job):
+            var logger = context.logger
+            logger[metadataKey: "jobId"] = "\(job.id)"
+            let result = try await drainer.processor.process(job, attempt: 1, logger: logger)
+            return Data(#"{"jobId":"\#(job.id)","status":"completed","result":"#.utf8) + result + Data("}".utf8)
+        }
+    }
+
+    /// Serve mode reviews whatever job it is POSTed: without a token, only on loopback (or when the
+    /// platform in front authenticates callers, said explicitly).
+    public func checkServe(host: String) throws(ReviewError) {
+        guard config.invokeToken == nil, !config.allowUnauthenticated, !Self.isLoopback(host) else { return }
+        throw .badConfig(
+            "review-job serve would listen on \(host) without REVIEW_JOB_KICK_TOKEN, so anyone who reaches the port could have any pull request reviewed: "
+                + "set REVIEW_JOB_KICK_TOKEN, or HOST=127.0.0.1, or REVIEW_JOB_ALLOW_UNAUTHENTICATED=true when the platform authenticates callers"
+        )
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// Serve mode: with `REVIEW_JOB_KICK_TOKEN` set, only a caller holding it may invoke.
+    public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
+        if let token = config.invokeToken, !Self.bearer(http.header("authorization"), matches: token) {
+            return ErrorAnswer(ReviewError(.unauthorized, "this review-job requires its bearer token (REVIEW_JOB_KICK_TOKEN)")).http
+        }
+        return await handleEvent(http: http, context: context)
+    }
+
+    /// Compares in constant time (HMACs under a one-off key), so timing says nothing about the token.
+    static func bearer(_ header: String?, matches token: String) -> Bool {
+        guard let header, header.hasPrefix("Bearer ") else { return false }
+        let key = SymmetricKey(size: .bits256)
+        let expected = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: key)
+        return HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Data(header.dropFirst("Bearer ".count).utf8), using: key)
+    }
+
+    static func json(_ report: DrainReport) -> Data {
+        (try? JSONEncoder.iso.encode(report)) ?? Data()
+    }
+}

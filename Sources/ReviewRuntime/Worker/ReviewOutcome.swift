@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// The result kept with a completed review job.
+public struct ReviewOutcome: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        case posted
+        /// Nothing to post: every finding is already on the pull request.
+        case nothingNew = "nothing-new"
+        /// A review of this head is already on the pull request.
+        case alreadyReviewed = "already-reviewed"
+        /// The pull request moved on (new head, closed, merged) before the review could be posted.
+        case stale
+        /// The repository's config says not to review it (draft, label).
+        case skipped
+    }
+
+    public var status: Status
+    public var reason: String?
+    public var reviewId: Int?
+    public var comments: Int
+    public var bodyFindings: Int
+    public var duplicatesSkipped: Int
+    public var notReviewed: [String]
+    public var foldedAfter422: Bool
+    public var modelErrors: [String]
+
+    static func skipped(_ status: Status, _ reason: String) -> ReviewOutcome {
+        ReviewOutcome(status: status, reason: reason, reviewId: nil, comments: 0, bodyFindings: 0, duplicatesSkipped: 0, notReviewed: [], foldedAfter422: false, modelErrors: [])
+    }
+}
