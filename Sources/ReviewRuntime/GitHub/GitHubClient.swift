@@ -15,10 +15,6 @@ public struct GitHubClient: Sendable {
         self.tokens = tokens
     }
 
-    static func headers(authorization: String, accept: String = "application/vnd.github+json") -> [String: String] {
-        ["accept": accept, "x-github-api-version": "2022-11-28", "authorization": authorization, "user-agent": "pr-review", "content-type": "application/json"]
-    }
-
     public func pullRequest(_ job: ReviewJob) async throws -> PullRequestInfo {
         let response = try await send(job, "GET", "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)", what: "reading the pull request")
         let json = JSONFieldReader(try JSONValue.parse(response.body, what: "pull request"))
@@ -46,31 +42,29 @@ public struct GitHubClient: Sendable {
         struct Entry: Decodable { let filename: String; let status: String; let patch: String?; let previous_filename: String? }
         var files: [DiffFile] = []
         var notReviewed: [String] = []
-        var next: URL? = apiURL.appendingPathComponent("repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/files")
-        next = next.map { URL(string: $0.absoluteString + "?per_page=100")! }
-        while let url = next {
-            let response = try await send(job, "GET", url: url, what: "listing the changed files")
+        let first = GitHubAPI.firstPage(apiURL.appendingPathComponent("repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/files"))
+        let entries: [Entry] = try await GitHubAPI.pages(from: first, fetch: { try await send(job, "GET", url: $0, what: "listing the changed files") }) { response in
             guard let entries = try? JSONDecoder().decode([Entry].self, from: response.body) else {
                 throw ReviewError(.githubProtocol, "the file list is not an array of files")
             }
-            for entry in entries {
-                guard let patch = entry.patch else {
-                    notReviewed.append(entry.filename)
-                    continue
-                }
-                let status: DiffFile.Status = switch entry.status {
-                case "added": .added
-                case "removed": .removed
-                case "renamed": .renamed
-                case "copied": .copied
-                default: .modified
-                }
-                files.append(DiffFile(
-                    oldPath: status == .added ? nil : (entry.previous_filename ?? entry.filename),
-                    newPath: status == .removed ? nil : entry.filename, status: status, hunks: DiffParser.parseHunks(patch)
-                ))
+            return (entries, true)
+        }
+        for entry in entries {
+            guard let patch = entry.patch else {
+                notReviewed.append(entry.filename)
+                continue
             }
-            next = Self.nextPage(response.header("link"))
+            let status: DiffFile.Status = switch entry.status {
+            case "added": .added
+            case "removed": .removed
+            case "renamed": .renamed
+            case "copied": .copied
+            default: .modified
+            }
+            files.append(DiffFile(
+                oldPath: status == .added ? nil : (entry.previous_filename ?? entry.filename),
+                newPath: status == .removed ? nil : entry.filename, status: status, hunks: DiffParser.parseHunks(patch)
+            ))
         }
         return (UnifiedDiff(files: files), notReviewed)
     }
@@ -117,22 +111,17 @@ public struct GitHubClient: Sendable {
     }
 
     private func pages(_ job: ReviewJob, _ path: String, what: String) async throws -> [PostedItem] {
-        var items: [PostedItem] = []
-        var next: URL? = URL(string: apiURL.appendingPathComponent(path).absoluteString + "?per_page=100")
-        while let url = next {
-            let response = try await send(job, "GET", url: url, what: what)
-            guard case .array(let entries) = try JSONValue.parse(response.body, what: what) else { break }
-            for entry in entries {
+        try await GitHubAPI.pages(from: GitHubAPI.firstPage(apiURL.appendingPathComponent(path)), fetch: { try await send(job, "GET", url: $0, what: what) }) { response in
+            guard case .array(let entries) = try JSONValue.parse(response.body, what: what) else { return ([], false) }
+            return (entries.map { entry in
                 let reader = JSONFieldReader(entry)
-                items.append(PostedItem(
+                return PostedItem(
                     id: (try? reader.int("id")) ?? 0, body: (try? reader.optionalString("body")) ?? "",
                     commitId: try? reader.optionalString("commit_id"), author: try? reader.optionalString("user.login"),
                     authorType: try? reader.optionalString("user.type"), appId: try? reader.int("performed_via_github_app.id")
-                ))
-            }
-            next = Self.nextPage(response.header("link"))
+                )
+            }, true)
         }
-        return items
     }
 
     private func send(_ job: ReviewJob, _ method: String, _ path: String, accept: String = "application/vnd.github+json", body: Data = Data(), what: String) async throws -> HTTPResponse {
@@ -144,68 +133,15 @@ public struct GitHubClient: Sendable {
         let repository = "\(job.owner)/\(job.repo)"
         for attempt in 0..<2 {
             let token = try await tokens.token(installationId: job.installationId, repository: repository)
-            let response: HTTPResponse
-            do {
-                response = try await transport.send(HTTPRequest(method: method, url: url, headers: Self.headers(authorization: "Bearer \(token)", accept: accept), body: body))
-            } catch let error as ReviewError {
-                throw ReviewError(.githubUnreachable, "GitHub unreachable while \(what): \(error.message)")
-            }
-            if response.status == 401, attempt == 0 {
+            let request = HTTPRequest(method: method, url: url, headers: GitHubAPI.headers(authorization: "Bearer \(token)", accept: accept), body: body)
+            let response = try await GitHubAPI.call(request, transport: transport, what: what, now: now(), acceptingUnauthorized: attempt == 0)
+            if response.status == 401 {
                 await tokens.invalidate(installationId: job.installationId, repository: repository)
                 continue
             }
-            guard (200..<300).contains(response.status) else { throw Self.error(for: response, what: what, now: now()) }
             return response
         }
         throw ReviewError(.githubUnauthorized, "GitHub refused a freshly minted token while \(what)")
-    }
-
-    /// GitHub's error answers as `ReviewError`s: rate limits and 5xx are retryable (with the delay
-    /// GitHub asked for), the rest are not.
-    static func error(for response: HTTPResponse, what: String, now: Date) -> ReviewError {
-        let answer = try? JSONValue.parse(response.body)
-        let message = answer?["message"]?.stringValue ?? ""
-        // GitHub's `errors` say what exactly was refused: strings, or objects with a message or a code.
-        let reasons = (answer?["errors"]?.arrayValue ?? []).compactMap { item in
-            item.stringValue ?? item["message"]?.stringValue ?? [item["field"]?.stringValue, item["code"]?.stringValue].compactMap(\.self).joined(separator: " ")
-        }.filter { !$0.isEmpty }
-        let said = ([message] + reasons).filter { !$0.isEmpty }.joined(separator: "; ")
-        let detail = "GitHub answered \(response.status) while \(what)" + (said.isEmpty ? "" : ": \(said.prefix(300))")
-        if let limit = rateLimitDelay(response, message: message, now: now) {
-            return ReviewError(.githubRateLimited, detail, retryAfter: limit)
-        }
-        switch response.status {
-        case 401: return ReviewError(.githubUnauthorized, detail)
-        case 403: return ReviewError(.githubForbidden, detail)
-        case 404: return ReviewError(.githubNotFound, detail)
-        case 406 where String(decoding: response.body, as: UTF8.self).contains("too_large"):
-            return ReviewError(.githubTooLarge, detail)
-        case 422: return ReviewError(.githubUnprocessable, detail)
-        case 500...599: return ReviewError(.githubUnavailable, detail)
-        default: return ReviewError(.githubError, detail)
-        }
-    }
-
-    /// `retry-after`, else `x-ratelimit-remaining: 0` until `x-ratelimit-reset`, else at least 60 s
-    /// for a secondary limit; nil when the answer is not a rate limit.
-    static func rateLimitDelay(_ response: HTTPResponse, message: String, now: Date) -> TimeInterval? {
-        guard response.status == 403 || response.status == 429 else { return nil }
-        if let seconds = response.header("retry-after").flatMap(TimeInterval.init) { return max(1, seconds) }
-        if response.header("x-ratelimit-remaining") == "0", let reset = response.header("x-ratelimit-reset").flatMap(TimeInterval.init) {
-            return max(1, reset - now.timeIntervalSince1970)
-        }
-        if response.status == 429 || message.lowercased().contains("rate limit") { return 60 }
-        return nil
-    }
-
-    /// The `rel="next"` URL of a `Link` header.
-    static func nextPage(_ link: String?) -> URL? {
-        guard let link else { return nil }
-        for part in link.split(separator: ",") where part.contains("rel=\"next\"") {
-            guard let open = part.firstIndex(of: "<"), let close = part.firstIndex(of: ">") else { continue }
-            return URL(string: String(part[part.index(after: open)..<close]))
-        }
-        return nil
     }
 }
 

@@ -28,17 +28,13 @@ public struct HookDeliveries: Sendable {
 
     /// Deliveries since `cutoff`, newest first (pages are followed until they are older).
     public func list(since cutoff: Date) async throws -> [Delivery] {
-        var deliveries: [Delivery] = []
-        var next: URL? = URL(string: apiURL.appendingPathComponent("app/hook/deliveries").absoluteString + "?per_page=100")
-        while let url = next {
-            let response = try await send("GET", url, what: "listing webhook deliveries")
+        let first = GitHubAPI.firstPage(apiURL.appendingPathComponent("app/hook/deliveries"))
+        return try await GitHubAPI.pages(from: first, fetch: { try await send("GET", $0, what: "listing webhook deliveries") }) { response in
             guard let page = try? JSONDecoder.iso.decode([Delivery].self, from: response.body) else {
                 throw ReviewError(.githubProtocol, "the delivery list is not an array of deliveries")
             }
-            deliveries += page.filter { $0.delivered_at >= cutoff }
-            next = page.contains { $0.delivered_at < cutoff } ? nil : GitHubClient.nextPage(response.header("link"))
+            return (page.filter { $0.delivered_at >= cutoff }, !page.contains { $0.delivered_at < cutoff })
         }
-        return deliveries
     }
 
     /// The latest attempt of each delivery (by `guid`) none of whose attempts succeeded.
@@ -53,13 +49,7 @@ public struct HookDeliveries: Sendable {
     }
 
     private func send(_ method: String, _ url: URL, what: String) async throws -> HTTPResponse {
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(HTTPRequest(method: method, url: url, headers: GitHubClient.headers(authorization: "Bearer \(signer.jwt(now: now()))")))
-        } catch let error as ReviewError {
-            throw ReviewError(.githubUnreachable, "GitHub unreachable while \(what): \(error.message)")
-        }
-        guard (200..<300).contains(response.status) else { throw GitHubClient.error(for: response, what: what, now: now()) }
-        return response
+        let request = HTTPRequest(method: method, url: url, headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: now()))"))
+        return try await GitHubAPI.call(request, transport: transport, what: what, now: now())
     }
 }

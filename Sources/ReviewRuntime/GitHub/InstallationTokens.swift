@@ -33,10 +33,8 @@ public actor InstallationTokens {
     /// Who this App is: the configured slug, else what `GET /app` answers (cached for the process).
     public func identity() async throws -> AppIdentity {
         if let knownIdentity { return knownIdentity }
-        let response = try await transport.send(HTTPRequest(
-            method: "GET", url: apiURL.appendingPathComponent("app"), headers: GitHubClient.headers(authorization: "Bearer \(signer.jwt(now: now()))")
-        ))
-        guard response.status == 200 else { throw GitHubClient.error(for: response, what: "reading the App (GET /app)", now: now()) }
+        let request = HTTPRequest(method: "GET", url: apiURL.appendingPathComponent("app"), headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: now()))"))
+        let response = try await GitHubAPI.call(request, transport: transport, what: "reading the App (GET /app)", now: now())
         let json = JSONFieldReader(try JSONValue.parse(response.body, what: "GET /app"))
         let identity = AppIdentity(slug: try json.string("slug"), id: try? json.int("id"))
         knownIdentity = identity
@@ -69,13 +67,11 @@ public actor InstallationTokens {
         let body = try JSONSerialization.data(withJSONObject: [
             "repositories": [name], "permissions": ["pull_requests": "write", "contents": "read"],
         ])
-        let response = try await transport.send(HTTPRequest(
+        let request = HTTPRequest(
             method: "POST", url: apiURL.appendingPathComponent("app/installations/\(installationId)/access_tokens"),
-            headers: GitHubClient.headers(authorization: "Bearer \(signer.jwt(now: now()))"), body: body
-        ))
-        guard response.status == 201 || response.status == 200 else {
-            throw GitHubClient.error(for: response, what: "minting an installation token for installation \(installationId)", now: now())
-        }
+            headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: now()))"), body: body
+        )
+        let response = try await GitHubAPI.call(request, transport: transport, what: "minting an installation token for installation \(installationId)", now: now())
         struct Minted: Decodable { let token: String; let expires_at: Date }
         guard let minted = try? JSONDecoder.iso.decode(Minted.self, from: response.body) else {
             throw ReviewError(.githubProtocol, "installation token response is not {token, expires_at}")

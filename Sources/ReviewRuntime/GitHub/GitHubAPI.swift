@@ -1,0 +1,92 @@
+import Foundation
+import ReviewCore
+
+/// What every call to GitHub's REST API shares: the headers, the checked call (a transport failure
+/// is `github_unreachable`, an error answer its `ReviewError`), pagination, rate limits.
+public enum GitHubAPI {
+    public static func headers(authorization: String, accept: String = "application/vnd.github+json") -> [String: String] {
+        ["accept": accept, "x-github-api-version": "2022-11-28", "authorization": authorization, "user-agent": "pr-review", "content-type": "application/json"]
+    }
+
+    /// Sends `request`; a transport failure becomes `github_unreachable` and a non-2xx answer its
+    /// `ReviewError` (a 401 is returned instead when `acceptingUnauthorized`, for the caller to retry).
+    public static func call(_ request: HTTPRequest, transport: any HTTPTransport, what: String, now: Date, acceptingUnauthorized: Bool = false) async throws -> HTTPResponse {
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            throw ReviewError(.githubUnreachable, "GitHub unreachable while \(what): \(ReviewError.from(error).message)")
+        }
+        if response.status == 401, acceptingUnauthorized { return response }
+        guard (200..<300).contains(response.status) else { throw Self.error(for: response, what: what, now: now) }
+        return response
+    }
+
+    /// A list's first page, asked for with GitHub's largest page size.
+    public static func firstPage(_ url: URL) -> URL {
+        URL(string: url.absoluteString + "?per_page=100") ?? url
+    }
+
+    /// Follows `rel="next"` from `first`, reading each page with `read` (which also says whether to go on).
+    public static func pages<Item>(
+        from first: URL, fetch: (URL) async throws -> HTTPResponse, read: (HTTPResponse) throws -> (items: [Item], more: Bool)
+    ) async throws -> [Item] {
+        var items: [Item] = []
+        var next: URL? = first
+        while let url = next {
+            let response = try await fetch(url)
+            let page = try read(response)
+            items += page.items
+            next = page.more ? nextPage(response.header("link")) : nil
+        }
+        return items
+    }
+
+    /// GitHub's error answers as `ReviewError`s: rate limits and 5xx are retryable (with the delay
+    /// GitHub asked for), the rest are not.
+    public static func error(for response: HTTPResponse, what: String, now: Date) -> ReviewError {
+        let answer = try? JSONValue.parse(response.body)
+        let message = answer?["message"]?.stringValue ?? ""
+        // GitHub's `errors` say what exactly was refused: strings, or objects with a message or a code.
+        let reasons = (answer?["errors"]?.arrayValue ?? []).compactMap { item in
+            item.stringValue ?? item["message"]?.stringValue ?? [item["field"]?.stringValue, item["code"]?.stringValue].compactMap(\.self).joined(separator: " ")
+        }.filter { !$0.isEmpty }
+        let said = ([message] + reasons).filter { !$0.isEmpty }.joined(separator: "; ")
+        let detail = "GitHub answered \(response.status) while \(what)" + (said.isEmpty ? "" : ": \(said.prefix(300))")
+        if let limit = rateLimitDelay(response, message: message, now: now) {
+            return ReviewError(.githubRateLimited, detail, retryAfter: limit)
+        }
+        switch response.status {
+        case 401: return ReviewError(.githubUnauthorized, detail)
+        case 403: return ReviewError(.githubForbidden, detail)
+        case 404: return ReviewError(.githubNotFound, detail)
+        case 406 where String(decoding: response.body, as: UTF8.self).contains("too_large"):
+            return ReviewError(.githubTooLarge, detail)
+        case 422: return ReviewError(.githubUnprocessable, detail)
+        case 500...599: return ReviewError(.githubUnavailable, detail)
+        default: return ReviewError(.githubError, detail)
+        }
+    }
+
+    /// `retry-after`, else `x-ratelimit-remaining: 0` until `x-ratelimit-reset`, else at least 60 s
+    /// for a secondary limit; nil when the answer is not a rate limit.
+    public static func rateLimitDelay(_ response: HTTPResponse, message: String, now: Date) -> TimeInterval? {
+        guard response.status == 403 || response.status == 429 else { return nil }
+        if let seconds = response.header("retry-after").flatMap(TimeInterval.init) { return max(1, seconds) }
+        if response.header("x-ratelimit-remaining") == "0", let reset = response.header("x-ratelimit-reset").flatMap(TimeInterval.init) {
+            return max(1, reset - now.timeIntervalSince1970)
+        }
+        if response.status == 429 || message.lowercased().contains("rate limit") { return 60 }
+        return nil
+    }
+
+    /// The `rel="next"` URL of a `Link` header.
+    public static func nextPage(_ link: String?) -> URL? {
+        guard let link else { return nil }
+        for part in link.split(separator: ",") where part.contains("rel=\"next\"") {
+            guard let open = part.firstIndex(of: "<"), let close = part.firstIndex(of: ">") else { continue }
+            return URL(string: String(part[part.index(after: open)..<close]))
+        }
+        return nil
+    }
+}
