@@ -140,7 +140,7 @@ public final class RedisRESTBridge: Sendable {
             case .bool(let flag): return Array((flag ? "true" : "false").utf8)
             case .null: throw BridgeError("ERR null is not a valid command argument")
             case .array, .object:
-                return Array(((try? JSONEncoder().encode(item)) ?? Data()))
+                return Array(((try? JSONEncoder.iso.encode(item)) ?? Data()))
             }
         }
     }

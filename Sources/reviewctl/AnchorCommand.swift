@@ -49,7 +49,7 @@ struct AnchorCommand: ParsableCommand {
             throw ValidationError("cannot read the diff \(diff): \((error as NSError).localizedDescription)")
         }
         do {
-            input = try JSONDecoder().decode(Input.self, from: Data(contentsOf: URL(fileURLWithPath: findings)))
+            input = try JSONDecoder.iso.decode(Input.self, from: Data(contentsOf: URL(fileURLWithPath: findings)))
         } catch let error as DecodingError {
             throw ValidationError("findings file \(findings) is not {\"findings\": [...]}: \(DecodingFailure.describe(error))")
         } catch {
@@ -66,8 +66,6 @@ struct AnchorCommand: ParsableCommand {
                 body.append(.init(finding: number, reason: reason))
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(Output(comments: comments, bodyFindings: body)), as: UTF8.self))
+        print(String(decoding: try JSONEncoder.pretty.encode(Output(comments: comments, bodyFindings: body)), as: UTF8.self))
     }
 }

@@ -31,10 +31,7 @@ struct QueueOptions: ParsableArguments {
 
     func print<T: Encodable>(_ value: T, text: () -> String) {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601
-            Swift.print(String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self))
+            Swift.print(String(decoding: (try? JSONEncoder.pretty.encode(value)) ?? Data(), as: UTF8.self))
         } else {
             Swift.print(text())
         }

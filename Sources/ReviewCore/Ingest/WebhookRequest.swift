@@ -67,9 +67,7 @@ public enum WebhookEventShape: String, Sendable {
         if !lowered.contains("x-github-event"), let event = try reader.optionalString("event") {
             headers["X-GitHub-Event"] = event
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        let body = (try? encoder.encode(payload)) ?? Data()
+        let body = (try? JSONEncoder.iso.encode(payload)) ?? Data()
         return WebhookRequest(headers: headers, body: body, bodyIsOriginal: false)
     }
 

@@ -6,7 +6,7 @@ public enum WebhookSignature {
     /// The header value GitHub would send for `body` signed with `secret`.
     public static func sign(_ body: some DataProtocol, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + mac.hexString
     }
 
     /// True when `header` is a valid signature of `body` under any of `secrets` (constant-time per secret).

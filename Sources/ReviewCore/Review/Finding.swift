@@ -45,7 +45,7 @@ public struct Finding: Codable, Sendable, Equatable {
     public var fingerprint: String {
         let kind = rule ?? severity.rawValue + ":" + Self.normalise(title).lowercased().filter { !$0.isNumber }
         let material = [path, Self.normalise(quote), kind].joined(separator: "\n")
-        return SHA256.hash(data: Data(material.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(material.utf8)).prefix(8).hexString
     }
 
     /// Lines joined by single spaces with every run of whitespace collapsed.

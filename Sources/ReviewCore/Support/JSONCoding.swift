@@ -10,6 +10,16 @@ extension JSONEncoder {
     }()
 }
 
+extension JSONEncoder {
+    /// `iso`, indented: what a person reads (reviewctl's `--json`).
+    public static let pretty: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
 extension JSONDecoder {
     /// Reads what `JSONEncoder.iso` writes (ISO-8601 dates).
     public static let iso: JSONDecoder = {

@@ -29,7 +29,7 @@ public protocol ChatProvider: Sendable {
 enum ProviderErrors {
     static func error(_ response: HTTPResponse, provider: String, apiKey: String?) -> ReviewError {
         var detail = (try? JSONValue.parse(response.body)).flatMap { $0["error"]?["message"]?.stringValue ?? $0["error"]?.stringValue ?? $0["message"]?.stringValue } ?? ""
-        if let apiKey, !apiKey.isEmpty { detail = detail.replacingOccurrences(of: apiKey, with: "<redacted>") }
+        detail = Redaction.redact(detail, secrets: apiKey.map { [$0] } ?? [])
         let message = "\(provider) answered HTTP \(response.status)" + (detail.isEmpty ? "" : ": \(detail.prefix(300))")
         let retryAfter = response.header("retry-after").flatMap(TimeInterval.init)
         switch response.status {
@@ -96,7 +96,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
         var headers = ["content-type": "application/json"]
         if let key = settings.apiKey, !key.isEmpty { headers["authorization"] = "Bearer \(key)" }
         let response = try await ProviderErrors.send(settings.transport, HTTPRequest(
-            method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"), headers: headers, body: try JSONEncoder().encode(body), timeout: settings.timeout
+            method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"), headers: headers, body: try JSONEncoder.iso.encode(body), timeout: settings.timeout
         ), provider: name)
         guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: settings.apiKey) }
         let json = try JSONValue.parse(response.body, what: "\(name) response")
@@ -137,7 +137,7 @@ public struct AnthropicProvider: ChatProvider {
         ])
         let headers = ["content-type": "application/json", "x-api-key": settings.apiKey ?? "", "anthropic-version": "2023-06-01"]
         let response = try await ProviderErrors.send(settings.transport, HTTPRequest(
-            method: "POST", url: settings.baseURL.appendingPathComponent("v1/messages"), headers: headers, body: try JSONEncoder().encode(body), timeout: settings.timeout
+            method: "POST", url: settings.baseURL.appendingPathComponent("v1/messages"), headers: headers, body: try JSONEncoder.iso.encode(body), timeout: settings.timeout
         ), provider: name)
         guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: settings.apiKey) }
         let json = try JSONValue.parse(response.body, what: "\(name) response")
@@ -149,7 +149,7 @@ public struct AnthropicProvider: ChatProvider {
         if stopReason == "refusal" { return ProviderAnswer(text: "", stop: .refusal("the model refused"), usage: usage) }
         guard case .array(let blocks)? = json["content"],
               let call = blocks.first(where: { $0["type"]?.stringValue == "tool_use" && $0["name"]?.stringValue == Self.tool }),
-              let input = call["input"], let data = try? JSONEncoder().encode(input) else {
+              let input = call["input"], let data = try? JSONEncoder.iso.encode(input) else {
             return ProviderAnswer(text: "", stop: stopReason == "max_tokens" ? .length : .refusal("no \(Self.tool) tool call"), usage: usage)
         }
         return ProviderAnswer(text: String(decoding: data, as: UTF8.self), stop: stopReason == "max_tokens" ? .length : .complete, usage: usage)

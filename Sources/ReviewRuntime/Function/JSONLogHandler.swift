@@ -13,7 +13,7 @@ public struct JSONLogHandler: LogHandler {
     public init(label: String, level: Logger.Level = .info, secrets: [String] = []) {
         self.label = label
         self.logLevel = level
-        self.secrets = secrets.filter { $0.count >= 4 }
+        self.secrets = secrets
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -35,7 +35,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     private func redact(_ text: String) -> String {
-        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "<redacted>") }
+        Redaction.redact(text, secrets: secrets)
     }
 
     /// Installs the handler for the whole process; `LOG_LEVEL` picks the level (default info).

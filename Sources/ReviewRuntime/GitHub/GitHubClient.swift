@@ -44,7 +44,7 @@ public struct GitHubClient: Sendable {
         var notReviewed: [String] = []
         let first = GitHubAPI.firstPage(apiURL.appendingPathComponent("repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/files"))
         let entries: [Entry] = try await GitHubAPI.pages(from: first, fetch: { try await send(job, "GET", url: $0, what: "listing the changed files") }) { response in
-            guard let entries = try? JSONDecoder().decode([Entry].self, from: response.body) else {
+            guard let entries = try? JSONDecoder.iso.decode([Entry].self, from: response.body) else {
                 throw ReviewError(.githubProtocol, "the file list is not an array of files")
             }
             return (entries, true)

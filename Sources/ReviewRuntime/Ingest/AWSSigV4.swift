@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ReviewCore
 
 /// AWS credentials as the Lambda runtime (and every AWS SDK) reads them from the environment.
 public struct AWSCredentials: Sendable {
@@ -112,6 +113,6 @@ public struct AWSSigV4: Sendable {
     }
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
+        digest.hexString
     }
 }

@@ -85,7 +85,7 @@ public struct DrainKick: Sendable {
             } else {
                 // The endpoint's own words, minus any secret it echoes: this text goes back to GitHub.
                 let said = (try? JSONValue.parse(response.body))?["message"]?.stringValue ?? ""
-                let message = Self.secrets(of: target).filter { $0.count >= 4 }.reduce(String(said.prefix(200))) { $0.replacingOccurrences(of: $1, with: "<redacted>") }
+                let message = Redaction.redact(String(said.prefix(200)), secrets: Self.secrets(of: target))
                 outcome = "failed: HTTP \(response.status)" + (message.isEmpty ? "" : " \(message)")
             }
         } catch let error as ReviewError where error.code == .timeout {

@@ -62,7 +62,7 @@ public struct RedisREST: Sendable {
         var headers = ["authorization": "Bearer \(token)", "content-type": "application/json"]
         if base64 { headers["upstash-encoding"] = "base64" }
         let url = path.isEmpty ? baseURL : baseURL.appendingPathComponent(path)
-        let request = HTTPRequest(method: "POST", url: url, headers: headers, body: try JSONEncoder().encode(body), timeout: timeout)
+        let request = HTTPRequest(method: "POST", url: url, headers: headers, body: try JSONEncoder.iso.encode(body), timeout: timeout)
         let response: HTTPResponse
         do {
             response = try await transport.send(request)

@@ -37,6 +37,6 @@ public struct RedisScript: Sendable {
     public init(name: String, source: String) {
         self.name = name
         self.source = source
-        sha1 = Insecure.SHA1.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()
+        sha1 = Insecure.SHA1.hash(data: Data(source.utf8)).hexString
     }
 }

@@ -12,7 +12,7 @@ public enum ReviewJobRequest: Equatable, Sendable {
         if drainFlag || event.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .drain }
         let document = try JSONValue.parse(event, what: "event")
         if document["action"]?.stringValue == "drain" || document["detail-type"]?.stringValue == "Scheduled Event" { return .drain }
-        if let job = document["job"] { return .job(try ReviewJob.decode((try? JSONEncoder().encode(job)) ?? Data())) }
+        if let job = document["job"] { return .job(try ReviewJob.decode((try? JSONEncoder.iso.encode(job)) ?? Data())) }
         return .job(try ReviewJob.decode(event))
     }
 }
