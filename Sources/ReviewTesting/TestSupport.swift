@@ -4,16 +4,92 @@ import NIOConcurrencyHelpers
 import ReviewCore
 import ReviewRuntime
 
-/// A clock the test moves by hand, so leases expire and backoffs pass without waiting.
+/// A clock the test moves by hand, so leases expire and backoffs pass without waiting. Its
+/// `wallClock` sleeps until the test moves the time past the wake-up (or the task is cancelled):
+/// nothing wakes on its own, so heartbeats and patient waits happen exactly when a test says.
 public final class ManualClock: Sendable {
-    private let current: NIOLockedValueBox<Date>
+    private struct Sleeper {
+        var seconds: TimeInterval
+        var wake: Date
+        var continuation: CheckedContinuation<Void, any Error>?
+        var cancelled = false
+    }
 
-    public init(_ start: Date = Date()) { current = NIOLockedValueBox(start) }
+    private struct State {
+        var now: Date
+        var nextId = 0
+        var sleepers: [Int: Sleeper] = [:]
+        var watchers: [(matches: @Sendable (TimeInterval) -> Bool, continuation: CheckedContinuation<TimeInterval, Never>)] = []
+    }
 
-    public var now: Date { current.withLockedValue { $0 } }
-    public func advance(by seconds: TimeInterval) { current.withLockedValue { $0 += seconds } }
-    public func set(_ date: Date) { current.withLockedValue { $0 = date } }
+    private let state: NIOLockedValueBox<State>
+
+    public init(_ start: Date = Date()) { state = NIOLockedValueBox(State(now: start)) }
+
+    public var now: Date { state.withLockedValue { $0.now } }
+    public func advance(by seconds: TimeInterval) { set(now + seconds) }
     public var closure: @Sendable () -> Date { { self.now } }
+    public var wallClock: WallClock { WallClock(now: { self.now }, sleep: { try await self.sleep($0) }) }
+
+    /// Moves the time and wakes every sleeper whose wake-up has come.
+    public func set(_ date: Date) {
+        let woken = state.withLockedValue { state -> [CheckedContinuation<Void, any Error>] in
+            state.now = date
+            let due = state.sleepers.filter { $0.value.wake <= date && $0.value.continuation != nil }
+            for id in due.keys { state.sleepers[id] = nil }
+            return due.values.compactMap(\.continuation)
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
+    /// Waits until some task sleeps on this clock for a duration `matches` accepts (one already
+    /// asleep counts), and returns that duration.
+    public func sleeper(where matches: @escaping @Sendable (TimeInterval) -> Bool = { _ in true }) async -> TimeInterval {
+        await withCheckedContinuation { continuation in
+            let found = state.withLockedValue { state -> TimeInterval? in
+                if let asleep = state.sleepers.values.first(where: { $0.continuation != nil && matches($0.seconds) }) { return asleep.seconds }
+                state.watchers.append((matches, continuation))
+                return nil
+            }
+            if let found { continuation.resume(returning: found) }
+        }
+    }
+
+    private func sleep(_ seconds: TimeInterval) async throws {
+        let id = state.withLockedValue { state in
+            state.nextId += 1
+            state.sleepers[state.nextId] = Sleeper(seconds: seconds, wake: state.now + seconds)
+            return state.nextId
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                enum Next { case wait, wake, cancel }
+                let (next, watchers) = state.withLockedValue { state -> (Next, [CheckedContinuation<TimeInterval, Never>]) in
+                    guard let sleeper = state.sleepers[id] else { return (.wake, []) }
+                    if sleeper.cancelled { state.sleepers[id] = nil; return (.cancel, []) }
+                    if sleeper.wake <= state.now { state.sleepers[id] = nil; return (.wake, []) }
+                    state.sleepers[id]?.continuation = continuation
+                    let told = state.watchers.filter { $0.matches(seconds) }.map(\.continuation)
+                    state.watchers.removeAll { $0.matches(seconds) }
+                    return (.wait, told)
+                }
+                for watcher in watchers { watcher.resume(returning: seconds) }
+                switch next {
+                case .wait: break
+                case .wake: continuation.resume()
+                case .cancel: continuation.resume(throwing: CancellationError())
+                }
+            }
+        } onCancel: {
+            let continuation = state.withLockedValue { state -> CheckedContinuation<Void, any Error>? in
+                guard let sleeper = state.sleepers[id] else { return nil }
+                if let continuation = sleeper.continuation { state.sleepers[id] = nil; return continuation }
+                state.sleepers[id]?.cancelled = true
+                return nil
+            }
+            continuation?.resume(throwing: CancellationError())
+        }
+    }
 }
 
 /// A processor whose behaviour the test scripts, recording every call.

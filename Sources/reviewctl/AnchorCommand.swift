@@ -19,19 +19,17 @@ struct AnchorCommand: ParsableCommand {
     struct Input: Decodable { let findings: [Finding] }
 
     struct Output: Encodable {
+        /// GitHub's review comment, as posted, with the number of the finding it carries.
         struct Comment: Encodable {
-            let path: String
-            let line: Int
-            let side: DiffSide
-            let startLine: Int?
-            let startSide: DiffSide?
-            let body: String
+            let comment: ReviewComment
             let finding: Int
 
-            enum CodingKeys: String, CodingKey {
-                case path, line, side, body, finding
-                case startLine = "start_line"
-                case startSide = "start_side"
+            private enum Keys: String, CodingKey { case finding }
+
+            func encode(to encoder: any Encoder) throws {
+                try comment.encode(to: encoder)
+                var container = encoder.container(keyedBy: Keys.self)
+                try container.encode(finding, forKey: .finding)
             }
         }
 
@@ -61,7 +59,7 @@ struct AnchorCommand: ParsableCommand {
         for (number, finding) in input.findings.enumerated() {
             let anchor = anchorer.anchor(finding)
             if let comment = anchorer.comment(for: finding, at: anchor, body: ReviewComposer.commentBody(finding, anchor: anchor)) {
-                comments.append(.init(path: comment.path, line: comment.line, side: comment.side, startLine: comment.startLine, startSide: comment.startSide, body: comment.body, finding: number))
+                comments.append(.init(comment: comment, finding: number))
             } else if case .body(let reason) = anchor {
                 body.append(.init(finding: number, reason: reason))
             }

@@ -110,7 +110,7 @@ struct QueueCommand: AsyncParsableCommand {
 
         func run() async throws {
             let ids = self.ids.map { $0.contains("/") ? JobID.encode($0) : $0 }
-            let retried = try await options.open().replay(ids: ids, now: Date())
+            let retried = try await options.open().retryFailed(ids: ids, now: Date())
             options.print(["retried": retried]) { retried.isEmpty ? "nothing retried (no such failed job)" : "retried \(retried.count): " + retried.map(JobID.decode).joined(separator: ", ") }
             if retried.isEmpty && !all { throw ExitCode(1) }
         }

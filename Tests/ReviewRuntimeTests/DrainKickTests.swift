@@ -25,7 +25,7 @@ import Testing
     func sigV4AgreesWithBotocore(function: String) async throws {
         let kick = DrainKick(
             target: .lambda(function: function, endpoint: URL(string: "https://lambda.eu-west-1.amazonaws.com")!, signer: AWSSigV4(credentials: Self.credentials, region: Self.region, service: "lambda")),
-            transport: URLSessionTransport(), now: { Self.vectorDate }
+            transport: URLSessionTransport(), clock: WallClock(now: { Self.vectorDate }, sleep: { _ in })
         )
         let request = kick.request()
         let spec: JSONValue = .object([
@@ -98,7 +98,7 @@ import Testing
         func kick(_ function: String, clock: Date = Date(), region: String = Self.region) async -> String {
             let signer = AWSSigV4(credentials: Self.credentials, region: region, service: "lambda")
             // A long timeout: a loaded CI machine is slow, not wrong.
-            let kick = DrainKick(target: .lambda(function: function, endpoint: standIn.url, signer: signer), timeout: 30, transport: URLSessionTransport(), now: { clock })
+            let kick = DrainKick(target: .lambda(function: function, endpoint: standIn.url, signer: signer), timeout: 30, transport: URLSessionTransport(), clock: WallClock(now: { clock }, sleep: { _ in }))
             return await kick.send(logger: .quiet)
         }
         let expired = await kick("review-job", clock: Date().addingTimeInterval(-600))

@@ -7,35 +7,48 @@ import ReviewTesting
 import Testing
 
 @Suite struct GitHubAppAuthTests {
-    @Test(arguments: ["pkcs1", "pkcs8"])
-    func jwtVerifiesWithThePublicKey(_ format: String) throws {
+    static let openssl = try? Tools.path(of: "openssl", env: "OPENSSL")
+
+    /// A JWT signed with the test key read as PKCS#1 or PKCS#8, split into its three parts.
+    static func signedJWT(_ format: String) throws -> [String] {
         let key = GitHubTestApp.key
         let pem = format == "pkcs1" ? key.pemRepresentation : key.pkcs8PEMRepresentation
         #expect(pem.contains(format == "pkcs1" ? "BEGIN RSA PRIVATE KEY" : "BEGIN PRIVATE KEY"))
-        let now = Date(timeIntervalSince1970: 1_764_000_000)
-        let jwt = try GitHubAppSigner(issuer: "Iv1.abc", pem: pem).jwt(now: now)
+        let jwt = try GitHubAppSigner(issuer: "Iv1.abc", pem: pem).jwt(now: Date(timeIntervalSince1970: 1_764_000_000))
         let parts = jwt.split(separator: ".").map(String.init)
-        #expect(parts.count == 3)
-        func decode(_ text: String) -> Data {
-            var padded = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            while padded.count % 4 != 0 { padded += "=" }
-            return Data(base64Encoded: padded) ?? Data()
-        }
-        let payload = try JSONValue.parse(decode(parts[1]))
-        #expect(payload == .object(["iat": .number(1_763_999_940), "exp": .number(1_764_000_540), "iss": .string("Iv1.abc")]))
-        let signature = _RSA.Signing.RSASignature(rawRepresentation: decode(parts[2]))
-        #expect(key.publicKey.isValidSignature(signature, for: Data((parts[0] + "." + parts[1]).utf8), padding: .insecurePKCS1v1_5))
+        try #require(parts.count == 3)
+        return parts
+    }
 
-        // And independently with openssl, when the machine has it.
-        guard let openssl = try? Tools.path(of: "openssl", env: "OPENSSL") else { return }
+    static func base64URL(_ text: String) -> Data {
+        var padded = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while padded.count % 4 != 0 { padded += "=" }
+        return Data(base64Encoded: padded) ?? Data()
+    }
+
+    @Test(arguments: ["pkcs1", "pkcs8"])
+    func jwtVerifiesWithThePublicKey(_ format: String) throws {
+        let parts = try Self.signedJWT(format)
+        let header = try JSONValue.parse(Self.base64URL(parts[0]), what: "header")
+        #expect(header == .object(["alg": .string("RS256"), "typ": .string("JWT")]))
+        let payload = try JSONValue.parse(Self.base64URL(parts[1]), what: "payload")
+        // iat 60 s in the past (clock drift), exp 9 minutes later: integers, as GitHub requires.
+        #expect(payload == .object(["iat": .number(1_763_999_940), "exp": .number(1_764_000_540), "iss": .string("Iv1.abc")]))
+        let signature = _RSA.Signing.RSASignature(rawRepresentation: Self.base64URL(parts[2]))
+        #expect(GitHubTestApp.key.publicKey.isValidSignature(signature, for: Data((parts[0] + "." + parts[1]).utf8), padding: .insecurePKCS1v1_5))
+    }
+
+    @Test(.enabled(if: openssl != nil, "needs openssl (apt-get install openssl)"), arguments: ["pkcs1", "pkcs8"])
+    func jwtVerifiesWithOpenSSL(_ format: String) throws {
+        let parts = try Self.signedJWT(format)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jwt-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try key.publicKey.pemRepresentation.write(to: folder.appendingPathComponent("pub.pem"), atomically: true, encoding: .utf8)
+        try GitHubTestApp.key.publicKey.pemRepresentation.write(to: folder.appendingPathComponent("pub.pem"), atomically: true, encoding: .utf8)
         try Data((parts[0] + "." + parts[1]).utf8).write(to: folder.appendingPathComponent("input"))
-        try decode(parts[2]).write(to: folder.appendingPathComponent("sig"))
+        try Self.base64URL(parts[2]).write(to: folder.appendingPathComponent("sig"))
         let run = try ProcessRun.runBlocking(
-            URL(fileURLWithPath: openssl), arguments: ["dgst", "-sha256", "-verify", folder.appendingPathComponent("pub.pem").path,
+            URL(fileURLWithPath: try #require(Self.openssl)), arguments: ["dgst", "-sha256", "-verify", folder.appendingPathComponent("pub.pem").path,
                                                      "-signature", folder.appendingPathComponent("sig").path, folder.appendingPathComponent("input").path],
             environment: [:]
         )
@@ -202,7 +215,7 @@ import Testing
             if let fault { app.standIn.script(fault) }
             _ = try await queue.enqueue(job, now: Date())
             let clock = ManualClock()
-            let drainer = JobDrainer(queue: queue, processor: PullRequestReviewer(github: app.client(queue: queue), model: QuotingModel()), concurrency: 1, deadlineMargin: 0, now: clock.closure, jitter: { 0 })
+            let drainer = JobDrainer(queue: queue, processor: PullRequestReviewer(github: app.client(queue: queue), model: QuotingModel()), concurrency: 1, deadlineMargin: 0, clock: clock.wallClock, jitter: { 0 })
             let report = try await drainer.drain(deadline: clock.now + 60, logger: .quiet)
             let record = try await queue.inspect(id: job.id, now: clock.now)
             let posted = app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)").count

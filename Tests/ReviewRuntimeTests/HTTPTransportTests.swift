@@ -14,16 +14,14 @@ import Testing
         return (server, releaser)
     }
 
-    @Test func timeoutIsHonouredWhenTheServerStaysSilent() async throws {
+    /// Not URLSession's 60 s on Linux but the configured second: past the time limit, the test fails.
+    @Test(.timeLimit(.minutes(1))) func timeoutIsHonouredWhenTheServerStaysSilent() async throws {
         let (server, releaser) = try await Self.silentServer()
-        let started = Date()
         await #expect {
             try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 1))
         } throws: { error in
             (error as? ReviewError)?.code == .timeout && (error as? ReviewError)?.message.contains("timed out after 1.0 s") == true
         }
-        // Not URLSession's 60 s on Linux: the configured second (a wide margin; this guards a hang, not speed).
-        #expect(Date().timeIntervalSince(started) < 30)
         releaser.finish()
         await server.stop()
     }
@@ -32,7 +30,7 @@ import Testing
         let (server, releaser) = try await Self.silentServer()
         let call = Task { try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 600)) }
         call.cancel()
-        await #expect(throws: (any Error).self) { try await call.value }
+        await #expect(throws: CancellationError.self) { try await call.value }
         releaser.finish()
         await server.stop()
     }

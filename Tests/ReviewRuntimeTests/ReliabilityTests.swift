@@ -81,8 +81,22 @@ import Testing
                 let mutated = String(decoding: Self.mutate(diffs[round % diffs.count], &rng), as: UTF8.self)
                 let diff = DiffParser.parse(mutated)
                 let index = HunkIndex(diff)
+                for file in diff.files {
+                    for hunk in file.hunks {
+                        // Each side's numbers count up one by one from the hunk's start; each line is on the sides its kind says.
+                        let old = hunk.lines.filter { $0.kind != .added }.map(\.oldLine)
+                        let new = hunk.lines.filter { $0.kind != .deleted }.map(\.newLine)
+                        #expect(old == old.indices.map { hunk.oldStart + $0 }, "round \(round): old numbers of \(file.path)")
+                        #expect(new == new.indices.map { hunk.newStart + $0 }, "round \(round): new numbers of \(file.path)")
+                        #expect(hunk.lines.allSatisfy { ($0.kind == .added) == ($0.oldLine == nil) && ($0.kind == .deleted) == ($0.newLine == nil) })
+                    }
+                }
                 for file in diff.files.prefix(3) {
-                    _ = Anchorer(index: index).anchor(Finding(path: file.path, line: 3, quote: "x", severity: .nit, title: "t", body: "b"))
+                    let quote = file.hunks.first?.lines.first.map { String($0.code) } ?? "x"
+                    // Wherever a finding lands, it is a range GitHub accepts.
+                    if case .lines(let path, let side, let start, let end) = Anchorer(index: index).anchor(Finding(path: file.path, line: 3, quote: quote, severity: .nit, title: "t", body: "b")) {
+                        #expect(index.isValidRange(path: path, start: start, end: end, side: side), "round \(round): \(path) \(start)-\(end)")
+                    }
                 }
             }
         }
@@ -158,7 +172,7 @@ import Testing
                 app.standIn.releaseStalls()
                 let record = try #require(try await queue.inspect(id: job.id, now: Date()))
                 let clock = ManualClock((record.scheduledAt ?? Date()).addingTimeInterval(0.001))
-                let drainer = JobDrainer(queue: queue, processor: PullRequestReviewer(github: app.client(), model: QuotingModel()), concurrency: 1, deadlineMargin: 0, now: clock.closure)
+                let drainer = JobDrainer(queue: queue, processor: PullRequestReviewer(github: app.client(), model: QuotingModel()), concurrency: 1, deadlineMargin: 0, clock: clock.wallClock)
                 let report = try await drainer.drain(deadline: clock.now + 60, logger: .quiet)
                 let reviews = app.standIn.reviews("sindresorhus/ky#731")
                 await app.stop()
@@ -211,7 +225,7 @@ import Testing
                 let clock = ManualClock()
                 for job in jobs { _ = try await queue.enqueue(job, now: clock.now) }
                 let reviewer = PullRequestReviewer(github: app.client(queue: queue), model: LLMConfig.load(ConfigReader(env)).makeModel(transport: URLSessionTransport()))
-                let drainer = JobDrainer(queue: queue, processor: reviewer, concurrency: 1, deadlineMargin: 0, now: clock.closure, jitter: { 0.5 })
+                let drainer = JobDrainer(queue: queue, processor: reviewer, concurrency: 1, deadlineMargin: 0, clock: clock.wallClock, jitter: { 0.5 })
 
                 var drains = 0
                 while true {

@@ -78,7 +78,7 @@ import Testing
             let clock = ManualClock(try #require(afterKill.scheduledAt).addingTimeInterval(0.001))
             let drainer = JobDrainer(
                 queue: queue, processor: JobRecorder(recordURL: sink.url, transport: URLSessionTransport()),
-                concurrency: 1, deadlineMargin: 0, now: clock.closure
+                concurrency: 1, deadlineMargin: 0, clock: clock.wallClock
             )
             let report = try await drainer.drain(deadline: clock.now + 60, logger: .quiet)
             sink.release()

@@ -7,12 +7,14 @@ public struct GitHubClient: Sendable {
     public let apiURL: URL
     public let transport: any HTTPTransport
     public let tokens: InstallationTokens
-    public var now: @Sendable () -> Date = Date.init
+    /// Reads the time that rate-limit resets are measured against.
+    public let clock: WallClock
 
-    public init(apiURL: URL, transport: any HTTPTransport, tokens: InstallationTokens) {
+    public init(apiURL: URL, transport: any HTTPTransport, tokens: InstallationTokens, clock: WallClock = .system) {
         self.apiURL = apiURL
         self.transport = transport
         self.tokens = tokens
+        self.clock = clock
     }
 
     public func pullRequest(_ job: ReviewJob) async throws -> PullRequestInfo {
@@ -134,7 +136,7 @@ public struct GitHubClient: Sendable {
         for attempt in 0..<2 {
             let token = try await tokens.token(installationId: job.installationId, repository: repository)
             let request = HTTPRequest(method: method, url: url, headers: GitHubAPI.headers(authorization: "Bearer \(token)", accept: accept), body: body)
-            let response = try await GitHubAPI.call(request, transport: transport, what: what, now: now(), acceptingUnauthorized: attempt == 0)
+            let response = try await GitHubAPI.call(request, transport: transport, what: what, now: clock.now(), acceptingUnauthorized: attempt == 0)
             if response.status == 401 {
                 await tokens.invalidate(installationId: job.installationId, repository: repository)
                 continue

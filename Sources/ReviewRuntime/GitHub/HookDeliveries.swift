@@ -18,12 +18,13 @@ public struct HookDeliveries: Sendable {
     public let apiURL: URL
     public let signer: GitHubAppSigner
     public let transport: any HTTPTransport
-    public var now: @Sendable () -> Date = Date.init
+    public let clock: WallClock
 
-    public init(apiURL: URL, signer: GitHubAppSigner, transport: any HTTPTransport) {
+    public init(apiURL: URL, signer: GitHubAppSigner, transport: any HTTPTransport, clock: WallClock = .system) {
         self.apiURL = apiURL
         self.signer = signer
         self.transport = transport
+        self.clock = clock
     }
 
     /// Deliveries since `cutoff`, newest first (pages are followed until they are older).
@@ -49,7 +50,7 @@ public struct HookDeliveries: Sendable {
     }
 
     private func send(_ method: String, _ url: URL, what: String) async throws -> HTTPResponse {
-        let request = HTTPRequest(method: method, url: url, headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: now()))"))
-        return try await GitHubAPI.call(request, transport: transport, what: what, now: now())
+        let request = HTTPRequest(method: method, url: url, headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: clock.now()))"))
+        return try await GitHubAPI.call(request, transport: transport, what: what, now: clock.now())
     }
 }

@@ -13,28 +13,28 @@ public actor InstallationTokens {
     private let apiURL: URL
     private let transport: any HTTPTransport
     private let shared: InstallationTokenCache?
-    private let now: @Sendable () -> Date
+    private let clock: WallClock
     private var memory: [String: Cached] = [:]
     private var knownIdentity: AppIdentity?
 
     /// - Parameter slug: the App's slug (`GITHUB_APP_SLUG`); without it, `GET /app` tells, once.
     public init(
         signer: GitHubAppSigner, apiURL: URL, transport: any HTTPTransport, cache: InstallationTokenCache?, slug: String? = nil,
-        now: @escaping @Sendable () -> Date = Date.init
+        clock: WallClock = .system
     ) {
         self.signer = signer
         self.apiURL = apiURL
         self.transport = transport
         shared = cache
-        self.now = now
+        self.clock = clock
         knownIdentity = slug.map { AppIdentity(slug: $0) }
     }
 
     /// Who this App is: the configured slug, else what `GET /app` answers (cached for the process).
     public func identity() async throws -> AppIdentity {
         if let knownIdentity { return knownIdentity }
-        let request = HTTPRequest(method: "GET", url: apiURL.appendingPathComponent("app"), headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: now()))"))
-        let response = try await GitHubAPI.call(request, transport: transport, what: "reading the App (GET /app)", now: now())
+        let request = HTTPRequest(method: "GET", url: apiURL.appendingPathComponent("app"), headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: clock.now()))"))
+        let response = try await GitHubAPI.call(request, transport: transport, what: "reading the App (GET /app)", now: clock.now())
         let json = JSONFieldReader(try JSONValue.parse(response.body, what: "GET /app"))
         let identity = AppIdentity(slug: try json.string("slug"), id: try? json.int("id"))
         knownIdentity = identity
@@ -44,7 +44,7 @@ public actor InstallationTokens {
     /// A token for `owner/repo` through `installationId`.
     public func token(installationId: Int, repository: String) async throws -> String {
         let key = "\(installationId) \(repository)"
-        let fresh: (Cached) -> Bool = { $0.expiresAt.timeIntervalSince(self.now()) > 300 }
+        let fresh: (Cached) -> Bool = { $0.expiresAt.timeIntervalSince(self.clock.now()) > 300 }
         if let cached = memory[key], fresh(cached) { return cached.token }
         if let cached = await shared?.entry(installationId: installationId, repository: repository), fresh(cached) {
             memory[key] = cached
@@ -69,9 +69,9 @@ public actor InstallationTokens {
         ])
         let request = HTTPRequest(
             method: "POST", url: apiURL.appendingPathComponent("app/installations/\(installationId)/access_tokens"),
-            headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: now()))"), body: body
+            headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: clock.now()))"), body: body
         )
-        let response = try await GitHubAPI.call(request, transport: transport, what: "minting an installation token for installation \(installationId)", now: now())
+        let response = try await GitHubAPI.call(request, transport: transport, what: "minting an installation token for installation \(installationId)", now: clock.now())
         struct Minted: Decodable { let token: String; let expires_at: Date }
         guard let minted = try? JSONDecoder.iso.decode(Minted.self, from: response.body) else {
             throw ReviewError(.githubProtocol, "installation token response is not {token, expires_at}")

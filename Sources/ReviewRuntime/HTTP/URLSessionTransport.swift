@@ -7,7 +7,8 @@ import FoundationNetworking
 /// Sends HTTP requests; every outbound call of the project goes through one.
 public protocol HTTPTransport: Sendable {
     /// Returns any response the server gave (4xx and 5xx included); throws `ReviewError` with code
-    /// `timeout` or `network` (both retryable) when there was no response.
+    /// `timeout` or `network` (both retryable) when there was no response, and `CancellationError`
+    /// when the calling task was cancelled.
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
 }
 
@@ -65,6 +66,9 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
             }
             return HTTPResponse(status: http.statusCode, headers: headers, body: data)
         } catch let error as ReviewError {
+            throw error
+        } catch let error as CancellationError {
+            // The caller gave up: that is theirs to handle, not a network failure to retry.
             throw error
         } catch let error as URLError where error.code == .timedOut {
             throw ReviewError(.timeout, "\(request.method) \(host)\(request.url.path) timed out after \(request.timeout) s")

@@ -22,13 +22,13 @@ public struct DrainKick: Sendable {
     /// How long the kick waits for its answer; after that it reports "waiting".
     public let timeout: TimeInterval
     let transport: any HTTPTransport
-    let now: @Sendable () -> Date
+    let clock: WallClock
 
-    public init(target: Target, timeout: TimeInterval = 3, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(target: Target, timeout: TimeInterval = 3, transport: any HTTPTransport, clock: WallClock = .system) {
         self.target = target
         self.timeout = timeout
         self.transport = transport
-        self.now = now
+        self.clock = clock
     }
 
     /// The kick target named by `REVIEW_JOB_KICK`, or nil when kicks are off.
@@ -66,7 +66,7 @@ public struct DrainKick: Sendable {
                 method: "POST", url: URL(string: url) ?? endpoint,
                 headers: ["content-type": "application/json", "x-amz-invocation-type": "Event"], body: Self.event, timeout: timeout
             )
-            return signer.sign(request, at: now())
+            return signer.sign(request, at: clock.now())
         case .http(let url, let token):
             var headers = ["content-type": "application/json"]
             if let token { headers["authorization"] = "Bearer \(token)" }

@@ -13,9 +13,9 @@ public struct WebhookIngestHandler: FunctionHandler {
     /// `WEBHOOK_MAX_BODY_BYTES` is enforced while the body is read, not after.
     public var serveLimits: HTTPServerLimits { HTTPServerLimits(maxBodyBytes: intake.maxBodyBytes) }
     public let kick: DrainKick?
-    private let now: @Sendable () -> Date
+    private let clock: WallClock
 
-    public init(config: IngestConfig, transport: any HTTPTransport = URLSessionTransport(), now: @escaping @Sendable () -> Date = Date.init) {
+    public init(config: IngestConfig, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) {
         intake = WebhookIntake(
             secrets: [config.webhookSecret, config.previousWebhookSecret].compactMap(\.self),
             router: WebhookRouter(options: config.router),
@@ -23,8 +23,8 @@ public struct WebhookIngestHandler: FunctionHandler {
         )
         queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         secretValues = config.secretValues
-        kick = config.kick.map { DrainKick(target: $0, timeout: config.kickTimeout, transport: transport, now: now) }
-        self.now = now
+        kick = config.kick.map { DrainKick(target: $0, timeout: config.kickTimeout, transport: transport, clock: clock) }
+        self.clock = clock
     }
 
     /// Decides and acts on one delivery.
@@ -32,7 +32,7 @@ public struct WebhookIngestHandler: FunctionHandler {
         var logger = logger
         if let delivery = request.deliveryID { logger[metadataKey: "deliveryId"] = "\(delivery.prefix(64))" }
         let response: IngestResponse
-        switch intake.decide(request, skipSignatureCheck: skipSignatureCheck, now: now()) {
+        switch intake.decide(request, skipSignatureCheck: skipSignatureCheck, now: clock.now()) {
         case .refuse(let refusal):
             response = refusal
         case .act(_, let decision):
@@ -51,7 +51,7 @@ public struct WebhookIngestHandler: FunctionHandler {
             switch decision {
             case .enqueue(let job):
                 logger[metadataKey: "jobId"] = "\(job.id)"
-                switch try await queue.enqueue(job, now: now()) {
+                switch try await queue.enqueue(job, now: clock.now()) {
                 case .queued(let id, let superseded):
                     let kicked = await kick?.send(logger: logger)
                     var response = IngestResponse(statusCode: 202, status: .queued, jobId: id, reason: superseded.map { "supersedes \($0)" })
@@ -61,7 +61,7 @@ public struct WebhookIngestHandler: FunctionHandler {
                     return IngestResponse(statusCode: 202, status: .duplicate, jobId: id, reason: reason)
                 }
             case .cancel(let pullRequestKey, let reason):
-                let cancelled = try await queue.cancelWaiting(pullRequestKey: pullRequestKey, reason: reason, now: now())
+                let cancelled = try await queue.cancelWaiting(pullRequestKey: pullRequestKey, reason: reason, now: clock.now())
                 return IngestResponse(
                     statusCode: 202, status: .cancelled, jobId: cancelled.first,
                     reason: "\(reason): \(cancelled.count) waiting job(s) cancelled"

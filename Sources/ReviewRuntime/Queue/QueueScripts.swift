@@ -166,7 +166,7 @@ enum QueueScripts {
     """)
 
     /// KEYS: schedule, failed. ARGV: now ms, key prefix, ids… (none = every failed job). Returns the ids re-queued.
-    static let replay = RedisScript(name: "replay", source: """
+    static let retryFailed = RedisScript(name: "retry-failed", source: """
     local ids = {}
     for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
     if #ids == 0 then ids = redis.call('ZRANGE', KEYS[2], 0, -1) end
@@ -204,8 +204,9 @@ enum QueueScripts {
     return {waiting, delayed, active, expired, redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), oldest}
     """)
 
-    /// KEYS: schedule, job. ARGV: id.
-    /// Returns {state or '', data, spent, error, lastError, result, finishedAt, schedule score or '', lease token or ''}.
+    /// KEYS: schedule, job. ARGV: id, now ms. The state is the stored one once finished, else read
+    /// from the schedule the way `stats` counts it (leased: active; due: waiting; later: delayed).
+    /// Returns {state, data, spent, error, lastError, result, finishedAt, schedule score or '', lease token or ''}.
     static let inspect = RedisScript(name: "inspect", source: """
     local f = redis.call('HMGET', KEYS[2], 'state', 'data', 'spent', 'error', 'lastError', 'result', 'finishedAt')
     if not f[2] then return {} end
@@ -222,7 +223,13 @@ enum QueueScripts {
         end
       until cursor == '0'
     end
-    return {f[1] or '', f[2], f[3] or '0', f[4] or '', f[5] or '', f[6] or '', f[7] or '', score or '', token}
+    local state = f[1]
+    if not state then
+      if token ~= '' then state = 'active'
+      elseif score and tonumber(score) > tonumber(ARGV[2]) then state = 'delayed'
+      else state = 'waiting' end
+    end
+    return {state, f[2], f[3] or '0', f[4] or '', f[5] or '', f[6] or '', f[7] or '', score or '', token}
     """)
 
     /// KEYS: failed. ARGV: key prefix, limit. Returns {id, error, spent, finishedAt, data, …} newest first.

@@ -88,8 +88,8 @@ public struct RedisJobQueue: Sendable {
     }
 
     /// Moves failed jobs back to waiting with their attempts reset; no ids means every failed job.
-    public func replay(ids: [String], now: Date) async throws -> [String] {
-        try await redis.eval(QueueScripts.replay, keys: [schedule, failed], args: [ms(now), prefix] + ids).array.compactMap(\.string)
+    public func retryFailed(ids: [String], now: Date) async throws -> [String] {
+        try await redis.eval(QueueScripts.retryFailed, keys: [schedule, failed], args: [ms(now), prefix] + ids).array.compactMap(\.string)
     }
 
     public func stats(now: Date) async throws -> QueueStats {
@@ -103,18 +103,9 @@ public struct RedisJobQueue: Sendable {
     }
 
     public func inspect(id: String, now: Date) async throws -> JobRecord? {
-        let f = try await redis.eval(QueueScripts.inspect, keys: [schedule, jobKey(id)], args: [id]).array.map { $0.string ?? "" }
+        let f = try await redis.eval(QueueScripts.inspect, keys: [schedule, jobKey(id)], args: [id, ms(now)]).array.map { $0.string ?? "" }
         guard f.count == 9 else { return nil }
-        let state: JobRecord.State
-        if let stored = JobRecord.State(rawValue: f[0]) {
-            state = stored
-        } else if !f[8].isEmpty {
-            state = .active
-        } else if let at = Double(f[7]), at > now.timeIntervalSince1970 * 1000 {
-            state = .delayed
-        } else {
-            state = .waiting
-        }
+        guard let state = JobRecord.State(rawValue: f[0]) else { throw Self.unexpected("inspect") }
         return JobRecord(
             id: id, state: state, job: try? ReviewJob.decode(Data(f[1].utf8)), attemptsSpent: Int(f[2]) ?? 0,
             error: f[3].isEmpty ? nil : f[3], lastError: f[4].isEmpty ? nil : f[4], result: f[5].isEmpty ? nil : f[5],

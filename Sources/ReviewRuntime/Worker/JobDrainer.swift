@@ -10,23 +10,20 @@ public struct JobDrainer: Sendable {
     public var concurrency: Int
     /// No new job is claimed when less than this remains before the deadline.
     public var deadlineMargin: TimeInterval
-    public var now: @Sendable () -> Date
+    /// Reads the time for every queue call and paces the heartbeat and a patient drain's wait.
+    public let clock: WallClock
     public var jitter: @Sendable () -> Double
-    /// How a patient drain waits for a job to fall due (tests move a manual clock instead).
-    public var sleep: @Sendable (TimeInterval) async throws -> Void
 
     public init(
         queue: RedisJobQueue, processor: any JobProcessor, concurrency: Int = 2, deadlineMargin: TimeInterval = 30,
-        now: @escaping @Sendable () -> Date = Date.init, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-        sleep: @escaping @Sendable (TimeInterval) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }
+        clock: WallClock = .system, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
     ) {
         self.queue = queue
         self.processor = processor
         self.concurrency = max(1, concurrency)
         self.deadlineMargin = deadlineMargin
-        self.now = now
+        self.clock = clock
         self.jitter = jitter
-        self.sleep = sleep
     }
 
     private var policy: RetryPolicy { RetryPolicy(base: queue.settings.backoffBase, cap: queue.settings.backoffCap) }
@@ -37,10 +34,10 @@ public struct JobDrainer: Sendable {
     public func drain(deadline: Date, patience: TimeInterval = 0, logger: Logger) async throws -> DrainReport {
         var report = try await drainOnce(deadline: deadline, logger: logger)
         while report.stoppedBecause == .nothingDue, let next = report.nextDueAt, report.nextDueIsLease != true {
-            let wait = max(0, next.timeIntervalSince(now()))
+            let wait = max(0, next.timeIntervalSince(clock.now()))
             guard wait <= patience, next.addingTimeInterval(deadlineMargin) < deadline else { break }
             logger.info("waiting for the next due job", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])
-            try await sleep(wait + 0.001)  // the queue keeps times in milliseconds
+            try await clock.sleep(wait + 0.001)  // the queue keeps times in milliseconds
             let more = try await drainOnce(deadline: deadline, logger: logger)
             report = DrainReport(stoppedBecause: more.stoppedBecause, nextDueAt: more.nextDueAt, nextDueIsLease: more.nextDueIsLease, jobs: report.jobs + more.jobs)
         }
@@ -49,11 +46,11 @@ public struct JobDrainer: Sendable {
 
     /// One pass: one claim when the queue is empty; extra workers start only once there is work.
     private func drainOnce(deadline: Date, logger: Logger) async throws -> DrainReport {
-        guard now().addingTimeInterval(deadlineMargin) < deadline else {
+        guard clock.now().addingTimeInterval(deadlineMargin) < deadline else {
             return DrainReport(stoppedBecause: .deadline, nextDueAt: nil, jobs: [])
         }
         let first: ClaimedJob
-        switch try await queue.claim(now: now()) {
+        switch try await queue.claim(now: clock.now()) {
         case .empty: return DrainReport(stoppedBecause: .empty, nextDueAt: nil, jobs: [])
         case .nothingDue(let next, let lease): return DrainReport(stoppedBecause: .nothingDue, nextDueAt: next, nextDueIsLease: lease, jobs: [])
         case .claimed(let job): first = job
@@ -84,8 +81,8 @@ public struct JobDrainer: Sendable {
             if let claimed = next {
                 outcomes.append(await run(claimed, logger: logger))
             }
-            guard now().addingTimeInterval(deadlineMargin) < deadline else { return (outcomes, nil) }
-            let claim = try await queue.claim(now: now())
+            guard clock.now().addingTimeInterval(deadlineMargin) < deadline else { return (outcomes, nil) }
+            let claim = try await queue.claim(now: clock.now())
             guard case .claimed(let claimed) = claim else { return (outcomes, claim) }
             next = claimed
         }
@@ -97,10 +94,10 @@ public struct JobDrainer: Sendable {
         logger[metadataKey: "jobId"] = "\(claimed.id)"
         logger[metadataKey: "repo"] = "\(claimed.job.owner)/\(claimed.job.repo)"
         logger[metadataKey: "pr"] = "\(claimed.job.prNumber)"
-        let started = now()
+        let started = clock.now()
         logger.info("job claimed", metadata: ["attempt": "\(claimed.attempt)"])
         let result = await processWithHeartbeat(claimed, logger: logger)
-        let milliseconds = Int(now().timeIntervalSince(started) * 1000)
+        let milliseconds = Int(clock.now().timeIntervalSince(started) * 1000)
         func outcome(_ name: DrainReport.Outcome, _ error: String? = nil) -> DrainReport.JobOutcome {
             logger.info("job \(name)", metadata: ["attempt": "\(claimed.attempt)", "durationMs": "\(milliseconds)"].merging(error.map { ["error": "\($0)"] } ?? [:]) { $1 })
             return DrainReport.JobOutcome(jobId: claimed.id, attempt: claimed.attempt, outcome: name, error: error, durationMs: milliseconds)
@@ -108,11 +105,11 @@ public struct JobDrainer: Sendable {
         do {
             switch result {
             case .success(let data):
-                let held = try await queue.complete(claimed.lease, result: String(decoding: data, as: UTF8.self), now: now())
+                let held = try await queue.complete(claimed.lease, result: String(decoding: data, as: UTF8.self), now: clock.now())
                 return outcome(held ? .completed : .leaseLost)
             case .failure(let error):
                 let delay = policy.delay(afterAttempt: claimed.attempt, jitter: jitter(), retryAfter: error.retryAfter)
-                switch try await queue.fail(claimed.lease, error: error, retryDelay: delay, now: now()) {
+                switch try await queue.fail(claimed.lease, error: error, retryDelay: delay, now: clock.now()) {
                 case .retrying: return outcome(.retrying, error.description)
                 case .failed: return outcome(.failed, error.description)
                 case .staleLease: return outcome(.leaseLost, error.description)
@@ -133,9 +130,9 @@ public struct JobDrainer: Sendable {
                 group.addTask { try await processor.process(claimed.job, attempt: claimed.attempt, logger: logger) }
                 group.addTask {
                     while true {
-                        try await Task.sleep(for: .seconds(max(0.05, lease / 3)))
+                        try await clock.sleep(max(0.05, lease / 3))
                         // A queue hiccup is not a lost lease: keep working and try again next beat.
-                        let held = (try? await queue.heartbeat(claimed.lease, until: now().addingTimeInterval(lease))) ?? true
+                        let held = (try? await queue.heartbeat(claimed.lease, until: clock.now().addingTimeInterval(lease))) ?? true
                         guard held else { throw LeaseLost() }
                     }
                 }

@@ -7,11 +7,12 @@ import ReviewCore
 public struct PullRequestReviewer: JobProcessor {
     public let github: GitHubClient
     public let model: any ReviewModel
-    public var now: @Sendable () -> Date = Date.init
+    public let clock: WallClock
 
-    public init(github: GitHubClient, model: any ReviewModel) {
+    public init(github: GitHubClient, model: any ReviewModel, clock: WallClock = .system) {
         self.github = github
         self.model = model
+        self.clock = clock
     }
 
     public func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data {
@@ -20,57 +21,48 @@ public struct PullRequestReviewer: JobProcessor {
     }
 
     public func review(_ job: ReviewJob, logger: Logger) async throws -> ReviewOutcome {
-        let started = now()
+        let started = clock.now()
         let pull = try await github.pullRequest(job)
         if let stale = staleness(pull, job) { return .skipped(.stale, stale) }
 
         let identity = try await github.tokens.identity()
         let existing = try await github.reviews(job).filter(identity.wrote)
-        if existing.contains(where: { ReviewMarker.marksReview(of: job.headSha, $0.body) }) {
-            return .skipped(.alreadyReviewed, "a review of \(job.headSha.prefix(12)) is already on the pull request")
-        }
+        if let done = ReviewPolicy.alreadyReviewed(head: job.headSha, ourReviewBodies: existing.map(\.body)) { return .skipped(.alreadyReviewed, done) }
 
-        var (diff, notReviewedNames) = try await github.diff(job)
+        let (diff, tooLargeToShow) = try await github.diff(job)
+        var changedByPush: Set<String>?
         if job.kind == .incremental, let before = job.before, let after = job.after,
            let increment = try await github.compare(job, base: before, head: after) {
-            // Review only what the push changed, anchored on the full diff GitHub accepts comments on.
-            let changed = Set(increment.files.map(\.path))
-            diff = UnifiedDiff(files: diff.files.filter { changed.contains($0.path) })
+            changedByPush = Set(increment.files.map(\.path))
         }
         let (config, configProblems) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
-        if config.skipDrafts && pull.draft { return .skipped(.skipped, "draft pull request (skip_drafts in \(RepoConfigLoader.path))") }
-        if let label = pull.labels.first(where: config.skipLabels.contains) { return .skipped(.skipped, "label \(label) is in skip_labels") }
+        if let skip = ReviewPolicy.configSkip(config, draft: pull.draft, labels: pull.labels) { return .skipped(.skipped, skip) }
 
-        var (scope, skipped) = ReviewScope.partition(diff)
-        let excluded = scope.files.filter { !config.includes($0.path) }
-        scope.files.removeAll { !config.includes($0.path) }
-        skipped += excluded.map { ReviewScope.Skipped(path: $0.path, reason: "excluded by \(RepoConfigLoader.path)") }
-        let notReviewed = skipped + notReviewedNames.map { ReviewScope.Skipped(path: $0, reason: "diff too large for GitHub to show") }
+        let plan = ReviewPlan(diff: diff, changedByPush: changedByPush, tooLargeToShow: tooLargeToShow, config: config)
         var answer = try await model.review(ReviewInput(
-            title: pull.title, body: pull.body, diff: scope, instructions: config.instructions(for: scope.files.map(\.path))
+            title: pull.title, body: pull.body, diff: plan.diff, instructions: config.instructions(for: plan.diff.files.map(\.path))
         ))
         answer.findings.removeAll { !config.keeps($0) }
-        let notReviewedAll = notReviewed + answer.notReviewed
+        let notReviewed = plan.notReviewed + answer.notReviewed
 
         let comments = try await github.reviewComments(job).filter(identity.wrote)
         let known = Set(comments.flatMap { ReviewMarker.fingerprints(inComment: $0.body) } + existing.flatMap { ReviewMarker.fingerprints(inReview: $0.body) })
-        let fresh = answer.findings.filter { !known.contains($0.fingerprint) }
-        let duplicates = answer.findings.count - fresh.count
-        if fresh.isEmpty, job.kind == .incremental || duplicates > 0 {
+        let (fresh, duplicates) = ReviewPolicy.newFindings(answer.findings, known: known)
+        if ReviewPolicy.nothingToPost(fresh: fresh, duplicates: duplicates, incremental: job.kind == .incremental) {
             return ReviewOutcome(
                 status: .nothingNew, reason: "no findings that are not already on the pull request", reviewId: nil, comments: 0, bodyFindings: 0,
-                duplicatesSkipped: duplicates, notReviewed: notReviewedAll.map(\.path), foldedAfter422: false, modelErrors: answer.errors
+                duplicatesSkipped: duplicates, notReviewed: notReviewed.map(\.path), foldedAfter422: false, modelErrors: answer.errors
             )
         }
 
         let composer = ReviewComposer(anchorer: Anchorer(index: HunkIndex(diff)), maxComments: config.maxComments)
         let footer = ReviewComposer.Footer(
-            provider: answer.provider, model: answer.model, usage: answer.usage, latencyMs: Int(now().timeIntervalSince(started) * 1000)
+            provider: answer.provider, model: answer.model, usage: answer.usage, latencyMs: Int(clock.now().timeIntervalSince(started) * 1000)
         )
         let composed = composer.compose(
             findings: fresh,
             summary: answer.summary, configProblems: configProblems,
-            headSha: job.headSha, notReviewed: notReviewedAll, footer: footer, reviewedFiles: scope.files.count
+            headSha: job.headSha, notReviewed: notReviewed, footer: footer, reviewedFiles: plan.diff.files.count
         )
 
         // The head may have moved while we worked: a review pinned to an old commit helps nobody.
@@ -97,13 +89,11 @@ public struct PullRequestReviewer: JobProcessor {
         return ReviewOutcome(
             status: .posted, reason: nil, reviewId: reviewId, comments: folded ? 0 : composed.comments.count,
             bodyFindings: composed.bodyFindings.count + (folded ? composed.comments.count : 0), duplicatesSkipped: duplicates,
-            notReviewed: notReviewedAll.map(\.path), foldedAfter422: folded, modelErrors: answer.errors
+            notReviewed: notReviewed.map(\.path), foldedAfter422: folded, modelErrors: answer.errors
         )
     }
 
     private func staleness(_ pull: PullRequestInfo, _ job: ReviewJob) -> String? {
-        if pull.state != "open" { return "the pull request is \(pull.state)" }
-        if pull.headSha.lowercased() != job.headSha { return "the head moved to \(pull.headSha.prefix(12))" }
-        return nil
+        ReviewPolicy.staleness(state: pull.state, head: pull.headSha, jobHead: job.headSha)
     }
 }

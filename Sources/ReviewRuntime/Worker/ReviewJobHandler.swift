@@ -12,32 +12,34 @@ public struct ReviewJobHandler: FunctionHandler {
     public let config: ReviewJobConfig
     public var secretValues: [String] { config.secretValues }
 
-    public init(config: ReviewJobConfig, processor: any JobProcessor, transport: any HTTPTransport = URLSessionTransport(), now: @escaping @Sendable () -> Date = Date.init) {
+    public init(config: ReviewJobConfig, processor: any JobProcessor, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) {
         self.config = config
         let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
-        drainer = JobDrainer(queue: queue, processor: processor, concurrency: config.concurrency, deadlineMargin: config.deadlineMargin, now: now)
+        drainer = JobDrainer(queue: queue, processor: processor, concurrency: config.concurrency, deadlineMargin: config.deadlineMargin, clock: clock)
     }
 
-    /// The production wiring: the GitHub reviewer with the configured model (or the record sink).
-    public init(config: ReviewJobConfig, transport: any HTTPTransport = URLSessionTransport()) throws(ReviewError) {
+    /// The production wiring: the GitHub reviewer with the configured model (or the record sink),
+    /// every part on the same clock.
+    public init(config: ReviewJobConfig, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) throws(ReviewError) {
         let model = config.llm.makeModel(transport: transport)
         let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         let processor: any JobProcessor
         if let github = config.github {
             let signer = try GitHubAppSigner(issuer: github.issuer, pem: github.privateKeyPEM)
-            let tokens = InstallationTokens(signer: signer, apiURL: github.apiURL, transport: transport, cache: InstallationTokenCache(queue: queue), slug: github.slug)
-            processor = PullRequestReviewer(github: GitHubClient(apiURL: github.apiURL, transport: transport, tokens: tokens), model: model)
+            let tokens = InstallationTokens(signer: signer, apiURL: github.apiURL, transport: transport, cache: InstallationTokenCache(queue: queue), slug: github.slug, clock: clock)
+            let client = GitHubClient(apiURL: github.apiURL, transport: transport, tokens: tokens, clock: clock)
+            processor = PullRequestReviewer(github: client, model: model, clock: clock)
         } else {
             processor = JobRecorder(recordURL: config.recordURL, transport: transport)
         }
-        self.init(config: config, processor: processor, transport: transport)
+        self.init(config: config, processor: processor, transport: transport, clock: clock)
     }
 
     public func handle(event: Data, context: InvocationContext) async throws -> Data {
         let request = try ReviewJobRequest.decode(event, drainFlag: context.flags.contains(Self.drainFlag))
         switch request {
         case .drain:
-            let deadline = context.deadline ?? drainer.now().addingTimeInterval(config.maxDrainSeconds)
+            let deadline = context.deadline ?? drainer.clock.now().addingTimeInterval(config.maxDrainSeconds)
             return Self.json(try await drainer.drain(deadline: deadline, patience: config.drainPatience, logger: context.logger))
         case .job(let job):
             var logger = context.logger

@@ -1,7 +1,3 @@
-import Foundation
-import Logging
-import ReviewCore
-
 /// The result kept with a completed review job.
 public struct ReviewOutcome: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
@@ -26,7 +22,23 @@ public struct ReviewOutcome: Codable, Sendable, Equatable {
     public var foldedAfter422: Bool
     public var modelErrors: [String]
 
-    static func skipped(_ status: Status, _ reason: String) -> ReviewOutcome {
+    public init(
+        status: Status, reason: String?, reviewId: Int?, comments: Int, bodyFindings: Int, duplicatesSkipped: Int, notReviewed: [String],
+        foldedAfter422: Bool, modelErrors: [String]
+    ) {
+        self.status = status
+        self.reason = reason
+        self.reviewId = reviewId
+        self.comments = comments
+        self.bodyFindings = bodyFindings
+        self.duplicatesSkipped = duplicatesSkipped
+        self.notReviewed = notReviewed
+        self.foldedAfter422 = foldedAfter422
+        self.modelErrors = modelErrors
+    }
+
+    /// An outcome that posted nothing, with why.
+    public static func skipped(_ status: Status, _ reason: String) -> ReviewOutcome {
         ReviewOutcome(status: status, reason: reason, reviewId: nil, comments: 0, bodyFindings: 0, duplicatesSkipped: 0, notReviewed: [], foldedAfter422: false, modelErrors: [])
     }
 }
