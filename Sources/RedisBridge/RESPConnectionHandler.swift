@@ -8,9 +8,9 @@ struct RESPBatch {
 }
 
 /// redis-server sent no reply in time; the connection is closed so no later reply is paired wrongly.
-public struct RedisReplyTimeout: Error, CustomStringConvertible {
-    public let milliseconds: Int64
-    public var description: String { "redis-server sent no reply within \(milliseconds) ms; the connection was closed" }
+package struct RedisReplyTimeout: Error, CustomStringConvertible {
+    package let milliseconds: Int64
+    package var description: String { "redis-server sent no reply within \(milliseconds) ms; the connection was closed" }
 }
 
 /// Pairs each reply with the promise of the command that caused it (replies come back in order).

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// A RESP2 reply from redis-server.
-public indirect enum RESPValue: Sendable, Equatable {
+package indirect enum RESPValue: Sendable, Equatable {
     case simple(String)
     case error(String)
     case integer(Int)
@@ -105,7 +105,8 @@ struct RESPReader {
         let length = index - view.startIndex + 1
         searched = 0
         guard length >= 3, view[index - 1] == UInt8(ascii: "\r"), buffer.readInteger(as: UInt8.self) == type,
-              let text = buffer.readString(length: length - 3) else {
+            let text = buffer.readString(length: length - 3)
+        else {
             throw ProtocolError(reason: "a line not ended by CR LF")
         }
         buffer.moveReaderIndex(forwardBy: 2)

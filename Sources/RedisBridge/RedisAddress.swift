@@ -5,11 +5,11 @@ import NIOPosix
 import ReviewCore
 
 /// Where redis-server listens: `redis://host:port` or `unix:///path/to/redis.sock`.
-public enum RedisAddress: Sendable, Equatable, CustomStringConvertible {
+package enum RedisAddress: Sendable, Equatable, CustomStringConvertible {
     case tcp(host: String, port: Int)
     case unix(path: String)
 
-    public init(_ text: String) throws(ReviewError) {
+    package init(_ text: String) throws(ReviewError) {
         if text.hasPrefix("unix://") {
             self = .unix(path: String(text.dropFirst("unix://".count)))
         } else if let url = URL(string: text), url.scheme == "redis", let host = url.host {
@@ -19,7 +19,7 @@ public enum RedisAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tcp(let host, let port): "redis://\(host):\(port)"
         case .unix(let path): "unix://\(path)"

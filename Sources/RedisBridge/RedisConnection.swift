@@ -8,14 +8,14 @@ import ReviewCore
 /// Every batch is written contiguously, so MULTI…EXEC from one request stays atomic.
 /// A reply owed for longer than `replyTimeout` closes the connection (see RESPConnectionHandler);
 /// blocking commands get their own connection and the longer `blockingReplyTimeout`.
-public final class RedisConnection: Sendable {
+package final class RedisConnection: Sendable {
     private let address: RedisAddress
     private let group: any EventLoopGroup
     private let replyTimeout: TimeAmount
     private let blockingReplyTimeout: TimeAmount
     private let channel = NIOLockedValueBox<EventLoopFuture<any Channel>?>(nil)
 
-    public init(address: RedisAddress, group: any EventLoopGroup, replyTimeout: TimeAmount = .seconds(10), blockingReplyTimeout: TimeAmount = .minutes(5)) {
+    package init(address: RedisAddress, group: any EventLoopGroup, replyTimeout: TimeAmount = .seconds(10), blockingReplyTimeout: TimeAmount = .minutes(5)) {
         self.address = address
         self.group = group
         self.replyTimeout = replyTimeout
@@ -23,19 +23,19 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends `commands` in one write and returns their replies in order.
-    public func send(_ commands: [[[UInt8]]]) async throws -> [RESPValue] {
+    package func send(_ commands: [[[UInt8]]]) async throws -> [RESPValue] {
         let channel = try await current()
         return try await Self.send(commands, on: channel)
     }
 
     /// For blocking commands: a connection of their own, closed afterwards.
-    public func sendOnDedicatedConnection(_ commands: [[[UInt8]]]) async throws -> [RESPValue] {
+    package func sendOnDedicatedConnection(_ commands: [[[UInt8]]]) async throws -> [RESPValue] {
         let channel = try await connect(replyTimeout: blockingReplyTimeout).get()
         defer { channel.close(promise: nil) }
         return try await Self.send(commands, on: channel)
     }
 
-    public func close() async {
+    package func close() async {
         if let future = channel.withLockedValue({ $0 }), let open = try? await future.get() {
             try? await open.close()
         }

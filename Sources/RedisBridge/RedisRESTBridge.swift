@@ -9,27 +9,27 @@ import ReviewRuntime
 /// An Upstash-compatible REST endpoint in front of a real redis-server, for local runs and tests:
 /// `POST /` (command array), `POST /pipeline`, `POST /multi-exec`, path-style `/CMD/arg/…`,
 /// Bearer or `_token` auth, `Upstash-Encoding: base64`, and Upstash's status codes and error shapes.
-public final class RedisRESTBridge: Sendable {
+package final class RedisRESTBridge: Sendable {
     private let token: String
     private let connection: RedisConnection
     private let group: MultiThreadedEventLoopGroup
     private let requests = NIOLockedValueBox(0)
 
-    public init(redis: RedisAddress, token: String) {
+    package init(redis: RedisAddress, token: String) {
         self.token = token
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         connection = RedisConnection(address: redis, group: group)
     }
 
     /// HTTP requests answered so far (every one is a billed round trip on Upstash).
-    public var requestCount: Int { requests.withLockedValue { $0 } }
+    package var requestCount: Int { requests.withLockedValue { $0 } }
 
-    public func shutdown() async {
+    package func shutdown() async {
         await connection.close()
         try? await group.shutdownGracefully()
     }
 
-    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+    package func handle(_ request: HTTPRequest) async -> HTTPResponse {
         requests.withLockedValue { $0 += 1 }
         guard authorized(request) else { return reply(401, error: "Unauthorized") }
         let base64 = request.header("upstash-encoding")?.lowercased() == "base64"
@@ -82,7 +82,8 @@ public final class RedisRESTBridge: Sendable {
         if transaction {
             let replies = try await connection.send([[Array("MULTI".utf8)]] + commands + [[Array("EXEC".utf8)]])
             if let queued = replies.dropFirst().dropLast().first(where: { if case .error = $0 { true } else { false } }),
-               case .error(let message) = queued {
+                case .error(let message) = queued
+            {
                 return reply(400, error: "EXECABORT Transaction discarded because of: \(message)")
             }
             switch replies.last {

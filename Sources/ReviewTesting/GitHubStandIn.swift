@@ -1,32 +1,35 @@
-import _CryptoExtras
 import Crypto
 import Foundation
 import NIOConcurrencyHelpers
 import ReviewCore
 import ReviewRuntime
+import _CryptoExtras
 
 /// GitHub's REST API as review-job uses it, serving real pull requests from fixture folders and
 /// enforcing GitHub's documented rules, errors included: App JWTs and installation tokens, the diff
 /// (406 `too_large` past 20,000 lines or 300 files), paginated files, reviews and review comments,
 /// and 422 for a comment GitHub would reject. Faults (429, 403, 5xx, 422) can be scripted.
-public final class GitHubStandIn: Sendable {
-    public struct RecordedReview: Sendable {
-        public let id: Int
-        public let commitId: String
-        public let event: String
-        public let body: String
-        public let comments: [JSONValue]
+package final class GitHubStandIn: Sendable {
+    package struct RecordedReview: Sendable {
+        package let id: Int
+        package let commitId: String
+        package let event: String
+        package let body: String
+        package let comments: [JSONValue]
     }
 
-    public struct Fault: Sendable {
-        public var method: String
-        public var pathSuffix: String
-        public var status: Int
-        public var headers: [String: String]
-        public var body: String
-        public var times: Int
+    package struct Fault: Sendable {
+        package var method: String
+        package var pathSuffix: String
+        package var status: Int
+        package var headers: [String: String]
+        package var body: String
+        package var times: Int
 
-        public init(method: String = "GET", pathSuffix: String, status: Int, headers: [String: String] = [:], body: String = #"{"message":"scripted fault"}"#, times: Int = 1) {
+        package init(
+            method: String = "GET", pathSuffix: String, status: Int, headers: [String: String] = [:], body: String = #"{"message":"scripted fault"}"#,
+            times: Int = 1
+        ) {
             self.method = method
             self.pathSuffix = pathSuffix
             self.status = status
@@ -63,10 +66,10 @@ public final class GitHubStandIn: Sendable {
         var nextId = 1000
     }
 
-    public let server: HTTPServer
+    package let server: HTTPServer
     private let state: NIOLockedValueBox<State>
     private let stalls: Stalls
-    public var url: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
+    package var url: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
 
     private init(server: HTTPServer, state: NIOLockedValueBox<State>, stalls: Stalls) {
         self.server = server
@@ -77,22 +80,27 @@ public final class GitHubStandIn: Sendable {
     /// Holds the first request matching `method` and `pathSuffix` until `releaseStalls()` — the
     /// moment a crash test kills the worker. `onArrival` runs when it is held.
     /// With `afterHandling`, the request takes effect (a review is recorded) and only the answer is held.
-    public func stall(pathSuffix: String, method: String, afterHandling: Bool = false, onArrival: @escaping @Sendable () -> Void) {
+    package func stall(pathSuffix: String, method: String, afterHandling: Bool = false, onArrival: @escaping @Sendable () -> Void) {
         stalls.add(Stalls.Rule(method: method, pathSuffix: pathSuffix, after: afterHandling, onArrival: onArrival))
     }
 
-    public func releaseStalls() { stalls.releaseAll() }
+    package func releaseStalls() { stalls.releaseAll() }
 
     final class Stalls: Sendable {
         struct Rule: Sendable { let method: String; let pathSuffix: String; let after: Bool; let onArrival: @Sendable () -> Void }
         private let state = NIOLockedValueBox<(rules: [Rule], held: [CheckedContinuation<Void, Never>], released: Bool)>(([], [], false))
 
-        func add(_ rule: Rule) { state.withLockedValue { $0.rules.append(rule); $0.released = false } }
+        func add(_ rule: Rule) {
+            state.withLockedValue {
+                $0.rules.append(rule); $0.released = false
+            }
+        }
 
         /// Holds a matching request; returns true (without holding) when the match is for after handling.
         func wait(for request: HTTPRequest, after: Bool) async -> Bool {
             let match = state.withLockedValue { state -> Rule? in
-                guard !state.released, let index = state.rules.firstIndex(where: { $0.method == request.method && request.url.path.hasSuffix($0.pathSuffix) }) else { return nil }
+                guard !state.released, let index = state.rules.firstIndex(where: { $0.method == request.method && request.url.path.hasSuffix($0.pathSuffix) })
+                else { return nil }
                 if state.rules[index].after && !after { return state.rules[index] }
                 return state.rules.remove(at: index)
             }
@@ -119,7 +127,7 @@ public final class GitHubStandIn: Sendable {
     }
 
     /// Starts on a free port; `publicKey` and `issuer` are what App JWTs are checked against.
-    public static func start(publicKey: _RSA.Signing.PublicKey, issuer: String) async throws -> GitHubStandIn {
+    package static func start(publicKey: _RSA.Signing.PublicKey, issuer: String) async throws -> GitHubStandIn {
         let state = NIOLockedValueBox(State())
         let stalls = Stalls()
         let server = try await HTTPServer.start(port: 0, threads: 1) { request in
@@ -131,11 +139,11 @@ public final class GitHubStandIn: Sendable {
         return GitHubStandIn(server: server, state: state, stalls: stalls)
     }
 
-    public func stop() async { await server.stop() }
+    package func stop() async { await server.stop() }
 
     /// Serves the fixture's pull request at the owner/repo/number of its `pull.json`; returns "owner/repo#n".
     @discardableResult
-    public func serve(_ fixture: PullRequestFixture) -> (owner: String, repo: String, number: Int, head: String, base: String) {
+    package func serve(_ fixture: PullRequestFixture) -> (owner: String, repo: String, number: Int, head: String, base: String) {
         let pull = JSONFieldReader(fixture.pull)
         let owner = (try? pull.string("base.repo.owner.login")) ?? "owner"
         let repo = (try? pull.string("base.repo.name")) ?? "repo"
@@ -154,29 +162,29 @@ public final class GitHubStandIn: Sendable {
     }
 
     /// A push: the pull request's head becomes `sha`.
-    public func moveHead(_ key: String, to sha: String) { state.withLockedValue { $0.pulls[key]?.head = sha } }
+    package func moveHead(_ key: String, to sha: String) { state.withLockedValue { $0.pulls[key]?.head = sha } }
     /// A force-push: the head becomes `sha` and the old commits are no longer part of the pull request.
-    public func forcePush(_ key: String, to sha: String) {
+    package func forcePush(_ key: String, to sha: String) {
         state.withLockedValue {
             $0.pulls[key]?.head = sha
             $0.pulls[key]?.originalHead = sha
         }
     }
-    public func forceTooLarge(_ key: String) { state.withLockedValue { $0.pulls[key]?.forceTooLarge = true } }
+    package func forceTooLarge(_ key: String) { state.withLockedValue { $0.pulls[key]?.forceTooLarge = true } }
     /// The App's delivery log as `GET /app/hook/deliveries` returns it.
-    public func setDeliveries(_ deliveries: [[String: Any]]) { nonisolated(unsafe) let list = deliveries; state.withLockedValue { $0.deliveries = list } }
-    public var redelivered: [Int] { state.withLockedValue { $0.redelivered } }
+    package func setDeliveries(_ deliveries: [[String: Any]]) { nonisolated(unsafe) let list = deliveries; state.withLockedValue { $0.deliveries = list } }
+    package var redelivered: [Int] { state.withLockedValue { $0.redelivered } }
 
     /// Puts a file in the repository (on every branch).
-    public func setFile(_ repo: String, _ path: String, _ text: String) { state.withLockedValue { $0.contents["\(repo) \(path)"] = text } }
-    public func script(_ fault: Fault) { state.withLockedValue { $0.faults.append(fault) } }
+    package func setFile(_ repo: String, _ path: String, _ text: String) { state.withLockedValue { $0.contents["\(repo) \(path)"] = text } }
+    package func script(_ fault: Fault) { state.withLockedValue { $0.faults.append(fault) } }
 
     /// The stand-in App's slug: its reviews are written by `pr-review[bot]`.
-    public static let appSlug = "pr-review"
-    public static let appId = 4242
+    package static let appSlug = "pr-review"
+    package static let appId = 4242
 
     /// A review on `key` ("owner/repo#n") written by someone else, e.g. `login: "mallory[bot]", type: "Bot"`.
-    public func addReviewByOther(_ key: String, body: String, login: String, type: String = "User", appId: Int? = nil) {
+    package func addReviewByOther(_ key: String, body: String, login: String, type: String = "User", appId: Int? = nil) {
         state.withLockedValue { state in
             state.nextId += 1
             var user: [String: Any] = ["login": login, "type": type]
@@ -188,17 +196,17 @@ public final class GitHubStandIn: Sendable {
     }
 
     /// A review comment on `key` written by someone else.
-    public func addReviewCommentByOther(_ key: String, path: String, body: String, login: String, type: String = "User") {
+    package func addReviewCommentByOther(_ key: String, path: String, body: String, login: String, type: String = "User") {
         state.withLockedValue { state in
             state.nextId += 1
             state.othersComments[key, default: []].append(["id": state.nextId, "body": body, "path": path, "user": ["login": login, "type": type]])
         }
     }
 
-    public func reviews(_ key: String) -> [RecordedReview] { state.withLockedValue { $0.reviews[key] ?? [] } }
+    package func reviews(_ key: String) -> [RecordedReview] { state.withLockedValue { $0.reviews[key] ?? [] } }
     /// Every 422 the stand-in answered, with GitHub's reason.
-    public var rejections: [String] { state.withLockedValue { $0.rejected } }
-    public var requestLog: [String] { state.withLockedValue { $0.requests } }
+    package var rejections: [String] { state.withLockedValue { $0.rejected } }
+    package var requestLog: [String] { state.withLockedValue { $0.requests } }
 
     /// Walks a patch by its hunk headers: which lines a comment may name on each side, in which hunk.
     static func commentableLines(_ patch: String) -> [String: [Int: Int]] {
@@ -243,7 +251,8 @@ public final class GitHubStandIn: Sendable {
                 if state.faults[index].times <= 0 { state.faults.remove(at: index) }
                 return fault
             }) {
-                return HTTPResponse(status: fault.status, headers: fault.headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(fault.body.utf8))
+                return HTTPResponse(
+                    status: fault.status, headers: fault.headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(fault.body.utf8))
             }
             if request.method == "GET", path == "/_standin/reviews" { return recorded() }
             let parts = path.split(separator: "/").map(String.init)
@@ -262,7 +271,8 @@ public final class GitHubStandIn: Sendable {
                 guard let auth = request.header("authorization"), auth.hasPrefix("Bearer "), validJWT(String(auth.dropFirst(7))) else {
                     return json(401, ["message": "A JSON web token could not be decoded"])
                 }
-                return json(200, ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug, "name": "PR Review", "owner": ["login": "owner", "type": "Organization"]])
+                return json(
+                    200, ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug, "name": "PR Review", "owner": ["login": "owner", "type": "Organization"]])
             }
             if request.method == "POST", parts.count == 4, parts[0] == "app", parts[1] == "installations", parts[3] == "access_tokens" {
                 return mintToken(request, installation: Int(parts[2]) ?? 0)
@@ -295,7 +305,8 @@ public final class GitHubStandIn: Sendable {
             }
             let body = (try? JSONValue.parse(request.body)) ?? .null
             guard case .array(let repositories)? = body["repositories"], !repositories.isEmpty,
-                  case .object(let permissions)? = body["permissions"] else {
+                case .object(let permissions)? = body["permissions"]
+            else {
                 return json(422, ["message": "repositories and permissions are required by this stand-in"])
             }
             let allowed: [String: String] = ["pull_requests": "write", "contents": "read", "metadata": "read"]
@@ -312,9 +323,11 @@ public final class GitHubStandIn: Sendable {
             let parts = jwt.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 3, let header = decode(parts[0]), let payload = decode(parts[1]), let signature = decode(parts[2]) else { return false }
             guard (try? JSONValue.parse(header))?["alg"]?.stringValue == "RS256" else { return false }
-            let valid = publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: Data((parts[0] + "." + parts[1]).utf8), padding: .insecurePKCS1v1_5)
+            let valid = publicKey.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: Data((parts[0] + "." + parts[1]).utf8), padding: .insecurePKCS1v1_5)
             guard valid, let claims = try? JSONValue.parse(payload), case .number(let iat)? = claims["iat"], case .number(let exp)? = claims["exp"],
-                  claims["iss"]?.stringValue == issuer else { return false }
+                claims["iss"]?.stringValue == issuer
+            else { return false }
             let now = Date().timeIntervalSince1970
             // GitHub: exp at most 10 minutes after iat, not expired, iat not in the future.
             return iat.rounded() == iat && exp - iat <= 600 && exp > now && iat <= now + 60
@@ -337,17 +350,20 @@ public final class GitHubStandIn: Sendable {
                 let diff = pull.fixture.diffText
                 let lines = diff.split(separator: "\n", omittingEmptySubsequences: false).count
                 if pull.forceTooLarge || lines > 20_000 || pull.fixture.files.count > 300 {
-                    return json(406, [
-                        "message": "Sorry, the diff exceeded the maximum number of lines (20000)",
-                        "errors": [["resource": "PullRequest", "field": "diff", "code": "too_large"]],
-                    ])
+                    return json(
+                        406,
+                        [
+                            "message": "Sorry, the diff exceeded the maximum number of lines (20000)",
+                            "errors": [["resource": "PullRequest", "field": "diff", "code": "too_large"]],
+                        ])
                 }
                 return HTTPResponse(status: 200, headers: ["content-type": "text/plain; charset=utf-8"], body: Data(diff.utf8))
             }
             guard case .object(var object) = pull.fixture.pull, case .object(var head)? = object["head"] else { return json(500, ["message": "bad fixture"]) }
             head["sha"] = .string(pull.head)
             object["head"] = .object(head)
-            return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: (try? JSONEncoder().encode(JSONValue.object(object))) ?? Data())
+            return HTTPResponse(
+                status: 200, headers: ["content-type": "application/json"], body: (try? JSONEncoder().encode(JSONValue.object(object))) ?? Data())
         }
 
         private func files(_ request: HTTPRequest, _ pull: Pull) -> HTTPResponse {
@@ -362,11 +378,15 @@ public final class GitHubStandIn: Sendable {
                 headers["link"] = "<http://127.0.0.1\(request.url.path)?per_page=\(perPage)&page=\(page + 1)>; rel=\"next\""
                     .replacingOccurrences(of: "http://127.0.0.1", with: "http://\(request.header("host") ?? "127.0.0.1")")
             }
-            return HTTPResponse(status: 200, headers: headers.merging(["content-type": "application/json"]) { a, _ in a }, body: (try? JSONEncoder().encode(JSONValue.array(slice))) ?? Data())
+            return HTTPResponse(
+                status: 200, headers: headers.merging(["content-type": "application/json"]) { a, _ in a },
+                body: (try? JSONEncoder().encode(JSONValue.array(slice))) ?? Data())
         }
 
         private func compare(_ repo: String, _ range: String) -> HTTPResponse {
-            guard let pull = state.withLockedValue({ $0.pulls.first { $0.key.hasPrefix(repo + "#") }?.value }) else { return json(404, ["message": "Not Found"]) }
+            guard let pull = state.withLockedValue({ $0.pulls.first { $0.key.hasPrefix(repo + "#") }?.value }) else {
+                return json(404, ["message": "Not Found"])
+            }
             let files = (try? JSONSerialization.jsonObject(with: pull.fixture.data("files.json"))) ?? []
             return json(200, ["status": range.contains("diverged") ? "diverged" : "ahead", "files": files])
         }
@@ -378,7 +398,9 @@ public final class GitHubStandIn: Sendable {
             for (key, list) in reviews.sorted(by: { $0.key < $1.key }) {
                 for review in list {
                     let comments = review.comments.map { (try? JSONSerialization.jsonObject(with: JSONEncoder().encode($0))) ?? [:] }
-                    out.append(["pullRequest": key, "id": review.id, "event": review.event, "commit_id": review.commitId, "body": review.body, "comments": comments])
+                    out.append([
+                        "pullRequest": key, "id": review.id, "event": review.event, "commit_id": review.commitId, "body": review.body, "comments": comments,
+                    ])
                 }
             }
             return json(200, ["reviews": out, "rejections": rejected])
@@ -394,8 +416,10 @@ public final class GitHubStandIn: Sendable {
             var comments: [[String: Any]] = others
             for review in reviews {
                 for comment in review.comments {
-                    comments.append(["id": review.id * 100 + comments.count, "body": comment["body"]?.stringValue ?? "", "path": comment["path"]?.stringValue ?? "",
-                                     "commit_id": review.commitId, "user": Self.bot])
+                    comments.append([
+                        "id": review.id * 100 + comments.count, "body": comment["body"]?.stringValue ?? "", "path": comment["path"]?.stringValue ?? "",
+                        "commit_id": review.commitId, "user": Self.bot,
+                    ])
                 }
             }
             return json(200, comments)

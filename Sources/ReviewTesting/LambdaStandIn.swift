@@ -7,42 +7,49 @@ import ReviewRuntime
 /// with its documented refusals: 403 for a missing or wrong SigV4 signature or one older than five
 /// minutes, 404 for an unknown function, 400 for an unknown invocation type. An `Event` invocation is
 /// queued and answered 202 with no body; the stand-in records it for the test to run.
-public final class LambdaStandIn: Sendable {
-    public struct Invocation: Sendable, Equatable {
-        public var function: String
-        public var type: String
-        public var payload: Data
+package final class LambdaStandIn: Sendable {
+    package struct Invocation: Sendable, Equatable {
+        package var function: String
+        package var type: String
+        package var payload: Data
 
-        public init(function: String, type: String, payload: Data) {
+        package init(function: String, type: String, payload: Data) {
             self.function = function
             self.type = type
             self.payload = payload
         }
     }
 
-    public let server: HTTPServer
+    package let server: HTTPServer
     private let state: NIOLockedValueBox<[Invocation]>
-    public var url: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
-    public var invocations: [Invocation] { state.withLockedValue { $0 } }
+    package var url: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
+    package var invocations: [Invocation] { state.withLockedValue { $0 } }
 
     private init(server: HTTPServer, state: NIOLockedValueBox<[Invocation]>) {
         self.server = server
         self.state = state
     }
 
-    public static func start(functions: Set<String>, credentials: AWSCredentials, region: String, now: @escaping @Sendable () -> Date = Date.init) async throws -> LambdaStandIn {
+    package static func start(
+        functions: Set<String>, credentials: AWSCredentials, region: String, now: @escaping @Sendable () -> Date = Date.init
+    ) async throws -> LambdaStandIn {
         let state = NIOLockedValueBox<[Invocation]>([])
         let signer = AWSSigV4(credentials: credentials, region: region, service: "lambda")
         let server = try await HTTPServer.start(port: 0, threads: 1) { request in
             func error(_ status: Int, _ type: String, _ message: String) -> HTTPResponse {
-                HTTPResponse(status: status, headers: ["content-type": "application/json", "x-amzn-errortype": type],
-                             body: Data(#"{"Type":"User","message":"\#(message)"}"#.utf8))
+                HTTPResponse(
+                    status: status, headers: ["content-type": "application/json", "x-amzn-errortype": type],
+                    body: Data(#"{"Type":"User","message":"\#(message)"}"#.utf8))
             }
-            guard let authorization = request.header("authorization") else { return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token") }
+            guard let authorization = request.header("authorization") else {
+                return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+            }
             guard let stamp = request.header("x-amz-date"), let date = AWSSigV4.date(fromTimestamp: stamp) else {
                 return error(403, "InvalidSignatureException", "Missing or malformed X-Amz-Date")
             }
-            if abs(date.timeIntervalSince(now())) > 300 { return error(403, "InvalidSignatureException", "Signature expired: \(stamp) is now earlier than the allowed window") }
+            if abs(date.timeIntervalSince(now())) > 300 {
+                return error(403, "InvalidSignatureException", "Signature expired: \(stamp) is now earlier than the allowed window")
+            }
             if expected(request, date: date, signer: signer) != authorization {
                 return error(403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
             }
@@ -65,13 +72,13 @@ public final class LambdaStandIn: Sendable {
         return LambdaStandIn(server: server, state: state)
     }
 
-    public func stop() async { await server.stop() }
+    package func stop() async { await server.stop() }
 
     /// The Authorization header the caller should have sent: the request re-signed from the headers it
     /// says it signed.
     static func expected(_ request: HTTPRequest, date: Date, signer: AWSSigV4) -> String? {
         guard let authorization = request.header("authorization"),
-              let signedList = authorization.components(separatedBy: "SignedHeaders=").last?.split(separator: ",").first
+            let signedList = authorization.components(separatedBy: "SignedHeaders=").last?.split(separator: ",").first
         else { return nil }
         let signed = Set(signedList.split(separator: ";").map(String.init))
         guard let host = request.header("host"), signed.contains("host") else { return nil }

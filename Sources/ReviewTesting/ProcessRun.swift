@@ -1,20 +1,20 @@
 import Foundation
 
 /// Runs a program to completion with the given stdin and environment; returns what it printed.
-public struct ProcessRun: Sendable {
-    public let exitCode: Int32
-    public let stdout: Data
-    public let stderr: Data
+package struct ProcessRun: Sendable {
+    package let exitCode: Int32
+    package let stdout: Data
+    package let stderr: Data
 
-    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
-    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+    package var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    package var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 
     /// Runs on a thread of its own (see `onOwnThread`).
-    public static func run(_ executable: URL, arguments: [String] = [], stdin: Data = Data(), environment: [String: String]) async throws -> ProcessRun {
+    package static func run(_ executable: URL, arguments: [String] = [], stdin: Data = Data(), environment: [String: String]) async throws -> ProcessRun {
         try await onOwnThread { try runBlocking(executable, arguments: arguments, stdin: stdin, environment: environment) }
     }
 
-    public static func runBlocking(_ executable: URL, arguments: [String] = [], stdin: Data = Data(), environment: [String: String]) throws -> ProcessRun {
+    package static func runBlocking(_ executable: URL, arguments: [String] = [], stdin: Data = Data(), environment: [String: String]) throws -> ProcessRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -41,8 +41,12 @@ private final class OutputCollector: @unchecked Sendable {
     init(output: Pipe, errors: Pipe) {
         group.enter()
         group.enter()
-        DispatchQueue.global().async { self.out = output.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
-        DispatchQueue.global().async { self.err = errors.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+        DispatchQueue.global().async {
+            self.out = output.fileHandleForReading.readDataToEndOfFile(); self.group.leave()
+        }
+        DispatchQueue.global().async {
+            self.err = errors.fileHandleForReading.readDataToEndOfFile(); self.group.leave()
+        }
     }
 
     func wait() -> (Data, Data) {

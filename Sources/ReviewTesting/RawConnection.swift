@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,10 +8,10 @@ import Glibc
 /// connect and say nothing, send half a request, send garbage. Blocking calls; run them with
 /// `onOwnThread`. Every read has a guard time, so a server that never answers fails the test
 /// instead of hanging it.
-public final class RawConnection: @unchecked Sendable {
+package final class RawConnection: @unchecked Sendable {
     private let descriptor: Int32
 
-    public init(port: Int, guardSeconds: Int = 60) throws {
+    package init(port: Int, guardSeconds: Int = 60) throws {
         #if canImport(Glibc)
         let socketType = Int32(SOCK_STREAM.rawValue)
         #else
@@ -37,7 +38,7 @@ public final class RawConnection: @unchecked Sendable {
 
     /// Sends all of `bytes`; false when the peer has closed the connection.
     @discardableResult
-    public func send(_ bytes: Data) -> Bool {
+    package func send(_ bytes: Data) -> Bool {
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { buffer in
@@ -50,10 +51,10 @@ public final class RawConnection: @unchecked Sendable {
     }
 
     @discardableResult
-    public func send(_ text: String) -> Bool { send(Data(text.utf8)) }
+    package func send(_ text: String) -> Bool { send(Data(text.utf8)) }
 
     /// Reads until the peer closes (true) or the guard time passes (false), returning what came.
-    public func readUntilClosed() -> (data: Data, closed: Bool) {
+    package func readUntilClosed() -> (data: Data, closed: Bool) {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -65,7 +66,7 @@ public final class RawConnection: @unchecked Sendable {
     }
 
     /// Reads until `marker` has arrived (true), the peer closes or the guard time passes (false).
-    public func read(until marker: String) -> (text: String, found: Bool) {
+    package func read(until marker: String) -> (text: String, found: Bool) {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -78,7 +79,7 @@ public final class RawConnection: @unchecked Sendable {
     }
 }
 
-public struct RawConnectionError: Error, CustomStringConvertible {
-    public let description: String
+package struct RawConnectionError: Error, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

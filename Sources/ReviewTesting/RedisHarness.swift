@@ -5,17 +5,17 @@ import ReviewRuntime
 
 /// A real redis-server (on a unix socket in a temporary folder) behind an in-process `redis-rest`
 /// bridge on a free port: what the tests talk to. Stop it with `shutdown()`.
-public final class RedisHarness: @unchecked Sendable {
-    public let token = "test-token-\(UUID().uuidString.prefix(8))"
-    public let folder: URL
-    public let bridge: RedisRESTBridge
-    public let server: HTTPServer
+package final class RedisHarness: @unchecked Sendable {
+    package let token = "test-token-\(UUID().uuidString.prefix(8))"
+    package let folder: URL
+    package let bridge: RedisRESTBridge
+    package let server: HTTPServer
     private var redis: Process?
 
-    public var socketPath: String { folder.appendingPathComponent("redis.sock").path }
-    public var restURL: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
+    package var socketPath: String { folder.appendingPathComponent("redis.sock").path }
+    package var restURL: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
 
-    public static func start() async throws -> RedisHarness {
+    package static func start() async throws -> RedisHarness {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redis-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return try await RedisHarness(folder: folder, redis: try await onOwnThread { try startRedisServer(folder: folder) })
@@ -30,17 +30,17 @@ public final class RedisHarness: @unchecked Sendable {
     }
 
     /// The environment a function needs to reach this queue.
-    public func environment(queue: String = "q-\(UUID().uuidString.prefix(8))") -> [String: String] {
+    package func environment(queue: String = "q-\(UUID().uuidString.prefix(8))") -> [String: String] {
         // A generous timeout: 25 suites share two cores in CI, and a test asserts outcomes, not speed.
         ["UPSTASH_REDIS_REST_URL": restURL.absoluteString, "UPSTASH_REDIS_REST_TOKEN": token, "QUEUE_NAME": queue, "REDIS_REST_TIMEOUT_SECONDS": "120"]
     }
 
-    public func client(transport: any HTTPTransport = URLSessionTransport()) -> RedisREST {
+    package func client(transport: any HTTPTransport = URLSessionTransport()) -> RedisREST {
         RedisREST(baseURL: restURL, token: token, transport: transport, timeout: 120)
     }
 
     /// Stops redis-server (the bridge keeps answering, with 503s).
-    public func stopRedis() async {
+    package func stopRedis() async {
         guard let redis else { return }
         // SIGKILL: children spawned from the test process inherit a signal mask that blocks SIGTERM,
         // and a redis-server without persistence has nothing to flush.
@@ -50,13 +50,13 @@ public final class RedisHarness: @unchecked Sendable {
     }
 
     /// Starts redis-server again on the same socket, empty unless it was never stopped.
-    public func restartRedis() async throws {
+    package func restartRedis() async throws {
         await stopRedis()
         let folder = self.folder
         redis = try await onOwnThread { try Self.startRedisServer(folder: folder) }
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         await stopRedis()
         await server.stop()
         await bridge.shutdown()
@@ -91,9 +91,9 @@ public final class RedisHarness: @unchecked Sendable {
 }
 
 /// Finds the programs and files the tests use.
-public enum Tools {
+package enum Tools {
     /// An executable from `$env` or the PATH.
-    public static func path(of name: String, env: String) throws -> String {
+    package static func path(of name: String, env: String) throws -> String {
         if let given = ProcessInfo.processInfo.environment[env], !given.isEmpty { return given }
         for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
             let candidate = "\(folder)/\(name)"
@@ -103,16 +103,16 @@ public enum Tools {
     }
 
     /// The package root (this file is Sources/ReviewTesting/RedisHarness.swift).
-    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    package static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `../shared/fixtures` next to the checkout, or `$FIXTURES_DIR`.
-    public static var fixtures: URL {
+    package static var fixtures: URL {
         if let given = ProcessInfo.processInfo.environment["FIXTURES_DIR"] { return URL(fileURLWithPath: given) }
         return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
     }
 
     /// A built executable of this package (`swift build` puts them next to the test bundle).
-    public static func binary(_ name: String) throws -> URL {
+    package static func binary(_ name: String) throws -> URL {
         var candidates: [URL] = []
         if let dir = ProcessInfo.processInfo.environment["BIN_DIR"] { candidates.append(URL(fileURLWithPath: dir)) }
         if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
@@ -128,7 +128,7 @@ public enum Tools {
 
 extension RedisHarness {
     /// Runs `body` against a fresh harness and always shuts it down.
-    public static func with<T>(_ body: (RedisHarness) async throws -> T) async throws -> T {
+    package static func with<T>(_ body: (RedisHarness) async throws -> T) async throws -> T {
         let harness = try await RedisHarness.start()
         do {
             let result = try await body(harness)
@@ -142,7 +142,7 @@ extension RedisHarness {
 }
 
 /// A test's environment is missing something (a tool, a built binary): says what and how to get it.
-public struct TestSetupError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct TestSetupError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

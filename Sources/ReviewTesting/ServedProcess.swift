@@ -3,11 +3,11 @@ import NIOConcurrencyHelpers
 
 /// A function executable running in serve mode (`PORT=0`), its port read from the log line it
 /// writes once it listens. Stopped by its PID with `stop()`.
-public final class ServedProcess: Sendable {
+package final class ServedProcess: Sendable {
     private let process: NIOLockedValueBox<Process>
-    public let port: Int
+    package let port: Int
     /// Everything it wrote to stderr up to the moment it listened.
-    public let startupLog: String
+    package let startupLog: String
 
     private init(process: Process, port: Int, startupLog: String) {
         self.process = NIOLockedValueBox(process)
@@ -17,7 +17,9 @@ public final class ServedProcess: Sendable {
 
     /// Starts `executable` (through `prefix`, e.g. `["/usr/bin/prlimit", "--nofile=256"]`) and
     /// returns once it has said where it listens; throws with its output if it exits first.
-    public static func start(_ executable: URL, arguments: [String] = ["serve"], prefix: [String] = [], environment: [String: String]) async throws -> ServedProcess {
+    package static func start(
+        _ executable: URL, arguments: [String] = ["serve"], prefix: [String] = [], environment: [String: String]
+    ) async throws -> ServedProcess {
         try await onOwnThread {
             let process = Process()
             if let launcher = prefix.first {
@@ -60,7 +62,7 @@ public final class ServedProcess: Sendable {
         return Int(rest[rest.index(after: colon)...].prefix { $0.isNumber })
     }
 
-    public func stop() async {
+    package func stop() async {
         let process = self.process.withLockedValue { $0 }
         _ = try? await onOwnThread {
             if process.isRunning { kill(process.processIdentifier, SIGTERM) }

@@ -4,20 +4,20 @@ import ReviewCore
 /// A pull request made up for a test — hostile file names, planted secrets — written as a fixture
 /// folder (`pull.json`, `files.json`, `pull.diff`) in a temporary directory, in the shapes GitHub
 /// returns, so the stand-in serves it like a recorded one. `pull.json` starts from a real fixture's.
-public enum SyntheticPullRequest {
+package enum SyntheticPullRequest {
     /// One added file: its path and its lines.
-    public struct File: Sendable {
-        public var path: String
-        public var lines: [String]
+    package struct File: Sendable {
+        package var path: String
+        package var lines: [String]
 
-        public init(_ path: String, _ lines: [String]) {
+        package init(_ path: String, _ lines: [String]) {
             self.path = path
             self.lines = lines
         }
     }
 
     /// Writes the fixture; `head` becomes `head.sha` (the PR stays ky #731, so two heads are two pushes).
-    public static func write(_ files: [File], head: String, title: String = "A change", body: String = "") throws -> PullRequestFixture {
+    package static func write(_ files: [File], head: String, title: String = "A change", body: String = "") throws -> PullRequestFixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("synthetic-pr-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         guard case .object(var pull) = PullRequestFixture.named("ky-small-single-file-edit").pull, case .object(var headObject)? = pull["head"] else {
@@ -34,10 +34,11 @@ public enum SyntheticPullRequest {
             let patch = "@@ -0,0 +1,\(file.lines.count) @@\n" + file.lines.map { "+" + $0 }.joined(separator: "\n")
             let a = gitPath("a/" + file.path), b = gitPath("b/" + file.path)
             diff += "diff --git \(a) \(b)\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ \(b)\n\(patch)\n"
-            entries.append(.object([
-                "filename": .string(file.path), "status": .string("added"), "additions": .number(Double(file.lines.count)),
-                "deletions": .number(0), "changes": .number(Double(file.lines.count)), "patch": .string(patch),
-            ]))
+            entries.append(
+                .object([
+                    "filename": .string(file.path), "status": .string("added"), "additions": .number(Double(file.lines.count)),
+                    "deletions": .number(0), "changes": .number(Double(file.lines.count)), "patch": .string(patch),
+                ]))
         }
         try JSONEncoder().encode(JSONValue.object(pull)).write(to: folder.appendingPathComponent("pull.json"))
         try JSONEncoder().encode(JSONValue.array(entries)).write(to: folder.appendingPathComponent("files.json"))

@@ -7,7 +7,7 @@ import ReviewRuntime
 /// A clock the test moves by hand, so leases expire and backoffs pass without waiting. Its
 /// `wallClock` sleeps until the test moves the time past the wake-up (or the task is cancelled):
 /// nothing wakes on its own, so heartbeats and patient waits happen exactly when a test says.
-public final class ManualClock: Sendable {
+package final class ManualClock: Sendable {
     private struct Sleeper {
         var seconds: TimeInterval
         var wake: Date
@@ -24,15 +24,15 @@ public final class ManualClock: Sendable {
 
     private let state: NIOLockedValueBox<State>
 
-    public init(_ start: Date = Date()) { state = NIOLockedValueBox(State(now: start)) }
+    package init(_ start: Date = Date()) { state = NIOLockedValueBox(State(now: start)) }
 
-    public var now: Date { state.withLockedValue { $0.now } }
-    public func advance(by seconds: TimeInterval) { set(now + seconds) }
-    public var closure: @Sendable () -> Date { { self.now } }
-    public var wallClock: WallClock { WallClock(now: { self.now }, sleep: { try await self.sleep($0) }) }
+    package var now: Date { state.withLockedValue { $0.now } }
+    package func advance(by seconds: TimeInterval) { set(now + seconds) }
+    package var closure: @Sendable () -> Date { { self.now } }
+    package var wallClock: WallClock { WallClock(now: { self.now }, sleep: { try await self.sleep($0) }) }
 
     /// Moves the time and wakes every sleeper whose wake-up has come.
-    public func set(_ date: Date) {
+    package func set(_ date: Date) {
         let woken = state.withLockedValue { state -> [CheckedContinuation<Void, any Error>] in
             state.now = date
             let due = state.sleepers.filter { $0.value.wake <= date && $0.value.continuation != nil }
@@ -44,7 +44,7 @@ public final class ManualClock: Sendable {
 
     /// Waits until some task sleeps on this clock for a duration `matches` accepts (one already
     /// asleep counts), and returns that duration.
-    public func sleeper(where matches: @escaping @Sendable (TimeInterval) -> Bool = { _ in true }) async -> TimeInterval {
+    package func sleeper(where matches: @escaping @Sendable (TimeInterval) -> Bool = { _ in true }) async -> TimeInterval {
         await withCheckedContinuation { continuation in
             let found = state.withLockedValue { state -> TimeInterval? in
                 if let asleep = state.sleepers.values.first(where: { $0.continuation != nil && matches($0.seconds) }) { return asleep.seconds }
@@ -93,24 +93,24 @@ public final class ManualClock: Sendable {
 }
 
 /// A processor whose behaviour the test scripts, recording every call.
-public final class ScriptedProcessor: JobProcessor {
-    public typealias Script = @Sendable (ReviewJob, Int) async throws -> Data
+package final class ScriptedProcessor: JobProcessor {
+    package typealias Script = @Sendable (ReviewJob, Int) async throws -> Data
     private let script: Script
     private let calls = NIOLockedValueBox<[(jobId: String, attempt: Int)]>([])
 
-    public init(_ script: @escaping Script = { _, _ in Data("{}".utf8) }) { self.script = script }
+    package init(_ script: @escaping Script = { _, _ in Data("{}".utf8) }) { self.script = script }
 
-    public var processed: [(jobId: String, attempt: Int)] { calls.withLockedValue { $0 } }
+    package var processed: [(jobId: String, attempt: Int)] { calls.withLockedValue { $0 } }
 
-    public func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data {
+    package func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data {
         calls.withLockedValue { $0.append((job.id, attempt)) }
         return try await script(job, attempt)
     }
 }
 
 /// Review jobs for tests: distinct pull requests of one repository.
-public enum SampleJobs {
-    public static func job(pr: Int, head: String? = nil, delivery: String? = nil, at date: Date = Date()) -> ReviewJob {
+package enum SampleJobs {
+    package static func job(pr: Int, head: String? = nil, delivery: String? = nil, at date: Date = Date()) -> ReviewJob {
         let sha = head ?? String(repeating: String(pr % 10), count: 40)
         return ReviewJob(
             owner: "octo-org", repo: "app", prNumber: pr, installationId: 42, headSha: sha,
@@ -119,7 +119,7 @@ public enum SampleJobs {
     }
 }
 
-public extension Logger {
+package extension Logger {
     /// A logger that drops everything (tests assert on results, not logs).
     static let quiet: Logger = {
         var logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -2,18 +2,18 @@ import Foundation
 import ReviewCore
 
 /// GitHub's example webhook payloads from `../shared/fixtures/github-webhooks`, signed as GitHub would.
-public enum WebhookFixtures {
-    public static let secret = "test-webhook-secret"
+package enum WebhookFixtures {
+    package static let secret = "test-webhook-secret"
 
-    public static var folder: URL { Tools.fixtures.appendingPathComponent("github-webhooks") }
+    package static var folder: URL { Tools.fixtures.appendingPathComponent("github-webhooks") }
 
     /// The exact bytes of `<event>/<name>`.
-    public static func payload(_ event: String, _ name: String) throws -> Data {
+    package static func payload(_ event: String, _ name: String) throws -> Data {
         try Data(contentsOf: folder.appendingPathComponent(event).appendingPathComponent(name))
     }
 
     /// Every payload file as (event, file name).
-    public static func all() throws -> [(event: String, file: String)] {
+    package static func all() throws -> [(event: String, file: String)] {
         let fm = FileManager.default
         return try fm.contentsOfDirectory(atPath: folder.path).sorted().flatMap { event -> [(event: String, file: String)] in
             var isDirectory: ObjCBool = false
@@ -23,7 +23,7 @@ public enum WebhookFixtures {
     }
 
     /// The headers GitHub sends with a delivery of `body`.
-    public static func headers(event: String, body: Data, delivery: String = UUID().uuidString, secret: String = secret) -> [String: String] {
+    package static func headers(event: String, body: Data, delivery: String = UUID().uuidString, secret: String = secret) -> [String: String] {
         [
             "X-GitHub-Event": event, "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": WebhookSignature.sign(body, secret: secret),
             "Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/test",
@@ -31,7 +31,7 @@ public enum WebhookFixtures {
     }
 
     /// An AWS Function URL (payload 2.0) event carrying the delivery.
-    public static func functionURLEvent(headers: [String: String], body: Data, base64: Bool = false) -> Data {
+    package static func functionURLEvent(headers: [String: String], body: Data, base64: Bool = false) -> Data {
         let event: [String: Any] = [
             "version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "",
             "headers": Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a }),
@@ -43,7 +43,7 @@ public enum WebhookFixtures {
     }
 
     /// What `GET /app/hook/deliveries/{id}` returns for the delivery.
-    public static func deliveryExport(headers: [String: String], body: Data, id: Int = 12_345_678) throws -> Data {
+    package static func deliveryExport(headers: [String: String], body: Data, id: Int = 12_345_678) throws -> Data {
         let payload = try JSONSerialization.jsonObject(with: body)
         let event: [String: Any] = [
             "id": id, "guid": headers["X-GitHub-Delivery"] ?? UUID().uuidString, "delivered_at": "2026-11-25T10:00:00Z",
@@ -59,10 +59,10 @@ public enum WebhookFixtures {
 
 extension WebhookFixtures {
     /// GitHub's example `opened` delivery, pointed at a fixture pull request (as the demo does).
-    public static func opened(for fixture: PullRequestFixture, installation: Int = 42) throws -> Data {
+    package static func opened(for fixture: PullRequestFixture, installation: Int = 42) throws -> Data {
         guard case .object(var root) = try JSONValue.parse(payload("pull_request", "opened.payload.json")),
-              case .object(var repository)? = root["repository"], case .object(var owner)? = repository["owner"],
-              case .object(var pr)? = root["pull_request"], case .object(var head)? = pr["head"], case .object(var base)? = pr["base"]
+            case .object(var repository)? = root["repository"], case .object(var owner)? = repository["owner"],
+            case .object(var pr)? = root["pull_request"], case .object(var head)? = pr["head"], case .object(var base)? = pr["base"]
         else { throw ReviewError.badInput("unexpected opened.payload.json") }
         let pull = JSONFieldReader(fixture.pull)
         owner["login"] = .string(try pull.string("base.repo.owner.login"))

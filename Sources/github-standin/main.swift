@@ -1,7 +1,7 @@
-import _CryptoExtras
 import Foundation
 import ReviewRuntime
 import ReviewTesting
+import _CryptoExtras
 
 // github-standin: serves one fixture pull request the way GitHub's REST API would, for the demo.
 // Usage: github-standin FIXTURE_FOLDER KEY_OUT [ISSUER]
@@ -19,7 +19,8 @@ do {
     try key.pkcs8PEMRepresentation.write(toFile: keyPath, atomically: true, encoding: .utf8)
     let standIn = try await GitHubStandIn.start(publicKey: key.publicKey, issuer: issuer)
     let served = standIn.serve(PullRequestFixture(name: folder.lastPathComponent, folder: folder))
-    FileHandle.standardOutput.write(Data("github-standin listening on \(standIn.url.absoluteString) serving \(served.owner)/\(served.repo)#\(served.number)\n".utf8))
+    FileHandle.standardOutput.write(
+        Data("github-standin listening on \(standIn.url.absoluteString) serving \(served.owner)/\(served.repo)#\(served.number)\n".utf8))
     await standIn.server.waitUntilClosed()
 } catch {
     FileHandle.standardError.write(Data("github-standin: \(error)\n".utf8))

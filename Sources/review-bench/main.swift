@@ -57,13 +57,17 @@ case "queue", "lpush":
         settings.name = "bench"
         let queue = RedisJobQueue(redis: client, settings: settings)
         // Warm the script cache first so the figures are the steady state.
-        let warm = ReviewJob(owner: "o", repo: "r", prNumber: 0, installationId: 1, headSha: String(repeating: "0", count: 40), baseSha: String(repeating: "b", count: 40), kind: .full, deliveryId: "warm", enqueuedAt: Date())
+        let warm = ReviewJob(
+            owner: "o", repo: "r", prNumber: 0, installationId: 1, headSha: String(repeating: "0", count: 40), baseSha: String(repeating: "b", count: 40),
+            kind: .full, deliveryId: "warm", enqueuedAt: Date())
         _ = try await queue.enqueue(warm, now: Date())
         if case .claimed(let claimed) = try await queue.claim(now: Date()) { _ = try await queue.complete(claimed.lease, result: "{}", now: Date()) }
         let before = transport.count.withLockedValue { $0 }
         let elapsed = try await seconds {
             for n in 1...count {
-                let job = ReviewJob(owner: "o", repo: "r", prNumber: n, installationId: 1, headSha: String(format: "%040x", n), baseSha: String(repeating: "b", count: 40), kind: .full, deliveryId: "d\(n)", enqueuedAt: Date())
+                let job = ReviewJob(
+                    owner: "o", repo: "r", prNumber: n, installationId: 1, headSha: String(format: "%040x", n), baseSha: String(repeating: "b", count: 40),
+                    kind: .full, deliveryId: "d\(n)", enqueuedAt: Date())
                 _ = try await queue.enqueue(job, now: Date())
                 guard case .claimed(let claimed) = try await queue.claim(now: Date()) else { fatalError("bench: claim found nothing") }
                 _ = try await queue.complete(claimed.lease, result: "{}", now: Date())
@@ -87,12 +91,13 @@ case "diff":
         var total: [Double] = [], parse: [Double] = [], index: [Double] = [], scope: [Double] = [], pack: [Double] = []
         var lines = 0
         for _ in 0..<101 {
-            total.append(secondsSync {
-                let diff = DiffParser.parse(text)
-                let hunkIndex = HunkIndex(diff)
-                _ = ReviewPlanner().plan(ReviewScope.partition(hunkIndex.diff).review)
-                lines = diff.files.reduce(0) { $0 + $1.hunks.reduce(0) { $0 + $1.lines.count } }
-            })
+            total.append(
+                secondsSync {
+                    let diff = DiffParser.parse(text)
+                    let hunkIndex = HunkIndex(diff)
+                    _ = ReviewPlanner().plan(ReviewScope.partition(hunkIndex.diff).review)
+                    lines = diff.files.reduce(0) { $0 + $1.hunks.reduce(0) { $0 + $1.lines.count } }
+                })
             var diff = UnifiedDiff(files: []), hunkIndex = HunkIndex(diff), review = diff
             parse.append(secondsSync { diff = DiffParser.parse(text) })
             index.append(secondsSync { hunkIndex = HunkIndex(diff) })

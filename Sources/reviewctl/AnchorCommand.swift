@@ -8,9 +8,9 @@ struct AnchorCommand: ParsableCommand {
         commandName: "anchor",
         abstract: "Anchor findings to a diff and print the review comments GitHub would receive.",
         discussion: """
-        FINDINGS is {"findings": [{path, side, line, quote, severity, title, body, suggestion?}]}.
-        The output is {"comments": [{path, line, side, start_line?, start_side?, body, finding}], "bodyFindings": [{finding, reason}]}.
-        """
+            FINDINGS is {"findings": [{path, side, line, quote, severity, title, body, suggestion?}]}.
+            The output is {"comments": [{path, line, side, start_line?, start_side?, body, finding}], "bodyFindings": [{finding, reason}]}.
+            """
     )
 
     @Option(help: "A unified diff (as GitHub serves application/vnd.github.diff).") var diff: String

@@ -31,12 +31,14 @@ struct RedeliverCommand: AsyncParsableCommand {
         let env = ConfigReader()
         let app = GitHubAppConfig.load(env)
         try env.validate()
-        let deliveries = HookDeliveries(apiURL: app.apiURL, signer: try GitHubAppSigner(issuer: app.issuer, pem: app.privateKeyPEM), transport: URLSessionTransport())
+        let deliveries = HookDeliveries(
+            apiURL: app.apiURL, signer: try GitHubAppSigner(issuer: app.issuer, pem: app.privateKeyPEM), transport: URLSessionTransport())
         let all = try await deliveries.list(since: deliveries.clock.now().addingTimeInterval(-(Self.seconds(since) ?? 86400)))
         let failed = HookDeliveries.failed(all)
         print("\(all.count) deliveries since \(since), \(failed.count) never succeeded")
         for delivery in failed {
-            let label = "\(delivery.guid) \(delivery.event)\(delivery.action.map { ".\($0)" } ?? "") \(delivery.delivered_at.formatted(.iso8601)) (\(delivery.status))"
+            let label =
+                "\(delivery.guid) \(delivery.event)\(delivery.action.map { ".\($0)" } ?? "") \(delivery.delivered_at.formatted(.iso8601)) (\(delivery.status))"
             if dryRun {
                 print("would redeliver \(label)")
             } else {

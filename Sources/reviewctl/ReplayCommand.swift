@@ -27,7 +27,9 @@ struct ReplayCommand: AsyncParsableCommand {
     struct Result: Encodable { let file: String; let statusCode: Int; let status: String; let jobId: String?; let reason: String? }
 
     func validate() throws {
-        if url != nil && skipSignatureCheck { throw ValidationError("--skip-signature-check only applies to local replay; a deployed function always checks signatures") }
+        if url != nil && skipSignatureCheck {
+            throw ValidationError("--skip-signature-check only applies to local replay; a deployed function always checks signatures")
+        }
     }
 
     func run() async throws {
@@ -40,7 +42,9 @@ struct ReplayCommand: AsyncParsableCommand {
             if json {
                 print(String(decoding: (try? JSONEncoder.iso.encode(result)) ?? Data(), as: UTF8.self))
             } else {
-                print("\(result.statusCode) \(result.status.padding(toLength: 10, withPad: " ", startingAt: 0)) \(file)\(result.reason.map { "  — \($0)" } ?? "")")
+                print(
+                    "\(result.statusCode) \(result.status.padding(toLength: 10, withPad: " ", startingAt: 0)) \(file)\(result.reason.map { "  — \($0)" } ?? "")"
+                )
             }
         }
     }
@@ -55,14 +59,17 @@ struct ReplayCommand: AsyncParsableCommand {
             return Result(file: file, statusCode: 400, status: "rejected", jobId: nil, reason: "cannot read the file")
         }
         if let handler {
-            let response = await handler.ingest(request, skipSignatureCheck: skipSignatureCheck, logger: Logger(label: "reviewctl", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let response = await handler.ingest(
+                request, skipSignatureCheck: skipSignatureCheck, logger: Logger(label: "reviewctl", factory: { _ in SwiftLogNoOpLogHandler() }))
             return Result(file: file, statusCode: response.statusCode, status: response.status.rawValue, jobId: response.jobId, reason: response.reason)
         }
         guard let target = url.flatMap(URL.init(string:)) else { return Result(file: file, statusCode: 0, status: "error", jobId: nil, reason: "bad --url") }
         do {
             let response = try await transport.send(HTTPRequest(method: "POST", url: target, headers: request.headers, body: request.body))
             let body = try? JSONValue.parse(response.body)
-            return Result(file: file, statusCode: response.status, status: body?["status"]?.stringValue ?? "-", jobId: body?["jobId"]?.stringValue, reason: body?["reason"]?.stringValue)
+            return Result(
+                file: file, statusCode: response.status, status: body?["status"]?.stringValue ?? "-", jobId: body?["jobId"]?.stringValue,
+                reason: body?["reason"]?.stringValue)
         } catch {
             return Result(file: file, statusCode: 0, status: "unreachable", jobId: nil, reason: "\(error)")
         }

@@ -54,9 +54,9 @@ struct QueueCommand: AsyncParsableCommand {
             options.print(stats) {
                 let age = stats.oldestWaitingAge.map { String(format: "%.1f s", $0) } ?? "-"
                 return """
-                waiting \(stats.waiting)  delayed \(stats.delayed)  active \(stats.active) (expired leases \(stats.expiredLeases))
-                completed \(stats.completed)  failed \(stats.failed)  oldest waiting \(age)
-                """
+                    waiting \(stats.waiting)  delayed \(stats.delayed)  active \(stats.active) (expired leases \(stats.expiredLeases))
+                    completed \(stats.completed)  failed \(stats.failed)  oldest waiting \(age)
+                    """
             }
         }
     }
@@ -69,9 +69,11 @@ struct QueueCommand: AsyncParsableCommand {
         func run() async throws {
             let jobs = try await options.open().failedJobs(limit: limit)
             options.print(jobs) {
-                jobs.isEmpty ? "no failed jobs" : jobs.map { job in
-                    "\(JobID.decode(job.id))  attempts \(job.attemptsSpent)  \(job.finishedAt?.formatted(.iso8601) ?? "-")\n    \(job.error ?? "")"
-                }.joined(separator: "\n")
+                jobs.isEmpty
+                    ? "no failed jobs"
+                    : jobs.map { job in
+                        "\(JobID.decode(job.id))  attempts \(job.attemptsSpent)  \(job.finishedAt?.formatted(.iso8601) ?? "-")\n    \(job.error ?? "")"
+                    }.joined(separator: "\n")
             }
         }
     }
@@ -88,7 +90,11 @@ struct QueueCommand: AsyncParsableCommand {
             }
             options.print(record) {
                 var lines = ["\(JobID.decode(record.id))", "state      \(record.state)", "attempts   \(record.attemptsSpent) spent"]
-                if let job = record.job { lines.append("job        \(job.kind.rawValue) review of \(job.owner)/\(job.repo)#\(job.prNumber) at \(job.headSha.prefix(12)), delivery \(job.deliveryId)") }
+                if let job = record.job {
+                    lines.append(
+                        "job        \(job.kind.rawValue) review of \(job.owner)/\(job.repo)#\(job.prNumber) at \(job.headSha.prefix(12)), delivery \(job.deliveryId)"
+                    )
+                }
                 if let at = record.scheduledAt { lines.append("scheduled  \(at.formatted(.iso8601))") }
                 if let error = record.error { lines.append("error      \(error)") }
                 if let error = record.lastError { lines.append("last error \(error)") }
@@ -111,7 +117,9 @@ struct QueueCommand: AsyncParsableCommand {
         func run() async throws {
             let ids = self.ids.map { $0.contains("/") ? JobID.encode($0) : $0 }
             let retried = try await options.open().retryFailed(ids: ids, now: Date())
-            options.print(["retried": retried]) { retried.isEmpty ? "nothing retried (no such failed job)" : "retried \(retried.count): " + retried.map(JobID.decode).joined(separator: ", ") }
+            options.print(["retried": retried]) {
+                retried.isEmpty ? "nothing retried (no such failed job)" : "retried \(retried.count): " + retried.map(JobID.decode).joined(separator: ", ")
+            }
             if retried.isEmpty && !all { throw ExitCode(1) }
         }
     }

@@ -113,8 +113,12 @@ import Testing
         // Unknown quote, commentable line → that line; uncommentable → body.
         let byLine = Finding(path: file.path, line: added[0].newLine, quote: "nothing like this", severity: .nit, title: "t", body: "b")
         #expect(anchorer.anchor(byLine) == .lines(path: file.path, side: .right, start: added[0].newLine!, end: added[0].newLine!))
-        if case .lines = anchorer.anchor(Finding(path: file.path, line: 100_000, quote: "zzz", severity: .nit, title: "t", body: "b")) { Issue.record("anchored nowhere") }
-        if case .lines = anchorer.anchor(Finding(path: "not/in/diff.swift", line: 1, quote: "x", severity: .nit, title: "t", body: "b")) { Issue.record("anchored outside the diff") }
+        if case .lines = anchorer.anchor(Finding(path: file.path, line: 100_000, quote: "zzz", severity: .nit, title: "t", body: "b")) {
+            Issue.record("anchored nowhere")
+        }
+        if case .lines = anchorer.anchor(Finding(path: "not/in/diff.swift", line: 1, quote: "x", severity: .nit, title: "t", body: "b")) {
+            Issue.record("anchored outside the diff")
+        }
     }
 
     @Test func fingerprintsIgnoreLineNumbersAndWhitespace() {
@@ -136,11 +140,13 @@ import Testing
 @Suite struct DiffLinesTests {
     @Test func handMadeLinesEqualParsedOnes() {
         let parsed = DiffParser.parse("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n keep\r\n-old\n+new ü\n\\ No newline at end of file\n")
-        let made = DiffHunk(oldStart: 1, oldCount: 2, newStart: 1, newCount: 2, section: "", lines: [
-            DiffLine(kind: .context, text: "keep\r", oldLine: 1, newLine: 1),
-            DiffLine(kind: .deleted, text: "old", oldLine: 2, newLine: nil),
-            DiffLine(kind: .added, text: "new ü", oldLine: nil, newLine: 2, noNewlineAtEnd: true),
-        ])
+        let made = DiffHunk(
+            oldStart: 1, oldCount: 2, newStart: 1, newCount: 2, section: "",
+            lines: [
+                DiffLine(kind: .context, text: "keep\r", oldLine: 1, newLine: 1),
+                DiffLine(kind: .deleted, text: "old", oldLine: 2, newLine: nil),
+                DiffLine(kind: .added, text: "new ü", oldLine: nil, newLine: 2, noNewlineAtEnd: true),
+            ])
         #expect(parsed.files[0].hunks == [made])
         #expect(made.lines[0].code == "keep" && made.lines[2].code == "new ü")
         var changed = made

@@ -20,7 +20,10 @@ import Testing
     @Test func aValidAnswerGivesItsFindingsAndSummary() throws {
         let parsed = try Self.parse(#"{"summary": "Adds a loop.", "findings": [\#(Self.finding([:]))]}"#)
         #expect(parsed.summary == "Adds a loop." && parsed.errors.isEmpty)
-        #expect(parsed.findings == [Finding(path: "src/app.py", side: .right, line: 3, quote: "x = 1", severity: .bug, title: "Off by one", body: "The loop stops early.")])
+        #expect(
+            parsed.findings == [
+                Finding(path: "src/app.py", side: .right, line: 3, quote: "x = 1", severity: .bug, title: "Off by one", body: "The loop stops early.")
+            ])
     }
 
     @Test func aFencedAnswerIsRead() throws {
@@ -60,7 +63,8 @@ import Testing
     }
 
     @Test func longTextIsCut() throws {
-        let parsed = try Self.parse(#"{"findings": [\#(Self.finding(["title": String(repeating: "t", count: 500), "body": String(repeating: "b", count: 9000)]))]}"#)
+        let parsed = try Self.parse(
+            #"{"findings": [\#(Self.finding(["title": String(repeating: "t", count: 500), "body": String(repeating: "b", count: 9000)]))]}"#)
         #expect(parsed.findings.first?.title.count == 200 && parsed.findings.first?.body.count == 4000)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import ReviewCore
 import ReviewTesting
 import Testing
+
+@testable import ReviewCore
 
 @Suite struct JSONParserTests {
     @Test func agreesWithFoundationOnEveryFixture() throws {

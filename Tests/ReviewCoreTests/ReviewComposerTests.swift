@@ -8,7 +8,8 @@ import Testing
         "diff --git a/src/app.py b/src/app.py\n--- a/src/app.py\n+++ b/src/app.py\n@@ -0,0 +1,40 @@\n"
             + (1...40).map { "+line \($0) = compute(\($0))\n" }.joined()
     )
-    static let footer = ReviewComposer.Footer(provider: "rules", model: "rules-v1", usage: ModelUsage(inputTokens: 120, outputTokens: 30, costUSD: 0.0012), latencyMs: 57)
+    static let footer = ReviewComposer.Footer(
+        provider: "rules", model: "rules-v1", usage: ModelUsage(inputTokens: 120, outputTokens: 30, costUSD: 0.0012), latencyMs: 57)
     static let head = "0123456789abcdef0123456789abcdef01234567"
 
     static func finding(_ line: Int, _ severity: Finding.Severity = .bug, title: String = "Problem") -> Finding {
@@ -81,7 +82,9 @@ import Testing
     }
 
     @Test func anOverLongBodyIsCutKeepingTheFooter() {
-        let long = (1...40).map { Finding(path: "src/app.py", line: 1000 + $0, quote: "nowhere", severity: .bug, title: "T", body: String(repeating: "x", count: 3000)) }
+        let long = (1...40).map {
+            Finding(path: "src/app.py", line: 1000 + $0, quote: "nowhere", severity: .bug, title: "T", body: String(repeating: "x", count: 3000))
+        }
         let composed = Self.compose(long)
         #expect(composed.body.count <= ReviewComposer.maxBodyCharacters)
         #expect(composed.body.contains("_… truncated to fit GitHub's limit._"))

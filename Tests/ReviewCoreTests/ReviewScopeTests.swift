@@ -3,9 +3,11 @@ import Testing
 
 @Suite struct ReviewScopeTests {
     static func file(_ path: String) -> DiffFile {
-        DiffFile(oldPath: path, newPath: path, status: .modified, hunks: [
-            DiffHunk(oldStart: 1, oldCount: 0, newStart: 1, newCount: 1, section: "", lines: [DiffLine(kind: .added, text: "x", oldLine: nil, newLine: 1)]),
-        ])
+        DiffFile(
+            oldPath: path, newPath: path, status: .modified,
+            hunks: [
+                DiffHunk(oldStart: 1, oldCount: 0, newStart: 1, newCount: 1, section: "", lines: [DiffLine(kind: .added, text: "x", oldLine: nil, newLine: 1)])
+            ])
     }
 
     @Test(arguments: [

@@ -32,7 +32,10 @@ import Testing
         #expect(try route("pull_request", "closed.payload.json") == .cancel(pullRequestKey: "Codertocat%2FHello-World%232", reason: "pull request closed"))
     }
 
-    @Test(arguments: ["assigned", "converted_to_draft.with-installation", "labeled", "locked", "review_request_removed", "review_requested", "unassigned", "unlabeled", "unlocked"])
+    @Test(arguments: [
+        "assigned", "converted_to_draft.with-installation", "labeled", "locked", "review_request_removed", "review_requested", "unassigned", "unlabeled",
+        "unlocked",
+    ])
     func otherActionsAreIgnored(_ name: String) throws {
         guard case .ignore(let reason) = try route("pull_request", "\(name).payload.json") else { Issue.record("not ignored"); return }
         #expect(reason.contains("is not reviewed"))
@@ -63,7 +66,9 @@ import Testing
         sender["login"] = .string("dependabot[bot]")
         root["pull_request"] = .object(pr)
         root["sender"] = .object(sender)
-        guard case .ignore(let botReason) = try router.route(event: "pull_request", deliveryID: "d", payload: .object(root), now: now) else { Issue.record(); return }
+        guard case .ignore(let botReason) = try router.route(event: "pull_request", deliveryID: "d", payload: .object(root), now: now) else {
+            Issue.record(); return
+        }
         #expect(botReason.contains("bot"))
         let bots = WebhookRouter(options: .init(reviewBotSenders: true))
         guard case .enqueue = try bots.route(event: "pull_request", deliveryID: "d", payload: .object(root), now: now) else { Issue.record(); return }
@@ -75,7 +80,9 @@ import Testing
         root["changes"] = .object(["title": .object(["from": .string("old")])])
         guard case .ignore = try WebhookRouter().route(event: "pull_request", deliveryID: "d", payload: .object(root), now: now) else { Issue.record(); return }
         root["changes"] = .object(["base": .object(["ref": .object(["from": .string("main")])])])
-        guard case .enqueue(let job) = try WebhookRouter().route(event: "pull_request", deliveryID: "d", payload: .object(root), now: now) else { Issue.record(); return }
+        guard case .enqueue(let job) = try WebhookRouter().route(event: "pull_request", deliveryID: "d", payload: .object(root), now: now) else {
+            Issue.record(); return
+        }
         #expect(job.kind == .full)
     }
 
@@ -87,8 +94,10 @@ import Testing
 
     @Test func pingAndOtherEvents() throws {
         guard case .ping = try route("ping", "payload.json") else { Issue.record(); return }
-        for (event, file) in [("issue_comment", "created.payload.json"), ("pull_request_review", "submitted.payload.json"),
-                              ("pull_request_review_comment", "created.payload.json"), ("installation_repositories", "added.payload.json")] {
+        for (event, file) in [
+            ("issue_comment", "created.payload.json"), ("pull_request_review", "submitted.payload.json"),
+            ("pull_request_review_comment", "created.payload.json"), ("installation_repositories", "added.payload.json"),
+        ] {
             guard case .ignore(let reason) = try route(event, file) else { Issue.record("\(event) not ignored"); continue }
             #expect(reason.contains(event))
         }

@@ -10,16 +10,18 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let findings = #"""
-        {"findings": [
-          {"path": "source/core/Ky.ts", "side": "RIGHT", "line": 40, "quote": "if (text === '') {", "severity": "bug", "title": "Empty body", "body": "Handle it."},
-          {"path": "source/core/Ky.ts", "side": "RIGHT", "line": 1, "quote": "const text = await response.text();\nif (text === '') {", "severity": "nit", "title": "Range", "body": "Two lines."},
-          {"path": "missing.ts", "line": 1, "quote": "x", "severity": "nit", "title": "Elsewhere", "body": "Not in the diff."}
-        ]}
-        """#
+            {"findings": [
+              {"path": "source/core/Ky.ts", "side": "RIGHT", "line": 40, "quote": "if (text === '') {", "severity": "bug", "title": "Empty body", "body": "Handle it."},
+              {"path": "source/core/Ky.ts", "side": "RIGHT", "line": 1, "quote": "const text = await response.text();\nif (text === '') {", "severity": "nit", "title": "Range", "body": "Two lines."},
+              {"path": "missing.ts", "line": 1, "quote": "x", "severity": "nit", "title": "Elsewhere", "body": "Not in the diff."}
+            ]}
+            """#
         try Data(findings.utf8).write(to: folder.appendingPathComponent("findings.json"))
         let run = try await ProcessRun.run(
             try Tools.binary("reviewctl"),
-            arguments: ["anchor", "--diff", fixture.folder.appendingPathComponent("pull.diff").path, "--findings", folder.appendingPathComponent("findings.json").path],
+            arguments: [
+                "anchor", "--diff", fixture.folder.appendingPathComponent("pull.diff").path, "--findings", folder.appendingPathComponent("findings.json").path,
+            ],
             environment: [:]
         )
         #expect(run.exitCode == 0, "\(run.stderrText)")
@@ -33,7 +35,8 @@ import Testing
         #expect(comments.allSatisfy { $0["position"] == nil })
         #expect(body[0]["finding"] == .number(2))
 
-        let bad = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["anchor", "--diff", "/nonexistent", "--findings", "/nonexistent"], environment: [:])
+        let bad = try await ProcessRun.run(
+            try Tools.binary("reviewctl"), arguments: ["anchor", "--diff", "/nonexistent", "--findings", "/nonexistent"], environment: [:])
         #expect(bad.exitCode != 0 && bad.stderrText.contains("cannot read the diff"))
     }
 }

@@ -1,30 +1,40 @@
 import Foundation
-import RedisBridge
 import Logging
 import NIOConcurrencyHelpers
+import RedisBridge
 import ReviewCore
 import ReviewRuntime
 import ReviewTesting
 import Testing
 
 @Suite struct DrainKickTests {
-    static let credentials = AWSCredentials(accessKeyId: "AKIDKICKTEST", secretAccessKey: "kick-secret-access-key-0123456789", sessionToken: "kick-session-token-abcdef")
+    static let credentials = AWSCredentials(
+        accessKeyId: "AKIDKICKTEST", secretAccessKey: "kick-secret-access-key-0123456789", sessionToken: "kick-session-token-abcdef")
     static let region = "eu-west-1"
     static let vectorDate = Date(timeIntervalSince1970: 1_440_938_160)  // 2015-08-30T12:36:00Z
 
     @Test func sigV4MatchesAWSsPostVanillaVector() {
-        let signer = AWSSigV4(credentials: AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), region: "us-east-1", service: "service")
+        let signer = AWSSigV4(
+            credentials: AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), region: "us-east-1",
+            service: "service")
         let signed = signer.sign(HTTPRequest(method: "POST", url: URL(string: "https://example.amazonaws.com/")!), at: Self.vectorDate)
-        #expect(signed.header("authorization") == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b")
+        #expect(
+            signed.header("authorization")
+                == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"
+        )
         #expect(signed.header("x-amz-date") == "20150830T123600Z")
     }
 
-    @Test(.enabled(if: RedisRESTBridgeTests.python != nil, "needs the venv with botocore: run make test"), arguments: [
-        "review-job", "arn:aws:lambda:eu-west-1:123456789012:function:review-job",
-    ])
+    @Test(
+        .enabled(if: RedisRESTBridgeTests.python != nil, "needs the venv with botocore: run make test"),
+        arguments: [
+            "review-job", "arn:aws:lambda:eu-west-1:123456789012:function:review-job",
+        ])
     func sigV4AgreesWithBotocore(function: String) async throws {
         let kick = DrainKick(
-            target: .lambda(function: function, endpoint: URL(string: "https://lambda.eu-west-1.amazonaws.com")!, signer: AWSSigV4(credentials: Self.credentials, region: Self.region, service: "lambda")),
+            target: .lambda(
+                function: function, endpoint: URL(string: "https://lambda.eu-west-1.amazonaws.com")!,
+                signer: AWSSigV4(credentials: Self.credentials, region: Self.region, service: "lambda")),
             transport: URLSessionTransport(), clock: WallClock(now: { Self.vectorDate }, sleep: { _ in })
         )
         let request = kick.request()
@@ -35,7 +45,9 @@ import Testing
             "token": .string(Self.credentials.sessionToken!), "region": .string(Self.region), "service": .string("lambda"),
         ])
         let script = Tools.packageRoot.appendingPathComponent("scripts/aws_sigv4_check.py").path
-        let run = try await ProcessRun.run(URL(fileURLWithPath: RedisRESTBridgeTests.python!), arguments: [script], stdin: try JSONEncoder.iso.encode(spec), environment: ProcessInfo.processInfo.environment)
+        let run = try await ProcessRun.run(
+            URL(fileURLWithPath: RedisRESTBridgeTests.python!), arguments: [script], stdin: try JSONEncoder.iso.encode(spec),
+            environment: ProcessInfo.processInfo.environment)
         #expect(run.exitCode == 0, "\(run.stderrText)")
         #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == request.header("authorization"))
         #expect(request.url.absoluteString.hasSuffix("/2015-03-31/functions/" + function.replacingOccurrences(of: ":", with: "%3A") + "/invocations"))
@@ -47,13 +59,16 @@ import Testing
     }
 
     func lambdaKick(_ standIn: LambdaStandIn, secret: String = credentials.secretAccessKey) -> [String: String] {
-        ["REVIEW_JOB_KICK": "lambda:review-job", "AWS_REGION": Self.region, "AWS_ENDPOINT_URL_LAMBDA": standIn.url.absoluteString,
-         "AWS_ACCESS_KEY_ID": Self.credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": Self.credentials.sessionToken!,
-         "REVIEW_JOB_KICK_TIMEOUT_SECONDS": "30"]
+        [
+            "REVIEW_JOB_KICK": "lambda:review-job", "AWS_REGION": Self.region, "AWS_ENDPOINT_URL_LAMBDA": standIn.url.absoluteString,
+            "AWS_ACCESS_KEY_ID": Self.credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": Self.credentials.sessionToken!,
+            "REVIEW_JOB_KICK_TIMEOUT_SECONDS": "30",
+        ]
     }
 
     func deliver(_ handler: WebhookIngestHandler, _ body: Data, delivery: String, logger: Logger = .quiet) async -> IngestResponse {
-        await handler.ingest(WebhookRequest(headers: WebhookFixtures.headers(event: "pull_request", body: body, delivery: delivery), body: body), logger: logger)
+        await handler.ingest(
+            WebhookRequest(headers: WebhookFixtures.headers(event: "pull_request", body: body, delivery: delivery), body: body), logger: logger)
     }
 
     @Test func queuedJobKicksOneAsynchronousLambdaInvoke() async throws {
@@ -82,7 +97,9 @@ import Testing
             let refused = await deliver(handler, try WebhookFixtures.opened(for: .named("ky-small-single-file-edit")), delivery: "kick-2", logger: logger)
             await standIn.stop()
             let unreachable = await deliver(handler, try WebhookFixtures.opened(for: .named("cobra-binary-image-added")), delivery: "kick-3", logger: logger)
-            #expect(refused.status == .queued && refused.drain?.hasPrefix("failed: HTTP 403 The request signature we calculated does not match") == true, "\(refused.drain ?? "")")
+            #expect(
+                refused.status == .queued && refused.drain?.hasPrefix("failed: HTTP 403 The request signature we calculated does not match") == true,
+                "\(refused.drain ?? "")")
             #expect(unreachable.status == .queued && unreachable.drain?.hasPrefix("failed:") == true)
             #expect(standIn.invocations.isEmpty)
             let queue = RedisJobQueue(redis: harness.client(), settings: handler.queue.settings)
@@ -98,7 +115,9 @@ import Testing
         func kick(_ function: String, clock: Date = Date(), region: String = Self.region) async -> String {
             let signer = AWSSigV4(credentials: Self.credentials, region: region, service: "lambda")
             // A long timeout: a loaded CI machine is slow, not wrong.
-            let kick = DrainKick(target: .lambda(function: function, endpoint: standIn.url, signer: signer), timeout: 30, transport: URLSessionTransport(), clock: WallClock(now: { clock }, sleep: { _ in }))
+            let kick = DrainKick(
+                target: .lambda(function: function, endpoint: standIn.url, signer: signer), timeout: 30, transport: URLSessionTransport(),
+                clock: WallClock(now: { clock }, sleep: { _ in }))
             return await kick.send(logger: .quiet)
         }
         let expired = await kick("review-job", clock: Date().addingTimeInterval(-600))
@@ -121,7 +140,8 @@ import Testing
                 return .json(202, Data(#"{"status":"accepted"}"#.utf8))
             }
             let url = "http://127.0.0.1:\(endpoint.port)/async-function/review-job"
-            let handler = try ingest(harness, kick: ["REVIEW_JOB_KICK": url, "REVIEW_JOB_KICK_TOKEN": "kick-bearer-token", "REVIEW_JOB_KICK_TIMEOUT_SECONDS": "30"])
+            let handler = try ingest(
+                harness, kick: ["REVIEW_JOB_KICK": url, "REVIEW_JOB_KICK_TOKEN": "kick-bearer-token", "REVIEW_JOB_KICK_TIMEOUT_SECONDS": "30"])
             let response = await deliver(handler, try WebhookFixtures.opened(for: .named("ky-small-single-file-edit")), delivery: "kick-4")
             await endpoint.stop()
             let requests = received.withLockedValue { $0 }
@@ -167,7 +187,9 @@ struct CapturingLogHandler: LogHandler {
             let context = InvocationContext(logger: .quiet)
             func post(_ authorization: String?) async -> Int {
                 let headers = authorization.map { ["authorization": $0] } ?? [:]
-                return await handler.handle(http: HTTPRequest(method: "POST", url: URL(string: "http://localhost/")!, headers: headers, body: DrainKick.event), context: context).status
+                return await handler.handle(
+                    http: HTTPRequest(method: "POST", url: URL(string: "http://localhost/")!, headers: headers, body: DrainKick.event), context: context
+                ).status
             }
             #expect(await post(nil) == 401)
             #expect(await post("Bearer job-invoke-tokeN") == 401)

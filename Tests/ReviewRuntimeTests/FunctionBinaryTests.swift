@@ -94,9 +94,12 @@ final class LambdaRuntimeStandIn: Sendable {
                 guard let event = state.withLockedValue({ $0.events.isEmpty ? nil : $0.events.removeFirst() }) else {
                     return .json(500, Data(#"{"errorMessage":"no more events"}"#.utf8))
                 }
-                let number = counter.withLockedValue { $0 += 1; return $0 }
+                let number = counter.withLockedValue {
+                    $0 += 1; return $0
+                }
                 let deadline = String(Int64((Date().timeIntervalSince1970 + 30) * 1000))
-                return HTTPResponse(status: 200, headers: ["lambda-runtime-aws-request-id": "request-\(number)", "lambda-runtime-deadline-ms": deadline], body: event)
+                return HTTPResponse(
+                    status: 200, headers: ["lambda-runtime-aws-request-id": "request-\(number)", "lambda-runtime-deadline-ms": deadline], body: event)
             }
             if request.method == "POST", parts.count == 5, parts[2] == "invocation" {
                 state.withLockedValue { $0.posted.append(Posted(requestId: parts[3], kind: parts[4], body: request.body)) }

@@ -1,10 +1,10 @@
-import _CryptoExtras
 import Foundation
 import Logging
 import ReviewCore
 import ReviewRuntime
 import ReviewTesting
 import Testing
+import _CryptoExtras
 
 @Suite struct GitHubAppAuthTests {
     static let openssl = try? Tools.path(of: "openssl", env: "OPENSSL")
@@ -48,8 +48,11 @@ import Testing
         try Data((parts[0] + "." + parts[1]).utf8).write(to: folder.appendingPathComponent("input"))
         try Self.base64URL(parts[2]).write(to: folder.appendingPathComponent("sig"))
         let run = try ProcessRun.runBlocking(
-            URL(fileURLWithPath: try #require(Self.openssl)), arguments: ["dgst", "-sha256", "-verify", folder.appendingPathComponent("pub.pem").path,
-                                                     "-signature", folder.appendingPathComponent("sig").path, folder.appendingPathComponent("input").path],
+            URL(fileURLWithPath: try #require(Self.openssl)),
+            arguments: [
+                "dgst", "-sha256", "-verify", folder.appendingPathComponent("pub.pem").path,
+                "-signature", folder.appendingPathComponent("sig").path, folder.appendingPathComponent("input").path,
+            ],
             environment: [:]
         )
         #expect(run.stdoutText.contains("Verified OK"), "\(run.stdoutText)\(run.stderrText)")
@@ -147,7 +150,8 @@ import Testing
     @Test func rejectedInlineCommentsAreFoldedIntoTheBody() async throws {
         let app = try await GitHubTestApp.start()
         let job = app.job(for: .named("ky-small-single-file-edit"))
-        app.standIn.script(.init(method: "POST", pathSuffix: "/reviews", status: 422, body: #"{"message":"Unprocessable Entity","errors":["Line could not be resolved"]}"#))
+        app.standIn.script(
+            .init(method: "POST", pathSuffix: "/reviews", status: 422, body: #"{"message":"Unprocessable Entity","errors":["Line could not be resolved"]}"#))
         let outcome = try await PullRequestReviewer(github: app.client(), model: QuotingModel()).review(job, logger: .quiet)
         let reviews = app.standIn.reviews("sindresorhus/ky#731")
         await app.stop()
@@ -175,7 +179,8 @@ import Testing
     @Test func refusedReviewFailsWithGitHubsReasons() async throws {
         let app = try await GitHubTestApp.start()
         let job = app.job(for: .named("ky-small-single-file-edit"))
-        let refusal = #"{"message":"Validation Failed","errors":[{"resource":"PullRequestReview","field":"body","code":"too_long"},"Body is too long (maximum is 65536 characters)"]}"#
+        let refusal =
+            #"{"message":"Validation Failed","errors":[{"resource":"PullRequestReview","field":"body","code":"too_long"},"Body is too long (maximum is 65536 characters)"]}"#
         app.standIn.script(.init(method: "POST", pathSuffix: "/reviews", status: 422, body: refusal, times: 2))
         await #expect {
             try await PullRequestReviewer(github: app.client(), model: QuotingModel()).review(job, logger: .quiet)
@@ -204,7 +209,9 @@ import Testing
 
 /// GitHub's failures during a drain: rate limits and 5xx reschedule, a missing PR fails at once.
 @Suite struct GitHubFaultTests {
-    func drainOnce(fault: GitHubStandIn.Fault?, fixture: String = "ky-small-single-file-edit", missing: Bool = false) async throws -> (DrainReport, JobRecord?, Int) {
+    func drainOnce(
+        fault: GitHubStandIn.Fault?, fixture: String = "ky-small-single-file-edit", missing: Bool = false
+    ) async throws -> (DrainReport, JobRecord?, Int) {
         try await RedisHarness.with { harness in
             let app = try await GitHubTestApp.start()
             var settings = QueueSettings()
@@ -215,7 +222,9 @@ import Testing
             if let fault { app.standIn.script(fault) }
             _ = try await queue.enqueue(job, now: Date())
             let clock = ManualClock()
-            let drainer = JobDrainer(queue: queue, processor: PullRequestReviewer(github: app.client(queue: queue), model: QuotingModel()), concurrency: 1, deadlineMargin: 0, clock: clock.wallClock, jitter: { 0 })
+            let drainer = JobDrainer(
+                queue: queue, processor: PullRequestReviewer(github: app.client(queue: queue), model: QuotingModel()), concurrency: 1, deadlineMargin: 0,
+                clock: clock.wallClock, jitter: { 0 })
             let report = try await drainer.drain(deadline: clock.now + 60, logger: .quiet)
             let record = try await queue.inspect(id: job.id, now: clock.now)
             let posted = app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)").count
@@ -233,7 +242,10 @@ import Testing
     }
 
     @Test func secondaryRateLimitReschedulesAtLeastAMinute() async throws {
-        let (report, record, _) = try await drainOnce(fault: .init(pathSuffix: "/pulls/731", status: 403, body: #"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#))
+        let (report, record, _) = try await drainOnce(
+            fault: .init(
+                pathSuffix: "/pulls/731", status: 403,
+                body: #"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#))
         #expect(report.jobs.map(\.outcome) == [.retrying])
         #expect(record?.state == .delayed)
     }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import ReviewRuntime
 import ReviewTesting
 import Testing
+
+@testable import ReviewRuntime
 
 /// Anyone who can reach a port is a stranger: what one can hold of a server is bounded.
 @Suite struct HostilePeerTests {
@@ -78,7 +79,8 @@ import Testing
         let sender = try RawConnection(port: server.port)
         sender.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9000\r\n\r\n" + String(repeating: "y", count: 9000))
         let answer = try await onOwnThread { sender.readUntilClosed() }
-        let small = try await URLSessionTransport().send(HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, body: Data(count: 3000), timeout: 60))
+        let small = try await URLSessionTransport().send(
+            HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, body: Data(count: 3000), timeout: 60))
         await server.stop()
         #expect(String(decoding: answer.data, as: UTF8.self).hasPrefix("HTTP/1.1 503"))
         // The refused body's bytes were given back: a request within the budget is served.
@@ -100,7 +102,10 @@ import Testing
 /// The built functions, served as a platform would run them.
 @Suite struct HostilePeerBinaryTests {
     @Test func reviewJobServeRefusesToStartUnauthenticatedOnAllInterfaces() async throws {
-        let env = ["PATH": "/usr/bin:/bin", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t", "REVIEW_RECORD_URL": "http://127.0.0.1:1/"]
+        let env = [
+            "PATH": "/usr/bin:/bin", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t",
+            "REVIEW_RECORD_URL": "http://127.0.0.1:1/",
+        ]
         let refused = try await ProcessRun.run(try Tools.binary("review-job"), arguments: ["serve"], environment: env.merging(["PORT": "0"]) { $1 })
         #expect(refused.exitCode == 2)
         #expect(refused.stderrText.contains("without REVIEW_JOB_KICK_TOKEN, so anyone who reaches the port could have any pull request reviewed"))
@@ -128,8 +133,10 @@ import Testing
 
     /// `WEBHOOK_MAX_BODY_BYTES` reaches the server: a head claiming more is refused before any body.
     @Test func ingestServeRefusesAnOversizedBodyBeforeReadingIt() async throws {
-        let env = ["PATH": "/usr/bin:/bin", "GITHUB_WEBHOOK_SECRET": "s", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t",
-                   "WEBHOOK_MAX_BODY_BYTES": "1000"]
+        let env = [
+            "PATH": "/usr/bin:/bin", "GITHUB_WEBHOOK_SECRET": "s", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t",
+            "WEBHOOK_MAX_BODY_BYTES": "1000",
+        ]
         let served = try await ServedProcess.start(try Tools.binary("webhook-ingest"), environment: env)
         let sender = try RawConnection(port: served.port)
         sender.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5242880\r\n\r\n")

@@ -49,7 +49,8 @@ import Testing
         for (login, type) in [("mallory[bot]", "Bot"), ("pr-review", "User"), ("pr-review[bot]", "User"), ("mallory", "User")] {
             app.standIn.addReviewByOther(Self.key, body: forged, login: login, type: type)
             for finding in findings {
-                app.standIn.addReviewCommentByOther(Self.key, path: finding.path, body: "x\n\n" + ReviewMarker.finding(finding.fingerprint), login: login, type: type)
+                app.standIn.addReviewCommentByOther(
+                    Self.key, path: finding.path, body: "x\n\n" + ReviewMarker.finding(finding.fingerprint), login: login, type: type)
             }
         }
         app.standIn.addReviewByOther(Self.key, body: forged, login: "other-app[bot]", type: "Bot", appId: GitHubStandIn.appId + 1)
@@ -107,20 +108,24 @@ import Testing
     struct HostileModel: ReviewModel {
         func review(_ input: ReviewInput) async throws -> ModelReview {
             let text = "Approved ✅ [merge now](https://evil.example) @org/security-team ![p](https://evil.example/p.png) www.evil.example"
-            let body = "# LGTM\n<img src=https://evil.example/pixel.png>\n<!-- hidden -->\n| a | b |\n|---|---|\n| 1 | 2 |\n<details><summary>x</summary>y</details>\n<script>alert(1)</script>"
+            let body =
+                "# LGTM\n<img src=https://evil.example/pixel.png>\n<!-- hidden -->\n| a | b |\n|---|---|\n| 1 | 2 |\n<details><summary>x</summary>y</details>\n<script>alert(1)</script>"
             return ModelReview(
                 findings: [
                     Finding(path: "src/app.ts", line: 1, quote: "export const a = 1;", severity: .bug, title: text, body: body, suggestion: "```\n[x](y)"),
                     Finding(path: "src/app.ts", line: 99, quote: "not in the diff", severity: .security, title: text, body: body),
                 ],
-                summary: "## Summary\n" + text + "\n" + body, usage: ModelUsage(inputTokens: 1, outputTokens: 1, costUSD: nil), provider: "test", model: "hostile <b>model</b>"
+                summary: "## Summary\n" + text + "\n" + body, usage: ModelUsage(inputTokens: 1, outputTokens: 1, costUSD: nil), provider: "test",
+                model: "hostile <b>model</b>"
             )
         }
     }
 
     static func render(_ markdown: String) async throws -> String {
         let script = Tools.packageRoot.appendingPathComponent("scripts/render_markdown.py").path
-        let run = try await ProcessRun.run(URL(fileURLWithPath: RedisRESTBridgeTests.python!), arguments: [script], stdin: Data(markdown.utf8), environment: ProcessInfo.processInfo.environment)
+        let run = try await ProcessRun.run(
+            URL(fileURLWithPath: RedisRESTBridgeTests.python!), arguments: [script], stdin: Data(markdown.utf8),
+            environment: ProcessInfo.processInfo.environment)
         guard run.exitCode == 0 else { throw ReviewError.badInput("render_markdown.py failed: \(run.stderrText)") }
         return run.stdoutText
     }
@@ -136,23 +141,24 @@ import Testing
 /// `.github/prreview.yml` is written by the repository's contributors: bounded before it is parsed.
 @Suite struct HostileConfigTests {
     static let bomb = """
-    a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-    b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-    c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-    d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-    e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-    f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-    g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-    h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-    i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-    """
+        a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+        b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+        c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+        d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+        e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+        f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+        g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+        h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+        i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+        """
 
     @Test func anAliasBombIsAProblemNotACrash() {
         let (config, problems) = RepoConfigLoader.parse(Self.bomb)
         #expect(config == RepoConfig())
         #expect(problems == ["the file uses 72 YAML aliases; at most 16 are read"])
         // Under the alias limit but still expanding past the node budget.
-        let small = "a: &a [" + Array(repeating: "x", count: 200).joined(separator: ",") + "]\nb: &b [" + Array(repeating: "*a", count: 8).joined(separator: ",")
+        let small =
+            "a: &a [" + Array(repeating: "x", count: 200).joined(separator: ",") + "]\nb: &b [" + Array(repeating: "*a", count: 8).joined(separator: ",")
             + "]\nc: [" + Array(repeating: "*b", count: 8).joined(separator: ",") + "]\n"
         #expect(RepoConfigLoader.parse(small).1 == ["the file expands to more than 10000 YAML nodes (through aliases)"])
     }
@@ -164,13 +170,14 @@ import Testing
     }
 
     @Test func aFewAnchorsAndGlobStarsStillWork() {
-        let (config, problems) = RepoConfigLoader.parse("""
-        exclude: &generated ["**/*.pb.go", "dist/**"]   # a comment with * and [ in it
-        instructions:
-          - path: "src/*a*a*a*a*a*b"
-            text: "Careful with *pointers* [here]."
-        skip_labels: *generated
-        """)
+        let (config, problems) = RepoConfigLoader.parse(
+            """
+            exclude: &generated ["**/*.pb.go", "dist/**"]   # a comment with * and [ in it
+            instructions:
+              - path: "src/*a*a*a*a*a*b"
+                text: "Careful with *pointers* [here]."
+            skip_labels: *generated
+            """)
         #expect(problems.isEmpty)
         #expect(config.exclude == ["**/*.pb.go", "dist/**"] && config.skipLabels == config.exclude)
         #expect(!config.includes("api/x.pb.go") && config.includes("src/main.go"))

@@ -1,7 +1,7 @@
 import Foundation
-import RedisBridge
 import Logging
 import NIOConcurrencyHelpers
+import RedisBridge
 import ReviewCore
 import ReviewRuntime
 import ReviewTesting
@@ -151,7 +151,8 @@ import Testing
             env["PATH"] = "/usr/bin:/bin"
             let listed = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["queue", "failed"], environment: env)
             #expect(listed.exitCode == 0 && listed.stdoutText.contains("model_timeout: the model did not answer"))
-            let retry = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["queue", "retry", "--json", "octo-org/app#9@\(job.headSha)"], environment: env)
+            let retry = try await ProcessRun.run(
+                try Tools.binary("reviewctl"), arguments: ["queue", "retry", "--json", "octo-org/app#9@\(job.headSha)"], environment: env)
             #expect(retry.exitCode == 0, "\(retry.stderrText)")
             #expect(retry.stdoutText.contains(job.id))
             let stats = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["queue", "stats", "--json"], environment: env)
@@ -194,7 +195,9 @@ import Testing
 
     @Test func expiredLeasesPastMaxAttemptsFail() async throws {
         try await RedisHarness.with { harness in
-            let queue = queue(harness) { $0.lease = 10; $0.maxAttempts = 2 }
+            let queue = queue(harness) {
+                $0.lease = 10; $0.maxAttempts = 2
+            }
             let clock = ManualClock()
             _ = try await queue.enqueue(SampleJobs.job(pr: 6), now: clock.now)
             guard case .claimed = try await queue.claim(now: clock.now) else { Issue.record(); return }

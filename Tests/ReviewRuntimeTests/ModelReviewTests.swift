@@ -13,12 +13,15 @@ import Testing
 
     static func findingsJSON(path: String = path, extra: String = "") -> String {
         let quote = String(decoding: try! JSONEncoder().encode(String(addedLine.text)), as: UTF8.self)
-        return #"{"summary":"One issue.","findings":[{"path":"\#(path)","side":"RIGHT","line":\#((addedLine.newLine ?? 0) + 4),"quote":\#(quote),"severity":"bug","title":"Empty body","body":"Handle an empty body.","suggestion":null}\#(extra)]}"#
+        return
+            #"{"summary":"One issue.","findings":[{"path":"\#(path)","side":"RIGHT","line":\#((addedLine.newLine ?? 0) + 4),"quote":\#(quote),"severity":"bug","title":"Empty body","body":"Handle an empty body.","suggestion":null}\#(extra)]}"#
     }
 
     func model(_ standIn: ModelStandIn, provider: String, key: String = "sk-test-secret-key-123") -> any ReviewModel {
-        var env = ["LLM_PROVIDER": provider, "LLM_BASE_URL": standIn.url.absoluteString + (provider == "openai" ? "/v1" : ""), "LLM_API_KEY": key,
-                   "LLM_MODEL": "test-model", "LLM_PRICE_INPUT_PER_MTOK": "3", "LLM_PRICE_OUTPUT_PER_MTOK": "15"]
+        var env = [
+            "LLM_PROVIDER": provider, "LLM_BASE_URL": standIn.url.absoluteString + (provider == "openai" ? "/v1" : ""), "LLM_API_KEY": key,
+            "LLM_MODEL": "test-model", "LLM_PRICE_INPUT_PER_MTOK": "3", "LLM_PRICE_OUTPUT_PER_MTOK": "15",
+        ]
         env["LLM_MAX_OUTPUT_TOKENS"] = "1024"
         return LLMConfig.load(ConfigReader(env)).makeModel(transport: URLSessionTransport())
     }
@@ -87,7 +90,8 @@ import Testing
     }
 
     @Test func findingsOutsideTheDiffAndInvalidOnesAreDroppedWithAReason() async throws {
-        let extra = #",{"path":"not/in/diff.ts","side":"RIGHT","line":1,"quote":"x","severity":"bug","title":"t","body":"b","suggestion":null},{"path":"\#(Self.path)","side":"RIGHT","line":1,"quote":"x","severity":"catastrophic","title":"t","body":"b","suggestion":null}"#
+        let extra =
+            #",{"path":"not/in/diff.ts","side":"RIGHT","line":1,"quote":"x","severity":"bug","title":"t","body":"b","suggestion":null},{"path":"\#(Self.path)","side":"RIGHT","line":1,"quote":"x","severity":"catastrophic","title":"t","body":"b","suggestion":null}"#
         let standIn = try await ModelStandIn.start([.findings(Self.findingsJSON(extra: extra))])
         let review = try await model(standIn, provider: "openai").review(input)
         await standIn.stop()
@@ -112,7 +116,9 @@ import Testing
             #expect(!error.message.contains(key) && error.message.contains("<redacted>"))
         }
         await refused.stop()
-        let overloaded = try await ModelStandIn.start([.httpError(529, headers: [:], body: #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)])
+        let overloaded = try await ModelStandIn.start([
+            .httpError(529, headers: [:], body: #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
+        ])
         await #expect(throws: ReviewError.self) { try await model(overloaded, provider: "anthropic").review(input) }
         await overloaded.stop()
     }

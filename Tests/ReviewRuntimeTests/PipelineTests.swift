@@ -1,9 +1,9 @@
-import _CryptoExtras
 import Foundation
 import ReviewCore
 import ReviewRuntime
 import ReviewTesting
 import Testing
+import _CryptoExtras
 
 /// The demo's pipeline without its printing: built webhook-ingest and review-job processes, a real
 /// redis-server behind redis-rest, the GitHub stand-in, and a model stand-in on the OpenAI API.
@@ -13,7 +13,8 @@ import Testing
         let items = scope.files.prefix(3).compactMap { file -> String? in
             guard let line = file.hunks.flatMap(\.lines).first(where: { $0.kind == .added && !Finding.normalise($0.text).isEmpty }) else { return nil }
             let quote = String(decoding: (try? JSONEncoder().encode(String(line.text))) ?? Data(), as: UTF8.self)
-            return #"{"path":"\#(file.path)","side":"RIGHT","line":\#((line.newLine ?? 0) + 2),"quote":\#(quote),"severity":"maintainability","title":"Look here","body":"A scripted finding.","suggestion":null}"#
+            return
+                #"{"path":"\#(file.path)","side":"RIGHT","line":\#((line.newLine ?? 0) + 2),"quote":\#(quote),"severity":"maintainability","title":"Look here","body":"A scripted finding.","suggestion":null}"#
         }
         return #"{"summary":"Scripted.","findings":[\#(items.joined(separator: ","))]}"#
     }
@@ -85,7 +86,8 @@ import Testing
             #expect(files.count == 3)
             for file in files {
                 let flags: Set<String> = file.contains("export") ? [WebhookIngestHandler.skipSignatureFlag] : []
-                let output = try await handler.handle(event: Data(contentsOf: folder.appendingPathComponent(file)), context: InvocationContext(flags: flags, logger: .quiet))
+                let output = try await handler.handle(
+                    event: Data(contentsOf: folder.appendingPathComponent(file)), context: InvocationContext(flags: flags, logger: .quiet))
                 let response = try JSONDecoder().decode(FunctionURLResponse.self, from: output)
                 #expect([200, 202].contains(response.statusCode), "\(file): \(response.body)")
             }
@@ -108,7 +110,8 @@ import Testing
         try await RedisHarness.with { harness in
             let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:1/"]) { $1 }
             let handler = try ReviewJobHandler(config: ReviewJobConfig.load(ConfigReader(env)))
-            let output = try await handler.handle(event: Data(contentsOf: folder.appendingPathComponent("eventbridge-schedule.json")), context: InvocationContext(logger: .quiet))
+            let output = try await handler.handle(
+                event: Data(contentsOf: folder.appendingPathComponent("eventbridge-schedule.json")), context: InvocationContext(logger: .quiet))
             #expect(try ReviewJob.decoder.decode(DrainReport.self, from: output).stoppedBecause == .empty)
         }
     }
@@ -117,8 +120,10 @@ import Testing
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("fn-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: out) }
         let build = try await ProcessRun.run(
-            URL(fileURLWithPath: "/bin/bash"), arguments: [Self.root.appendingPathComponent("scripts/build-function.sh").path, "webhook-ingest", out.path, "debug"],
-            environment: ProcessInfo.processInfo.environment.merging(["PREBUILT_BIN_DIR": try Tools.binary("webhook-ingest").deletingLastPathComponent().path]) { $1 }
+            URL(fileURLWithPath: "/bin/bash"),
+            arguments: [Self.root.appendingPathComponent("scripts/build-function.sh").path, "webhook-ingest", out.path, "debug"],
+            environment: ProcessInfo.processInfo.environment.merging(["PREBUILT_BIN_DIR": try Tools.binary("webhook-ingest").deletingLastPathComponent().path])
+            { $1 }
         )
         #expect(build.exitCode == 0, "\(build.stderrText)")
         let binary = out.appendingPathComponent("webhook-ingest")
@@ -139,7 +144,9 @@ import Testing
 
     @Test(.enabled(if: venvTool("cfn-lint") != nil, "cfn-lint comes with make test"))
     func samTemplatePassesCfnLint() async throws {
-        let run = try await ProcessRun.run(URL(fileURLWithPath: Self.venvTool("cfn-lint")!), arguments: [Self.root.appendingPathComponent("infra/template.yaml").path], environment: ProcessInfo.processInfo.environment)
+        let run = try await ProcessRun.run(
+            URL(fileURLWithPath: Self.venvTool("cfn-lint")!), arguments: [Self.root.appendingPathComponent("infra/template.yaml").path],
+            environment: ProcessInfo.processInfo.environment)
         #expect(run.exitCode == 0, "\(run.stdoutText)\(run.stderrText)")
     }
 
@@ -174,7 +181,12 @@ import Testing
             #expect(run.exitCode == 0, "\(run.stderrText)")
             let results = run.stdoutText.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
             #expect(results.map { $0["statusCode"] } == [.number(202), .number(401), .number(400)])
-            let stats = try await RedisJobQueue(redis: harness.client(), settings: { var s = QueueSettings(); s.name = "replay"; return s }()).stats(now: Date())
+            let stats = try await RedisJobQueue(
+                redis: harness.client(),
+                settings: {
+                    var s = QueueSettings(); s.name = "replay"; return s
+                }()
+            ).stats(now: Date())
             #expect(stats.waiting == 1)
         }
     }
@@ -183,14 +195,16 @@ import Testing
         let app = try await GitHubTestApp.start()
         let now = Date()
         func delivery(_ id: Int, _ guid: String, _ code: Int, ago: TimeInterval) -> [String: Any] {
-            ["id": id, "guid": guid, "delivered_at": now.addingTimeInterval(-ago).formatted(.iso8601), "redelivery": false, "duration": 0.2,
-             "status": code == 202 ? "OK" : "Invalid HTTP Response: \(code)", "status_code": code, "event": "pull_request", "action": "opened"]
+            [
+                "id": id, "guid": guid, "delivered_at": now.addingTimeInterval(-ago).formatted(.iso8601), "redelivery": false, "duration": 0.2,
+                "status": code == 202 ? "OK" : "Invalid HTTP Response: \(code)", "status_code": code, "event": "pull_request", "action": "opened",
+            ]
         }
         app.standIn.setDeliveries([
             delivery(1, "a", 503, ago: 3600), delivery(2, "a", 503, ago: 1800),  // failed twice: redeliver the latest (2)
             delivery(3, "b", 503, ago: 3000), delivery(4, "b", 202, ago: 2000),  // recovered: leave it
-            delivery(5, "c", 202, ago: 100),                                     // fine
-            delivery(6, "d", 500, ago: 200_000),                                 // older than --since
+            delivery(5, "c", 202, ago: 100),  // fine
+            delivery(6, "d", 500, ago: 200_000),  // older than --since
         ])
         let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString.prefix(6)).pem")
         try GitHubTestApp.key.pemRepresentation.write(to: keyFile, atomically: true, encoding: .utf8)
@@ -225,7 +239,8 @@ import Testing
                 "LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": apiKey, "LOG_LEVEL": "trace",
             ]) { $1 }
             let body = try WebhookFixtures.opened(for: fixture)
-            let good = WebhookFixtures.functionURLEvent(headers: WebhookFixtures.headers(event: "pull_request", body: body, secret: env["GITHUB_WEBHOOK_SECRET"]!), body: body)
+            let good = WebhookFixtures.functionURLEvent(
+                headers: WebhookFixtures.headers(event: "pull_request", body: body, secret: env["GITHUB_WEBHOOK_SECRET"]!), body: body)
             let forged = WebhookFixtures.functionURLEvent(headers: WebhookFixtures.headers(event: "pull_request", body: body), body: body)
             var outputs: [String] = []
             for event in [good, forged, Data("not json".utf8)] {
@@ -243,20 +258,33 @@ import Testing
             let echoing = try await HTTPServer.start(port: 0, threads: 1) { request in
                 .json(401, Data(#"{"message":"unknown token \#(request.header("authorization") ?? "")"}"#.utf8))
             }
-            let lambda = try await LambdaStandIn.start(functions: ["review-job"], credentials: AWSCredentials(accessKeyId: "AKIDX", secretAccessKey: "x"), region: "eu-west-1")
+            let lambda = try await LambdaStandIn.start(
+                functions: ["review-job"], credentials: AWSCredentials(accessKeyId: "AKIDX", secretAccessKey: "x"), region: "eu-west-1")
             let awsSecret = "aws-RECOGNISABLE-secret-key-55c1", awsSession = "aws-RECOGNISABLE-session-token-0e9d"
             // (After the drain, and for other pull requests: a queued job is what triggers a kick.)
-            for (fixture, kick) in [("cobra-binary-image-added", ["REVIEW_JOB_KICK": "http://127.0.0.1:\(echoing.port)/", "REVIEW_JOB_KICK_TOKEN": kickToken]),
-                                     ("requests-crlf-line-endings", ["REVIEW_JOB_KICK": "lambda:review-job", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_LAMBDA": lambda.url.absoluteString,
-                                                      "AWS_ACCESS_KEY_ID": "AKIDRECOGNISABLE", "AWS_SECRET_ACCESS_KEY": awsSecret, "AWS_SESSION_TOKEN": awsSession])] {
+            for (fixture, kick) in [
+                ("cobra-binary-image-added", ["REVIEW_JOB_KICK": "http://127.0.0.1:\(echoing.port)/", "REVIEW_JOB_KICK_TOKEN": kickToken]),
+                (
+                    "requests-crlf-line-endings",
+                    [
+                        "REVIEW_JOB_KICK": "lambda:review-job", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_LAMBDA": lambda.url.absoluteString,
+                        "AWS_ACCESS_KEY_ID": "AKIDRECOGNISABLE", "AWS_SECRET_ACCESS_KEY": awsSecret, "AWS_SESSION_TOKEN": awsSession,
+                    ]
+                ),
+            ] {
                 let other = try WebhookFixtures.opened(for: .named(fixture))
-                let event = WebhookFixtures.functionURLEvent(headers: WebhookFixtures.headers(event: "pull_request", body: other, secret: env["GITHUB_WEBHOOK_SECRET"]!), body: other)
+                let event = WebhookFixtures.functionURLEvent(
+                    headers: WebhookFixtures.headers(event: "pull_request", body: other, secret: env["GITHUB_WEBHOOK_SECRET"]!), body: other)
                 let run = try await ProcessRun.run(try Tools.binary("webhook-ingest"), stdin: event, environment: env.merging(kick) { $1 })
                 outputs += [run.stdoutText, run.stderrText]
             }
             await echoing.stop()
             await lambda.stop()
-            let queue = RedisJobQueue(redis: harness.client(), settings: { var s = QueueSettings(); s.name = "secrets"; return s }())
+            let queue = RedisJobQueue(
+                redis: harness.client(),
+                settings: {
+                    var s = QueueSettings(); s.name = "secrets"; return s
+                }())
             let record = try await queue.inspect(id: job.id, now: Date())
             outputs.append([record?.error, record?.lastError, record?.result].compactMap(\.self).joined(separator: "\n"))
             await model.stop()
@@ -267,7 +295,8 @@ import Testing
             #expect(broken.exitCode == 2)
             #expect(outputs.contains { $0.contains("failed: HTTP 401 unknown token Bearer <redacted>") }, "the echoing endpoint was kicked")
             #expect(outputs.contains { $0.contains("failed: HTTP 403 The request signature") }, "the Lambda stand-in was kicked")
-            let secrets = [apiKey, env["GITHUB_WEBHOOK_SECRET"]!, harness.token, "RECOGNISABLE-broken-key", kickToken, awsSecret, awsSession]
+            let secrets =
+                [apiKey, env["GITHUB_WEBHOOK_SECRET"]!, harness.token, "RECOGNISABLE-broken-key", kickToken, awsSecret, awsSession]
                 + GitHubTestApp.keyPEM.split(separator: "\n").filter { $0.count > 40 }.map(String.init)
             for secret in secrets + ["ghs_"] {  // ghs_: the installation tokens the stand-in minted
                 for output in outputs { #expect(!output.contains(secret), "a secret leaked into: \(output.prefix(300))") }

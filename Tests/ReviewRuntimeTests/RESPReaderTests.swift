@@ -1,16 +1,18 @@
 import Foundation
 import NIOCore
 import NIOPosix
-@testable import RedisBridge
 import ReviewRuntime
 import ReviewTesting
 import Testing
 
+@testable import RedisBridge
+
 /// The RESP reader reads each byte once however replies are split, and a reply that never comes
 /// fails the connection instead of hanging it.
 @Suite struct RESPReaderTests {
-    static let stream = Array(("+OK\r\n-ERR bad\r\n:-42\r\n$-1\r\n*-1\r\n*0\r\n$5\r\na\r\nbc\r\n"
-        + "*3\r\n:1\r\n*2\r\n$0\r\n\r\n*1\r\n+deep\r\n$3\r\nend\r\n").utf8)
+    static let stream = Array(
+        ("+OK\r\n-ERR bad\r\n:-42\r\n$-1\r\n*-1\r\n*0\r\n$5\r\na\r\nbc\r\n"
+            + "*3\r\n:1\r\n*2\r\n$0\r\n\r\n*1\r\n+deep\r\n$3\r\nend\r\n").utf8)
     static let expected: [RESPValue] = [
         .simple("OK"), .error("ERR bad"), .integer(-42), .bulk(nil), .array(nil), .array([]), .bulk(Array("a\r\nbc".utf8)),
         .array([.integer(1), .array([.bulk([]), .array([.simple("deep")])]), .bulk(Array("end".utf8))]),

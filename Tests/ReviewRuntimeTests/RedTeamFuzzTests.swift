@@ -1,10 +1,11 @@
 import Foundation
 import NIOCore
-@testable import RedisBridge
-import ReviewRuntime
 import ReviewCore
+import ReviewRuntime
 import ReviewTesting
 import Testing
+
+@testable import RedisBridge
 
 /// The red-team cases of issue #12 as fuzz seeds: mutated and spliced together, they never crash,
 /// never forge one of our markers, and never make a parser give up on its budget.
@@ -51,10 +52,11 @@ extension ReliabilityTests {
                 var findings = RulesReviewer().review(scoped)
                 // What a model might answer about it: every field hostile.
                 for file in scoped.files.prefix(2) {
-                    findings.append(Finding(
-                        path: file.path, line: Int(rng.next() % 5), quote: Self.splice("b", &rng), severity: .bug,
-                        title: Self.splice("title", &rng), body: Self.splice("body", &rng), suggestion: Self.splice("fix", &rng)
-                    ))
+                    findings.append(
+                        Finding(
+                            path: file.path, line: Int(rng.next() % 5), quote: Self.splice("b", &rng), severity: .bug,
+                            title: Self.splice("title", &rng), body: Self.splice("body", &rng), suggestion: Self.splice("fix", &rng)
+                        ))
                 }
                 let composer = ReviewComposer(anchorer: Anchorer(index: HunkIndex(scoped)))
                 let composed = composer.compose(

@@ -16,7 +16,9 @@ import Testing
     func officialUpstashClientAgrees() async throws {
         try await RedisHarness.with { harness in
             let script = Tools.packageRoot.appendingPathComponent("scripts/upstash_client_check.py").path
-            let run = try await ProcessRun.run(URL(fileURLWithPath: Self.python!), arguments: [script, harness.restURL.absoluteString, harness.token], environment: ProcessInfo.processInfo.environment)
+            let run = try await ProcessRun.run(
+                URL(fileURLWithPath: Self.python!), arguments: [script, harness.restURL.absoluteString, harness.token],
+                environment: ProcessInfo.processInfo.environment)
             #expect(run.exitCode == 0, "\(run.stdoutText)\(run.stderrText)")
             #expect(run.stdoutText.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 19, "\(run.stdoutText)")
         }
@@ -72,8 +74,10 @@ import Testing
             #expect(garbage.status == 400 && String(decoding: garbage.body, as: UTF8.self).contains("failed to parse command"))
             let refused = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data(#"["SELECT","1"]"#.utf8)))
             #expect(refused.status == 400)
-            for command in [#"["CLIENT","REPLY","OFF"]"#, #"["CLIENT","PAUSE","10000"]"#, #"["DEBUG","SLEEP","10"]"#,
-                            #"["CONFIG","SET","appendonly","no"]"#, #"["MONITOR"]"#, #"["SCRIPT","KILL"]"#, #"["OBJECT","FREQ","k"]"#] {
+            for command in [
+                #"["CLIENT","REPLY","OFF"]"#, #"["CLIENT","PAUSE","10000"]"#, #"["DEBUG","SLEEP","10"]"#,
+                #"["CONFIG","SET","appendonly","no"]"#, #"["MONITOR"]"#, #"["SCRIPT","KILL"]"#, #"["OBJECT","FREQ","k"]"#,
+            ] {
                 let answer = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data(command.utf8)))
                 #expect(answer.status == 400 && String(decoding: answer.body, as: UTF8.self).contains("Command is not allowed"), "\(command)")
             }

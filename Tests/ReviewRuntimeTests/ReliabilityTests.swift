@@ -29,7 +29,10 @@ import Testing
         case 1: bytes = Array(bytes.prefix(Int(rng.next() % UInt64(max(1, bytes.count)))))
         case 2:
             let text = String(decoding: bytes, as: UTF8.self)
-            let swaps = [("\"number\": 2", "\"number\": \"2\""), ("\"draft\": false", "\"draft\": \"no\""), ("\"id\": 1,", "\"id\": null,"), ("\"sha\": \"", "\"sha\": [\""), ("{", "[")]
+            let swaps = [
+                ("\"number\": 2", "\"number\": \"2\""), ("\"draft\": false", "\"draft\": \"no\""), ("\"id\": 1,", "\"id\": null,"),
+                ("\"sha\": \"", "\"sha\": [\""), ("{", "["),
+            ]
             let (from, to) = swaps[Int(rng.next() % UInt64(swaps.count))]
             bytes = Array(text.replacingOccurrences(of: from, with: to).utf8)
         case 3: bytes = Array("{\"action\":\"opened\",\"pull_request\":{\"title\":\"\(String(repeating: "x", count: Int(rng.next() % 2_000_000)))\"}}".utf8)
@@ -94,7 +97,9 @@ import Testing
                 for file in diff.files.prefix(3) {
                     let quote = file.hunks.first?.lines.first.map { String($0.code) } ?? "x"
                     // Wherever a finding lands, it is a range GitHub accepts.
-                    if case .lines(let path, let side, let start, let end) = Anchorer(index: index).anchor(Finding(path: file.path, line: 3, quote: quote, severity: .nit, title: "t", body: "b")) {
+                    if case .lines(let path, let side, let start, let end) = Anchorer(index: index).anchor(
+                        Finding(path: file.path, line: 3, quote: quote, severity: .nit, title: "t", body: "b"))
+                    {
                         #expect(index.isValidRange(path: path, start: start, end: end, side: side), "round \(round): \(path) \(start)-\(end)")
                     }
                 }
@@ -113,7 +118,8 @@ import Testing
             for n in 0..<deliveries {
                 if n == deliveries / 4 { await harness.stopRedis() }
                 let body = Data(template.replacingOccurrences(of: "\"number\": 2,", with: "\"number\": \(n + 1),").utf8)
-                let response = await ingest.ingest(WebhookRequest(headers: WebhookFixtures.headers(event: "pull_request", body: body), body: body), logger: .quiet)
+                let response = await ingest.ingest(
+                    WebhookRequest(headers: WebhookFixtures.headers(event: "pull_request", body: body), body: body), logger: .quiet)
                 #expect(response.statusCode == 202 || response.statusCode == 503)
                 if response.statusCode == 202, let id = response.jobId { acknowledged.append(id) }
             }
@@ -139,7 +145,10 @@ import Testing
                 try GitHubTestApp.keyPEM.write(to: keyFile, atomically: true, encoding: .utf8)
                 // Stall one GitHub call, chosen per trial, so the kill lands at a different step each time.
                 // The last step: the review is posted and only GitHub's answer is lost with the worker.
-                let steps = [("GET", "/pulls/731", false), ("GET", "/reviews", false), ("GET", "/comments", false), ("POST", "/reviews", false), ("POST", "/reviews", true)]
+                let steps = [
+                    ("GET", "/pulls/731", false), ("GET", "/reviews", false), ("GET", "/comments", false), ("POST", "/reviews", false),
+                    ("POST", "/reviews", true),
+                ]
                 let (method, stall, after) = steps[trial % steps.count]
                 let (stalled, signal) = AsyncStream.makeStream(of: Void.self)
                 app.standIn.stall(pathSuffix: stall, method: method, afterHandling: after) { signal.yield() }
@@ -160,7 +169,9 @@ import Testing
                         var iterator = stalled.makeAsyncIterator()
                         return await iterator.next() != nil
                     }
-                    group.addTask { _ = try? await exited.value; return false }
+                    group.addTask {
+                        _ = try? await exited.value; return false
+                    }
                     let first = await group.next() ?? false
                     // Both children end now: the worker dies, and the stall stream finishes.
                     kill(worker.processIdentifier, SIGKILL)
@@ -172,7 +183,9 @@ import Testing
                 app.standIn.releaseStalls()
                 let record = try #require(try await queue.inspect(id: job.id, now: Date()))
                 let clock = ManualClock((record.scheduledAt ?? Date()).addingTimeInterval(0.001))
-                let drainer = JobDrainer(queue: queue, processor: PullRequestReviewer(github: app.client(), model: QuotingModel()), concurrency: 1, deadlineMargin: 0, clock: clock.wallClock)
+                let drainer = JobDrainer(
+                    queue: queue, processor: PullRequestReviewer(github: app.client(), model: QuotingModel()), concurrency: 1, deadlineMargin: 0,
+                    clock: clock.wallClock)
                 let report = try await drainer.drain(deadline: clock.now + 60, logger: .quiet)
                 let reviews = app.standIn.reviews("sindresorhus/ky#731")
                 await app.stop()
@@ -200,23 +213,26 @@ import Testing
                         .init(pathSuffix: pull, status: 429, headers: ["retry-after": "30"]),
                         .init(pathSuffix: pull, status: 403, body: secondary),
                         .init(pathSuffix: pull, status: 502, body: "<html>bad gateway</html>"),
-                        .init(method: "POST", pathSuffix: pull + "/reviews", status: 422, body: #"{"message":"Unprocessable Entity","errors":["Line could not be resolved"]}"#),
+                        .init(
+                            method: "POST", pathSuffix: pull + "/reviews", status: 422,
+                            body: #"{"message":"Unprocessable Entity","errors":["Line could not be resolved"]}"#),
                         .init(method: "POST", pathSuffix: pull + "/reviews", status: 500, body: #"{"message":"Server Error"}"#),
                     ]
                     if let fault = faults[Int(rng.next() % UInt64(faults.count))] { app.standIn.script(fault) }
                 }
-                let replies: [ModelStandIn.Reply] = (0..<(jobs.count * 2)).map { _ in
-                    switch rng.next() % 8 {
-                    case 0: .raw("Looks good to me!")
-                    case 1: .truncated(#"{"summary":"Two issues","findings":[{"path":"#)
-                    case 2: .refusal
-                    case 3: .httpError(429, headers: ["retry-after": "20"], body: #"{"error":{"message":"Rate limit reached"}}"#)
-                    case 4: .httpError(529, headers: [:], body: #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
-                    case 5: .httpError(500, headers: [:], body: "upstream connect error")
-                    case 6: .findings(#"{"summary":"Nothing to report.","findings":[]}"#)
-                    default: .quotingFirstAddedLine
-                    }
-                } + [.quotingFirstAddedLine]
+                let replies: [ModelStandIn.Reply] =
+                    (0..<(jobs.count * 2)).map { _ in
+                        switch rng.next() % 8 {
+                        case 0: .raw("Looks good to me!")
+                        case 1: .truncated(#"{"summary":"Two issues","findings":[{"path":"#)
+                        case 2: .refusal
+                        case 3: .httpError(429, headers: ["retry-after": "20"], body: #"{"error":{"message":"Rate limit reached"}}"#)
+                        case 4: .httpError(529, headers: [:], body: #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
+                        case 5: .httpError(500, headers: [:], body: "upstream connect error")
+                        case 6: .findings(#"{"summary":"Nothing to report.","findings":[]}"#)
+                        default: .quotingFirstAddedLine
+                        }
+                    } + [.quotingFirstAddedLine]
                 let model = try await ModelStandIn.start(replies)
                 let env = ["LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": "sk-faults", "LLM_MODEL": "m"]
                 var settings = QueueSettings()
@@ -224,7 +240,8 @@ import Testing
                 let queue = RedisJobQueue(redis: harness.client(), settings: settings)
                 let clock = ManualClock()
                 for job in jobs { _ = try await queue.enqueue(job, now: clock.now) }
-                let reviewer = PullRequestReviewer(github: app.client(queue: queue), model: LLMConfig.load(ConfigReader(env)).makeModel(transport: URLSessionTransport()))
+                let reviewer = PullRequestReviewer(
+                    github: app.client(queue: queue), model: LLMConfig.load(ConfigReader(env)).makeModel(transport: URLSessionTransport()))
                 let drainer = JobDrainer(queue: queue, processor: reviewer, concurrency: 1, deadlineMargin: 0, clock: clock.wallClock, jitter: { 0.5 })
 
                 var drains = 0

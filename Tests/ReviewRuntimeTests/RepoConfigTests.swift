@@ -6,17 +6,18 @@ import Testing
 
 @Suite struct RepoConfigTests {
     @Test func yamlSettingsAreRead() {
-        let (config, problems) = RepoConfigLoader.parse("""
-        include: ["source/**"]
-        exclude:
-          - "**/*.test.ts"
-        instructions:
-          - path: "source/core/**"
-            text: "Watch for unhandled promise rejections."
-        severity_floor: maintainability
-        max_comments: 5
-        skip_labels: [no-review]
-        """)
+        let (config, problems) = RepoConfigLoader.parse(
+            """
+            include: ["source/**"]
+            exclude:
+              - "**/*.test.ts"
+            instructions:
+              - path: "source/core/**"
+                text: "Watch for unhandled promise rejections."
+            severity_floor: maintainability
+            max_comments: 5
+            skip_labels: [no-review]
+            """)
         #expect(problems.isEmpty)
         #expect(config.includes("source/core/Ky.ts") && !config.includes("test/main.ts") && !config.includes("source/a.test.ts"))
         #expect(config.instructions(for: ["source/core/Ky.ts"]) == "Watch for unhandled promise rejections.")

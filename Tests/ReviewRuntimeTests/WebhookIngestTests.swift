@@ -9,7 +9,8 @@ import Testing
     static let logger = Logger.quiet
 
     func handler(_ harness: RedisHarness, queue: String = "q-\(UUID().uuidString.prefix(8))", extra: [String: String] = [:]) throws -> WebhookIngestHandler {
-        let env = harness.environment(queue: queue).merging(["GITHUB_WEBHOOK_SECRET": WebhookFixtures.secret], uniquingKeysWith: { $1 }).merging(extra, uniquingKeysWith: { $1 })
+        let env = harness.environment(queue: queue).merging(["GITHUB_WEBHOOK_SECRET": WebhookFixtures.secret], uniquingKeysWith: { $1 }).merging(
+            extra, uniquingKeysWith: { $1 })
         return WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
     }
 
@@ -89,7 +90,8 @@ import Testing
             let opened = try WebhookFixtures.payload("pull_request", "opened.payload.json")
             let first = await deliver(ingest, event: "pull_request", body: opened, delivery: "delivery-1")
             let redelivered = await deliver(ingest, event: "pull_request", body: opened, delivery: "delivery-1")
-            let sameHead = await deliver(ingest, event: "pull_request", body: try WebhookFixtures.payload("pull_request", "reopened.payload.json"), delivery: "delivery-2")
+            let sameHead = await deliver(
+                ingest, event: "pull_request", body: try WebhookFixtures.payload("pull_request", "reopened.payload.json"), delivery: "delivery-2")
             #expect(first.status == .queued)
             #expect(redelivered.status == .duplicate && redelivered.jobId == first.jobId)
             #expect(redelivered.reason == "delivery delivery-1 was already received")
@@ -103,7 +105,10 @@ import Testing
             let ingest = try handler(harness)
             let opened = try WebhookFixtures.payload("pull_request", "opened.payload.json")
             let first = await deliver(ingest, event: "pull_request", body: opened)
-            let pushed = Data(String(decoding: opened, as: UTF8.self).replacingOccurrences(of: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", with: String(repeating: "a", count: 40)).utf8)
+            let pushed = Data(
+                String(decoding: opened, as: UTF8.self).replacingOccurrences(
+                    of: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", with: String(repeating: "a", count: 40)
+                ).utf8)
             let second = await deliver(ingest, event: "pull_request", body: pushed)
             #expect(second.status == .queued && second.reason == "supersedes \(first.jobId!)")
             #expect(try await ingest.queue.inspect(id: first.jobId!, now: Date())?.state == .superseded)
@@ -115,7 +120,12 @@ import Testing
             #expect(try await ingest.queue.inspect(id: second.jobId!, now: Date())?.state == .cancelled)
 
             // Reopening at the same head queues the cancelled job again.
-            let reopened = await deliver(ingest, event: "pull_request", body: Data(String(decoding: try WebhookFixtures.payload("pull_request", "reopened.payload.json"), as: UTF8.self).replacingOccurrences(of: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", with: String(repeating: "a", count: 40)).utf8))
+            let reopened = await deliver(
+                ingest, event: "pull_request",
+                body: Data(
+                    String(decoding: try WebhookFixtures.payload("pull_request", "reopened.payload.json"), as: UTF8.self).replacingOccurrences(
+                        of: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", with: String(repeating: "a", count: 40)
+                    ).utf8))
             #expect(reopened.status == .queued && reopened.jobId == second.jobId)
         }
     }
@@ -138,8 +148,14 @@ import Testing
             let text = String(decoding: opened, as: UTF8.self)
             let cases: [(String, Data, Int, String)] = [
                 ("pull_request", opened.prefix(opened.count / 2), 400, "body is not valid JSON"),
-                ("pull_request", Data(text.replacingOccurrences(of: "\"number\": 2,", with: "\"number\": \"two\",").utf8), 400, "field pull_request.number must be an integer, found string"),
-                ("pull_request", Data(text.replacingOccurrences(of: "\"sha\": \"ec26c3e57ca3a959ca5aad62de7213c562f8c821\"", with: "\"shaa\": \"x\"").utf8), 400, "missing field pull_request.head.sha"),
+                (
+                    "pull_request", Data(text.replacingOccurrences(of: "\"number\": 2,", with: "\"number\": \"two\",").utf8), 400,
+                    "field pull_request.number must be an integer, found string"
+                ),
+                (
+                    "pull_request", Data(text.replacingOccurrences(of: "\"sha\": \"ec26c3e57ca3a959ca5aad62de7213c562f8c821\"", with: "\"shaa\": \"x\"").utf8),
+                    400, "missing field pull_request.head.sha"
+                ),
                 ("pull_request", Data([0x7B, 0xFF, 0xFE, 0x7D]), 400, "body is not valid UTF-8"),
                 ("pull_request", Data("[1,2]".utf8), 400, "body must be a JSON object"),
                 ("no_such_event", Data("{}".utf8), 400, "unknown X-GitHub-Event 'no_such_event'"),
@@ -200,7 +216,8 @@ import Testing
 
             // 2. Function URL envelope, base64 body.
             let context = InvocationContext(logger: Self.logger)
-            let envelope = try await handler(harness).handle(event: WebhookFixtures.functionURLEvent(headers: headers, body: body, base64: true), context: context)
+            let envelope = try await handler(harness).handle(
+                event: WebhookFixtures.functionURLEvent(headers: headers, body: body, base64: true), context: context)
             let fromEnvelope = try JSONDecoder().decode(FunctionURLResponse.self, from: envelope)
             let envelopeBody = try JSONDecoder().decode(IngestResponse.Wire.self, from: Data(fromEnvelope.body.utf8))
             results.append((fromEnvelope.statusCode, envelopeBody.status, envelopeBody.jobId))
@@ -225,9 +242,10 @@ import Testing
         #expect(throws: ReviewError.badConfig("missing environment variables: GITHUB_WEBHOOK_SECRET, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN")) {
             try IngestConfig.load(ConfigReader([:]))
         }
-        let config = try? IngestConfig.load(ConfigReader([
-            "GITHUB_WEBHOOK_SECRET": "s3cr3t-value", "UPSTASH_REDIS_REST_URL": "http://x", "UPSTASH_REDIS_REST_TOKEN": "t0k3n-value",
-        ]))
+        let config = try? IngestConfig.load(
+            ConfigReader([
+                "GITHUB_WEBHOOK_SECRET": "s3cr3t-value", "UPSTASH_REDIS_REST_URL": "http://x", "UPSTASH_REDIS_REST_TOKEN": "t0k3n-value",
+            ]))
         #expect(config.map { !"\($0)".contains("s3cr3t-value") && !"\($0)".contains("t0k3n-value") } == true)
     }
 }

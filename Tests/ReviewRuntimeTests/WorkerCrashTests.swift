@@ -22,7 +22,9 @@ import Testing
             let held = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
             let count = NIOLockedValueBox(0)
             server = try await HTTPServer.start(port: 0) { _ in
-                let number = count.withLockedValue { $0 += 1; return $0 }
+                let number = count.withLockedValue {
+                    $0 += 1; return $0
+                }
                 if number == 1 {
                     await withCheckedContinuation { continuation in
                         held.withLockedValue { $0 = continuation }
@@ -38,7 +40,11 @@ import Testing
             self.count = count
         }
 
-        func release() { held.withLockedValue { $0?.resume(); $0 = nil } }
+        func release() {
+            held.withLockedValue {
+                $0?.resume(); $0 = nil
+            }
+        }
         var url: URL { URL(string: "http://127.0.0.1:\(server.port)/record")! }
     }
 

@@ -58,10 +58,11 @@ public enum FindingsParser {
                 let title = try reader.string("title")
                 let body = try reader.string("body")
                 guard !title.isEmpty, !body.isEmpty else { throw ReviewError.badInput("title and body must not be empty") }
-                findings.append(Finding(
-                    path: path, side: sideText.flatMap(DiffSide.init(rawValue:)) ?? .right, line: line, quote: quote, severity: severity,
-                    title: String(title.prefix(200)), body: String(body.prefix(4000)), suggestion: try reader.optionalString("suggestion")
-                ))
+                findings.append(
+                    Finding(
+                        path: path, side: sideText.flatMap(DiffSide.init(rawValue:)) ?? .right, line: line, quote: quote, severity: severity,
+                        title: String(title.prefix(200)), body: String(body.prefix(4000)), suggestion: try reader.optionalString("suggestion")
+                    ))
             } catch {
                 errors.append("finding \(number) is invalid: \(error.message)")
             }

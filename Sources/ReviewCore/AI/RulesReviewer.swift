@@ -28,43 +28,56 @@ public struct RulesReviewer: Sendable {
     }
 
     static let rules: [Rule] = [
-        Rule(id: "secret-aws-key", severity: .security, title: "AWS access key committed",
-             body: "This looks like an AWS access key id. Remove it, rotate the key, and load it from the environment or a secret store.",
-             pattern: regex(#"\b(AKIA|ASIA)[0-9A-Z]{16}\b"#), suffixes: [], unless: nil),
-        Rule(id: "secret-github-token", severity: .security, title: "GitHub token committed",
-             body: "This looks like a GitHub token. Revoke it now and read it from a secret instead.",
-             pattern: regex(#"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b"#), suffixes: [], unless: nil),
-        Rule(id: "secret-private-key", severity: .security, title: "Private key committed",
-             body: "A private key block is being added. Remove it from the change and from history, and rotate the key.",
-             pattern: regex(#"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----"#), suffixes: [], unless: nil),
-        Rule(id: "secret-password", severity: .security, title: "Hard-coded credential",
-             body: "A password or secret is assigned a literal value. Read it from configuration or a secret store.",
-             pattern: regex(#"(?i)\b(password|passwd|pwd|secret|api_?key|access_?token|auth_?token)\b["']?\s*[:=]\s*["'][^"'\s]{6,}["']"#),
-             suffixes: [], unless: regex(#"(?i)(example|placeholder|changeme|dummy|your[_-]|<[^<>]+>|\$\{|\{\{|os\.environ|getenv|process\.env)"#)),
-        Rule(id: "merge-conflict", severity: .bug, title: "Merge-conflict marker",
-             body: "A merge-conflict marker was committed; the file will not compile or will behave unexpectedly.",
-             pattern: regex(#"^(<{7}|>{7})( |$)|^={7}$"#), suffixes: [], unless: nil),
-        Rule(id: "debug-print", severity: .nit, title: "Debug output left in",
-             body: "This looks like debugging output. Remove it or use the project's logger.",
-             pattern: regex(#"(\bconsole\.(log|debug)\(|\bdbg!\(|\bdebugger;|\bvar_dump\(|\bprintStackTrace\(\))"#), suffixes: [],
-             unless: regex(#"^\s*(//|/\*|\*|#|--)"#)),
-        Rule(id: "debug-print", severity: .nit, title: "Debug output left in",
-             body: "`print` in library code writes to stdout unconditionally. Use a logger, or remove it.",
-             pattern: regex(#"^\s*(debugPrint|print|dump)\("#), suffixes: [".swift"], unless: nil),
-        Rule(id: "todo-without-issue", severity: .maintainability, title: "TODO without an issue",
-             body: "A new TODO/FIXME without an issue reference tends to be forgotten. Link an issue (e.g. `TODO(#123)`) or do it now.",
-             pattern: regex(#"\b(TODO|FIXME|XXX|HACK)\b"#), suffixes: [],
-             unless: regex(#"(#\d+|\b[A-Z][A-Z0-9]+-\d+\b|https?://|\bissue\b)"#)),
-        Rule(id: "swift-force-try", severity: .bug, title: "`try!` crashes on error",
-             body: "`try!` traps when the call throws. Handle the error or propagate it with `try`.",
-             pattern: regex(#"\btry!"#), suffixes: [".swift"], unless: nil),
-        Rule(id: "swift-force-unwrap", severity: .maintainability, title: "Force unwrap",
-             body: "A force unwrap traps when the value is nil. Prefer `guard let`/`if let` or a default.",
-             pattern: regex(#"[A-Za-z0-9_\)\]]!(?=[\.\)\],;\s]|$)"#), suffixes: [".swift"], unless: regex(#"^\s*(//|///|\*)"#)),
-        Rule(id: "disabled-test", severity: .maintainability, title: "Test disabled",
-             body: "A test is being disabled. Say why and link an issue, or fix the test.",
-             pattern: regex(#"(\b(xit|xdescribe|xtest)\(|\b(it|test|describe)\.skip\(|@Disabled\b|\.disabled\(|@pytest\.mark\.skip|@unittest\.skip|\bt\.Skip\(|XCTSkip\(|#\[ignore\])"#),
-             suffixes: [], unless: nil),
+        Rule(
+            id: "secret-aws-key", severity: .security, title: "AWS access key committed",
+            body: "This looks like an AWS access key id. Remove it, rotate the key, and load it from the environment or a secret store.",
+            pattern: regex(#"\b(AKIA|ASIA)[0-9A-Z]{16}\b"#), suffixes: [], unless: nil),
+        Rule(
+            id: "secret-github-token", severity: .security, title: "GitHub token committed",
+            body: "This looks like a GitHub token. Revoke it now and read it from a secret instead.",
+            pattern: regex(#"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b"#), suffixes: [], unless: nil),
+        Rule(
+            id: "secret-private-key", severity: .security, title: "Private key committed",
+            body: "A private key block is being added. Remove it from the change and from history, and rotate the key.",
+            pattern: regex(#"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----"#), suffixes: [], unless: nil),
+        Rule(
+            id: "secret-password", severity: .security, title: "Hard-coded credential",
+            body: "A password or secret is assigned a literal value. Read it from configuration or a secret store.",
+            pattern: regex(#"(?i)\b(password|passwd|pwd|secret|api_?key|access_?token|auth_?token)\b["']?\s*[:=]\s*["'][^"'\s]{6,}["']"#),
+            suffixes: [], unless: regex(#"(?i)(example|placeholder|changeme|dummy|your[_-]|<[^<>]+>|\$\{|\{\{|os\.environ|getenv|process\.env)"#)),
+        Rule(
+            id: "merge-conflict", severity: .bug, title: "Merge-conflict marker",
+            body: "A merge-conflict marker was committed; the file will not compile or will behave unexpectedly.",
+            pattern: regex(#"^(<{7}|>{7})( |$)|^={7}$"#), suffixes: [], unless: nil),
+        Rule(
+            id: "debug-print", severity: .nit, title: "Debug output left in",
+            body: "This looks like debugging output. Remove it or use the project's logger.",
+            pattern: regex(#"(\bconsole\.(log|debug)\(|\bdbg!\(|\bdebugger;|\bvar_dump\(|\bprintStackTrace\(\))"#), suffixes: [],
+            unless: regex(#"^\s*(//|/\*|\*|#|--)"#)),
+        Rule(
+            id: "debug-print", severity: .nit, title: "Debug output left in",
+            body: "`print` in library code writes to stdout unconditionally. Use a logger, or remove it.",
+            pattern: regex(#"^\s*(debugPrint|print|dump)\("#), suffixes: [".swift"], unless: nil),
+        Rule(
+            id: "todo-without-issue", severity: .maintainability, title: "TODO without an issue",
+            body: "A new TODO/FIXME without an issue reference tends to be forgotten. Link an issue (e.g. `TODO(#123)`) or do it now.",
+            pattern: regex(#"\b(TODO|FIXME|XXX|HACK)\b"#), suffixes: [],
+            unless: regex(#"(#\d+|\b[A-Z][A-Z0-9]+-\d+\b|https?://|\bissue\b)"#)),
+        Rule(
+            id: "swift-force-try", severity: .bug, title: "`try!` crashes on error",
+            body: "`try!` traps when the call throws. Handle the error or propagate it with `try`.",
+            pattern: regex(#"\btry!"#), suffixes: [".swift"], unless: nil),
+        Rule(
+            id: "swift-force-unwrap", severity: .maintainability, title: "Force unwrap",
+            body: "A force unwrap traps when the value is nil. Prefer `guard let`/`if let` or a default.",
+            pattern: regex(#"[A-Za-z0-9_\)\]]!(?=[\.\)\],;\s]|$)"#), suffixes: [".swift"], unless: regex(#"^\s*(//|///|\*)"#)),
+        Rule(
+            id: "disabled-test", severity: .maintainability, title: "Test disabled",
+            body: "A test is being disabled. Say why and link an issue, or fix the test.",
+            pattern: regex(
+                #"(\b(xit|xdescribe|xtest)\(|\b(it|test|describe)\.skip\(|@Disabled\b|\.disabled\(|@pytest\.mark\.skip|@unittest\.skip|\bt\.Skip\(|XCTSkip\(|#\[ignore\])"#
+            ),
+            suffixes: [], unless: nil),
     ]
 
     public init() {}
@@ -86,11 +99,12 @@ public struct RulesReviewer: Sendable {
                 let others = longLines.dropFirst().map { String($0.number) }
                 let listed = others.prefix(10).joined(separator: ", ") + (others.count > 10 ? " and \(others.count - 10) more" : "")
                 let more = others.isEmpty ? "" : " Also over \(Self.longLineLimit) in this file: line\(others.count == 1 ? "" : "s") \(listed)."
-                findings.append(Finding(
-                    path: file.path, side: .right, line: first.number, quote: first.text, severity: .nit, title: "Very long line",
-                    body: "This line is \(first.text.count) characters long; lines over \(Self.longLineLimit) are hard to read and review.\(more)",
-                    rule: "long-line"
-                ))
+                findings.append(
+                    Finding(
+                        path: file.path, side: .right, line: first.number, quote: first.text, severity: .nit, title: "Very long line",
+                        body: "This line is \(first.text.count) characters long; lines over \(Self.longLineLimit) are hard to read and review.\(more)",
+                        rule: "long-line"
+                    ))
             }
         }
         return findings

@@ -31,10 +31,11 @@ public struct DiffLines: RandomAccessCollection, Sendable, Equatable, Expressibl
     public init(_ lines: [DiffLine]) {
         var source = ""
         for line in lines {
-            records.append(Record(
-                kind: line.kind, noNewlineAtEnd: line.noNewlineAtEnd, endsWithCarriageReturn: line.text.utf8.last == 0x0D,
-                textStart: source.utf8.count, textCount: line.text.utf8.count, oldLine: line.oldLine, newLine: line.newLine
-            ))
+            records.append(
+                Record(
+                    kind: line.kind, noNewlineAtEnd: line.noNewlineAtEnd, endsWithCarriageReturn: line.text.utf8.last == 0x0D,
+                    textStart: source.utf8.count, textCount: line.text.utf8.count, oldLine: line.oldLine, newLine: line.newLine
+                ))
             source += line.text
         }
         self.source = source

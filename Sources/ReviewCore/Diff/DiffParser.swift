@@ -106,10 +106,11 @@ public enum DiffParser {
             default: break reading
             }
             let text = line.dropFirst()
-            body.append(DiffLines.Record(
-                kind: kind, endsWithCarriageReturn: lines.last(of: text) == 0x0D, textStart: text.lowerBound, textCount: text.count,
-                oldLine: kind == .added ? nil : oldLine, newLine: kind == .deleted ? nil : newLine
-            ))
+            body.append(
+                DiffLines.Record(
+                    kind: kind, endsWithCarriageReturn: lines.last(of: text) == 0x0D, textStart: text.lowerBound, textCount: text.count,
+                    oldLine: kind == .added ? nil : oldLine, newLine: kind == .deleted ? nil : newLine
+                ))
             if kind != .added { oldLine += 1; oldLeft -= 1 }
             if kind != .deleted { newLine += 1; newLeft -= 1 }
             lines.advance()
@@ -122,8 +123,8 @@ public enum DiffParser {
     /// The numbers of `@@ -a[,b] +c[,d] @@`, and where the section text starts.
     private static func hunkRanges(_ header: Range<Int>, in lines: LineCursor) -> (old: LineRange, new: LineRange, sectionStart: Int)? {
         guard lines.hasPrefix(header, "@@ -"), let old = range(at: header.lowerBound + 4, in: lines),
-              lines.hasPrefix(old.end..<header.upperBound, " +"), let new = range(at: old.end + 2, in: lines),
-              lines.hasPrefix(new.end..<header.upperBound, " @@")
+            lines.hasPrefix(old.end..<header.upperBound, " +"), let new = range(at: old.end + 2, in: lines),
+            lines.hasPrefix(new.end..<header.upperBound, " @@")
         else { return nil }
         return (old.range, new.range, new.end + 3)
     }
@@ -151,7 +152,8 @@ public enum DiffParser {
             let half = (bytes.count - 1) / 2
             let left = bytes.prefix(half), right = bytes.suffix(half)
             if bytes[left.endIndex] == UInt8(ascii: " "), left.starts(with: "a/".utf8), right.starts(with: "b/".utf8),
-               left.dropFirst(2).elementsEqual(right.dropFirst(2)) {
+                left.dropFirst(2).elementsEqual(right.dropFirst(2))
+            {
                 return (String(Substring(left.dropFirst(2))), String(Substring(right.dropFirst(2))))
             }
         }

@@ -67,7 +67,8 @@ public struct HunkIndex: Sendable {
     /// True when both lines are commentable on `side` and in the same hunk (a valid multi-line range).
     public func isValidRange(path: String, start: Int, end: Int, side: DiffSide) -> Bool {
         guard start <= end, let first = location(path: path, line: start, side: side),
-              let last = location(path: path, line: end, side: side) else { return false }
+            let last = location(path: path, line: end, side: side)
+        else { return false }
         return first.hunk == last.hunk
     }
 }

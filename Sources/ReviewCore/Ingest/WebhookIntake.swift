@@ -33,10 +33,11 @@ public struct WebhookIntake: Sendable {
                 return .refuse(.rejected(.badSignature, "missing X-Hub-Signature-256 header"))
             }
             if !request.bodyIsOriginal {
-                return .refuse(.rejected(
-                    .badSignature,
-                    "a delivery export holds a re-serialised payload, not the signed bytes; replay it with signature checking disabled (--skip-signature-check)"
-                ))
+                return .refuse(
+                    .rejected(
+                        .badSignature,
+                        "a delivery export holds a re-serialised payload, not the signed bytes; replay it with signature checking disabled (--skip-signature-check)"
+                    ))
             }
             if !WebhookSignature.isValid(request.signature, body: request.body, secrets: secrets) {
                 return .refuse(.rejected(.badSignature, "X-Hub-Signature-256 does not match the body"))

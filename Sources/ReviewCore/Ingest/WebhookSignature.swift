@@ -12,7 +12,7 @@ public enum WebhookSignature {
     /// True when `header` is a valid signature of `body` under any of `secrets` (constant-time per secret).
     public static func isValid(_ header: String?, body: some DataProtocol, secrets: [String]) -> Bool {
         guard let header, header.hasPrefix("sha256="),
-              let mac = hexBytes(header.dropFirst("sha256=".count)), mac.count == SHA256.byteCount
+            let mac = hexBytes(header.dropFirst("sha256=".count)), mac.count == SHA256.byteCount
         else { return false }
         var matched = false
         for secret in secrets where !secret.isEmpty {

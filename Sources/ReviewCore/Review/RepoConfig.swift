@@ -61,12 +61,16 @@ public struct RepoConfig: Sendable, Equatable {
         default: problems.append("instructions must be text or a list of {path, text}")
         }
         if let floor = root["severity_floor"] {
-            if let value = floor.stringValue.flatMap(Finding.Severity.init(rawValue:)) { config.severityFloor = value } else {
+            if let value = floor.stringValue.flatMap(Finding.Severity.init(rawValue:)) {
+                config.severityFloor = value
+            } else {
                 problems.append("severity_floor must be one of bug, security, performance, maintainability, nit")
             }
         }
         if let max = root["max_comments"] {
-            if case .number(let n) = max, n >= 0, n <= 30, n.rounded() == n { config.maxComments = Int(n) } else {
+            if case .number(let n) = max, n >= 0, n <= 30, n.rounded() == n {
+                config.maxComments = Int(n)
+            } else {
                 problems.append("max_comments must be a whole number from 0 to 30")
             }
         }

@@ -66,7 +66,8 @@ public struct ReviewComposer: Sendable {
             }
         }
         let body = Self.body(
-            summary: summary, configProblems: configProblems, counts: Dictionary(ordered.map { ($0.severity, 1) }, uniquingKeysWith: +), inBody: inBody, dropped: dropped,
+            summary: summary, configProblems: configProblems, counts: Dictionary(ordered.map { ($0.severity, 1) }, uniquingKeysWith: +), inBody: inBody,
+            dropped: dropped,
             notReviewed: notReviewed, footer: footer, headSha: headSha, reviewedFiles: reviewedFiles
         )
         return Composed(body: body, comments: comments, bodyFindings: inBody.map(\.0), droppedNits: dropped)
@@ -114,16 +115,20 @@ public struct ReviewComposer: Sendable {
     static let footerMarker = "\n\n---\n"
 
     static func body(
-        summary: String?, configProblems: [String], counts: [Finding.Severity: Int], inBody: [(Finding, String)], dropped: Int, notReviewed: [ReviewScope.Skipped],
+        summary: String?, configProblems: [String], counts: [Finding.Severity: Int], inBody: [(Finding, String)], dropped: Int,
+        notReviewed: [ReviewScope.Skipped],
         footer: Footer, headSha: String, reviewedFiles: Int
     ) -> String {
         var parts: [String] = []
         let total = counts.values.reduce(0, +)
         let tally = Finding.Severity.allCases.compactMap { severity in counts[severity].map { "\($0) \(label(severity).lowercased())" } }
-        let headline = total == 0
+        let headline =
+            total == 0
             ? "No problems found in \(reviewedFiles) reviewed file\(reviewedFiles == 1 ? "" : "s")."
             : "\(total) finding\(total == 1 ? "" : "s") in \(reviewedFiles) reviewed file\(reviewedFiles == 1 ? "" : "s"): \(tally.joined(separator: ", "))."
-        let problems = configProblems.isEmpty ? nil
+        let problems =
+            configProblems.isEmpty
+            ? nil
             : "**\(RepoConfig.path) has problems, so the defaults were used:** " + configProblems.map { MarkdownText.plain($0) }.joined(separator: "; ") + "."
         let intro = [summary.map { MarkdownText.plain($0, keepingLines: true) }, problems, headline]
         parts.append("## Automated review\n\n" + intro.compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: "\n\n"))
@@ -134,7 +139,8 @@ public struct ReviewComposer: Sendable {
                 section += "\n\n**\(MarkdownText.code(path))**"
                 for (finding, reason) in byFile[path] ?? [] {
                     let line = finding.line.map { " (line \($0))" } ?? ""
-                    section += "\n- **\(label(finding.severity)): \(MarkdownText.plain(finding.title))**\(line) — \(MarkdownText.plain(finding.body)) "
+                    section +=
+                        "\n- **\(label(finding.severity)): \(MarkdownText.plain(finding.title))**\(line) — \(MarkdownText.plain(finding.body)) "
                         + "_(\(MarkdownText.plain(reason)))_ \(ReviewMarker.finding(finding.fingerprint))"
                 }
             }
@@ -142,10 +148,12 @@ public struct ReviewComposer: Sendable {
         }
         if dropped > 0 { parts.append("_\(dropped) more nit\(dropped == 1 ? "" : "s") not shown._") }
         if !notReviewed.isEmpty {
-            parts.append("### Not reviewed\n\n" + notReviewed.map { "- \(MarkdownText.code($0.path)) — \(MarkdownText.plain($0.reason))" }.joined(separator: "\n"))
+            parts.append(
+                "### Not reviewed\n\n" + notReviewed.map { "- \(MarkdownText.code($0.path)) — \(MarkdownText.plain($0.reason))" }.joined(separator: "\n"))
         }
         let cost = footer.usage.costUSD.map { String(format: "$%.4f", $0) } ?? "$0"
-        let footerText = "<sub>\(MarkdownText.plain(footer.provider)) · \(MarkdownText.plain(footer.model)) · \(footer.usage.inputTokens) input / \(footer.usage.outputTokens) output tokens · \(cost) · \(footer.latencyMs) ms · reviewed \(headSha.prefix(12))</sub>\n"
+        let footerText =
+            "<sub>\(MarkdownText.plain(footer.provider)) · \(MarkdownText.plain(footer.model)) · \(footer.usage.inputTokens) input / \(footer.usage.outputTokens) output tokens · \(cost) · \(footer.latencyMs) ms · reviewed \(headSha.prefix(12))</sub>\n"
             + ReviewMarker.review(commit: headSha)
         return limit(parts.joined(separator: "\n\n") + footerMarker + footerText)
     }

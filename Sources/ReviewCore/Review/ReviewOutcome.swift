@@ -39,6 +39,8 @@ public struct ReviewOutcome: Codable, Sendable, Equatable {
 
     /// An outcome that posted nothing, with why.
     public static func skipped(_ status: Status, _ reason: String) -> ReviewOutcome {
-        ReviewOutcome(status: status, reason: reason, reviewId: nil, comments: 0, bodyFindings: 0, duplicatesSkipped: 0, notReviewed: [], foldedAfter422: false, modelErrors: [])
+        ReviewOutcome(
+            status: status, reason: reason, reviewId: nil, comments: 0, bodyFindings: 0, duplicatesSkipped: 0, notReviewed: [], foldedAfter422: false,
+            modelErrors: [])
     }
 }

@@ -31,7 +31,8 @@ public enum ReviewScope {
         if parts.dropLast().contains(where: vendoredFolders.contains) { return "vendored code" }
         let nameBytes = Array(name.utf8)
         if generatedSuffixes.contains(where: { nameBytes.ends(with: $0.utf8) })
-            || generatedInfixes.contains(where: { nameBytes.contains(Array($0.utf8)) }) {
+            || generatedInfixes.contains(where: { nameBytes.contains(Array($0.utf8)) })
+        {
             return "generated or minified file"
         }
         return nil

@@ -79,11 +79,11 @@ extension ReviewError {
         public var isRetryable: Bool {
             switch self {
             case .network, .timeout, .leaseLost, .busy, .queueUnreachable, .queueProtocol, .recordFailed, .githubProtocol,
-                 .githubUnreachable, .githubRateLimited, .githubUnavailable, .modelUnavailable, .modelTimeout, .modelInvalidOutput:
+                .githubUnreachable, .githubRateLimited, .githubUnavailable, .modelUnavailable, .modelTimeout, .modelInvalidOutput:
                 true
             case .badInput, .badConfig, .badSignature, .tooLarge, .methodNotAllowed, .unauthorized, .internal, .queueUnauthorized,
-                 .redisError, .githubUnauthorized, .githubForbidden, .githubNotFound, .githubTooLarge, .githubUnprocessable,
-                 .githubError, .modelUnauthorized, .modelRejected:
+                .redisError, .githubUnauthorized, .githubForbidden, .githubNotFound, .githubTooLarge, .githubUnprocessable,
+                .githubError, .modelUnauthorized, .modelRejected:
                 false
             }
         }

@@ -22,15 +22,18 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
         let explicit = env.optional("LLM_PROVIDER")?.lowercased()
         let implied: String = env.optional("LLM_BASE_URL") != nil || env.optional("LLM_API_KEY") != nil ? "openai" : "rules"
         let providerName = explicit.map { $0 == "openai-compatible" ? "openai" : $0 } ?? implied
-        let provider = Provider(rawValue: providerName) ?? {
-            env.invalid("LLM_PROVIDER must be rules, openai (any OpenAI-compatible server) or anthropic")
-            return .rules
-        }()
-        let defaults: (model: String, url: String) = switch provider {
-        case .anthropic: ("claude-sonnet-4-5", "https://api.anthropic.com")
-        case .openai: ("gpt-4o-mini", "https://api.openai.com/v1")
-        case .rules: ("built-in rules", "https://api.openai.com/v1")
-        }
+        let provider =
+            Provider(rawValue: providerName)
+            ?? {
+                env.invalid("LLM_PROVIDER must be rules, openai (any OpenAI-compatible server) or anthropic")
+                return .rules
+            }()
+        let defaults: (model: String, url: String) =
+            switch provider {
+            case .anthropic: ("claude-sonnet-4-5", "https://api.anthropic.com")
+            case .openai: ("gpt-4o-mini", "https://api.openai.com/v1")
+            case .rules: ("built-in rules", "https://api.openai.com/v1")
+            }
         let config = LLMConfig(
             provider: provider,
             model: env.optional("LLM_MODEL") ?? defaults.model,
@@ -54,7 +57,8 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
         case .rules:
             return RulesModel()
         case .openai, .anthropic:
-            let settings = ProviderSettings(model: model, baseURL: baseURL, apiKey: apiKey, maxOutputTokens: maxOutputTokens, timeout: timeout, transport: transport)
+            let settings = ProviderSettings(
+                model: model, baseURL: baseURL, apiKey: apiKey, maxOutputTokens: maxOutputTokens, timeout: timeout, transport: transport)
             let chat: any ChatProvider = provider == .openai ? OpenAICompatibleProvider(settings) : AnthropicProvider(settings)
             return LLMReviewModel(provider: chat, planner: planner, concurrency: concurrency, inputPrice: inputPrice, outputPrice: outputPrice)
         }

@@ -28,7 +28,9 @@ public protocol ChatProvider: Sendable {
 /// other 4xx permanent. The API key is never part of the message.
 enum ProviderErrors {
     static func error(_ response: HTTPResponse, provider: String, apiKey: String?) -> ReviewError {
-        var detail = (try? JSONValue.parse(response.body)).flatMap { $0["error"]?["message"]?.stringValue ?? $0["error"]?.stringValue ?? $0["message"]?.stringValue } ?? ""
+        var detail =
+            (try? JSONValue.parse(response.body)).flatMap { $0["error"]?["message"]?.stringValue ?? $0["error"]?.stringValue ?? $0["message"]?.stringValue }
+            ?? ""
         detail = Redaction.redact(detail, secrets: apiKey.map { [$0] } ?? [])
         let message = "\(provider) answered HTTP \(response.status)" + (detail.isEmpty ? "" : ": \(detail.prefix(300))")
         let retryAfter = response.header("retry-after").flatMap(TimeInterval.init)
@@ -95,13 +97,17 @@ public struct OpenAICompatibleProvider: ChatProvider {
         ])
         var headers = ["content-type": "application/json"]
         if let key = settings.apiKey, !key.isEmpty { headers["authorization"] = "Bearer \(key)" }
-        let response = try await ProviderErrors.send(settings.transport, HTTPRequest(
-            method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"), headers: headers, body: try JSONEncoder.iso.encode(body), timeout: settings.timeout
-        ), provider: name)
+        let response = try await ProviderErrors.send(
+            settings.transport,
+            HTTPRequest(
+                method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"), headers: headers, body: try JSONEncoder.iso.encode(body),
+                timeout: settings.timeout
+            ), provider: name)
         guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: settings.apiKey) }
         let json = try JSONValue.parse(response.body, what: "\(name) response")
         let choice = json["choices"].flatMap { if case .array(let items) = $0 { items.first } else { nil } }
-        let usage = ModelUsage(inputTokens: json["usage"]?["prompt_tokens"].flatMap(Self.int) ?? 0, outputTokens: json["usage"]?["completion_tokens"].flatMap(Self.int) ?? 0)
+        let usage = ModelUsage(
+            inputTokens: json["usage"]?["prompt_tokens"].flatMap(Self.int) ?? 0, outputTokens: json["usage"]?["completion_tokens"].flatMap(Self.int) ?? 0)
         if let refusal = choice?["message"]?["refusal"]?.stringValue, !refusal.isEmpty {
             return ProviderAnswer(text: "", stop: .refusal(refusal), usage: usage)
         }
@@ -128,17 +134,22 @@ public struct AnthropicProvider: ChatProvider {
             "temperature": .number(0),
             "system": .string(system),
             "messages": .array([.object(["role": .string("user"), "content": .string(user)])]),
-            "tools": .array([.object([
-                "name": .string(Self.tool),
-                "description": .string("Report the review findings for this diff."),
-                "input_schema": ReviewPrompt.findingsSchema,
-            ])]),
+            "tools": .array([
+                .object([
+                    "name": .string(Self.tool),
+                    "description": .string("Report the review findings for this diff."),
+                    "input_schema": ReviewPrompt.findingsSchema,
+                ])
+            ]),
             "tool_choice": .object(["type": .string("tool"), "name": .string(Self.tool)]),
         ])
         let headers = ["content-type": "application/json", "x-api-key": settings.apiKey ?? "", "anthropic-version": "2023-06-01"]
-        let response = try await ProviderErrors.send(settings.transport, HTTPRequest(
-            method: "POST", url: settings.baseURL.appendingPathComponent("v1/messages"), headers: headers, body: try JSONEncoder.iso.encode(body), timeout: settings.timeout
-        ), provider: name)
+        let response = try await ProviderErrors.send(
+            settings.transport,
+            HTTPRequest(
+                method: "POST", url: settings.baseURL.appendingPathComponent("v1/messages"), headers: headers, body: try JSONEncoder.iso.encode(body),
+                timeout: settings.timeout
+            ), provider: name)
         guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: settings.apiKey) }
         let json = try JSONValue.parse(response.body, what: "\(name) response")
         let usage = ModelUsage(
@@ -148,8 +159,9 @@ public struct AnthropicProvider: ChatProvider {
         let stopReason = json["stop_reason"]?.stringValue
         if stopReason == "refusal" { return ProviderAnswer(text: "", stop: .refusal("the model refused"), usage: usage) }
         guard case .array(let blocks)? = json["content"],
-              let call = blocks.first(where: { $0["type"]?.stringValue == "tool_use" && $0["name"]?.stringValue == Self.tool }),
-              let input = call["input"], let data = try? JSONEncoder.iso.encode(input) else {
+            let call = blocks.first(where: { $0["type"]?.stringValue == "tool_use" && $0["name"]?.stringValue == Self.tool }),
+            let input = call["input"], let data = try? JSONEncoder.iso.encode(input)
+        else {
             return ProviderAnswer(text: "", stop: stopReason == "max_tokens" ? .length : .refusal("no \(Self.tool) tool call"), usage: usage)
         }
         return ProviderAnswer(text: String(decoding: data, as: UTF8.self), stop: stopReason == "max_tokens" ? .length : .complete, usage: usage)

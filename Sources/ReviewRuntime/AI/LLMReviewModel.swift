@@ -57,7 +57,9 @@ public struct LLMReviewModel: ReviewModel {
         var usage = ModelUsage()
         var problem = ""
         for attempt in 0..<2 {
-            let prompt = attempt == 0 ? user : user + "\n\nYour previous answer could not be used (\(problem)). Answer again with only JSON that matches the schema; keep it short."
+            let prompt =
+                attempt == 0
+                ? user : user + "\n\nYour previous answer could not be used (\(problem)). Answer again with only JSON that matches the schema; keep it short."
             let answer = try await provider.complete(system: ReviewPrompt.system, user: prompt)
             usage.inputTokens += answer.usage.inputTokens
             usage.outputTokens += answer.usage.outputTokens

@@ -105,7 +105,8 @@ public enum FunctionRunner {
         let event: Data
         do {
             // A function word like `review-job drain` is the whole request: no event to read.
-            event = path == nil && !arguments.flags.isEmpty && arguments.flags.allSatisfy({ !$0.hasPrefix("-") })
+            event =
+                path == nil && !arguments.flags.isEmpty && arguments.flags.allSatisfy({ !$0.hasPrefix("-") })
                 ? Data()
                 : try path.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } ?? FileHandle.standardInput.readDataToEndOfFile()
         } catch {

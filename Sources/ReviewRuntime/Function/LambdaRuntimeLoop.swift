@@ -42,8 +42,9 @@ struct LambdaRuntimeLoop {
     }
 
     private func post(_ answer: ErrorAnswer, to path: String) async {
-        _ = try? await transport.send(HTTPRequest(
-            method: "POST", url: url(path), headers: ["lambda-runtime-function-error-type": answer.lambdaErrorType], body: answer.lambdaJSON
-        ))
+        _ = try? await transport.send(
+            HTTPRequest(
+                method: "POST", url: url(path), headers: ["lambda-runtime-function-error-type": answer.lambdaErrorType], body: answer.lambdaJSON
+            ))
     }
 }

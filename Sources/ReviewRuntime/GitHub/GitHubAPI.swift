@@ -10,7 +10,9 @@ public enum GitHubAPI {
 
     /// Sends `request`; a transport failure becomes `github_unreachable` and a non-2xx answer its
     /// `ReviewError` (a 401 is returned instead when `acceptingUnauthorized`, for the caller to retry).
-    public static func call(_ request: HTTPRequest, transport: any HTTPTransport, what: String, now: Date, acceptingUnauthorized: Bool = false) async throws -> HTTPResponse {
+    public static func call(
+        _ request: HTTPRequest, transport: any HTTPTransport, what: String, now: Date, acceptingUnauthorized: Bool = false
+    ) async throws -> HTTPResponse {
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
@@ -49,7 +51,8 @@ public enum GitHubAPI {
         let message = answer?["message"]?.stringValue ?? ""
         // GitHub's `errors` say what exactly was refused: strings, or objects with a message or a code.
         let reasons = (answer?["errors"]?.arrayValue ?? []).compactMap { item in
-            item.stringValue ?? item["message"]?.stringValue ?? [item["field"]?.stringValue, item["code"]?.stringValue].compactMap(\.self).joined(separator: " ")
+            item.stringValue ?? item["message"]?.stringValue
+                ?? [item["field"]?.stringValue, item["code"]?.stringValue].compactMap(\.self).joined(separator: " ")
         }.filter { !$0.isEmpty }
         let said = ([message] + reasons).filter { !$0.isEmpty }.joined(separator: "; ")
         let detail = "GitHub answered \(response.status) while \(what)" + (said.isEmpty ? "" : ": \(said.prefix(300))")

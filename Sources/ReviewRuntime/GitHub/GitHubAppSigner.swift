@@ -1,7 +1,7 @@
-import _CryptoExtras
 import Crypto
 import Foundation
 import ReviewCore
+import _CryptoExtras
 
 /// Signs the GitHub App's JWTs (RS256, PKCS#1 v1.5 padding: GitHub rejects PSS).
 public struct GitHubAppSigner: Sendable {

@@ -45,7 +45,8 @@ public struct GitHubClient: Sendable {
         var files: [DiffFile] = []
         var notReviewed: [String] = []
         let first = GitHubAPI.firstPage(apiURL.appendingPathComponent("repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/files"))
-        let entries: [Entry] = try await GitHubAPI.pages(from: first, fetch: { try await send(job, "GET", url: $0, what: "listing the changed files") }) { response in
+        let entries: [Entry] = try await GitHubAPI.pages(from: first, fetch: { try await send(job, "GET", url: $0, what: "listing the changed files") }) {
+            response in
             guard let entries = try? JSONDecoder.iso.decode([Entry].self, from: response.body) else {
                 throw ReviewError(.githubProtocol, "the file list is not an array of files")
             }
@@ -56,17 +57,19 @@ public struct GitHubClient: Sendable {
                 notReviewed.append(entry.filename)
                 continue
             }
-            let status: DiffFile.Status = switch entry.status {
-            case "added": .added
-            case "removed": .removed
-            case "renamed": .renamed
-            case "copied": .copied
-            default: .modified
-            }
-            files.append(DiffFile(
-                oldPath: status == .added ? nil : (entry.previous_filename ?? entry.filename),
-                newPath: status == .removed ? nil : entry.filename, status: status, hunks: DiffParser.parseHunks(patch)
-            ))
+            let status: DiffFile.Status =
+                switch entry.status {
+                case "added": .added
+                case "removed": .removed
+                case "renamed": .renamed
+                case "copied": .copied
+                default: .modified
+                }
+            files.append(
+                DiffFile(
+                    oldPath: status == .added ? nil : (entry.previous_filename ?? entry.filename),
+                    newPath: status == .removed ? nil : entry.filename, status: status, hunks: DiffParser.parseHunks(patch)
+                ))
         }
         return (UnifiedDiff(files: files), notReviewed)
     }
@@ -77,10 +80,11 @@ public struct GitHubClient: Sendable {
         let json = try JSONValue.parse(response.body, what: "comparison")
         guard json["status"]?.stringValue == "ahead" || json["status"]?.stringValue == "identical" else { return nil }
         guard case .array(let entries)? = json["files"] else { return UnifiedDiff(files: []) }
-        return UnifiedDiff(files: entries.compactMap { entry in
-            guard let name = entry["filename"]?.stringValue, let patch = entry["patch"]?.stringValue else { return nil }
-            return DiffFile(oldPath: entry["previous_filename"]?.stringValue ?? name, newPath: name, status: .modified, hunks: DiffParser.parseHunks(patch))
-        })
+        return UnifiedDiff(
+            files: entries.compactMap { entry in
+                guard let name = entry["filename"]?.stringValue, let patch = entry["patch"]?.stringValue else { return nil }
+                return DiffFile(oldPath: entry["previous_filename"]?.stringValue ?? name, newPath: name, status: .modified, hunks: DiffParser.parseHunks(patch))
+            })
     }
 
     /// A file at a ref (the repository's config on the base branch), or nil when it does not exist.
@@ -113,25 +117,32 @@ public struct GitHubClient: Sendable {
     }
 
     private func pages(_ job: ReviewJob, _ path: String, what: String) async throws -> [PostedItem] {
-        try await GitHubAPI.pages(from: GitHubAPI.firstPage(apiURL.appendingPathComponent(path)), fetch: { try await send(job, "GET", url: $0, what: what) }) { response in
+        try await GitHubAPI.pages(from: GitHubAPI.firstPage(apiURL.appendingPathComponent(path)), fetch: { try await send(job, "GET", url: $0, what: what) }) {
+            response in
             guard case .array(let entries) = try JSONValue.parse(response.body, what: what) else { return ([], false) }
-            return (entries.map { entry in
-                let reader = JSONFieldReader(entry)
-                return PostedItem(
-                    id: (try? reader.int("id")) ?? 0, body: (try? reader.optionalString("body")) ?? "",
-                    commitId: try? reader.optionalString("commit_id"), author: try? reader.optionalString("user.login"),
-                    authorType: try? reader.optionalString("user.type"), appId: try? reader.int("performed_via_github_app.id")
-                )
-            }, true)
+            return (
+                entries.map { entry in
+                    let reader = JSONFieldReader(entry)
+                    return PostedItem(
+                        id: (try? reader.int("id")) ?? 0, body: (try? reader.optionalString("body")) ?? "",
+                        commitId: try? reader.optionalString("commit_id"), author: try? reader.optionalString("user.login"),
+                        authorType: try? reader.optionalString("user.type"), appId: try? reader.int("performed_via_github_app.id")
+                    )
+                }, true
+            )
         }
     }
 
-    private func send(_ job: ReviewJob, _ method: String, _ path: String, accept: String = "application/vnd.github+json", body: Data = Data(), what: String) async throws -> HTTPResponse {
+    private func send(
+        _ job: ReviewJob, _ method: String, _ path: String, accept: String = "application/vnd.github+json", body: Data = Data(), what: String
+    ) async throws -> HTTPResponse {
         try await send(job, method, url: apiURL.appendingPathComponent(path), accept: accept, body: body, what: what)
     }
 
     /// One authenticated call; a 401 mints a fresh token and tries once more.
-    private func send(_ job: ReviewJob, _ method: String, url: URL, accept: String = "application/vnd.github+json", body: Data = Data(), what: String) async throws -> HTTPResponse {
+    private func send(
+        _ job: ReviewJob, _ method: String, url: URL, accept: String = "application/vnd.github+json", body: Data = Data(), what: String
+    ) async throws -> HTTPResponse {
         let repository = "\(job.owner)/\(job.repo)"
         for attempt in 0..<2 {
             let token = try await tokens.token(installationId: job.installationId, repository: repository)

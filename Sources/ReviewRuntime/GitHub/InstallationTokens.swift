@@ -1,7 +1,7 @@
-import _CryptoExtras
 import Crypto
 import Foundation
 import ReviewCore
+import _CryptoExtras
 
 /// Installation tokens, down-scoped to one repository (`pull_requests: write`, `contents: read`),
 /// cached until five minutes before they expire — in this process and in `InstallationTokenCache`,
@@ -33,7 +33,8 @@ public actor InstallationTokens {
     /// Who this App is: the configured slug, else what `GET /app` answers (cached for the process).
     public func identity() async throws -> AppIdentity {
         if let knownIdentity { return knownIdentity }
-        let request = HTTPRequest(method: "GET", url: apiURL.appendingPathComponent("app"), headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: clock.now()))"))
+        let request = HTTPRequest(
+            method: "GET", url: apiURL.appendingPathComponent("app"), headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: clock.now()))"))
         let response = try await GitHubAPI.call(request, transport: transport, what: "reading the App (GET /app)", now: clock.now())
         let json = JSONFieldReader(try JSONValue.parse(response.body, what: "GET /app"))
         let identity = AppIdentity(slug: try json.string("slug"), id: try? json.int("id"))
@@ -71,7 +72,8 @@ public actor InstallationTokens {
             method: "POST", url: apiURL.appendingPathComponent("app/installations/\(installationId)/access_tokens"),
             headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: clock.now()))"), body: body
         )
-        let response = try await GitHubAPI.call(request, transport: transport, what: "minting an installation token for installation \(installationId)", now: clock.now())
+        let response = try await GitHubAPI.call(
+            request, transport: transport, what: "minting an installation token for installation \(installationId)", now: clock.now())
         struct Minted: Decodable { let token: String; let expires_at: Date }
         guard let minted = try? JSONDecoder.iso.decode(Minted.self, from: response.body) else {
             throw ReviewError(.githubProtocol, "installation token response is not {token, expires_at}")

@@ -1,5 +1,6 @@
 import Foundation
 import ReviewCore
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -81,7 +82,11 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
     private func exchange(_ request: URLRequest, on session: URLSession) async throws -> (Data, URLResponse) {
         let outcome = OnceContinuation<(Data, URLResponse)>()
         let task = session.dataTask(with: request) { data, response, error in
-            if error == nil, let response { outcome.resume(.success((data ?? Data(), response))) } else { outcome.resume(.failure(error ?? URLError(.unknown))) }
+            if error == nil, let response {
+                outcome.resume(.success((data ?? Data(), response)))
+            } else {
+                outcome.resume(.failure(error ?? URLError(.unknown)))
+            }
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in

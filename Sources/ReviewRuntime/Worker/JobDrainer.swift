@@ -39,7 +39,8 @@ public struct JobDrainer: Sendable {
             logger.info("waiting for the next due job", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])
             try await clock.sleep(wait + 0.001)  // the queue keeps times in milliseconds
             let more = try await drainOnce(deadline: deadline, logger: logger)
-            report = DrainReport(stoppedBecause: more.stoppedBecause, nextDueAt: more.nextDueAt, nextDueIsLease: more.nextDueIsLease, jobs: report.jobs + more.jobs)
+            report = DrainReport(
+                stoppedBecause: more.stoppedBecause, nextDueAt: more.nextDueAt, nextDueIsLease: more.nextDueIsLease, jobs: report.jobs + more.jobs)
         }
         return report
     }
@@ -99,7 +100,9 @@ public struct JobDrainer: Sendable {
         let result = await processWithHeartbeat(claimed, logger: logger)
         let milliseconds = Int(clock.now().timeIntervalSince(started) * 1000)
         func outcome(_ name: DrainReport.Outcome, _ error: String? = nil) -> DrainReport.JobOutcome {
-            logger.info("job \(name)", metadata: ["attempt": "\(claimed.attempt)", "durationMs": "\(milliseconds)"].merging(error.map { ["error": "\($0)"] } ?? [:]) { $1 })
+            logger.info(
+                "job \(name)",
+                metadata: ["attempt": "\(claimed.attempt)", "durationMs": "\(milliseconds)"].merging(error.map { ["error": "\($0)"] } ?? [:]) { $1 })
             return DrainReport.JobOutcome(jobId: claimed.id, attempt: claimed.attempt, outcome: name, error: error, durationMs: milliseconds)
         }
         do {
@@ -126,24 +129,25 @@ public struct JobDrainer: Sendable {
     private func processWithHeartbeat(_ claimed: ClaimedJob, logger: Logger) async -> Result<Data, ReviewError> {
         let lease = queue.settings.lease
         do {
-            return .success(try await withThrowingTaskGroup(of: Data?.self) { group in
-                group.addTask { try await processor.process(claimed.job, attempt: claimed.attempt, logger: logger) }
-                group.addTask {
-                    while true {
-                        try await clock.sleep(max(0.05, lease / 3))
-                        // A queue hiccup is not a lost lease: keep working and try again next beat.
-                        let held = (try? await queue.heartbeat(claimed.lease, until: clock.now().addingTimeInterval(lease))) ?? true
-                        guard held else { throw LeaseLost() }
+            return .success(
+                try await withThrowingTaskGroup(of: Data?.self) { group in
+                    group.addTask { try await processor.process(claimed.job, attempt: claimed.attempt, logger: logger) }
+                    group.addTask {
+                        while true {
+                            try await clock.sleep(max(0.05, lease / 3))
+                            // A queue hiccup is not a lost lease: keep working and try again next beat.
+                            let held = (try? await queue.heartbeat(claimed.lease, until: clock.now().addingTimeInterval(lease))) ?? true
+                            guard held else { throw LeaseLost() }
+                        }
                     }
-                }
-                while let next = try await group.next() {
-                    if let data = next {
-                        group.cancelAll()
-                        return data
+                    while let next = try await group.next() {
+                        if let data = next {
+                            group.cancelAll()
+                            return data
+                        }
                     }
-                }
-                throw LeaseLost()
-            })
+                    throw LeaseLost()
+                })
         } catch let error as ReviewError {
             return .failure(error)
         } catch is LeaseLost {

@@ -15,9 +15,10 @@ public struct JobRecorder: JobProcessor {
 
     public func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data {
         if let recordURL {
-            let response = try await transport.send(HTTPRequest(
-                method: "POST", url: recordURL, headers: ["content-type": "application/json", "x-attempt": String(attempt)], body: job.encoded()
-            ))
+            let response = try await transport.send(
+                HTTPRequest(
+                    method: "POST", url: recordURL, headers: ["content-type": "application/json", "x-attempt": String(attempt)], body: job.encoded()
+                ))
             guard (200..<300).contains(response.status) else {
                 throw ReviewError(.recordFailed, "record endpoint answered HTTP \(response.status)")
             }

@@ -32,16 +32,18 @@ public struct PullRequestReviewer: JobProcessor {
         let (diff, tooLargeToShow) = try await github.diff(job)
         var changedByPush: Set<String>?
         if job.kind == .incremental, let before = job.before, let after = job.after,
-           let increment = try await github.compare(job, base: before, head: after) {
+            let increment = try await github.compare(job, base: before, head: after)
+        {
             changedByPush = Set(increment.files.map(\.path))
         }
         let (config, configProblems) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
         if let skip = ReviewPolicy.configSkip(config, draft: pull.draft, labels: pull.labels) { return .skipped(.skipped, skip) }
 
         let plan = ReviewPlan(diff: diff, changedByPush: changedByPush, tooLargeToShow: tooLargeToShow, config: config)
-        var answer = try await model.review(ReviewInput(
-            title: pull.title, body: pull.body, diff: plan.diff, instructions: config.instructions(for: plan.diff.files.map(\.path))
-        ))
+        var answer = try await model.review(
+            ReviewInput(
+                title: pull.title, body: pull.body, diff: plan.diff, instructions: config.instructions(for: plan.diff.files.map(\.path))
+            ))
         answer.findings.removeAll { !config.keeps($0) }
         let notReviewed = plan.notReviewed + answer.notReviewed
 

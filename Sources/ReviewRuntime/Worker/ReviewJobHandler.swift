@@ -26,7 +26,8 @@ public struct ReviewJobHandler: FunctionHandler {
         let processor: any JobProcessor
         if let github = config.github {
             let signer = try GitHubAppSigner(issuer: github.issuer, pem: github.privateKeyPEM)
-            let tokens = InstallationTokens(signer: signer, apiURL: github.apiURL, transport: transport, cache: InstallationTokenCache(queue: queue), slug: github.slug, clock: clock)
+            let tokens = InstallationTokens(
+                signer: signer, apiURL: github.apiURL, transport: transport, cache: InstallationTokenCache(queue: queue), slug: github.slug, clock: clock)
             let client = GitHubClient(apiURL: github.apiURL, transport: transport, tokens: tokens, clock: clock)
             processor = PullRequestReviewer(github: client, model: model, clock: clock)
         } else {
