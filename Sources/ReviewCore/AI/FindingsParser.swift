@@ -2,6 +2,7 @@ import Foundation
 
 /// Reads a model's answer against the findings schema, keeping what validates and saying what did not.
 public enum FindingsParser {
+    /// What an answer held: the valid findings, the summary, and why each invalid finding was dropped.
     public struct Parsed: Sendable, Equatable {
         public var findings: [Finding]
         public var summary: String?
@@ -28,6 +29,7 @@ public enum FindingsParser {
         return .success(parse(document, paths: paths))
     }
 
+    /// Reads an already-parsed answer; findings for files outside `paths` are dropped with a reason.
     public static func parse(_ document: JSONValue, paths: Set<String>) -> Parsed {
         // The prompt shows control characters in file names as escapes: either spelling names the file.
         var known: [String: String] = [:]

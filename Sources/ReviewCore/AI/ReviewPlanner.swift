@@ -25,6 +25,7 @@ public struct ReviewPlanner: Sendable {
         return estimate(bytes: size.bytes, lines: size.lines)
     }
 
+    /// The model calls to make (each within the token budget) and the files left out, with why.
     public struct Plan: Sendable, Equatable {
         /// Each call's files, holding only the hunks packed into that call.
         public var calls: [[DiffFile]]
@@ -33,6 +34,7 @@ public struct ReviewPlanner: Sendable {
         public var leftOut: [ReviewScope.Skipped]
     }
 
+    /// Packs the diff's hunks into calls, most-changed files first, within the budget.
     public func plan(_ diff: UnifiedDiff) -> Plan {
         let budget = max(1, maxInputTokens - overheadTokens)
         var calls: [[DiffFile]] = []

@@ -45,6 +45,7 @@ public enum ReviewPrompt {
     /// section of the prompt) written as escapes. `FindingsParser` maps it back.
     public static func displayPath(_ path: String) -> String { MarkdownText.showingControls(path) }
 
+    /// One hunk as the prompt shows it: its header, then each line with its new-side number.
     public static func render(_ hunk: DiffHunk) -> String {
         var text = "@@ -\(hunk.oldStart),\(hunk.oldCount) +\(hunk.newStart),\(hunk.newCount) @@ \(hunk.section)\n"
         for line in hunk.lines {

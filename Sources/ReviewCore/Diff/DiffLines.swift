@@ -46,6 +46,7 @@ public struct DiffLines: RandomAccessCollection, Sendable, Equatable, Expressibl
     public var startIndex: Int { records.startIndex }
     public var endIndex: Int { records.endIndex }
 
+    /// The line at `position`, made from its byte range on access.
     public subscript(position: Int) -> DiffLine {
         let record = records[position]
         return DiffLine(

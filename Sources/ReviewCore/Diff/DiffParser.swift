@@ -4,6 +4,7 @@ import Foundation
 /// `\ No newline at end of file`, CRLF (kept in the text), and context lines whose space was stripped.
 /// Never traps on malformed input: what cannot be read as a hunk line ends the hunk.
 public enum DiffParser {
+    /// Parses a unified diff (`git diff` or GitHub's `.diff`); what cannot be read is skipped, never a crash.
     public static func parse(_ text: String) -> UnifiedDiff {
         LineCursor.withLines(of: text) { lines in
             var files: [DiffFile] = []

@@ -7,6 +7,7 @@ import Synchronization
 /// whitespace-normalised lines that quotes are matched against are made the first time a finding
 /// names the file (most files of a diff never get one).
 public struct HunkIndex: Sendable {
+    /// Where a commentable line sits: its hunk within the file, and its offset within the hunk.
     public struct Location: Sendable, Equatable {
         public var hunk: Int
         /// Position of the line inside the hunk.
@@ -60,6 +61,7 @@ public struct HunkIndex: Sendable {
         }
     }
 
+    /// Whether GitHub accepts a comment on this line of this side.
     public func isCommentable(path: String, line: Int, side: DiffSide) -> Bool {
         location(path: path, line: line, side: side) != nil
     }

@@ -1,5 +1,6 @@
 /// One line of a hunk with its numbers on each side (context lines have both).
 public struct DiffLine: Sendable, Equatable {
+    /// A line kept, added or removed.
     public enum Kind: Sendable, Equatable { case context, added, deleted }
 
     public var kind: Kind
@@ -23,6 +24,7 @@ public struct DiffLine: Sendable, Equatable {
     }
 }
 
+/// One `@@` hunk: where it starts and how many lines it spans on each side, and its lines.
 public struct DiffHunk: Sendable, Equatable {
     public var oldStart: Int
     public var oldCount: Int
@@ -42,7 +44,9 @@ public struct DiffHunk: Sendable, Equatable {
     }
 }
 
+/// One file of a diff: its paths, what happened to it, and its hunks.
 public struct DiffFile: Sendable, Equatable {
+    /// What the change did to the file, in GitHub's words.
     public enum Status: String, Sendable, Equatable, Codable { case added, removed, modified, renamed, copied }
 
     /// nil for an added file.
@@ -81,6 +85,7 @@ public struct UnifiedDiff: Sendable, Equatable {
 
     public init(files: [DiffFile]) { self.files = files }
 
+    /// The file with this (new, else old) path.
     public func file(_ path: String) -> DiffFile? {
         files.first { $0.newPath == path } ?? files.first { $0.oldPath == path }
     }

@@ -14,6 +14,7 @@ public struct WebhookRequest: Sendable {
         self.bodyIsOriginal = bodyIsOriginal
     }
 
+    /// A header by name, case-insensitively.
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 
     public var event: String? { header("x-github-event") }

@@ -16,6 +16,7 @@ public enum RouteDecision: Sendable, Equatable {
 
 /// Which deliveries become review jobs, per the routing table in docs/ARCHITECTURE.md.
 public struct WebhookRouter: Sendable {
+    /// Which pull requests are reviewed automatically beyond the defaults.
     public struct Options: Sendable, Equatable {
         /// Review draft pull requests too (default: skip them until ready for review).
         public var reviewDrafts: Bool

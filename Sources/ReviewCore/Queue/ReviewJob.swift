@@ -2,6 +2,7 @@ import Foundation
 
 /// One pull-request review to do, as enqueued by `webhook-ingest` and claimed by `review-job`.
 public struct ReviewJob: Codable, Sendable, Equatable {
+    /// `full` reviews the whole pull request; `incremental` only what a push changed.
     public enum Kind: String, Codable, Sendable {
         /// Review the whole pull-request diff.
         case full
@@ -49,6 +50,7 @@ public struct ReviewJob: Codable, Sendable, Equatable {
         (try? Self.encoder.encode(self)) ?? Data()
     }
 
+    /// Reads a stored or posted job, naming what is missing or wrong.
     public static func decode(_ data: Data) throws(ReviewError) -> ReviewJob {
         do {
             return try decoder.decode(ReviewJob.self, from: data)
@@ -64,6 +66,7 @@ public struct ReviewJob: Codable, Sendable, Equatable {
 /// Job and pull-request identifiers made safe for Redis keys and URLs: letters, digits, `.`, `_`, `-`
 /// stay, everything else is percent-encoded (so `|`, the lease separator, never appears).
 public enum JobID {
+    /// A job id made safe for Redis keys and URLs (percent-encoded).
     public static func encode(_ raw: String) -> String {
         var out = ""
         for byte in raw.utf8 {
@@ -78,11 +81,13 @@ public enum JobID {
         return out
     }
 
+    /// The readable form of an encoded job id.
     public static func decode(_ id: String) -> String { id.removingPercentEncoding ?? id }
 }
 
 /// Describes a `DecodingError` by the path of the field at fault.
 public enum DecodingFailure {
+    /// A decoding error as one sentence naming the field.
     public static func describe(_ error: any Error) -> String {
         func path(_ context: DecodingError.Context) -> String {
             let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")

@@ -33,6 +33,7 @@ public struct Anchorer: Sendable {
 
     public init(index: HunkIndex) { self.index = index }
 
+    /// Where `finding` goes: lines GitHub accepts, or the body with why.
     public func anchor(_ finding: Finding) -> Anchor {
         guard let file = index.diff.file(finding.path) ?? index.diff.file(Self.stripGitPrefix(finding.path)) else {
             return .body(reason: "\(finding.path) is not part of this diff")

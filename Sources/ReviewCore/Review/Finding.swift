@@ -3,6 +3,7 @@ import Foundation
 
 /// One problem a reviewer (a model or the built-in rules) reports, in the findings schema.
 public struct Finding: Codable, Sendable, Equatable {
+    /// How much a finding matters, most severe first (the order reviews list them in).
     public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
         case bug, security, performance, maintainability, nit
 

@@ -15,6 +15,7 @@ public enum Glob {
         case globstar
     }
 
+    /// Whether `path` matches `pattern` (`*` within a segment, `**` across, `?`), in time linear in both.
     public static func matches(_ pattern: String, _ path: String) -> Bool {
         let tokens = compile(pattern)
         let slash = UInt8(ascii: "/")

@@ -6,6 +6,7 @@ public struct RepoConfig: Sendable, Equatable {
     /// Where the file lives in the repository.
     public static let path = ".github/prreview.yml"
 
+    /// Review instructions for the files matching a glob.
     public struct PathInstruction: Sendable, Equatable {
         public var glob: String
         public var text: String

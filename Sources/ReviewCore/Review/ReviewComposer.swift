@@ -8,6 +8,7 @@ public struct ReviewComposer: Sendable {
     public static let maxBodyCharacters = 65_536
     public static let maxNits = 10
 
+    /// What the review's footer reports: who reviewed, tokens, cost and latency.
     public struct Footer: Sendable, Equatable {
         public var provider: String
         public var model: String
@@ -22,6 +23,7 @@ public struct ReviewComposer: Sendable {
         }
     }
 
+    /// A review ready to post.
     public struct Composed: Sendable, Equatable {
         public var body: String
         public var comments: [ReviewComment]

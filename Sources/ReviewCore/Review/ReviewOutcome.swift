@@ -1,5 +1,6 @@
 /// The result kept with a completed review job.
 public struct ReviewOutcome: Codable, Sendable, Equatable {
+    /// How a review job ended.
     public enum Status: String, Codable, Sendable {
         case posted
         /// Nothing to post: every finding is already on the pull request.

@@ -1,6 +1,7 @@
 /// Which files are worth a reviewer's attention: lockfiles, generated, vendored, minified and
 /// binary files are left out and listed by name in the review.
 public enum ReviewScope {
+    /// A file left out of the review, and why (shown in the review body).
     public struct Skipped: Sendable, Equatable, Codable {
         public var path: String
         public var reason: String

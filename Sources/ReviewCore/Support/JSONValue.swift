@@ -57,6 +57,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// The member named `key` of an object; nil for other values.
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
         return nil
@@ -105,6 +106,7 @@ public struct JSONFieldReader: Sendable {
         return current
     }
 
+    /// The string at a dotted path, or an error naming the path.
     public func string(_ path: String) throws(ReviewError) -> String {
         guard let value = value(at: path) else { throw .badInput("missing field \(path)") }
         guard case .string(let string) = value else {
@@ -113,11 +115,13 @@ public struct JSONFieldReader: Sendable {
         return string
     }
 
+    /// The string at a dotted path, nil when absent or null.
     public func optionalString(_ path: String) throws(ReviewError) -> String? {
         guard value(at: path) != nil else { return nil }
         return try string(path)
     }
 
+    /// The integer at a dotted path, or an error naming the path.
     public func int(_ path: String) throws(ReviewError) -> Int {
         guard let value = value(at: path) else { throw .badInput("missing field \(path)") }
         guard case .number(let number) = value, number.rounded() == number, abs(number) < 9.0e15 else {
@@ -126,6 +130,7 @@ public struct JSONFieldReader: Sendable {
         return Int(number)
     }
 
+    /// The boolean at a dotted path, `fallback` when absent.
     public func bool(_ path: String, default fallback: Bool) throws(ReviewError) -> Bool {
         guard let value = value(at: path) else { return fallback }
         guard case .bool(let flag) = value else {
@@ -134,6 +139,7 @@ public struct JSONFieldReader: Sendable {
         return flag
     }
 
+    /// The object at a dotted path, or an error naming the path.
     public func object(_ path: String) throws(ReviewError) -> JSONValue {
         guard let value = value(at: path) else { throw .badInput("missing field \(path)") }
         guard case .object = value else {

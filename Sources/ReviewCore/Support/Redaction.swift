@@ -6,6 +6,7 @@ import Foundation
 public enum Redaction {
     public static let placeholder = "<redacted>"
 
+    /// `text` with every secret of four characters or more replaced by the placeholder.
     public static func redact(_ text: String, secrets: [String]) -> String {
         secrets.reduce(text) { result, secret in
             secret.count >= 4 ? result.replacingOccurrences(of: secret, with: placeholder) : result

@@ -3,6 +3,7 @@ import ReviewCore
 
 /// The model settings, from `LLM_*` variables. No provider configured means the built-in rules.
 public struct LLMConfig: Sendable, CustomStringConvertible {
+    /// Who answers: the built-in rules, an OpenAI-compatible server, or Anthropic.
     public enum Provider: String, Sendable { case rules, openai, anthropic }
 
     public var provider: Provider
@@ -18,6 +19,7 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
     public var inputPrice: Double
     public var outputPrice: Double
 
+    /// Reads `LLM_*` from the environment (defaults: the rules reviewer).
     public static func load(_ env: ConfigReader) -> LLMConfig {
         let explicit = env.optional("LLM_PROVIDER")?.lowercased()
         let implied: String = env.optional("LLM_BASE_URL") != nil || env.optional("LLM_API_KEY") != nil ? "openai" : "rules"

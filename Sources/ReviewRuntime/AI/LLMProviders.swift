@@ -10,6 +10,7 @@ public enum StopKind: Sendable, Equatable {
     case refusal(String)
 }
 
+/// A provider's text answer with the tokens it counted.
 public struct ProviderAnswer: Sendable, Equatable {
     /// The JSON text of the findings (from the message or the forced tool call).
     public var text: String
@@ -80,6 +81,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
 
     public init(_ settings: ProviderSettings) { self.settings = settings }
 
+    /// One chat completion; errors are typed by what the provider answered.
     public func complete(system: String, user: String) async throws -> ProviderAnswer {
         let tokenField = settings.baseURL.host == "api.openai.com" ? "max_completion_tokens" : "max_tokens"
         let body: JSONValue = .object([

@@ -21,6 +21,7 @@ public struct LLMReviewModel: ReviewModel {
 
     struct CallResult: Sendable { var parsed: FindingsParser.Parsed; var usage: ModelUsage }
 
+    /// Plans the calls, asks the provider (bounded concurrency), and merges the answers.
     public func review(_ input: ReviewInput) async throws -> ModelReview {
         let plan = planner.plan(input.diff)
         var results: [Int: CallResult] = [:]

@@ -21,11 +21,13 @@ public final class ConfigReader: @unchecked Sendable {
         return value
     }
 
+    /// The value of `key`, nil when unset or empty.
     public func optional(_ key: String) -> String? {
         guard let value = values[key], !value.isEmpty else { return nil }
         return value
     }
 
+    /// The URL in `key` (or `fallback`).
     public func url(_ key: String, default fallback: String? = nil) -> URL {
         let text = fallback.map { optional(key) ?? $0 } ?? required(key)
         guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
@@ -35,6 +37,7 @@ public final class ConfigReader: @unchecked Sendable {
         return url
     }
 
+    /// The integer in `key` within `range`, `fallback` when unset.
     public func int(_ key: String, default fallback: Int, range: ClosedRange<Int> = 0...Int.max) -> Int {
         guard let text = optional(key) else { return fallback }
         guard let value = Int(text), range.contains(value) else {
@@ -44,6 +47,7 @@ public final class ConfigReader: @unchecked Sendable {
         return value
     }
 
+    /// A duration in seconds from `key`, `fallback` when unset.
     public func seconds(_ key: String, default fallback: TimeInterval) -> TimeInterval {
         guard let text = optional(key) else { return fallback }
         guard let value = Double(text), value >= 0, value.isFinite else {
@@ -53,6 +57,7 @@ public final class ConfigReader: @unchecked Sendable {
         return value
     }
 
+    /// A flag from `key` (true/false, 1/0, yes/no, on/off), `fallback` when unset; anything else is reported.
     public func bool(_ key: String, default fallback: Bool) -> Bool {
         guard let text = optional(key)?.lowercased() else { return fallback }
         switch text {

@@ -23,6 +23,7 @@ public protocol FunctionHandler: Sendable {
 extension FunctionHandler {
     public var serveLimits: HTTPServerLimits { HTTPServerLimits() }
 
+    /// By default any host may serve.
     public func checkServe(host: String) throws(ReviewError) {}
 
     /// By default an HTTP invocation carries an event as its body.

@@ -10,12 +10,14 @@ import ReviewCore
 /// Exit codes: 0 when the function produced a result, 1 when the handler failed, 2 when it could not
 /// run (bad arguments, bad configuration, unreadable event).
 public enum FunctionRunner {
+    /// How the executable was asked to run: one event, serve over HTTP, or the Lambda runtime loop.
     public enum Mode: Equatable {
         case lambda(api: String)
         case serve(host: String, port: Int)
         case event(path: String?)
     }
 
+    /// The parsed command line.
     public struct Arguments: Equatable {
         public var mode: Mode
         public var deadline: TimeInterval?

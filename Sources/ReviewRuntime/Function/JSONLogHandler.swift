@@ -16,11 +16,13 @@ public struct JSONLogHandler: LogHandler {
         self.secrets = secrets
     }
 
+    /// Metadata attached to every line this handler writes.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Writes one JSON line to stderr, secrets redacted.
     public func log(event: LogEvent) {
         var fields: [String: String] = ["fn": label]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {

@@ -4,6 +4,7 @@ import ReviewCore
 /// What every call to GitHub's REST API shares: the headers, the checked call (a transport failure
 /// is `github_unreachable`, an error answer its `ReviewError`), pagination, rate limits.
 public enum GitHubAPI {
+    /// The headers every GitHub call carries: authorization, accept, API version, user agent.
     public static func headers(authorization: String, accept: String = "application/vnd.github+json") -> [String: String] {
         ["accept": accept, "x-github-api-version": "2022-11-28", "authorization": authorization, "user-agent": "pr-review", "content-type": "application/json"]
     }

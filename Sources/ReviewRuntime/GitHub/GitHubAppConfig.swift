@@ -12,6 +12,7 @@ public struct GitHubAppConfig: Sendable, CustomStringConvertible {
     /// `GITHUB_APP_SLUG`: saves the one `GET /app` that otherwise tells review-job its bot's login.
     public var slug: String?
 
+    /// Reads the App's id, key, slug and API URL from the environment.
     public static func load(_ env: ConfigReader) -> GitHubAppConfig {
         let issuer = env.optional("GITHUB_APP_CLIENT_ID") ?? env.required("GITHUB_APP_ID")
         var pem = env.optional("GITHUB_APP_PRIVATE_KEY")

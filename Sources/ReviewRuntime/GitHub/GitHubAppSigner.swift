@@ -32,6 +32,7 @@ public struct GitHubAppSigner: Sendable {
         return input + "." + Self.base64URL(signature)
     }
 
+    /// Base64url without padding, as JWTs are written.
     public static func base64URL(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

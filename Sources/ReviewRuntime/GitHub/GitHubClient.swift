@@ -17,6 +17,7 @@ public struct GitHubClient: Sendable {
         self.clock = clock
     }
 
+    /// The pull request as it is now: state, head, base, draft, labels, title and body.
     public func pullRequest(_ job: ReviewJob) async throws -> PullRequestInfo {
         let response = try await send(job, "GET", "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)", what: "reading the pull request")
         let json = JSONFieldReader(try JSONValue.parse(response.body, what: "pull request"))

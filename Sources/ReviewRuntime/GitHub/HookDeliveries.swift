@@ -5,6 +5,7 @@ import ReviewCore
 /// (`POST /app/hook/deliveries/{id}/attempts`) — GitHub's recommended way to recover deliveries
 /// that failed, since it never redelivers by itself.
 public struct HookDeliveries: Sendable {
+    /// One delivery in the App's webhook log.
     public struct Delivery: Decodable, Sendable, Equatable {
         public let id: Int
         public let guid: String
@@ -45,6 +46,7 @@ public struct HookDeliveries: Sendable {
         }.sorted { $0.delivered_at < $1.delivered_at }
     }
 
+    /// Asks GitHub to send this delivery again.
     public func redeliver(_ delivery: Delivery) async throws {
         _ = try await send("POST", apiURL.appendingPathComponent("app/hook/deliveries/\(delivery.id)/attempts"), what: "redelivering \(delivery.guid)")
     }

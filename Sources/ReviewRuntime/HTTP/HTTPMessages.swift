@@ -17,9 +17,11 @@ public struct HTTPRequest: Sendable {
         self.timeout = timeout
     }
 
+    /// A header by name, case-insensitively.
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
+/// An HTTP answer: status, headers (lowercased names) and body.
 public struct HTTPResponse: Sendable {
     public var status: Int
     /// Header names lowercased.
@@ -32,6 +34,7 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
+    /// A JSON answer with this status.
     public static func json(_ status: Int, _ body: Data) -> HTTPResponse {
         HTTPResponse(status: status, headers: ["content-type": "application/json"], body: body)
     }

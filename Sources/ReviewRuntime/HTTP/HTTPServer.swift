@@ -10,6 +10,7 @@ import ReviewCore
 /// cap that makes room by closing the longest-idle connection, a body limit enforced while
 /// reading (413), a memory budget for all bodies in flight (503), and a close after a parse error.
 public final class HTTPServer: Sendable {
+    /// Answers one request.
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
     private let channel: any Channel

@@ -50,6 +50,7 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         return session
     }
 
+    /// Sends the request on the session for its timeout.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url, timeoutInterval: request.timeout)
         urlRequest.httpMethod = request.method

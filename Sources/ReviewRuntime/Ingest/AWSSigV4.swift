@@ -15,6 +15,7 @@ public struct AWSCredentials: Sendable {
         self.sessionToken = sessionToken
     }
 
+    /// Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
     public static func load(_ env: ConfigReader) -> AWSCredentials {
         AWSCredentials(
             accessKeyId: env.required("AWS_ACCESS_KEY_ID"), secretAccessKey: env.required("AWS_SECRET_ACCESS_KEY"),
@@ -36,6 +37,7 @@ public struct AWSSigV4: Sendable {
         self.service = service
     }
 
+    /// The request with SigV4's `authorization`, `x-amz-date` and session-token headers added.
     public func sign(_ request: HTTPRequest, at date: Date) -> HTTPRequest {
         var signed = request
         let amzDate = Self.timestamp(date)
@@ -66,6 +68,7 @@ public struct AWSSigV4: Sendable {
     /// `X-Amz-Date`'s form, `20150830T123600Z`.
     public static func timestamp(_ date: Date) -> String { timestampFormatter().string(from: date) }
 
+    /// Reads an `x-amz-date` timestamp.
     public static func date(fromTimestamp text: String) -> Date? { timestampFormatter().date(from: text) }
 
     private static func timestampFormatter() -> DateFormatter {

@@ -11,6 +11,7 @@ import ReviewCore
 ///   Cloud Run service, any endpoint), with `REVIEW_JOB_KICK_TOKEN` as a bearer token when set.
 /// A kick that fails is logged, never an error: the job is already queued and the schedule drains it.
 public struct DrainKick: Sendable {
+    /// Where a kick goes: a Lambda function (async Invoke) or an HTTP endpoint.
     public enum Target: Sendable {
         case lambda(function: String, endpoint: URL, signer: AWSSigV4)
         case http(url: URL, token: String?)

@@ -15,6 +15,7 @@ public struct IngestConfig: Sendable, CustomStringConvertible {
     /// How long a kick may wait for its answer (`REVIEW_JOB_KICK_TIMEOUT_SECONDS`).
     public var kickTimeout: TimeInterval
 
+    /// Reads ingest's settings, refusing what cannot work (no secret, bad queue URL).
     public static func load(_ env: ConfigReader) throws(ReviewError) -> IngestConfig {
         let config = IngestConfig(
             webhookSecret: env.required("GITHUB_WEBHOOK_SECRET"),

@@ -1,6 +1,7 @@
 import Foundation
 import ReviewCore
 
+/// How many jobs are in each state, and how long the oldest has waited.
 public struct QueueStats: Sendable, Equatable, Codable {
     public var waiting: Int
     public var delayed: Int
@@ -12,6 +13,7 @@ public struct QueueStats: Sendable, Equatable, Codable {
     public var oldestWaitingAge: Double?
 }
 
+/// One job as `reviewctl queue show` reports it.
 public struct JobRecord: Sendable, Equatable, Codable {
     /// Where a job is in its life. The terminal states are stored by the scripts; the others are
     /// read from the schedule and the lease.

@@ -1,6 +1,7 @@
 import Foundation
 import ReviewCore
 
+/// What enqueueing did.
 public enum EnqueueOutcome: Sendable, Equatable {
     case queued(jobId: String, superseded: String?)
     case duplicate(jobId: String, reason: String)
@@ -24,6 +25,7 @@ public struct Lease: Sendable, Equatable {
     var member: String { "\(jobId)|\(token)" }
 }
 
+/// What a claim found.
 public enum ClaimOutcome: Sendable, Equatable {
     case claimed(ClaimedJob)
     /// Nothing due now; the earliest delayed job — or, when `lease`, another worker's lease — falls due at this time.
@@ -31,6 +33,7 @@ public enum ClaimOutcome: Sendable, Equatable {
     case empty
 }
 
+/// What recording a failure did: rescheduled, failed for good, or the lease was lost.
 public enum FailOutcome: Sendable, Equatable {
     case retrying(attempts: Int, at: Date)
     case failed(attempts: Int)

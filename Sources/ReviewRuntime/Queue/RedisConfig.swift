@@ -7,6 +7,7 @@ public struct RedisConfig: Sendable, CustomStringConvertible {
     public var token: String
     public var timeout: TimeInterval
 
+    /// Reads `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`.
     public static func load(_ env: ConfigReader) -> RedisConfig {
         RedisConfig(
             url: env.url("UPSTASH_REDIS_REST_URL"),
@@ -15,6 +16,7 @@ public struct RedisConfig: Sendable, CustomStringConvertible {
         )
     }
 
+    /// A REST client for this database.
     public func client(transport: any HTTPTransport) -> RedisREST {
         RedisREST(baseURL: url, token: token, transport: transport, timeout: timeout)
     }

@@ -19,6 +19,7 @@ public struct RedisJobQueue: Sendable {
     func jobKey(_ id: String) -> String { prefix + "job:" + id }
     func pointerKey(_ pullRequestKey: String) -> String { prefix + "pr:" + pullRequestKey }
 
+    /// Adds a job unless one for the same head exists; supersedes waiting jobs of older heads.
     public func enqueue(_ job: ReviewJob, now: Date) async throws -> EnqueueOutcome {
         let data = String(decoding: job.encoded(), as: UTF8.self)
         let reply = try await redis.eval(
@@ -92,6 +93,7 @@ public struct RedisJobQueue: Sendable {
         try await redis.eval(QueueScripts.retryFailed, keys: [schedule, failed], args: [ms(now), prefix] + ids).array.compactMap(\.string)
     }
 
+    /// Counts by state (one script).
     public func stats(now: Date) async throws -> QueueStats {
         let counts = try await redis.eval(QueueScripts.stats, keys: [schedule, completed, failed], args: [ms(now)]).array.map { $0.int ?? 0 }
         guard counts.count == 7 else { throw Self.unexpected("stats") }
@@ -102,6 +104,7 @@ public struct RedisJobQueue: Sendable {
         )
     }
 
+    /// One job's record, or nil when there is none.
     public func inspect(id: String, now: Date) async throws -> JobRecord? {
         let f = try await redis.eval(QueueScripts.inspect, keys: [schedule, jobKey(id)], args: [id, ms(now)]).array.map { $0.string ?? "" }
         guard f.count == 9 else { return nil }
@@ -113,6 +116,7 @@ public struct RedisJobQueue: Sendable {
         )
     }
 
+    /// The newest failed jobs, with their errors.
     public func failedJobs(limit: Int = 100) async throws -> [JobRecord] {
         let flat = try await redis.eval(QueueScripts.listFailed, keys: [failed], args: [prefix, String(limit)]).array.map { $0.string ?? "" }
         return stride(from: 0, to: flat.count - 4, by: 5).map { i in

@@ -20,6 +20,7 @@ public struct DrainReport: Codable, Sendable, Equatable {
         case deadline
     }
 
+    /// What happened to one job in a drain.
     public struct JobOutcome: Codable, Sendable, Equatable {
         public var jobId: String
         public var attempt: Int

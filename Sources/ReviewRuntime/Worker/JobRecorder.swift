@@ -13,6 +13,7 @@ public struct JobRecorder: JobProcessor {
         self.transport = transport
     }
 
+    /// POSTs the job to the record URL.
     public func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data {
         if let recordURL {
             let response = try await transport.send(

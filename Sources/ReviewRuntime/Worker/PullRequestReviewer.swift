@@ -15,11 +15,13 @@ public struct PullRequestReviewer: JobProcessor {
         self.clock = clock
     }
 
+    /// Reviews the job's head; the outcome is the job's result.
     public func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data {
         let outcome = try await review(job, logger: logger)
         return (try? JSONEncoder.iso.encode(outcome)) ?? Data("{}".utf8)
     }
 
+    /// Fetches, plans, asks the model, composes and posts one review (or says why not).
     public func review(_ job: ReviewJob, logger: Logger) async throws -> ReviewOutcome {
         let started = clock.now()
         let pull = try await github.pullRequest(job)

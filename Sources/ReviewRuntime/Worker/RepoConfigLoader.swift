@@ -7,6 +7,7 @@ import Yams
 public enum RepoConfigLoader {
     public static let path = RepoConfig.path
 
+    /// The base branch's `.github/prreview.yml` (defaults when absent) and its problems.
     public static func load(_ github: GitHubClient, job: ReviewJob, baseRef: String) async throws -> (RepoConfig, [String]) {
         guard let data = try await github.fileContents(job, path: path, ref: baseRef.isEmpty ? job.baseSha : baseRef) else { return (RepoConfig(), []) }
         return parse(String(decoding: data, as: UTF8.self))
@@ -19,6 +20,7 @@ public enum RepoConfigLoader {
     public static let maxAliases = 16
     public static let maxFlowDepth = 64
 
+    /// Parses config text within the hostile-YAML limits; problems are listed, defaults used.
     public static func parse(_ text: String) -> (RepoConfig, [String]) {
         if text.utf8.count > maxBytes { return (RepoConfig(), ["the file is \(text.utf8.count) bytes; the limit is \(maxBytes)"]) }
         let shape = YAMLShape(text)

@@ -22,6 +22,7 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
     public var github: GitHubAppConfig?
     public var llm: LLMConfig
 
+    /// Reads review-job's settings, refusing what cannot work.
     public static func load(_ env: ConfigReader) throws(ReviewError) -> ReviewJobConfig {
         let recordURL = env.optional("REVIEW_RECORD_URL").map { _ in env.url("REVIEW_RECORD_URL") }
         let config = ReviewJobConfig(

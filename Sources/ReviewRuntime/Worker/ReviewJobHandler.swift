@@ -36,6 +36,7 @@ public struct ReviewJobHandler: FunctionHandler {
         self.init(config: config, processor: processor, transport: transport, clock: clock)
     }
 
+    /// A drain request drains the queue; a job is processed at once.
     public func handle(event: Data, context: InvocationContext) async throws -> Data {
         let request = try ReviewJobRequest.decode(event, drainFlag: context.flags.contains(Self.drainFlag))
         switch request {

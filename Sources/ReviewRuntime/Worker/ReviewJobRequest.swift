@@ -8,6 +8,7 @@ public enum ReviewJobRequest: Equatable, Sendable {
     case drain
     case job(ReviewJob)
 
+    /// Reads what review-job was invoked with (a drain request or a job).
     public static func decode(_ event: Data, drainFlag: Bool) throws(ReviewError) -> ReviewJobRequest {
         if drainFlag || event.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .drain }
         let document = try JSONValue.parse(event, what: "event")
