@@ -45,12 +45,20 @@ enum ProviderErrors {
         }
     }
 
-    static func send(_ transport: any HTTPTransport, _ request: HTTPRequest, provider: String) async throws -> HTTPResponse {
+    /// POSTs `body` to `path` under the provider's base URL and reads the JSON answer; a failed
+    /// call, a non-200 answer and a body that is not JSON become the provider's typed errors.
+    static func post(_ settings: ProviderSettings, _ path: String, headers: [String: String], body: JSONValue, provider: String) async throws -> JSONValue {
+        let request = HTTPRequest(
+            method: "POST", url: settings.baseURL.appendingPathComponent(path), headers: headers, body: try JSONEncoder.iso.encode(body),
+            timeout: settings.timeout)
+        let response: HTTPResponse
         do {
-            return try await transport.send(request)
+            response = try await settings.transport.send(request)
         } catch let error as ReviewError {
             throw ReviewError(.modelUnavailable, "\(provider) unreachable: \(error.message)")
         }
+        guard response.status == 200 else { throw error(response, provider: provider, apiKey: settings.apiKey) }
+        return try JSONValue.parse(response.body, what: "\(provider) response")
     }
 }
 
@@ -99,14 +107,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
         ])
         var headers = ["content-type": "application/json"]
         if let key = settings.apiKey, !key.isEmpty { headers["authorization"] = "Bearer \(key)" }
-        let response = try await ProviderErrors.send(
-            settings.transport,
-            HTTPRequest(
-                method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"), headers: headers, body: try JSONEncoder.iso.encode(body),
-                timeout: settings.timeout
-            ), provider: name)
-        guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: settings.apiKey) }
-        let json = try JSONValue.parse(response.body, what: "\(name) response")
+        let json = try await ProviderErrors.post(settings, "chat/completions", headers: headers, body: body, provider: name)
         let choice = json["choices"].flatMap { if case .array(let items) = $0 { items.first } else { nil } }
         let usage = ModelUsage(
             inputTokens: json["usage"]?["prompt_tokens"].flatMap(Self.int) ?? 0, outputTokens: json["usage"]?["completion_tokens"].flatMap(Self.int) ?? 0)
@@ -146,14 +147,7 @@ public struct AnthropicProvider: ChatProvider {
             "tool_choice": .object(["type": .string("tool"), "name": .string(Self.tool)]),
         ])
         let headers = ["content-type": "application/json", "x-api-key": settings.apiKey ?? "", "anthropic-version": "2023-06-01"]
-        let response = try await ProviderErrors.send(
-            settings.transport,
-            HTTPRequest(
-                method: "POST", url: settings.baseURL.appendingPathComponent("v1/messages"), headers: headers, body: try JSONEncoder.iso.encode(body),
-                timeout: settings.timeout
-            ), provider: name)
-        guard response.status == 200 else { throw ProviderErrors.error(response, provider: name, apiKey: settings.apiKey) }
-        let json = try JSONValue.parse(response.body, what: "\(name) response")
+        let json = try await ProviderErrors.post(settings, "v1/messages", headers: headers, body: body, provider: name)
         let usage = ModelUsage(
             inputTokens: json["usage"]?["input_tokens"].flatMap(OpenAICompatibleProvider.int) ?? 0,
             outputTokens: json["usage"]?["output_tokens"].flatMap(OpenAICompatibleProvider.int) ?? 0
