@@ -61,7 +61,12 @@ package final class GitHubStandIn: Sendable {
         var rejected: [String] = []
         /// Reviews and review comments written by others (users, other Apps): key → items.
         var othersReviews: [String: [[String: Any]]] = [:]
-        var othersComments: [String: [[String: Any]]] = [:]
+        /// Review comments (ours as posted in reviews and replies, and others'): key → items, in order.
+        var reviewComments: [String: [[String: Any]]] = [:]
+        /// Conversation comments on pull requests: key → items, in order.
+        var issueComments: [String: [[String: Any]]] = [:]
+        /// Reactions: "issues 123 eyes" / "pulls 456 eyes".
+        var reactions: [String] = []
         var requests: [String] = []
         var nextId = 1000
     }
@@ -195,13 +200,54 @@ package final class GitHubStandIn: Sendable {
         }
     }
 
-    /// A review comment on `key` written by someone else.
-    package func addReviewCommentByOther(_ key: String, path: String, body: String, login: String, type: String = "User") {
+    /// A review comment on `key` written by someone else (a reply when `inReplyTo` is set); returns its id.
+    @discardableResult
+    package func addReviewCommentByOther(
+        _ key: String, path: String, body: String, login: String, type: String = "User", inReplyTo: Int? = nil, association: String = "MEMBER"
+    ) -> Int {
         state.withLockedValue { state in
             state.nextId += 1
-            state.othersComments[key, default: []].append(["id": state.nextId, "body": body, "path": path, "user": ["login": login, "type": type]])
+            var item: [String: Any] = [
+                "id": state.nextId, "body": body, "path": path, "user": ["login": login, "type": type], "author_association": association,
+            ]
+            if let inReplyTo { item["in_reply_to_id"] = inReplyTo }
+            state.reviewComments[key, default: []].append(item)
+            return state.nextId
         }
     }
+
+    /// A conversation comment on `key` written by someone else; returns its id.
+    @discardableResult
+    package func addIssueCommentByOther(_ key: String, body: String, login: String, type: String = "User", association: String = "MEMBER") -> Int {
+        state.withLockedValue { state in
+            state.nextId += 1
+            state.issueComments[key, default: []].append([
+                "id": state.nextId, "body": body, "user": ["login": login, "type": type], "author_association": association,
+            ])
+            return state.nextId
+        }
+    }
+
+    /// The conversation comments on `key` as GitHub lists them.
+    package func issueComments(_ key: String) -> [(id: Int, body: String, author: String)] {
+        state.withLockedValue { state in
+            (state.issueComments[key] ?? []).map {
+                ($0["id"] as? Int ?? 0, $0["body"] as? String ?? "", ($0["user"] as? [String: Any])?["login"] as? String ?? "")
+            }
+        }
+    }
+
+    /// The review comments on `key` (ours and others'), with the thread each replies in.
+    package func reviewComments(_ key: String) -> [(id: Int, body: String, author: String, inReplyTo: Int?)] {
+        state.withLockedValue { state in
+            (state.reviewComments[key] ?? []).map {
+                ($0["id"] as? Int ?? 0, $0["body"] as? String ?? "", ($0["user"] as? [String: Any])?["login"] as? String ?? "", $0["in_reply_to_id"] as? Int)
+            }
+        }
+    }
+
+    /// Every reaction added, as "issues ID CONTENT" or "pulls ID CONTENT".
+    package var reactions: [String] { state.withLockedValue { $0.reactions } }
 
     package func reviews(_ key: String) -> [RecordedReview] { state.withLockedValue { $0.reviews[key] ?? [] } }
     /// Every 422 the stand-in answered, with GitHub's reason.
@@ -286,6 +332,7 @@ package final class GitHubStandIn: Sendable {
                 guard let text = state.withLockedValue({ $0.contents["\(repoKey) \(file)"] }) else { return json(404, ["message": "Not Found"]) }
                 return HTTPResponse(status: 200, headers: ["content-type": "application/vnd.github.raw"], body: Data(text.utf8))
             }
+            if let answer = conversation(request, repoKey: repoKey, parts: Array(parts[3...])) { return answer }
             guard parts.count >= 5, parts[3] == "pulls", let number = Int(parts[4]) else { return json(404, ["message": "Not Found"]) }
             let key = "\(repoKey)#\(number)"
             guard let pull = state.withLockedValue({ $0.pulls[key] }) else { return json(404, ["message": "Not Found"]) }
@@ -295,6 +342,7 @@ package final class GitHubStandIn: Sendable {
             case ("GET", "reviews"): return listReviews(key)
             case ("GET", "comments"): return listComments(key)
             case ("POST", "reviews"): return createReview(request, key: key, pull: pull)
+            case ("POST", "comments") where parts.count == 8 && parts[7] == "replies": return reply(request, key: key, to: Int(parts[6]) ?? 0)
             default: return json(404, ["message": "Not Found"])
             }
         }
@@ -412,21 +460,113 @@ package final class GitHubStandIn: Sendable {
         }
 
         private func listComments(_ key: String) -> HTTPResponse {
-            let (reviews, others) = state.withLockedValue { ($0.reviews[key] ?? [], $0.othersComments[key] ?? []) }
-            var comments: [[String: Any]] = others
-            for review in reviews {
-                for comment in review.comments {
-                    comments.append([
-                        "id": review.id * 100 + comments.count, "body": comment["body"]?.stringValue ?? "", "path": comment["path"]?.stringValue ?? "",
-                        "commit_id": review.commitId, "user": Self.bot,
-                    ])
-                }
-            }
-            return json(200, comments)
+            json(200, state.withLockedValue { $0.reviewComments[key] ?? [] })
         }
 
         /// The `user` of what the App posts: its bot account.
         static var bot: [String: Any] { ["login": "\(GitHubStandIn.appSlug)[bot]", "type": "Bot", "id": 9_000_001] }
+
+        /// Conversation comments, review-comment lookups and reactions: nil when `parts` (after
+        /// `repos/{owner}/{repo}`) is none of them.
+        private func conversation(_ request: HTTPRequest, repoKey: String, parts: [String]) -> HTTPResponse? {
+            switch (request.method, parts.count) {
+            case ("GET", 3) where parts[0] == "issues" && parts[2] == "comments":
+                return json(200, state.withLockedValue { $0.issueComments["\(repoKey)#\(parts[1])"] ?? [] })
+            case ("POST", 3) where parts[0] == "issues" && parts[2] == "comments":
+                guard state.withLockedValue({ $0.pulls["\(repoKey)#\(parts[1])"] != nil }) else { return json(404, ["message": "Not Found"]) }
+                return createIssueComment(request, key: "\(repoKey)#\(parts[1])")
+            case ("PATCH", 3) where parts[0] == "issues" && parts[1] == "comments":
+                return editIssueComment(request, repoKey: repoKey, id: Int(parts[2]) ?? 0)
+            case ("GET", 3) where parts[0] == "pulls" && parts[1] == "comments":
+                let id = Int(parts[2]) ?? 0
+                let found = state.withLockedValue { state in
+                    state.reviewComments.first { $0.key.hasPrefix(repoKey + "#") && $0.value.contains { $0["id"] as? Int == id } }?.value.first {
+                        $0["id"] as? Int == id
+                    }
+                }
+                return found.map { json(200, $0) } ?? json(404, ["message": "Not Found"])
+            case ("POST", 4) where (parts[0] == "issues" || parts[0] == "pulls") && parts[1] == "comments" && parts[3] == "reactions":
+                return react(request, repoKey: repoKey, kind: parts[0], id: Int(parts[2]) ?? 0)
+            default:
+                return nil
+            }
+        }
+
+        /// "Body cannot be blank": GitHub refuses an issue comment without text (422), and bodies past 65,536 characters.
+        private func createIssueComment(_ request: HTTPRequest, key: String) -> HTTPResponse {
+            guard let body = try? JSONValue.parse(request.body), case .object = body else { return json(400, ["message": "Problems parsing JSON"]) }
+            guard let text = body["body"]?.stringValue, !text.isEmpty else { return reject("Body cannot be blank") }
+            guard text.count <= 65_536 else { return reject("Body is too long (maximum is 65536 characters)") }
+            let item = state.withLockedValue { state -> [String: Any] in
+                state.nextId += 1
+                let item: [String: Any] = [
+                    "id": state.nextId, "body": text, "user": Self.bot, "author_association": "NONE",
+                    "performed_via_github_app": ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug],
+                ]
+                state.issueComments[key, default: []].append(item)
+                return item
+            }
+            return json(201, item)
+        }
+
+        /// Only the author edits a comment here (an App may not rewrite people's words).
+        private func editIssueComment(_ request: HTTPRequest, repoKey: String, id: Int) -> HTTPResponse {
+            guard let body = try? JSONValue.parse(request.body), let text = body["body"]?.stringValue else {
+                return json(400, ["message": "Problems parsing JSON"])
+            }
+            guard !text.isEmpty else { return reject("Body cannot be blank") }
+            guard text.count <= 65_536 else { return reject("Body is too long (maximum is 65536 characters)") }
+            return state.withLockedValue { state -> HTTPResponse in
+                for (key, items) in state.issueComments where key.hasPrefix(repoKey + "#") {
+                    guard let index = items.firstIndex(where: { $0["id"] as? Int == id }) else { continue }
+                    guard (items[index]["user"] as? [String: Any])?["login"] as? String == "\(GitHubStandIn.appSlug)[bot]" else {
+                        return json(403, ["message": "Resource not accessible by integration"])
+                    }
+                    state.issueComments[key]?[index]["body"] = text
+                    return json(200, state.issueComments[key]?[index] ?? [:])
+                }
+                return json(404, ["message": "Not Found"])
+            }
+        }
+
+        /// GitHub's reaction contents; another is 422. A repeated reaction answers 200 with the existing one.
+        private func react(_ request: HTTPRequest, repoKey: String, kind: String, id: Int) -> HTTPResponse {
+            let allowed: Set<String> = ["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
+            guard let content = (try? JSONValue.parse(request.body))?["content"]?.stringValue, allowed.contains(content) else {
+                return reject("content must be one of +1, -1, laugh, confused, heart, hooray, rocket, eyes")
+            }
+            return state.withLockedValue { state -> HTTPResponse in
+                let store = kind == "issues" ? state.issueComments : state.reviewComments
+                guard store.contains(where: { $0.key.hasPrefix(repoKey + "#") && $0.value.contains { $0["id"] as? Int == id } }) else {
+                    return json(404, ["message": "Not Found"])
+                }
+                let entry = "\(kind) \(id) \(content)"
+                if state.reactions.contains(entry) { return json(200, ["content": content]) }
+                state.reactions.append(entry)
+                return json(201, ["content": content])
+            }
+        }
+
+        /// `POST /pulls/{n}/comments/{id}/replies`: the id must be a top-level review comment of this
+        /// pull request ("Replies to replies are not supported"), and a body is required.
+        private func reply(_ request: HTTPRequest, key: String, to root: Int) -> HTTPResponse {
+            guard let text = (try? JSONValue.parse(request.body))?["body"]?.stringValue, !text.isEmpty else { return reject("body is required") }
+            guard text.count <= 65_536 else { return reject("Body is too long (maximum is 65536 characters)") }
+            return state.withLockedValue { state -> HTTPResponse in
+                guard let target = state.reviewComments[key]?.first(where: { $0["id"] as? Int == root }) else { return json(404, ["message": "Not Found"]) }
+                guard target["in_reply_to_id"] == nil else {
+                    state.rejected.append("Replies to replies are not supported")
+                    return json(422, ["message": "Validation Failed", "errors": ["Replies to replies are not supported"]])
+                }
+                state.nextId += 1
+                let item: [String: Any] = [
+                    "id": state.nextId, "body": text, "path": target["path"] ?? "", "in_reply_to_id": root, "user": Self.bot,
+                    "author_association": "NONE", "performed_via_github_app": ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug],
+                ]
+                state.reviewComments[key, default: []].append(item)
+                return json(201, item)
+            }
+        }
 
         private func reject(_ reason: String) -> HTTPResponse {
             state.withLockedValue { $0.rejected.append(reason) }
@@ -460,8 +600,20 @@ package final class GitHubStandIn: Sendable {
             }
             let id = state.withLockedValue { state -> Int in
                 state.nextId += 1
-                state.reviews[key, default: []].append(RecordedReview(id: state.nextId, commitId: commit, event: event, body: text, comments: comments))
-                return state.nextId
+                let reviewId = state.nextId
+                state.reviews[key, default: []].append(RecordedReview(id: reviewId, commitId: commit, event: event, body: text, comments: comments))
+                for comment in comments {
+                    state.nextId += 1
+                    var item: [String: Any] = [
+                        "id": state.nextId, "pull_request_review_id": reviewId, "body": comment["body"]?.stringValue ?? "",
+                        "path": comment["path"]?.stringValue ?? "", "commit_id": commit, "user": Self.bot, "author_association": "NONE",
+                        "performed_via_github_app": ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug],
+                    ]
+                    if case .number(let line)? = comment["line"] { item["line"] = Int(line) }
+                    item["diff_hunk"] = "@@ (the stand-in keeps no hunk text) @@"
+                    state.reviewComments[key, default: []].append(item)
+                }
+                return reviewId
             }
             return json(200, ["id": id, "state": "COMMENTED", "commit_id": commit, "body": text])
         }

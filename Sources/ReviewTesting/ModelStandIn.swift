@@ -36,10 +36,13 @@ package final class ModelStandIn: Sendable {
                 state.requests.append(request)
                 return state.replies.count > 1 ? state.replies.removeFirst() : state.replies.first ?? .raw("")
             }
+            // Anthropic answers through the tool the request forced.
+            let tool = (try? JSONValue.parse(request.body))?["tool_choice"]?["name"]?.stringValue ?? "report_findings"
+            let anthropic = request.url.path.hasSuffix("/v1/messages")
             if case .quotingFirstAddedLine = reply {
-                return respond(.findings(findingOnFirstAddedLine(request)), anthropic: request.url.path.hasSuffix("/v1/messages"))
+                return respond(.findings(findingOnFirstAddedLine(request)), anthropic: anthropic, tool: tool)
             }
-            return respond(reply, anthropic: request.url.path.hasSuffix("/v1/messages"))
+            return respond(reply, anthropic: anthropic, tool: tool)
         }
         return ModelStandIn(server: server, state: state)
     }
@@ -68,7 +71,7 @@ package final class ModelStandIn: Sendable {
         return #"{"summary":"Nothing to report.","findings":[]}"#
     }
 
-    static func respond(_ reply: Reply, anthropic: Bool) -> HTTPResponse {
+    static func respond(_ reply: Reply, anthropic: Bool, tool: String = "report_findings") -> HTTPResponse {
         let usage =
             anthropic ? #""usage":{"input_tokens":1000,"output_tokens":200}"# : #""usage":{"prompt_tokens":1000,"completion_tokens":200,"total_tokens":1200}"#
         func quoted(_ text: String) -> String { String(decoding: (try? JSONEncoder().encode(text)) ?? Data(), as: UTF8.self) }
@@ -77,11 +80,11 @@ package final class ModelStandIn: Sendable {
         case .httpError(let status, let headers, let text):
             return HTTPResponse(status: status, headers: headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(text.utf8))
         case .quotingFirstAddedLine:
-            return respond(.findings(#"{"summary":"","findings":[]}"#), anthropic: anthropic)
+            return respond(.findings(#"{"summary":"","findings":[]}"#), anthropic: anthropic, tool: tool)
         case .findings(let json):
             body =
                 anthropic
-                ? #"{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"tool_use","id":"tu_1","name":"report_findings","input":\#(json)}],"stop_reason":"tool_use",\#(usage)}"#
+                ? #"{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"tool_use","id":"tu_1","name":"\#(tool)","input":\#(json)}],"stop_reason":"tool_use",\#(usage)}"#
                 : #"{"id":"c1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":\#(quoted(json)),"refusal":null},"finish_reason":"stop"}],\#(usage)}"#
         case .raw(let text):
             body =

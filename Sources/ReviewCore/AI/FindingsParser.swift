@@ -17,16 +17,20 @@ public enum FindingsParser {
 
     /// - Parameter paths: the files the model was shown; findings for other files are dropped.
     public static func parse(_ text: String, paths: Set<String>) -> Result<Parsed, ReviewError> {
+        guard let document = try? JSONValue.parse(Data(unfenced(text).utf8), what: "model output") else {
+            return .failure(ReviewError(.modelInvalidOutput, "the model's answer is not valid JSON"))
+        }
+        return .success(parse(document, paths: paths))
+    }
+
+    /// A model's JSON with the Markdown fence some models put around it taken off.
+    public static func unfenced(_ text: String) -> String {
         var candidate = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        // Tolerate a Markdown fence around the JSON.
         if candidate.hasPrefix("```") {
             candidate = candidate.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
             if let end = candidate.range(of: "```", options: .backwards) { candidate = String(candidate[..<end.lowerBound]) }
         }
-        guard let document = try? JSONValue.parse(Data(candidate.utf8), what: "model output") else {
-            return .failure(ReviewError(.modelInvalidOutput, "the model's answer is not valid JSON"))
-        }
-        return .success(parse(document, paths: paths))
+        return candidate
     }
 
     /// Reads an already-parsed answer; findings for files outside `paths` are dropped with a reason.

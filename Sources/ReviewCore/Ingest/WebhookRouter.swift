@@ -23,9 +23,21 @@ public struct WebhookRouter: Sendable {
         /// Review pull requests opened or pushed by bots (default: skip them).
         public var reviewBotSenders: Bool
 
-        public init(reviewDrafts: Bool = false, reviewBotSenders: Bool = false) {
+        /// The App's slug, for `@slug` commands; nil: only `/command` lines are commands.
+        public var appSlug: String?
+        /// Who may give commands (`author_association` values).
+        public var commandAssociations: Set<String>
+
+        public static let defaultCommandAssociations: Set<String> = ["OWNER", "MEMBER", "COLLABORATOR"]
+
+        public init(
+            reviewDrafts: Bool = false, reviewBotSenders: Bool = false, appSlug: String? = nil,
+            commandAssociations: Set<String> = Options.defaultCommandAssociations
+        ) {
             self.reviewDrafts = reviewDrafts
             self.reviewBotSenders = reviewBotSenders
+            self.appSlug = appSlug
+            self.commandAssociations = commandAssociations
         }
     }
 
@@ -44,6 +56,10 @@ public struct WebhookRouter: Sendable {
             return .ping(zen: try reader.optionalString("zen"))
         case "pull_request":
             return try routePullRequest(reader, deliveryID: deliveryID, now: now)
+        case "issue_comment":
+            return try routeIssueComment(reader, deliveryID: deliveryID, now: now)
+        case "pull_request_review_comment":
+            return try routeReviewComment(reader, deliveryID: deliveryID, now: now)
         case "installation":
             let action = try reader.string("action")
             guard action == "deleted" || action == "suspend" else {
@@ -94,6 +110,72 @@ public struct WebhookRouter: Sendable {
         default:
             return .ignore(reason: "pull_request action '\(action.prefix(64))' is not reviewed")
         }
+    }
+
+    /// A comment on a pull request's conversation: a command when a line addresses the App.
+    private func routeIssueComment(_ reader: JSONFieldReader, deliveryID: String, now: Date) throws(ReviewError) -> RouteDecision {
+        let action = try reader.string("action")
+        guard action == "created" else { return .ignore(reason: "issue_comment action '\(action.prefix(64))' is not a command") }
+        guard reader.value(at: "issue.pull_request") != nil else { return .ignore(reason: "issue_comment on an issue, not a pull request") }
+        if let bot = try Self.botAuthor(reader) { return .ignore(reason: "issue_comment by \(bot), a bot: commands from bots are ignored") }
+        let body = try reader.optionalString("comment.body") ?? ""
+        guard let command = CommandParser.parse(body, slug: options.appSlug) else {
+            return .ignore(reason: "issue_comment holds no command for the reviewer")
+        }
+        let comment = try commentRequest(reader, command: command, text: "", threadRoot: nil, inReviewThread: false)
+        return .enqueue(try commentJob(reader, number: try reader.int("issue.number"), kind: .command, comment: comment, deliveryID: deliveryID, now: now))
+    }
+
+    /// A review comment: a reply in a review thread is answered when the thread is the reviewer's
+    /// (checked by review-job) and it mentions the App, or the repository asks for every reply.
+    private func routeReviewComment(_ reader: JSONFieldReader, deliveryID: String, now: Date) throws(ReviewError) -> RouteDecision {
+        let action = try reader.string("action")
+        guard action == "created" else { return .ignore(reason: "pull_request_review_comment action '\(action.prefix(64))' needs no answer") }
+        guard let root = reader.value(at: "comment.in_reply_to_id"), case .number(let rootId) = root, rootId > 0 else {
+            return .ignore(reason: "pull_request_review_comment that starts a thread needs no answer")
+        }
+        if let bot = try Self.botAuthor(reader) { return .ignore(reason: "pull_request_review_comment by \(bot), a bot: never answered") }
+        let body = try reader.optionalString("comment.body") ?? ""
+        let comment = try commentRequest(reader, command: nil, text: String(body.prefix(4_000)), threadRoot: Int(rootId), inReviewThread: true)
+        return .enqueue(try commentJob(reader, number: try reader.int("pull_request.number"), kind: .reply, comment: comment, deliveryID: deliveryID, now: now))
+    }
+
+    private func commentRequest(
+        _ reader: JSONFieldReader, command: PRCommand?, text: String, threadRoot: Int?, inReviewThread: Bool
+    ) throws(ReviewError)
+        -> ReviewJob.Comment
+    {
+        let association = (try reader.optionalString("comment.author_association") ?? "NONE").uppercased()
+        let body = try reader.optionalString("comment.body") ?? ""
+        return ReviewJob.Comment(
+            id: try reader.int("comment.id"), author: try reader.optionalString("comment.user.login") ?? "ghost", association: association,
+            allowed: options.commandAssociations.contains(association), command: command, text: text, threadRoot: threadRoot,
+            mentioned: CommandParser.mentions(body, slug: options.appSlug), inReviewThread: inReviewThread
+        )
+    }
+
+    private func commentJob(
+        _ reader: JSONFieldReader, number: Int, kind: ReviewJob.Kind, comment: ReviewJob.Comment, deliveryID: String, now: Date
+    )
+        throws(ReviewError) -> ReviewJob
+    {
+        let installationId = try reader.int("installation.id")
+        let owner = try reader.string("repository.owner.login")
+        let repo = try reader.string("repository.name")
+        guard !owner.isEmpty, !repo.isEmpty, number > 0, installationId > 0, comment.id > 0 else {
+            throw .badInput("fields repository.owner.login, repository.name, the number, comment.id and installation.id must be non-empty and positive")
+        }
+        return ReviewJob(
+            owner: owner, repo: repo, prNumber: number, installationId: installationId, headSha: "", baseSha: "", kind: kind,
+            deliveryId: deliveryID, enqueuedAt: now, comment: comment
+        )
+    }
+
+    /// The comment's author when it is a bot (ours included), so the reviewer never answers itself.
+    private static func botAuthor(_ reader: JSONFieldReader) throws(ReviewError) -> String? {
+        let login = try reader.optionalString("comment.user.login") ?? ""
+        let type = try reader.optionalString("comment.user.type") ?? ""
+        return type == "Bot" || login.hasSuffix("[bot]") ? login : nil
     }
 
     private func reviewUnlessSkipped(_ job: ReviewJob, _ reader: JSONFieldReader) throws(ReviewError) -> RouteDecision {

@@ -8,6 +8,49 @@ public struct ReviewJob: Codable, Sendable, Equatable {
         case full
         /// Review only what changed between `before` and `after` (a push to the PR branch).
         case incremental
+        /// Carry out a command from a pull-request comment (`comment` says which).
+        case command
+        /// Answer a reply in one of the reviewer's review threads (`comment` holds it).
+        case reply
+
+        /// Whether GitHub's pull-request events started it (`full`, `incremental`), not a person's comment.
+        public var isAutomatic: Bool { self == .full || self == .incremental }
+    }
+
+    /// The comment a `command` or `reply` job answers.
+    public struct Comment: Codable, Sendable, Equatable {
+        /// The comment's id: the job's identity, so one comment is one job whatever delivers it.
+        public var id: Int
+        public var author: String
+        /// `author_association` as GitHub sent it (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE…).
+        public var association: String
+        /// Whether the association may give commands (decided at routing from the configured list).
+        public var allowed: Bool
+        /// The command read from the text (`command` jobs).
+        public var command: PRCommand?
+        /// The comment's text, bounded (`reply` jobs: what to answer).
+        public var text: String
+        /// The thread's first comment (`reply` jobs): the one GitHub takes replies on.
+        public var threadRoot: Int?
+        /// Whether the text mentions the App.
+        public var mentioned: Bool
+        /// A review comment (in the diff) rather than a conversation comment: reactions go elsewhere.
+        public var inReviewThread: Bool
+
+        public init(
+            id: Int, author: String, association: String, allowed: Bool, command: PRCommand?, text: String, threadRoot: Int? = nil,
+            mentioned: Bool, inReviewThread: Bool
+        ) {
+            self.id = id
+            self.author = author
+            self.association = association
+            self.allowed = allowed
+            self.command = command
+            self.text = text
+            self.threadRoot = threadRoot
+            self.mentioned = mentioned
+            self.inReviewThread = inReviewThread
+        }
     }
 
     public var owner: String
@@ -21,10 +64,12 @@ public struct ReviewJob: Codable, Sendable, Equatable {
     public var after: String?
     public var deliveryId: String
     public var enqueuedAt: Date
+    /// For `command` and `reply` jobs: the comment to answer.
+    public var comment: Comment?
 
     public init(
         owner: String, repo: String, prNumber: Int, installationId: Int, headSha: String, baseSha: String,
-        kind: Kind, before: String? = nil, after: String? = nil, deliveryId: String, enqueuedAt: Date
+        kind: Kind, before: String? = nil, after: String? = nil, deliveryId: String, enqueuedAt: Date, comment: Comment? = nil
     ) {
         self.owner = owner
         self.repo = repo
@@ -37,10 +82,15 @@ public struct ReviewJob: Codable, Sendable, Equatable {
         self.after = after
         self.deliveryId = deliveryId
         self.enqueuedAt = enqueuedAt
+        self.comment = comment
     }
 
-    /// Deterministic: the same PR at the same head is the same job, whichever delivery announced it.
-    public var id: String { JobID.encode("\(owner)/\(repo)#\(prNumber)@\(headSha)") }
+    /// Deterministic: the same PR at the same head is the same job, whichever delivery announced it;
+    /// the same comment is the same job.
+    public var id: String {
+        if let comment { return JobID.encode("\(owner)/\(repo)#\(prNumber)/comment/\(comment.id)") }
+        return JobID.encode("\(owner)/\(repo)#\(prNumber)@\(headSha)")
+    }
 
     /// Identifies the pull request across head SHAs (for superseding and cancelling).
     public var pullRequestKey: String { JobID.encode("\(owner)/\(repo)#\(prNumber)") }

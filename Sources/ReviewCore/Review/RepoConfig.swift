@@ -21,6 +21,13 @@ public struct RepoConfig: Sendable, Equatable {
     public var maxComments = ReviewComposer.maxComments
     public var skipDrafts = true
     public var skipLabels: [String] = []
+    /// Post and keep up to date the walkthrough comment (`walkthrough: false` turns it off).
+    public var walkthrough = true
+    /// Which replies in the reviewer's threads are answered: only those mentioning the App, or all.
+    public var answerReplies: AnswerReplies = .mentions
+
+    /// `answer_replies: mentions | all`.
+    public enum AnswerReplies: String, Sendable, Equatable { case mentions, all }
 
     public init() {}
 
@@ -42,7 +49,10 @@ public struct RepoConfig: Sendable, Equatable {
                 return []
             }
         }
-        for key in root.keys where !["include", "exclude", "instructions", "severity_floor", "max_comments", "skip_drafts", "skip_labels"].contains(key) {
+        for key in root.keys
+        where ![
+            "include", "exclude", "instructions", "severity_floor", "max_comments", "skip_drafts", "skip_labels", "walkthrough", "answer_replies",
+        ].contains(key) {
             problems.append("unknown setting \(key)")
         }
         config.include = strings("include")
@@ -77,6 +87,16 @@ public struct RepoConfig: Sendable, Equatable {
         }
         if let drafts = root["skip_drafts"] {
             if case .bool(let flag) = drafts { config.skipDrafts = flag } else { problems.append("skip_drafts must be true or false") }
+        }
+        if let walkthrough = root["walkthrough"] {
+            if case .bool(let flag) = walkthrough { config.walkthrough = flag } else { problems.append("walkthrough must be true or false") }
+        }
+        if let replies = root["answer_replies"] {
+            if let value = replies.stringValue.flatMap(AnswerReplies.init(rawValue:)) {
+                config.answerReplies = value
+            } else {
+                problems.append("answer_replies must be mentions or all")
+            }
         }
         return problems.isEmpty ? (config, []) : (RepoConfig(), problems)
     }

@@ -44,16 +44,22 @@ public struct ReviewComposer: Sendable {
     /// - Parameters:
     ///   - summary: the model's summary (untrusted: rendered as plain text).
     ///   - configProblems: what was wrong with the repository's config file (it quotes the file).
+    ///   - alreadyCommented: fingerprints already posted as inline comments (a full review again):
+    ///     such findings count in the tally but are not posted a second time.
     public func compose(
         findings: [Finding], summary: String?, configProblems: [String] = [], headSha: String, notReviewed: [ReviewScope.Skipped],
-        footer: Footer, reviewedFiles: Int
+        footer: Footer, reviewedFiles: Int, alreadyCommented: Set<String> = []
     ) -> Composed {
         let ordered = findings.enumerated().sorted { ($0.element.severity, $0.offset) < ($1.element.severity, $1.offset) }.map(\.element)
         var nits = 0
         var comments: [ReviewComment] = []
         var inBody: [(Finding, String)] = []
-        var dropped = 0
+        var dropped = 0, repeated = 0
         for finding in ordered {
+            if alreadyCommented.contains(finding.fingerprint) {
+                repeated += 1
+                continue
+            }
             if finding.severity == .nit {
                 nits += 1
                 if nits > Self.maxNits { dropped += 1; continue }
@@ -69,8 +75,7 @@ public struct ReviewComposer: Sendable {
         }
         let body = Self.body(
             summary: summary, configProblems: configProblems, counts: Dictionary(ordered.map { ($0.severity, 1) }, uniquingKeysWith: +), inBody: inBody,
-            dropped: dropped,
-            notReviewed: notReviewed, footer: footer, headSha: headSha, reviewedFiles: reviewedFiles
+            dropped: dropped, repeated: repeated, notReviewed: notReviewed, footer: footer, headSha: headSha, reviewedFiles: reviewedFiles
         )
         return Composed(body: body, comments: comments, bodyFindings: inBody.map(\.0), droppedNits: dropped)
     }
@@ -117,9 +122,8 @@ public struct ReviewComposer: Sendable {
     static let footerMarker = "\n\n---\n"
 
     static func body(
-        summary: String?, configProblems: [String], counts: [Finding.Severity: Int], inBody: [(Finding, String)], dropped: Int,
-        notReviewed: [ReviewScope.Skipped],
-        footer: Footer, headSha: String, reviewedFiles: Int
+        summary: String?, configProblems: [String], counts: [Finding.Severity: Int], inBody: [(Finding, String)], dropped: Int, repeated: Int = 0,
+        notReviewed: [ReviewScope.Skipped], footer: Footer, headSha: String, reviewedFiles: Int
     ) -> String {
         var parts: [String] = []
         let total = counts.values.reduce(0, +)
@@ -149,6 +153,7 @@ public struct ReviewComposer: Sendable {
             parts.append(section)
         }
         if dropped > 0 { parts.append("_\(dropped) more nit\(dropped == 1 ? "" : "s") not shown._") }
+        if repeated > 0 { parts.append("_\(repeated) finding\(repeated == 1 ? " is" : "s are") already commented on this pull request and not repeated._") }
         if !notReviewed.isEmpty {
             parts.append(
                 "### Not reviewed\n\n" + notReviewed.map { "- \(MarkdownText.code($0.path)) — \(MarkdownText.plain($0.reason))" }.joined(separator: "\n"))

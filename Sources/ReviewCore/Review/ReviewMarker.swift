@@ -14,6 +14,35 @@ public enum ReviewMarker {
     /// `<!-- prreview:review commit=… -->` as the last line of each review the bot posts.
     public static func review(commit: String) -> String { "<!-- prreview:review commit=\(commit) -->" }
 
+    /// The commit a review (by this App) says it reviewed, from its last line.
+    public static func reviewedCommit(_ body: String) -> String? {
+        guard let line = lastLine(body), line.hasPrefix("<!-- prreview:review commit="), line.hasSuffix(" -->") else { return nil }
+        let sha = line.dropFirst("<!-- prreview:review commit=".count).dropLast(4)
+        return sha.count == 40 || sha.count == 64 ? (sha.allSatisfy(\.isHexDigit) ? String(sha) : nil) : nil
+    }
+
+    /// `<!-- prreview:reply to=… -->` as the last line of each answer to a comment.
+    public static func reply(to commentId: Int) -> String { "<!-- prreview:reply to=\(commentId) -->" }
+
+    /// `<!-- prreview:walkthrough head=… -->` as the last line of the walkthrough comment.
+    public static func walkthrough(head: String) -> String { "<!-- prreview:walkthrough head=\(head) -->" }
+
+    /// The comment id an answer (by this App) says it answers, from its last line.
+    public static func answeredComment(_ body: String) -> Int? {
+        guard let line = lastLine(body), line.hasPrefix("<!-- prreview:reply to="), line.hasSuffix(" -->") else { return nil }
+        return Int(line.dropFirst("<!-- prreview:reply to=".count).dropLast(4))
+    }
+
+    /// Whether `body` (of a comment by this App) is the walkthrough.
+    public static func isWalkthrough(_ body: String) -> Bool {
+        guard let line = lastLine(body) else { return false }
+        return line.hasPrefix("<!-- prreview:walkthrough head=") && line.hasSuffix(" -->")
+    }
+
+    private static func lastLine(_ body: String) -> String? {
+        body.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }?.trimmingCharacters(in: .whitespaces)
+    }
+
     /// Whether `body` (of a review by this App) ends with the review marker for `commit`.
     public static func marksReview(of commit: String, _ body: String) -> Bool {
         let lastLine = body.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }

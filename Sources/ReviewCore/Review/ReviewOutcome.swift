@@ -22,10 +22,12 @@ public struct ReviewOutcome: Codable, Sendable, Equatable {
     public var notReviewed: [String]
     public var foldedAfter422: Bool
     public var modelErrors: [String]
+    /// What became of the walkthrough comment: created, updated, unchanged (nil: not touched).
+    public var walkthrough: String?
 
     public init(
         status: Status, reason: String?, reviewId: Int?, comments: Int, bodyFindings: Int, duplicatesSkipped: Int, notReviewed: [String],
-        foldedAfter422: Bool, modelErrors: [String]
+        foldedAfter422: Bool, modelErrors: [String], walkthrough: String? = nil
     ) {
         self.status = status
         self.reason = reason
@@ -36,6 +38,7 @@ public struct ReviewOutcome: Codable, Sendable, Equatable {
         self.notReviewed = notReviewed
         self.foldedAfter422 = foldedAfter422
         self.modelErrors = modelErrors
+        self.walkthrough = walkthrough
     }
 
     /// An outcome that posted nothing, with why.

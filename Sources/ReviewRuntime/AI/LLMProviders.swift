@@ -22,7 +22,15 @@ public struct ProviderAnswer: Sendable, Equatable {
 public protocol ChatProvider: Sendable {
     var name: String { get }
     var model: String { get }
-    func complete(system: String, user: String) async throws -> ProviderAnswer
+    /// One call whose answer must match `schema`.
+    func complete(system: String, user: String, schema: ResponseSchema) async throws -> ProviderAnswer
+}
+
+extension ChatProvider {
+    /// A call answered with review findings.
+    public func complete(system: String, user: String) async throws -> ProviderAnswer {
+        try await complete(system: system, user: user, schema: .findings)
+    }
 }
 
 /// Maps a provider's error answer: 429, 529, 5xx retryable (honouring `retry-after`), 400/401/403 and
@@ -90,7 +98,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
     public init(_ settings: ProviderSettings) { self.settings = settings }
 
     /// One chat completion; errors are typed by what the provider answered.
-    public func complete(system: String, user: String) async throws -> ProviderAnswer {
+    public func complete(system: String, user: String, schema: ResponseSchema) async throws -> ProviderAnswer {
         let tokenField = settings.baseURL.host == "api.openai.com" ? "max_completion_tokens" : "max_tokens"
         let body: JSONValue = .object([
             "model": .string(settings.model),
@@ -102,7 +110,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
             "temperature": .number(0),
             "response_format": .object([
                 "type": .string("json_schema"),
-                "json_schema": .object(["name": .string("review_findings"), "strict": .bool(true), "schema": ReviewPrompt.findingsSchema]),
+                "json_schema": .object(["name": .string(schema.name), "strict": .bool(true), "schema": schema.schema]),
             ]),
         ])
         var headers = ["content-type": "application/json"]
@@ -121,16 +129,16 @@ public struct OpenAICompatibleProvider: ChatProvider {
     static func int(_ value: JSONValue) -> Int? { if case .number(let n) = value { Int(n) } else { nil } }
 }
 
-/// Anthropic Messages with a forced tool call carrying the findings schema.
+/// Anthropic Messages with a forced tool call carrying the answer's schema.
 public struct AnthropicProvider: ChatProvider {
     public let name = "anthropic"
     let settings: ProviderSettings
     public var model: String { settings.model }
-    static let tool = "report_findings"
 
     public init(_ settings: ProviderSettings) { self.settings = settings }
 
-    public func complete(system: String, user: String) async throws -> ProviderAnswer {
+    public func complete(system: String, user: String, schema: ResponseSchema) async throws -> ProviderAnswer {
+        let tool = schema.name
         let body: JSONValue = .object([
             "model": .string(settings.model),
             "max_tokens": .number(Double(settings.maxOutputTokens)),
@@ -139,12 +147,12 @@ public struct AnthropicProvider: ChatProvider {
             "messages": .array([.object(["role": .string("user"), "content": .string(user)])]),
             "tools": .array([
                 .object([
-                    "name": .string(Self.tool),
-                    "description": .string("Report the review findings for this diff."),
-                    "input_schema": ReviewPrompt.findingsSchema,
+                    "name": .string(tool),
+                    "description": .string(schema.description),
+                    "input_schema": schema.schema,
                 ])
             ]),
-            "tool_choice": .object(["type": .string("tool"), "name": .string(Self.tool)]),
+            "tool_choice": .object(["type": .string("tool"), "name": .string(tool)]),
         ])
         let headers = ["content-type": "application/json", "x-api-key": settings.apiKey ?? "", "anthropic-version": "2023-06-01"]
         let json = try await ProviderErrors.post(settings, "v1/messages", headers: headers, body: body, provider: name)
@@ -155,10 +163,10 @@ public struct AnthropicProvider: ChatProvider {
         let stopReason = json["stop_reason"]?.stringValue
         if stopReason == "refusal" { return ProviderAnswer(text: "", stop: .refusal("the model refused"), usage: usage) }
         guard case .array(let blocks)? = json["content"],
-            let call = blocks.first(where: { $0["type"]?.stringValue == "tool_use" && $0["name"]?.stringValue == Self.tool }),
+            let call = blocks.first(where: { $0["type"]?.stringValue == "tool_use" && $0["name"]?.stringValue == tool }),
             let input = call["input"], let data = try? JSONEncoder.iso.encode(input)
         else {
-            return ProviderAnswer(text: "", stop: stopReason == "max_tokens" ? .length : .refusal("no \(Self.tool) tool call"), usage: usage)
+            return ProviderAnswer(text: "", stop: stopReason == "max_tokens" ? .length : .refusal("no \(tool) tool call"), usage: usage)
         }
         return ProviderAnswer(text: String(decoding: data, as: UTF8.self), stop: stopReason == "max_tokens" ? .length : .complete, usage: usage)
     }

@@ -52,6 +52,36 @@ public struct LLMReviewModel: ReviewModel {
         )
     }
 
+    /// Answers a question from the PR's text and as much of its diff as the input budget holds;
+    /// one retry when the answer is not the schema's JSON.
+    public func answer(_ question: QuestionInput) async throws -> ModelAnswer? {
+        let budget = max(4_000, (planner.maxInputTokens - planner.overheadTokens) * 3)
+        let user = AnswerPrompt.user(
+            question: question.question, thread: question.thread, code: question.code, title: question.title, body: question.body,
+            diff: question.diff, budgetBytes: budget)
+        var usage = ModelUsage()
+        var problem = ""
+        for attempt in 0..<2 {
+            let prompt =
+                attempt == 0 ? user : user + "\n\nYour previous answer could not be used (\(problem)). Answer again with only JSON that matches the schema."
+            let answer = try await provider.complete(system: AnswerPrompt.system, user: prompt, schema: .answer)
+            usage.inputTokens += answer.usage.inputTokens
+            usage.outputTokens += answer.usage.outputTokens
+            if case .refusal(let reason) = answer.stop {
+                problem = "the model refused: \(reason.prefix(200))"
+                continue
+            }
+            switch AnswerPrompt.parse(answer.text) {
+            case .success(let text):
+                usage.costUSD = Double(usage.inputTokens) * inputPrice / 1e6 + Double(usage.outputTokens) * outputPrice / 1e6
+                return ModelAnswer(text: text, usage: usage, provider: provider.name, model: provider.model)
+            case .failure(let error):
+                problem = answer.stop == .length ? "the answer was cut off at the output token limit" : error.message
+            }
+        }
+        throw ReviewError(.modelInvalidOutput, "no usable answer after a retry: \(problem)")
+    }
+
     private func call(_ chunk: [DiffFile], input: ReviewInput) async throws -> CallResult {
         let paths = Set(chunk.map(\.path))
         let user = ReviewPrompt.user(title: input.title, body: input.body, instructions: input.instructions, chunk: chunk)

@@ -69,6 +69,14 @@ public final class ConfigReader: @unchecked Sendable {
         }
     }
 
+    /// A comma-separated list from `key`, upper-cased and trimmed; `fallback` when unset.
+    public func list(_ key: String, default fallback: Set<String>) -> Set<String> {
+        guard let text = optional(key) else { return fallback }
+        let items = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty })
+        if items.isEmpty { invalid.append("\(key) must list at least one value") }
+        return items.isEmpty ? fallback : items
+    }
+
     /// Records a variable whose value cannot work.
     public func invalid(_ problem: String) {
         invalid.append(problem)

@@ -34,6 +34,12 @@ public struct PostedItem: Sendable, Equatable {
     public var authorType: String?
     /// `performed_via_github_app.id`, where GitHub reports it.
     public var appId: Int?
+    /// For a review comment: the thread's first comment when this one is a reply.
+    public var inReplyTo: Int?
+    /// For a review comment: the file and line it is on, and the diff around it.
+    public var path: String?
+    public var line: Int?
+    public var diffHunk: String?
 
     public init(id: Int, body: String, commitId: String? = nil, author: String?, authorType: String?, appId: Int? = nil) {
         self.id = id
@@ -42,5 +48,19 @@ public struct PostedItem: Sendable, Equatable {
         self.author = author
         self.authorType = authorType
         self.appId = appId
+    }
+
+    /// Reads one item of a GitHub list or object answer (review, review comment, issue comment).
+    public init(_ entry: JSONValue) {
+        let reader = JSONFieldReader(entry)
+        self.init(
+            id: (try? reader.int("id")) ?? 0, body: (try? reader.optionalString("body")) ?? "", commitId: try? reader.optionalString("commit_id"),
+            author: try? reader.optionalString("user.login"), authorType: try? reader.optionalString("user.type"),
+            appId: try? reader.int("performed_via_github_app.id")
+        )
+        inReplyTo = try? reader.int("in_reply_to_id")
+        path = try? reader.optionalString("path")
+        line = try? reader.int("line")
+        diffHunk = try? reader.optionalString("diff_hunk")
     }
 }

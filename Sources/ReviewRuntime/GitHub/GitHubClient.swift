@@ -117,24 +117,19 @@ public struct GitHubClient: Sendable {
         return (try? JSONValue.parse(response.body))?["id"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
     }
 
-    private func pages(_ job: ReviewJob, _ path: String, what: String) async throws -> [PostedItem] {
+    func pages(_ job: ReviewJob, _ path: String, what: String) async throws -> [PostedItem] {
         try await GitHubAPI.pages(from: GitHubAPI.firstPage(apiURL.appendingPathComponent(path)), fetch: { try await send(job, "GET", url: $0, what: what) }) {
             response in
             guard case .array(let entries) = try JSONValue.parse(response.body, what: what) else { return ([], false) }
             return (
                 entries.map { entry in
-                    let reader = JSONFieldReader(entry)
-                    return PostedItem(
-                        id: (try? reader.int("id")) ?? 0, body: (try? reader.optionalString("body")) ?? "",
-                        commitId: try? reader.optionalString("commit_id"), author: try? reader.optionalString("user.login"),
-                        authorType: try? reader.optionalString("user.type"), appId: try? reader.int("performed_via_github_app.id")
-                    )
+                    PostedItem(entry)
                 }, true
             )
         }
     }
 
-    private func send(
+    func send(
         _ job: ReviewJob, _ method: String, _ path: String, accept: String = "application/vnd.github+json", body: Data = Data(), what: String
     ) async throws -> HTTPResponse {
         try await send(job, method, url: apiURL.appendingPathComponent(path), accept: accept, body: body, what: what)

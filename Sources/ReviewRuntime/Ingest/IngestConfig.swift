@@ -22,7 +22,11 @@ public struct IngestConfig: Sendable, CustomStringConvertible {
             previousWebhookSecret: env.optional("GITHUB_WEBHOOK_SECRET_PREVIOUS"),
             redis: .load(env),
             queue: .load(env),
-            router: .init(reviewDrafts: env.bool("REVIEW_DRAFTS", default: false), reviewBotSenders: env.bool("REVIEW_BOT_SENDERS", default: false)),
+            router: .init(
+                reviewDrafts: env.bool("REVIEW_DRAFTS", default: false), reviewBotSenders: env.bool("REVIEW_BOT_SENDERS", default: false),
+                appSlug: env.optional("GITHUB_APP_SLUG"),
+                commandAssociations: env.list("REVIEW_COMMAND_ASSOCIATIONS", default: WebhookRouter.Options.defaultCommandAssociations)
+            ),
             maxBodyBytes: env.int("WEBHOOK_MAX_BODY_BYTES", default: WebhookIntake.defaultMaxBodyBytes, range: 1...WebhookIntake.defaultMaxBodyBytes),
             kick: DrainKick.load(env),
             kickTimeout: env.seconds("REVIEW_JOB_KICK_TIMEOUT_SECONDS", default: 3)

@@ -5,6 +5,8 @@ import ReviewCore
 public enum EnqueueOutcome: Sendable, Equatable {
     case queued(jobId: String, superseded: String?)
     case duplicate(jobId: String, reason: String)
+    /// Automatic reviews are paused on the pull request: the job was recorded as cancelled.
+    case paused(jobId: String, reason: String)
 }
 
 /// A job handed to a worker, with the lease that proves it holds it.

@@ -34,11 +34,14 @@ enum QueueScripts {
         """
 
     /// KEYS: schedule, job, pr pointer, completed, failed.
-    /// ARGV: id, job JSON, now ms, delivery id, key prefix, pr pointer TTL s.
-    /// Returns {status, reason, superseded id}.
+    /// ARGV: id, job JSON, now ms, delivery id, key prefix, pr pointer TTL s, '1' for an automatic
+    /// review (it moves the pointer, supersedes the pull request's waiting review, and is refused
+    /// while the pointer says the pull request is paused) or '0' for a comment's job.
+    /// Returns {status, reason, superseded id}; status is queued, duplicate or paused.
     static let enqueue = RedisScript(
         name: "enqueue",
         source: """
+            local PAUSED = '!paused'
             local schedule, job, pointer, completed, failed = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
             local id, data, now, delivery, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
             if redis.call('HSETNX', job, 'data', data) == 0 then
@@ -57,7 +60,17 @@ enum QueueScripts {
               redis.call('ZREM', failed, id)
             end
             redis.call('ZADD', schedule, now, id)
+            if ARGV[7] ~= '1' then return {'queued', '', ''} end
             local previous = redis.call('SET', pointer, id, 'GET', 'EX', ARGV[6])
+            if previous == PAUSED then
+              -- Paused: the pointer stays paused and the job ends cancelled, with why.
+              redis.call('SET', pointer, PAUSED, 'KEEPTTL')
+              redis.call('ZREM', schedule, id)
+              local reason = 'automatic reviews are paused on this pull request'
+              redis.call('HSET', job, 'state', 'cancelled', 'result', reason, 'finishedAt', now)
+              redis.call('ZADD', completed, now, id)
+              return {'paused', reason, ''}
+            end
             local superseded = ''
             if previous and previous ~= id and redis.call('ZREM', schedule, previous) == 1 then
               redis.call('HSET', prefix .. 'job:' .. previous, 'state', 'superseded', 'result', 'superseded by ' .. id, 'finishedAt', now)
@@ -169,12 +182,33 @@ enum QueueScripts {
         name: "cancel",
         source: """
             local id = redis.call('GET', KEYS[2])
-            if not id then return {} end
+            if not id or id == '!paused' then return {} end
             redis.call('DEL', KEYS[2])
             if redis.call('ZREM', KEYS[1], id) == 0 then return {} end
             redis.call('HSET', ARGV[3] .. 'job:' .. id, 'state', 'cancelled', 'result', ARGV[2], 'finishedAt', ARGV[1])
             redis.call('ZADD', KEYS[3], ARGV[1], id)
             return {id}
+            """)
+
+    /// KEYS: schedule, pr pointer, completed. ARGV: now ms, reason, key prefix, pause TTL s.
+    /// Cancels the pull request's waiting review and marks the pointer paused; returns the ids cancelled.
+    static let pause = RedisScript(
+        name: "pause",
+        source: """
+            local id = redis.call('SET', KEYS[2], '!paused', 'GET', 'EX', ARGV[4])
+            if not id or id == '!paused' or redis.call('ZREM', KEYS[1], id) == 0 then return {} end
+            redis.call('HSET', ARGV[3] .. 'job:' .. id, 'state', 'cancelled', 'result', ARGV[2], 'finishedAt', ARGV[1])
+            redis.call('ZADD', KEYS[3], ARGV[1], id)
+            return {id}
+            """)
+
+    /// KEYS: pr pointer. Clears a pause; returns 1 when the pull request was paused.
+    static let resume = RedisScript(
+        name: "resume",
+        source: """
+            if redis.call('GET', KEYS[1]) ~= '!paused' then return 0 end
+            redis.call('DEL', KEYS[1])
+            return 1
             """)
 
     /// KEYS: schedule, failed. ARGV: now ms, key prefix, ids… (none = every failed job). Returns the ids re-queued.

@@ -25,10 +25,11 @@ public struct RedisJobQueue: Sendable {
         let reply = try await redis.eval(
             QueueScripts.enqueue,
             keys: [schedule, jobKey(job.id), pointerKey(job.pullRequestKey), completed, failed],
-            args: [job.id, data, ms(now), job.deliveryId, prefix, "2592000"]
+            args: [job.id, data, ms(now), job.deliveryId, prefix, "2592000", job.kind.isAutomatic ? "1" : "0"]
         ).array.map { $0.string ?? "" }
         guard reply.count == 3 else { throw Self.unexpected("enqueue") }
         if reply[0] == "duplicate" { return .duplicate(jobId: job.id, reason: reply[1]) }
+        if reply[0] == "paused" { return .paused(jobId: job.id, reason: reply[1]) }
         return .queued(jobId: job.id, superseded: reply[2].isEmpty ? nil : reply[2])
     }
 
@@ -36,6 +37,20 @@ public struct RedisJobQueue: Sendable {
     public func cancelWaiting(pullRequestKey: String, reason: String, now: Date) async throws -> [String] {
         try await redis.eval(QueueScripts.cancel, keys: [schedule, pointerKey(pullRequestKey), completed], args: [ms(now), reason, prefix])
             .array.compactMap(\.string)
+    }
+
+    /// Stops automatic reviews of a pull request (cancelling its waiting one) for 90 days or until
+    /// `resume`; returns the ids cancelled.
+    public func pause(pullRequestKey: String, now: Date) async throws -> [String] {
+        try await redis.eval(
+            QueueScripts.pause, keys: [schedule, pointerKey(pullRequestKey), completed],
+            args: [ms(now), "automatic reviews paused on this pull request", prefix, "7776000"]
+        ).array.compactMap(\.string)
+    }
+
+    /// Starts automatic reviews again; returns whether the pull request was paused.
+    public func resume(pullRequestKey: String) async throws -> Bool {
+        try await redis.eval(QueueScripts.resume, keys: [pointerKey(pullRequestKey)], args: []).int == 1
     }
 
     /// Takes the oldest due job (or an expired lease, re-run or failed once its attempts are spent).

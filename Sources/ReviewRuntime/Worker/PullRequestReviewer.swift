@@ -8,28 +8,43 @@ public struct PullRequestReviewer: JobProcessor {
     public let github: GitHubClient
     public let model: any ReviewModel
     public let clock: WallClock
+    /// Where `pause` and `resume` are kept (nil: those commands fail with a configuration error).
+    public let queue: RedisJobQueue?
 
-    public init(github: GitHubClient, model: any ReviewModel, clock: WallClock = .system) {
+    public init(github: GitHubClient, model: any ReviewModel, clock: WallClock = .system, queue: RedisJobQueue? = nil) {
         self.github = github
         self.model = model
         self.clock = clock
+        self.queue = queue
     }
 
-    /// Reviews the job's head; the outcome is the job's result.
+    /// Reviews the job's head, or answers the comment of a command or reply job; the outcome is the job's result.
     public func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data {
-        let outcome = try await review(job, logger: logger)
+        // Encoding these plain values cannot fail; a failure to review or answer is thrown, never swallowed.
+        if job.kind.isAutomatic {
+            let outcome = try await review(job, logger: logger)
+            return (try? JSONEncoder.iso.encode(outcome)) ?? Data("{}".utf8)
+        }
+        let outcome = try await CommentResponder(reviewer: self).respond(job, logger: logger)
         return (try? JSONEncoder.iso.encode(outcome)) ?? Data("{}".utf8)
     }
 
     /// Fetches, plans, asks the model, composes and posts one review (or says why not).
-    public func review(_ job: ReviewJob, logger: Logger) async throws -> ReviewOutcome {
+    /// - Parameter again: a `full review` command: the head may already be reviewed, every finding
+    ///   counts in the summary, and only findings not yet commented inline are posted inline.
+    public func review(_ job: ReviewJob, again: Bool = false, logger: Logger) async throws -> ReviewOutcome {
         let started = clock.now()
         let pull = try await github.pullRequest(job)
         if let stale = staleness(pull, job) { return .skipped(.stale, stale) }
 
         let identity = try await github.tokens.identity()
+        if job.kind.isAutomatic, job.comment == nil, CommandParser.saysIgnore(pull.body, slug: identity.slug) {
+            return .skipped(.skipped, "the description says ignore: this pull request is reviewed only on command")
+        }
         let existing = try await github.reviews(job).filter(identity.wrote)
-        if let done = ReviewPolicy.alreadyReviewed(head: job.headSha, ourReviewBodies: existing.map(\.body)) { return .skipped(.alreadyReviewed, done) }
+        if !again, let done = ReviewPolicy.alreadyReviewed(head: job.headSha, ourReviewBodies: existing.map(\.body)) {
+            return .skipped(.alreadyReviewed, done)
+        }
 
         let (diff, tooLargeToShow) = try await github.diff(job)
         var changedByPush: Set<String>?
@@ -50,12 +65,19 @@ public struct PullRequestReviewer: JobProcessor {
         let notReviewed = plan.notReviewed + answer.notReviewed
 
         let comments = try await github.reviewComments(job).filter(identity.wrote)
-        let known = Set(comments.flatMap { ReviewMarker.fingerprints(inComment: $0.body) } + existing.flatMap { ReviewMarker.fingerprints(inReview: $0.body) })
-        let (fresh, duplicates) = ReviewPolicy.newFindings(answer.findings, known: known)
-        if ReviewPolicy.nothingToPost(fresh: fresh, duplicates: duplicates, incremental: job.kind == .incremental) {
+        let commented = Set(comments.flatMap { ReviewMarker.fingerprints(inComment: $0.body) })
+        let known = commented.union(existing.flatMap { ReviewMarker.fingerprints(inReview: $0.body) })
+        let (fresh, duplicates) = ReviewPolicy.newFindings(answer.findings, known: again ? commented : known)
+        let walkthrough =
+            config.walkthrough
+            ? try await upsertWalkthrough(
+                job, identity: identity,
+                body: Walkthrough.body(diff: diff, summary: answer.summary, fileSummaries: [:], notReviewed: notReviewed, headSha: job.headSha)) : nil
+        if !again, ReviewPolicy.nothingToPost(fresh: fresh, duplicates: duplicates, incremental: job.kind == .incremental) {
             return ReviewOutcome(
                 status: .nothingNew, reason: "no findings that are not already on the pull request", reviewId: nil, comments: 0, bodyFindings: 0,
-                duplicatesSkipped: duplicates, notReviewed: notReviewed.map(\.path), foldedAfter422: false, modelErrors: answer.errors
+                duplicatesSkipped: duplicates, notReviewed: notReviewed.map(\.path), foldedAfter422: false, modelErrors: answer.errors,
+                walkthrough: walkthrough
             )
         }
 
@@ -64,9 +86,10 @@ public struct PullRequestReviewer: JobProcessor {
             provider: answer.provider, model: answer.model, usage: answer.usage, latencyMs: Int(clock.now().timeIntervalSince(started) * 1000)
         )
         let composed = composer.compose(
-            findings: fresh,
+            findings: again ? answer.findings : fresh,
             summary: answer.summary, configProblems: configProblems,
-            headSha: job.headSha, notReviewed: notReviewed, footer: footer, reviewedFiles: plan.diff.files.count
+            headSha: job.headSha, notReviewed: notReviewed, footer: footer, reviewedFiles: plan.diff.files.count,
+            alreadyCommented: again ? commented : []
         )
 
         // The head may have moved while we worked: a review pinned to an old commit helps nobody.
@@ -93,8 +116,20 @@ public struct PullRequestReviewer: JobProcessor {
         return ReviewOutcome(
             status: .posted, reason: nil, reviewId: reviewId, comments: folded ? 0 : composed.comments.count,
             bodyFindings: composed.bodyFindings.count + (folded ? composed.comments.count : 0), duplicatesSkipped: duplicates,
-            notReviewed: notReviewed.map(\.path), foldedAfter422: folded, modelErrors: answer.errors
+            notReviewed: notReviewed.map(\.path), foldedAfter422: folded, modelErrors: answer.errors, walkthrough: walkthrough
         )
+    }
+
+    /// Creates the walkthrough comment, or edits ours in place; says which (or `unchanged`).
+    func upsertWalkthrough(_ job: ReviewJob, identity: AppIdentity, body: String) async throws -> String {
+        let ours = try await github.issueComments(job).filter { identity.wrote($0) && ReviewMarker.isWalkthrough($0.body) }
+        guard let current = ours.min(by: { $0.id < $1.id }) else {
+            try await github.createIssueComment(job, body: body)
+            return "created"
+        }
+        if current.body == body { return "unchanged" }
+        try await github.updateIssueComment(job, id: current.id, body: body)
+        return "updated"
     }
 
     private func staleness(_ pull: PullRequestInfo, _ job: ReviewJob) -> String? {

@@ -1,0 +1,185 @@
+import Foundation
+import Logging
+import ReviewCore
+
+/// What a command or thread-reply job did, kept as the job's result.
+public struct ConversationOutcome: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// A reply was posted (or was already there: `reason` says so).
+        case answered
+        /// The comment needs nothing from the reviewer (not its thread, not addressed to it).
+        case skipped
+        /// A `review` or `full review` ran; `review` holds its outcome.
+        case reviewed
+    }
+
+    public var status: Status
+    public var reason: String?
+    /// The command carried out, as the comment said it.
+    public var command: String?
+    public var review: ReviewOutcome?
+
+    public init(status: Status, reason: String? = nil, command: String? = nil, review: ReviewOutcome? = nil) {
+        self.status = status
+        self.reason = reason
+        self.command = command
+        self.review = review
+    }
+}
+
+/// Carries out a command from a pull-request comment, or answers a reply in one of the reviewer's
+/// threads. Every answer carries the reply marker of the comment it answers and is posted only
+/// when no answer by this App to that comment exists, so a job run twice answers once.
+struct CommentResponder {
+    let reviewer: PullRequestReviewer
+    var github: GitHubClient { reviewer.github }
+
+    func respond(_ job: ReviewJob, logger: Logger) async throws -> ConversationOutcome {
+        guard let comment = job.comment else { throw ReviewError.badInput("a \(job.kind.rawValue) job must carry the comment it answers") }
+        let identity = try await github.tokens.identity()
+        switch job.kind {
+        case .reply: return try await answerInThread(job, comment, identity: identity, logger: logger)
+        default: return try await command(job, comment, identity: identity, logger: logger)
+        }
+    }
+
+    // MARK: Commands
+
+    private func command(_ job: ReviewJob, _ comment: ReviewJob.Comment, identity: AppIdentity, logger: Logger) async throws -> ConversationOutcome {
+        let command = comment.command ?? .help
+        await heard(job, comment, logger: logger)
+        guard comment.allowed else {
+            return try await reply(job, comment, identity: identity, ConversationText.refused(author: comment.author, association: comment.association))
+        }
+        switch command {
+        case .help:
+            return try await reply(job, comment, identity: identity, ConversationText.help(slug: identity.slug), command: "help")
+        case .unknown(let word):
+            return try await reply(job, comment, identity: identity, ConversationText.unknown(word, slug: identity.slug), command: word)
+        case .pause:
+            let cancelled = try await queue().pause(pullRequestKey: job.pullRequestKey, now: reviewer.clock.now())
+            logger.info("automatic reviews paused", metadata: ["cancelled": "\(cancelled.count)"])
+            return try await reply(job, comment, identity: identity, ConversationText.paused, command: "pause")
+        case .resume:
+            _ = try await queue().resume(pullRequestKey: job.pullRequestKey)
+            return try await reply(job, comment, identity: identity, ConversationText.resumed, command: "resume")
+        case .review, .fullReview:
+            return try await review(job, comment, identity: identity, again: command == .fullReview, logger: logger)
+        case .ask(let question):
+            let pull = try await github.pullRequest(job)
+            let (diff, _) = try await github.diff(job)
+            guard let answer = try await reviewer.model.answer(QuestionInput(question: question, title: pull.title, body: pull.body, diff: diff)) else {
+                return try await reply(job, comment, identity: identity, ConversationText.needsModel, command: "ask")
+            }
+            return try await reply(
+                job, comment, identity: identity,
+                ConversationText.answer(answer.text, question: question, provider: answer.provider, model: answer.model, usage: answer.usage), command: "ask")
+        }
+    }
+
+    /// `review`: what changed since the last commit this App reviewed (the whole PR without one);
+    /// `full review`: everything again. A review that posts nothing gets a reply saying why.
+    private func review(
+        _ job: ReviewJob, _ comment: ReviewJob.Comment, identity: AppIdentity, again: Bool, logger: Logger
+    ) async throws
+        -> ConversationOutcome
+    {
+        let pull = try await github.pullRequest(job)
+        var target = job
+        target.headSha = pull.headSha.lowercased()
+        target.baseSha = pull.baseSha.lowercased()
+        target.kind = .full
+        if !again {
+            let reviewed = try await github.reviews(job).filter(identity.wrote).compactMap { ReviewMarker.reviewedCommit($0.body) }
+            if let last = reviewed.last, last != target.headSha {
+                target.kind = .incremental
+                target.before = last
+                target.after = target.headSha
+            }
+        }
+        let outcome = try await reviewer.review(target, again: again, logger: logger)
+        let name = again ? "full review" : "review"
+        if let text = ConversationText.reviewed(outcome) {
+            var answered = try await reply(job, comment, identity: identity, text, command: name)
+            answered.review = outcome
+            return answered
+        }
+        return ConversationOutcome(status: .reviewed, command: name, review: outcome)
+    }
+
+    // MARK: Thread replies
+
+    private func answerInThread(
+        _ job: ReviewJob, _ comment: ReviewJob.Comment, identity: AppIdentity, logger: Logger
+    ) async throws
+        -> ConversationOutcome
+    {
+        guard let root = comment.threadRoot else { throw ReviewError.badInput("a reply job must name its thread") }
+        let pull = try await github.pullRequest(job)
+        if !comment.mentioned {
+            let (config, _) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
+            guard config.answerReplies == .all else {
+                return ConversationOutcome(status: .skipped, reason: "the reply does not mention the reviewer (answer_replies: mentions)")
+            }
+        }
+        guard let first = try await github.reviewComment(job, id: root), identity.wrote(first) else {
+            return ConversationOutcome(status: .skipped, reason: "the thread was not started by the reviewer")
+        }
+        let all = try await github.reviewComments(job)
+        if all.contains(where: { identity.wrote($0) && ReviewMarker.answeredComment($0.body) == comment.id }) {
+            return ConversationOutcome(status: .answered, reason: "already answered")
+        }
+        await heard(job, comment, logger: logger)
+        guard comment.allowed else {
+            guard comment.mentioned else {
+                return ConversationOutcome(status: .skipped, reason: "the author may not ask the reviewer (\(comment.association))")
+            }
+            return try await post(job, root: root, ConversationText.refused(author: comment.author, association: comment.association), to: comment.id)
+        }
+        let thread = ([first] + all.filter { $0.inReplyTo == root && $0.id < comment.id }).sorted { $0.id < $1.id }.map {
+            AnswerPrompt.Message(author: $0.author ?? "ghost", text: String($0.body.prefix(4_000)))
+        }
+        let (diff, _) = try await github.diff(job)
+        let question = QuestionInput(question: comment.text, thread: thread, code: first.diffHunk, title: pull.title, body: pull.body, diff: diff)
+        guard let answer = try await reviewer.model.answer(question) else {
+            guard comment.mentioned else { return ConversationOutcome(status: .skipped, reason: "answers need a language model") }
+            return try await post(job, root: root, ConversationText.needsModel, to: comment.id)
+        }
+        return try await post(
+            job, root: root, ConversationText.answer(answer.text, question: nil, provider: answer.provider, model: answer.model, usage: answer.usage),
+            to: comment.id)
+    }
+
+    private func post(_ job: ReviewJob, root: Int, _ text: String, to commentId: Int) async throws -> ConversationOutcome {
+        try await github.replyInThread(job, root: root, body: ConversationText.marked(text, to: commentId))
+        return ConversationOutcome(status: .answered)
+    }
+
+    // MARK: Helpers
+
+    /// An `eyes` reaction: the comment was heard. A reaction that fails is logged, not fatal.
+    private func heard(_ job: ReviewJob, _ comment: ReviewJob.Comment, logger: Logger) async {
+        do {
+            try await github.react(job, to: comment.id, inReviewThread: comment.inReviewThread, content: "eyes")
+        } catch {
+            logger.warning("could not react to the comment", metadata: ["error": "\(ReviewError.from(error).message)"])
+        }
+    }
+
+    /// Posts `text` as an answer to the comment unless this App already answered it.
+    private func reply(
+        _ job: ReviewJob, _ comment: ReviewJob.Comment, identity: AppIdentity, _ text: String, command: String? = nil
+    ) async throws
+        -> ConversationOutcome
+    {
+        let answered = try await github.issueComments(job).contains { identity.wrote($0) && ReviewMarker.answeredComment($0.body) == comment.id }
+        if answered { return ConversationOutcome(status: .answered, reason: "already answered", command: command) }
+        try await github.createIssueComment(job, body: ConversationText.marked(text, to: comment.id))
+        return ConversationOutcome(status: .answered, command: command)
+    }
+
+    private func queue() throws -> RedisJobQueue {
+        guard let queue = reviewer.queue else { throw ReviewError.badConfig("pause and resume need the job queue, and this reviewer has none") }
+        return queue
+    }
+}
