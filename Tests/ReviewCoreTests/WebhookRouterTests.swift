@@ -130,3 +130,79 @@ import Testing
         }
     }
 }
+
+@Suite struct CommentRoutingTests {
+    let now = Date(timeIntervalSince1970: 1_764_000_000)
+    let options = WebhookRouter.Options(appSlug: "pr-review")
+
+    /// GitHub's example issue comment, moved onto a pull request with `body`, by `login`.
+    func issueComment(
+        _ body: String, login: String = "Codertocat", type: String = "User", association: String = "OWNER", action: String = "created"
+    )
+        throws -> JSONValue
+    {
+        guard case .object(var root) = try JSONValue.parse(try WebhookFixtures.payload("issue_comment", "created.with-installation.payload.json")),
+            case .object(var issue)? = root["issue"], case .object(var comment)? = root["comment"]
+        else { throw TestSetupError("unexpected fixture") }
+        issue["pull_request"] = .object(["url": .string("https://api.github.com/repos/Codertocat/Hello-World/pulls/1")])
+        comment["body"] = .string(body)
+        comment["user"] = .object(["login": .string(login), "type": .string(type)])
+        comment["author_association"] = .string(association)
+        root["issue"] = .object(issue)
+        root["comment"] = .object(comment)
+        root["action"] = .string(action)
+        return .object(root)
+    }
+
+    func route(_ event: String, _ payload: JSONValue) throws -> RouteDecision {
+        try WebhookRouter(options: options).route(event: event, deliveryID: "d-1", payload: payload, now: now)
+    }
+
+    @Test func aCommandOnAPullRequestIsACommandJob() throws {
+        guard case .enqueue(let job) = try route("issue_comment", try issueComment("@pr-review full review")) else {
+            Issue.record("not enqueued")
+            return
+        }
+        let comment = try #require(job.comment)
+        #expect(job.kind == .command && comment.command == .fullReview && comment.allowed && !comment.inReviewThread)
+        #expect(job.id == JobID.encode("Codertocat/Hello-World#1/comment/\(comment.id)"))
+        // One comment is one job, whichever delivery brings it.
+        guard
+            case .enqueue(let again) = try WebhookRouter(options: options).route(
+                event: "issue_comment", deliveryID: "d-2", payload: try issueComment("@pr-review full review"), now: now)
+        else { Issue.record("not enqueued"); return }
+        #expect(again.id == job.id)
+    }
+
+    @Test func whoMayCommandIsDecidedAtRouting() throws {
+        guard case .enqueue(let job) = try route("issue_comment", try issueComment("/review", association: "NONE")) else {
+            Issue.record("not enqueued"); return
+        }
+        #expect(job.comment?.allowed == false && job.comment?.association == "NONE")
+    }
+
+    @Test(arguments: [
+        ("@pr-review review", "pr-review[bot]", "Bot", "created", "bot"),
+        ("@pr-review review", "dependabot[bot]", "Bot", "created", "bot"),
+        ("nice work", "Codertocat", "User", "created", "no command"),
+        ("@pr-review review", "Codertocat", "User", "edited", "edited"),
+    ])
+    func commentsThatAreNoCommandsAreIgnored(_ body: String, _ login: String, _ type: String, _ action: String, _ reason: String) throws {
+        guard case .ignore(let why) = try route("issue_comment", try issueComment(body, login: login, type: type, action: action)) else {
+            Issue.record("not ignored"); return
+        }
+        #expect(why.contains(reason), "\(why)")
+    }
+
+    @Test func aReplyInAReviewThreadIsAReplyJob() throws {
+        guard case .object(var root) = try JSONValue.parse(try WebhookFixtures.payload("pull_request_review_comment", "created.payload.json")),
+            case .object(var comment)? = root["comment"]
+        else { throw TestSetupError("unexpected fixture") }
+        comment["in_reply_to_id"] = .number(77)
+        comment["body"] = .string("@pr-review why?")
+        root["comment"] = .object(comment)
+        guard case .enqueue(let job) = try route("pull_request_review_comment", .object(root)) else { Issue.record("not enqueued"); return }
+        #expect(job.kind == .reply && job.comment?.threadRoot == 77 && job.comment?.mentioned == true && job.comment?.inReviewThread == true)
+        #expect(job.comment?.text == "@pr-review why?")
+    }
+}

@@ -55,7 +55,7 @@ public enum Walkthrough {
         if file.isBinary { return "binary file \(file.status == .added ? "added" : file.status == .removed ? "deleted" : "changed")" }
         if let old = file.oldPath, file.status == .renamed || file.status == .copied {
             let verb = file.status == .renamed ? "renamed" : "copied"
-            return cell("\(verb) from \(MarkdownText.code(old))" + (file.hunks.isEmpty ? ", content unchanged" : " with edits"))
+            return "\(verb) from \(MarkdownText.code(old))" + (file.hunks.isEmpty ? ", content unchanged" : " with edits")
         }
         if file.hunks.isEmpty { return file.oldMode != file.newMode ? "mode changed" : "no line changes" }
         let sections = Set(file.hunks.map { $0.section.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }).sorted()

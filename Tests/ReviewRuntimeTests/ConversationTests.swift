@@ -1,0 +1,292 @@
+import Foundation
+import ReviewCore
+import ReviewRuntime
+import ReviewTesting
+import Testing
+
+/// Talking to the reviewer from the pull request, end to end: deliveries signed as GitHub signs
+/// them go through webhook-ingest into a real queue (redis-server behind redis-rest), review-job
+/// drains it against the GitHub stand-in.
+@Suite struct ConversationTests {
+    static let key = "sindresorhus/ky#731"
+    static let heads = ["a1", "b2", "c3", "d4"].map { String(repeating: $0, count: 20) }
+    static let firstSecret = SyntheticPullRequest.File("config/aws.ts", [#"export const key = "AKIAABCDEFGHIJKLMNOP";"#])
+    static let secondSecret = SyntheticPullRequest.File("config/more.ts", [#"export const other = "AKIAQRSTUVWXYZ234567";"#])
+
+    /// One pull request, its queue, ingest and a worker, all talking over loopback.
+    struct World {
+        let harness: RedisHarness
+        let app: GitHubTestApp
+        let queue: RedisJobQueue
+        let ingest: WebhookIngestHandler
+        let drainer: JobDrainer
+
+        static func with(model: any ReviewModel = RulesModel(), _ body: (World) async throws -> Void) async throws {
+            try await RedisHarness.with { harness in
+                let app = try await GitHubTestApp.start()
+                var env = harness.environment()
+                env["GITHUB_WEBHOOK_SECRET"] = WebhookFixtures.secret
+                env["GITHUB_APP_SLUG"] = GitHubStandIn.appSlug
+                let config = try IngestConfig.load(ConfigReader(env))
+                let queue = RedisJobQueue(redis: harness.client(), settings: config.queue)
+                let reviewer = PullRequestReviewer(github: app.client(queue: queue), model: model, queue: queue)
+                let world = World(
+                    harness: harness, app: app, queue: queue, ingest: WebhookIngestHandler(config: config),
+                    drainer: JobDrainer(queue: queue, processor: reviewer, concurrency: 1, deadlineMargin: 0))
+                do {
+                    try await body(world)
+                    await app.stop()
+                } catch {
+                    await app.stop()
+                    throw error
+                }
+            }
+        }
+
+        /// Serves the pull request at `head` with these files (a push when it was served before).
+        func push(_ files: [SyntheticPullRequest.File], head: String, body: String = "") throws {
+            app.standIn.serve(try SyntheticPullRequest.write(files, head: head, body: body))
+        }
+
+        @discardableResult
+        func deliver(_ event: String, _ payload: Data, delivery: String = UUID().uuidString) async -> IngestResponse {
+            await ingest.ingest(
+                WebhookRequest(headers: WebhookFixtures.headers(event: event, body: payload, delivery: delivery), body: payload), logger: .quiet)
+        }
+
+        @discardableResult
+        func drain() async throws -> DrainReport { try await drainer.drain(deadline: Date() + 600, logger: .quiet) }
+
+        /// A `pull_request` delivery for the served head (`synchronize` carries the push's before and after).
+        func pullRequestEvent(_ action: String, head: String, before: String? = nil, body: String = "") throws -> Data {
+            guard case .object(var root) = try JSONValue.parse(WebhookFixtures.opened(for: PullRequestFixture.named("ky-small-single-file-edit"))),
+                case .object(var pr)? = root["pull_request"], case .object(var headObject)? = pr["head"]
+            else { throw TestSetupError("unexpected opened payload") }
+            root["action"] = .string(action)
+            headObject["sha"] = .string(head)
+            pr["head"] = .object(headObject)
+            pr["body"] = .string(body)
+            root["pull_request"] = .object(pr)
+            if let before {
+                root["before"] = .string(before)
+                root["after"] = .string(head)
+            }
+            return try JSONEncoder().encode(JSONValue.object(root))
+        }
+
+        /// An `issue_comment` created on the pull request (it exists on the stand-in); returns the payload and the comment's id.
+        func comment(_ text: String, login: String = "octocat", type: String = "User", association: String = "MEMBER") throws -> (Data, Int) {
+            let id = app.standIn.addIssueCommentByOther(ConversationTests.key, body: text, login: login, type: type, association: association)
+            guard case .object(var root) = try JSONValue.parse(WebhookFixtures.payload("issue_comment", "created.with-installation.payload.json")),
+                case .object(var issue)? = root["issue"], case .object(var comment)? = root["comment"], case .object(var repository)? = root["repository"],
+                case .object(var owner)? = repository["owner"]
+            else { throw TestSetupError("unexpected issue_comment payload") }
+            issue["number"] = .number(731)
+            issue["pull_request"] = .object(["url": .string("https://api.github.com/repos/sindresorhus/ky/pulls/731")])
+            comment["id"] = .number(Double(id))
+            comment["body"] = .string(text)
+            comment["user"] = .object(["login": .string(login), "type": .string(type)])
+            comment["author_association"] = .string(association)
+            owner["login"] = .string("sindresorhus")
+            repository["owner"] = .object(owner)
+            repository["name"] = .string("ky")
+            root["issue"] = .object(issue)
+            root["comment"] = .object(comment)
+            root["repository"] = .object(repository)
+            root["installation"] = .object(["id": .number(42)])
+            return (try JSONEncoder().encode(JSONValue.object(root)), id)
+        }
+
+        /// A reply in a review thread, as GitHub delivers it (the comment exists on the stand-in).
+        func reply(_ text: String, to root: Int, path: String, association: String = "MEMBER") throws -> Data {
+            let id = app.standIn.addReviewCommentByOther(
+                ConversationTests.key, path: path, body: text, login: "octocat", inReplyTo: root, association: association)
+            guard case .object(var payload) = try JSONValue.parse(WebhookFixtures.payload("pull_request_review_comment", "created.payload.json")),
+                case .object(var comment)? = payload["comment"], case .object(var pr)? = payload["pull_request"],
+                case .object(var repository)? = payload["repository"], case .object(var owner)? = repository["owner"]
+            else { throw TestSetupError("unexpected pull_request_review_comment payload") }
+            comment["id"] = .number(Double(id))
+            comment["in_reply_to_id"] = .number(Double(root))
+            comment["body"] = .string(text)
+            comment["path"] = .string(path)
+            comment["author_association"] = .string(association)
+            comment["user"] = .object(["login": .string("octocat"), "type": .string("User")])
+            pr["number"] = .number(731)
+            owner["login"] = .string("sindresorhus")
+            repository["owner"] = .object(owner)
+            repository["name"] = .string("ky")
+            payload["comment"] = .object(comment)
+            payload["pull_request"] = .object(pr)
+            payload["repository"] = .object(repository)
+            payload["installation"] = .object(["id": .number(42)])
+            return try JSONEncoder().encode(JSONValue.object(payload))
+        }
+
+        var reviews: [GitHubStandIn.RecordedReview] { app.standIn.reviews(ConversationTests.key) }
+        /// Our answers to comment `id`.
+        func answers(to id: Int) -> [String] {
+            app.standIn.issueComments(ConversationTests.key).filter { $0.author == "pr-review[bot]" && ReviewMarker.answeredComment($0.body) == id }.map(\.body)
+        }
+        var walkthroughs: [String] {
+            app.standIn.issueComments(ConversationTests.key).filter { $0.author == "pr-review[bot]" && ReviewMarker.isWalkthrough($0.body) }.map(\.body)
+        }
+    }
+
+    @Test func reviewAfterAPushPostsOnlyTheNewFindings() async throws {
+        try await World.with { world in
+            try world.push([Self.firstSecret], head: Self.heads[0])
+            await world.deliver("pull_request", try world.pullRequestEvent("opened", head: Self.heads[0]))
+            try await world.drain()
+            try world.push([Self.firstSecret, Self.secondSecret], head: Self.heads[1])  // pushed, no delivery (e.g. missed)
+            let (payload, id) = try world.comment("@pr-review review")
+            let answer = await world.deliver("issue_comment", payload)
+            #expect(answer.status == .queued)
+            try await world.drain()
+            let reviews = world.reviews
+            try #require(reviews.count == 2)
+            #expect(reviews[1].commitId == Self.heads[1])
+            #expect(reviews[1].comments.compactMap { $0["path"]?.stringValue } == ["config/more.ts"])
+            #expect(world.answers(to: id).isEmpty, "a review that posted is its own answer")
+            #expect(world.app.standIn.reactions.contains("issues \(id) eyes"))
+        }
+    }
+
+    @Test func pauseStopsTheNextPushAndResumeRestartsIt() async throws {
+        try await World.with { world in
+            try world.push([Self.firstSecret], head: Self.heads[0])
+            await world.deliver("pull_request", try world.pullRequestEvent("opened", head: Self.heads[0]))
+            try await world.drain()
+            let (pause, pauseId) = try world.comment("/pause")
+            await world.deliver("issue_comment", pause)
+            try await world.drain()
+            #expect(world.answers(to: pauseId).first?.contains("paused") == true)
+
+            try world.push([Self.firstSecret, Self.secondSecret], head: Self.heads[1])
+            let paused = await world.deliver("pull_request", try world.pullRequestEvent("synchronize", head: Self.heads[1], before: Self.heads[0]))
+            #expect(paused.status == .ignored && paused.reason?.contains("paused") == true)
+            try await world.drain()
+            #expect(world.reviews.count == 1)
+
+            let (resume, resumeId) = try world.comment("@pr-review resume")
+            await world.deliver("issue_comment", resume)
+            try await world.drain()
+            #expect(world.answers(to: resumeId).count == 1)
+            try world.push([Self.firstSecret, Self.secondSecret, SyntheticPullRequest.File("src/x.ts", ["export const y = 2;"])], head: Self.heads[2])
+            let resumed = await world.deliver("pull_request", try world.pullRequestEvent("synchronize", head: Self.heads[2], before: Self.heads[1]))
+            #expect(resumed.status == .queued)
+            try await world.drain()
+            #expect(world.reviews.map(\.commitId) == [Self.heads[0], Self.heads[2]])
+        }
+    }
+
+    @Test func ignoreInTheDescriptionSkipsAutomaticReviewsButNotCommands() async throws {
+        try await World.with { world in
+            try world.push([Self.firstSecret], head: Self.heads[0], body: "Work in progress.\n\n@pr-review ignore\n")
+            await world.deliver("pull_request", try world.pullRequestEvent("opened", head: Self.heads[0]))
+            let report = try await world.drain()
+            #expect(report.jobs.map(\.outcome) == [.completed] && world.reviews.isEmpty)
+            let (payload, _) = try world.comment("@pr-review review")
+            await world.deliver("issue_comment", payload)
+            try await world.drain()
+            #expect(world.reviews.count == 1)
+        }
+    }
+
+    @Test func askPostsOneReplyFromTheModel() async throws {
+        let standIn = try await ModelStandIn.start([.findings(#"{"answer":"It retries twice, then <b>gives up</b>."}"#)])
+        let model = LLMConfig.load(
+            ConfigReader([
+                "LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "test-model",
+            ])
+        ).makeModel(transport: URLSessionTransport())
+        try await World.with(model: model) { world in
+            try world.push([Self.firstSecret], head: Self.heads[0])
+            let (payload, id) = try world.comment("@pr-review ask how often does it retry?\nAnd then?")
+            let delivery = UUID().uuidString
+            await world.deliver("issue_comment", payload, delivery: delivery)
+            let again = await world.deliver("issue_comment", payload, delivery: delivery)
+            #expect(again.status == .duplicate)
+            try await world.drain()
+            let answers = world.answers(to: id)
+            #expect(answers.count == 1)
+            #expect(answers.first?.contains("It retries twice, then &lt;b&gt;gives up&lt;/b&gt;.") == true, "\(answers)")
+            let prompt = String(decoding: standIn.requests.last?.body ?? Data(), as: UTF8.self)
+            #expect(prompt.contains("how often does it retry?\\nAnd then?") && prompt.contains("answer_question"))
+        }
+        await standIn.stop()
+    }
+
+    @Test func aReadOnlyUserIsRefusedAndOurOwnCommentsDoNothing() async throws {
+        try await World.with { world in
+            try world.push([Self.firstSecret], head: Self.heads[0])
+            let (stranger, strangerId) = try world.comment("@pr-review full review", login: "drive-by", association: "NONE")
+            await world.deliver("issue_comment", stranger)
+            let (ours, _) = try world.comment("Comment `@pr-review review` to me.\n@pr-review review", login: "pr-review[bot]", type: "Bot")
+            let ignored = await world.deliver("issue_comment", ours)
+            #expect(ignored.status == .ignored && ignored.reason?.contains("bot") == true)
+            let report = try await world.drain()
+            #expect(report.jobs.count == 1)
+            #expect(world.answers(to: strangerId).first?.contains("only users with write access") == true)
+            #expect(world.reviews.isEmpty)
+        }
+    }
+
+    @Test func theSameCommentRunTwiceAnswersOnce() async throws {
+        try await World.with { world in
+            try world.push([Self.firstSecret], head: Self.heads[0])
+            let (payload, id) = try world.comment("/help")
+            await world.deliver("issue_comment", payload)
+            try await world.drain()
+            // The same comment again, as a retried job would see it.
+            let job = try #require(try await world.queue.inspect(id: JobID.encode("sindresorhus/ky#731/comment/\(id)"), now: Date())?.job)
+            _ = try await world.drainer.processor.process(job, attempt: 2, logger: .quiet)
+            #expect(world.answers(to: id).count == 1)
+            #expect(world.answers(to: id).first?.contains("| `@pr-review full review` |") == true)
+        }
+    }
+
+    @Test func theWalkthroughIsOneCommentEditedOnEachPush() async throws {
+        try await World.with { world in
+            try world.push([Self.firstSecret], head: Self.heads[0])
+            await world.deliver("pull_request", try world.pullRequestEvent("opened", head: Self.heads[0]))
+            try await world.drain()
+            for (index, head) in Self.heads[1...2].enumerated() {
+                try world.push([Self.firstSecret, SyntheticPullRequest.File("src/file\(index).ts", ["export const v\(index) = \(index);"])], head: head)
+                await world.deliver("pull_request", try world.pullRequestEvent("synchronize", head: head, before: Self.heads[index]))
+                try await world.drain()
+            }
+            let walkthroughs = world.walkthroughs
+            #expect(walkthroughs.count == 1)
+            #expect(walkthroughs.first?.hasSuffix(ReviewMarker.walkthrough(head: Self.heads[2])) == true)
+            #expect(walkthroughs.first?.contains("`src/file1.ts`") == true && walkthroughs.first?.contains("`src/file0.ts`") == false)
+        }
+    }
+
+    @Test func aThreadReplyIsAnsweredInItsThread() async throws {
+        let standIn = try await ModelStandIn.start([.findings(#"{"answer":"Because the key is live."}"#)])
+        let model = LLMConfig.load(
+            ConfigReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
+        ).makeModel(transport: URLSessionTransport())
+        try await World.with(model: RulesModel()) { world in
+            try world.push([Self.firstSecret, Self.secondSecret], head: Self.heads[0])
+            await world.deliver("pull_request", try world.pullRequestEvent("opened", head: Self.heads[0]))
+            try await world.drain()
+            let ours = world.app.standIn.reviewComments(Self.key).filter { $0.author == "pr-review[bot]" && $0.inReplyTo == nil }
+            try #require(ours.count == 2)
+            let path = world.app.standIn.reviewComments(Self.key).first { $0.id == ours[1].id }.map { _ in "config/more.ts" } ?? ""
+            // The worker with the model answers; the one above only reviewed.
+            let answering = JobDrainer(
+                queue: world.queue, processor: PullRequestReviewer(github: world.app.client(queue: world.queue), model: model, queue: world.queue),
+                concurrency: 1, deadlineMargin: 0)
+            await world.deliver("pull_request_review_comment", try world.reply("@pr-review why does this matter?", to: ours[1].id, path: path))
+            await world.deliver("pull_request_review_comment", try world.reply("unrelated chatter", to: ours[0].id, path: "config/aws.ts"))
+            _ = try await answering.drain(deadline: Date() + 600, logger: .quiet)
+            let replies = world.app.standIn.reviewComments(Self.key).filter { $0.author == "pr-review[bot]" && $0.inReplyTo != nil }
+            #expect(replies.count == 1)
+            #expect(replies.first?.inReplyTo == ours[1].id && replies.first?.body.contains("Because the key is live.") == true)
+            let prompt = String(decoding: standIn.requests.last?.body ?? Data(), as: UTF8.self)
+            #expect(prompt.contains("why does this matter?") && prompt.contains("untrusted"))
+        }
+        await standIn.stop()
+    }
+}
