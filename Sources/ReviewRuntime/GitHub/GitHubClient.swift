@@ -114,7 +114,7 @@ public struct GitHubClient: Sendable {
         let response = try await send(
             job, "POST", "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/reviews", body: try JSONEncoder.iso.encode(review), what: "posting the review"
         )
-        return (try? JSONValue.parse(response.body))?["id"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
+        return Self.id(response)
     }
 
     func pages(_ job: ReviewJob, _ path: String, what: String) async throws -> [PostedItem] {

@@ -177,25 +177,19 @@ enum QueueScripts {
             return {'failed', tostring(spent)}
             """)
 
-    /// KEYS: schedule, pr pointer, completed. ARGV: now ms, reason, key prefix. Returns the ids cancelled.
+    /// KEYS: schedule, pr pointer, completed. ARGV: now ms, reason, key prefix, pause TTL s or ''.
+    /// Cancels the pull request's waiting review. With a TTL the pointer is left paused (`pause`);
+    /// without one it is cleared (the PR closed), unless the PR is paused. Returns the ids cancelled.
     static let cancel = RedisScript(
         name: "cancel",
         source: """
-            local id = redis.call('GET', KEYS[2])
-            if not id or id == '!paused' then return {} end
-            redis.call('DEL', KEYS[2])
-            if redis.call('ZREM', KEYS[1], id) == 0 then return {} end
-            redis.call('HSET', ARGV[3] .. 'job:' .. id, 'state', 'cancelled', 'result', ARGV[2], 'finishedAt', ARGV[1])
-            redis.call('ZADD', KEYS[3], ARGV[1], id)
-            return {id}
-            """)
-
-    /// KEYS: schedule, pr pointer, completed. ARGV: now ms, reason, key prefix, pause TTL s.
-    /// Cancels the pull request's waiting review and marks the pointer paused; returns the ids cancelled.
-    static let pause = RedisScript(
-        name: "pause",
-        source: """
-            local id = redis.call('SET', KEYS[2], '!paused', 'GET', 'EX', ARGV[4])
+            local id
+            if ARGV[4] ~= '' then
+              id = redis.call('SET', KEYS[2], '!paused', 'GET', 'EX', ARGV[4])
+            else
+              id = redis.call('GET', KEYS[2])
+              if id and id ~= '!paused' then redis.call('DEL', KEYS[2]) end
+            end
             if not id or id == '!paused' or redis.call('ZREM', KEYS[1], id) == 0 then return {} end
             redis.call('HSET', ARGV[3] .. 'job:' .. id, 'state', 'cancelled', 'result', ARGV[2], 'finishedAt', ARGV[1])
             redis.call('ZADD', KEYS[3], ARGV[1], id)

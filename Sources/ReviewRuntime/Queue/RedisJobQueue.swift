@@ -35,7 +35,7 @@ public struct RedisJobQueue: Sendable {
 
     /// Retires the waiting job of a pull request (it was closed); returns the ids cancelled.
     public func cancelWaiting(pullRequestKey: String, reason: String, now: Date) async throws -> [String] {
-        try await redis.eval(QueueScripts.cancel, keys: [schedule, pointerKey(pullRequestKey), completed], args: [ms(now), reason, prefix])
+        try await redis.eval(QueueScripts.cancel, keys: [schedule, pointerKey(pullRequestKey), completed], args: [ms(now), reason, prefix, ""])
             .array.compactMap(\.string)
     }
 
@@ -43,7 +43,7 @@ public struct RedisJobQueue: Sendable {
     /// `resume`; returns the ids cancelled.
     public func pause(pullRequestKey: String, now: Date) async throws -> [String] {
         try await redis.eval(
-            QueueScripts.pause, keys: [schedule, pointerKey(pullRequestKey), completed],
+            QueueScripts.cancel, keys: [schedule, pointerKey(pullRequestKey), completed],
             args: [ms(now), "automatic reviews paused on this pull request", prefix, "7776000"]
         ).array.compactMap(\.string)
     }
