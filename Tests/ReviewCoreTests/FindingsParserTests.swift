@@ -68,3 +68,14 @@ import Testing
         #expect(parsed.findings.first?.title.count == 200 && parsed.findings.first?.body.count == 4000)
     }
 }
+
+extension FindingsParserTests {
+    /// The walkthrough's lines: kept for files the model was shown, by either spelling of the path.
+    @Test func fileSummariesAreReadForShownFilesOnly() throws {
+        let shown = ReviewPrompt.displayPath("docs/a\nb.md")
+        let parsed = try Self.parse(
+            #"{"summary":"s","findings":[],"changes":[{"path":"src/app.py","summary":"adds a loop"},{"path":"\#(shown.replacingOccurrences(of: "\\", with: "\\\\"))","summary":"docs"},{"path":"other.py","summary":"x"},{"path":"src/app.py","summary":""}]}"#
+        )
+        #expect(parsed.fileSummaries == ["src/app.py": "adds a loop", "docs/a\nb.md": "docs"])
+    }
+}

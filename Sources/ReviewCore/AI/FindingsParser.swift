@@ -7,11 +7,14 @@ public enum FindingsParser {
         public var findings: [Finding]
         public var summary: String?
         public var errors: [String]
+        /// The model's one line per file shown (for the walkthrough), by path.
+        public var fileSummaries: [String: String]
 
-        public init(findings: [Finding], summary: String?, errors: [String]) {
+        public init(findings: [Finding], summary: String?, errors: [String], fileSummaries: [String: String] = [:]) {
             self.findings = findings
             self.summary = summary
             self.errors = errors
+            self.fileSummaries = fileSummaries
         }
     }
 
@@ -73,6 +76,13 @@ public enum FindingsParser {
                 errors.append("finding \(number) is invalid: \(error.message)")
             }
         }
-        return Parsed(findings: findings, summary: document["summary"]?.stringValue, errors: errors)
+        var fileSummaries: [String: String] = [:]
+        if case .array(let changes)? = document["changes"] {
+            for change in changes {
+                guard let named = change["path"]?.stringValue, let path = known[named], let line = change["summary"]?.stringValue, !line.isEmpty else { continue }
+                fileSummaries[path] = String(line.prefix(200))
+            }
+        }
+        return Parsed(findings: findings, summary: document["summary"]?.stringValue, errors: errors, fileSummaries: fileSummaries)
     }
 }

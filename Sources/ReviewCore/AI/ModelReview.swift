@@ -40,6 +40,8 @@ public struct ModelReview: Sendable, Equatable {
     public var errors: [String]
     /// What the reviewer left out (over its budget), listed in the review body.
     public var notReviewed: [ReviewScope.Skipped]
+    /// One line per file on what changed, for the walkthrough (empty from the rules reviewer).
+    public var fileSummaries: [String: String] = [:]
 
     public init(
         findings: [Finding], summary: String? = nil, usage: ModelUsage = ModelUsage(), provider: String, model: String, errors: [String] = [],

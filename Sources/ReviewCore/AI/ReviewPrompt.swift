@@ -8,7 +8,8 @@ public enum ReviewPrompt {
     public static let system = """
         You are a meticulous senior engineer reviewing a pull request. Report only real problems in the changed \
         code: bugs, security issues, performance problems, maintainability risks, and (sparingly) nits. \
-        Do not praise, do not summarise the change, do not comment on unchanged code.
+        Do not praise and do not comment on unchanged code. In summary, say in one or two sentences what the \
+        change does; in changes, give each file shown one short line on what changed in it.
         For each finding give: path; side (RIGHT for added or context lines, LEFT for deleted lines); line \
         (the number shown before the line); quote (the exact code line or lines the finding is about, copied \
         from the diff without the leading marker); severity (bug, security, performance, maintainability, nit); \
@@ -102,9 +103,18 @@ public enum ReviewPrompt {
         return .object([
             "type": .string("object"),
             "additionalProperties": .bool(false),
-            "required": .array([.string("summary"), .string("findings")]),
+            "required": .array([.string("summary"), .string("changes"), .string("findings")]),
             "properties": .object([
                 "summary": string(600),
+                "changes": .object([
+                    "type": .string("array"),
+                    "items": .object([
+                        "type": .string("object"),
+                        "additionalProperties": .bool(false),
+                        "required": .array([.string("path"), .string("summary")]),
+                        "properties": .object(["path": string(400), "summary": string(200)]),
+                    ]),
+                ]),
                 "findings": .object(["type": .string("array"), "items": finding]),
             ]),
         ])

@@ -45,11 +45,13 @@ public struct LLMReviewModel: ReviewModel {
         let input = ordered.reduce(0) { $0 + $1.usage.inputTokens }
         let output = ordered.reduce(0) { $0 + $1.usage.outputTokens }
         let summaries = ordered.compactMap(\.parsed.summary).filter { !$0.isEmpty }
-        return ModelReview(
+        var review = ModelReview(
             findings: ordered.flatMap(\.parsed.findings), summary: summaries.isEmpty ? nil : summaries.joined(separator: "\n\n"),
             usage: ModelUsage(inputTokens: input, outputTokens: output, costUSD: Double(input) * inputPrice / 1e6 + Double(output) * outputPrice / 1e6),
             provider: provider.name, model: provider.model, errors: ordered.flatMap(\.parsed.errors), notReviewed: plan.leftOut
         )
+        review.fileSummaries = ordered.reduce(into: [:]) { all, result in all.merge(result.parsed.fileSummaries) { first, _ in first } }
+        return review
     }
 
     /// Answers a question from the PR's text and as much of its diff as the input budget holds;
