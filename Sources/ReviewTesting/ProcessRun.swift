@@ -15,21 +15,12 @@ package struct ProcessRun: Sendable {
     }
 
     package static func runBlocking(_ executable: URL, arguments: [String] = [], stdin: Data = Data(), environment: [String: String]) throws -> ProcessRun {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let collector = OutputCollector(output: output, errors: errors)
-        input.fileHandleForWriting.write(stdin)
-        try? input.fileHandleForWriting.close()
+        let child = try ChildProcess.spawn(executable.path, arguments: arguments, environment: environment, stdin: .pipe, stdout: .pipe, stderr: .pipe)
+        let collector = OutputCollector(output: child.stdout!, errors: child.stderr!)
+        child.stdin?.write(stdin)
+        try? child.stdin?.close()
         let (out, err) = collector.wait()
-        process.waitUntilExit()
-        return ProcessRun(exitCode: process.terminationStatus, stdout: out, stderr: err)
+        return ProcessRun(exitCode: child.wait(), stdout: out, stderr: err)
     }
 }
 
@@ -38,14 +29,14 @@ private final class OutputCollector: @unchecked Sendable {
     private var out = Data(), err = Data()
     private let group = DispatchGroup()
 
-    init(output: Pipe, errors: Pipe) {
+    init(output: FileHandle, errors: FileHandle) {
         group.enter()
         group.enter()
         DispatchQueue.global().async {
-            self.out = output.fileHandleForReading.readDataToEndOfFile(); self.group.leave()
+            self.out = output.readDataToEndOfFile(); self.group.leave()
         }
         DispatchQueue.global().async {
-            self.err = errors.fileHandleForReading.readDataToEndOfFile(); self.group.leave()
+            self.err = errors.readDataToEndOfFile(); self.group.leave()
         }
     }
 

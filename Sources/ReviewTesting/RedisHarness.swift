@@ -10,7 +10,7 @@ package final class RedisHarness: @unchecked Sendable {
     package let folder: URL
     package let bridge: RedisRESTBridge
     package let server: HTTPServer
-    private var redis: Process?
+    private var redis: ChildProcess?
 
     package var socketPath: String { folder.appendingPathComponent("redis.sock").path }
     package var restURL: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
@@ -21,7 +21,7 @@ package final class RedisHarness: @unchecked Sendable {
         return try await RedisHarness(folder: folder, redis: try await onOwnThread { try startRedisServer(folder: folder) })
     }
 
-    private init(folder: URL, redis: Process) async throws {
+    private init(folder: URL, redis: ChildProcess) async throws {
         self.folder = folder
         self.redis = redis
         bridge = RedisRESTBridge(redis: .unix(path: folder.appendingPathComponent("redis.sock").path), token: token)
@@ -42,10 +42,9 @@ package final class RedisHarness: @unchecked Sendable {
     /// Stops redis-server (the bridge keeps answering, with 503s).
     package func stopRedis() async {
         guard let redis else { return }
-        // SIGKILL: children spawned from the test process inherit a signal mask that blocks SIGTERM,
-        // and a redis-server without persistence has nothing to flush.
-        kill(redis.processIdentifier, SIGKILL)
-        _ = try? await onOwnThread { redis.waitUntilExit() }
+        // SIGKILL: a redis-server without persistence has nothing to flush.
+        redis.send(SIGKILL)
+        _ = try? await onOwnThread { redis.wait() }
         self.redis = nil
     }
 
@@ -64,28 +63,25 @@ package final class RedisHarness: @unchecked Sendable {
     }
 
     /// Starts `redis-server` in the foreground and returns once it prints that it accepts connections.
-    static func startRedisServer(folder: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Tools.path(of: "redis-server", env: "REDIS_SERVER"))
-        process.arguments = [
-            "--port", "0", "--unixsocket", folder.appendingPathComponent("redis.sock").path, "--unixsocketperm", "700",
-            "--save", "", "--appendonly", "no", "--dir", folder.path, "--daemonize", "no", "--loglevel", "notice",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+    static func startRedisServer(folder: URL) throws -> ChildProcess {
+        let process = try ChildProcess.spawn(
+            try Tools.path(of: "redis-server", env: "REDIS_SERVER"),
+            arguments: [
+                "--port", "0", "--unixsocket", folder.appendingPathComponent("redis.sock").path, "--unixsocketperm", "700",
+                "--save", "", "--appendonly", "no", "--dir", folder.path, "--daemonize", "no", "--loglevel", "notice",
+            ], environment: [:], stdout: .pipe, stderr: .stdout)
+        let output = process.stdout!
         var seen = Data()
         while !String(decoding: seen, as: UTF8.self).lowercased().contains("ready to accept connections") {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = output.availableData
             if chunk.isEmpty {
+                process.wait()
                 throw TestSetupError("redis-server exited: \(String(decoding: seen, as: UTF8.self))")
             }
             seen.append(chunk)
         }
         // Keep draining its output so redis-server never blocks on a full pipe.
-        let reader = output.fileHandleForReading
-        Thread.detachNewThread { while !reader.availableData.isEmpty {} }
+        Thread.detachNewThread { while !output.availableData.isEmpty {} }
         return process
     }
 }

@@ -4,13 +4,13 @@ import NIOConcurrencyHelpers
 /// A function executable running in serve mode (`PORT=0`), its port read from the log line it
 /// writes once it listens. Stopped by its PID with `stop()`.
 package final class ServedProcess: Sendable {
-    private let process: NIOLockedValueBox<Process>
+    private let process: ChildProcess
     package let port: Int
     /// Everything it wrote to stderr up to the moment it listened.
     package let startupLog: String
 
-    private init(process: Process, port: Int, startupLog: String) {
-        self.process = NIOLockedValueBox(process)
+    private init(process: ChildProcess, port: Int, startupLog: String) {
+        self.process = process
         self.port = port
         self.startupLog = startupLog
     }
@@ -21,24 +21,12 @@ package final class ServedProcess: Sendable {
         _ executable: URL, arguments: [String] = ["serve"], prefix: [String] = [], environment: [String: String]
     ) async throws -> ServedProcess {
         try await onOwnThread {
-            let process = Process()
-            if let launcher = prefix.first {
-                process.executableURL = URL(fileURLWithPath: launcher)
-                process.arguments = Array(prefix.dropFirst()) + [executable.path] + arguments
-            } else {
-                process.executableURL = executable
-                process.arguments = arguments
-            }
             var env = environment
             env["PORT"] = "0"
-            process.environment = env
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
+            let command = prefix.isEmpty ? [executable.path] + arguments : prefix + [executable.path] + arguments
+            let process = try ChildProcess.spawn(command[0], arguments: Array(command.dropFirst()), environment: env, stderr: .pipe)
             var log = ""
-            let reader = errors.fileHandleForReading
+            let reader = process.stderr!
             while true {
                 let chunk = reader.availableData
                 if chunk.isEmpty { break }
@@ -49,8 +37,8 @@ package final class ServedProcess: Sendable {
                     return ServedProcess(process: process, port: port, startupLog: log)
                 }
             }
-            process.waitUntilExit()
-            throw RawConnectionError("\(executable.lastPathComponent) exited (\(process.terminationStatus)) before listening: \(log)")
+            let status = process.wait()
+            throw RawConnectionError("\(executable.lastPathComponent) exited (\(status)) before listening: \(log)")
         }
     }
 
@@ -63,10 +51,10 @@ package final class ServedProcess: Sendable {
     }
 
     package func stop() async {
-        let process = self.process.withLockedValue { $0 }
+        let process = self.process
         _ = try? await onOwnThread {
-            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-            process.waitUntilExit()
+            process.send(SIGTERM)
+            process.wait()
         }
     }
 }

@@ -152,18 +152,16 @@ import Testing
                 let (method, stall, after) = steps[trial % steps.count]
                 let (stalled, signal) = AsyncStream.makeStream(of: Void.self)
                 app.standIn.stall(pathSuffix: stall, method: method, afterHandling: after) { signal.yield() }
-                let worker = Process()
-                worker.executableURL = try Tools.binary("review-job")
-                worker.arguments = ["drain"]
-                worker.environment = harness.environment(queue: settings.name).merging([
-                    "QUEUE_LEASE_SECONDS": "2", "GITHUB_APP_CLIENT_ID": GitHubTestApp.issuer, "GITHUB_APP_PRIVATE_KEY_FILE": keyFile.path,
-                    "GITHUB_API_URL": app.standIn.url.absoluteString, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "critical",
-                ]) { $1 }
-                worker.standardOutput = FileHandle.nullDevice
-                try worker.run()
+                let worker = try ChildProcess.spawn(
+                    try Tools.binary("review-job").path, arguments: ["drain"],
+                    environment: harness.environment(queue: settings.name).merging([
+                        "QUEUE_LEASE_SECONDS": "2", "GITHUB_APP_CLIENT_ID": GitHubTestApp.issuer, "GITHUB_APP_PRIVATE_KEY_FILE": keyFile.path,
+                        "GITHUB_API_URL": app.standIn.url.absoluteString, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "critical",
+                    ]) { $1 }
+                )
                 // Whichever comes first: the worker reaching the stalled call, or the worker exiting
                 // without reaching it (a failure to report, never a hang).
-                let exited = Task { try await onOwnThread { worker.waitUntilExit() } }
+                let exited = Task { try await onOwnThread { worker.wait() } }
                 let reachedStall = await withTaskGroup(of: Bool.self) { group in
                     group.addTask {
                         var iterator = stalled.makeAsyncIterator()
@@ -174,7 +172,7 @@ import Testing
                     }
                     let first = await group.next() ?? false
                     // Both children end now: the worker dies, and the stall stream finishes.
-                    kill(worker.processIdentifier, SIGKILL)
+                    worker.send(SIGKILL)
                     signal.finish()
                     return first
                 }

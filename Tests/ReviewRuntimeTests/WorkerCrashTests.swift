@@ -58,24 +58,22 @@ import Testing
             let job = SampleJobs.job(pr: 77)
             _ = try await queue.enqueue(job, now: Date())
 
-            let worker = Process()
-            worker.executableURL = try Tools.binary("review-job")
-            worker.arguments = ["drain"]
-            worker.environment = harness.environment(queue: "crash").merging(
-                ["QUEUE_LEASE_SECONDS": "2", "REVIEW_RECORD_URL": sink.url.absoluteString, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "critical"],
-                uniquingKeysWith: { $1 }
+            let worker = try ChildProcess.spawn(
+                try Tools.binary("review-job").path, arguments: ["drain"],
+                environment: harness.environment(queue: "crash").merging(
+                    ["QUEUE_LEASE_SECONDS": "2", "REVIEW_RECORD_URL": sink.url.absoluteString, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "critical"],
+                    uniquingKeysWith: { $1 }
+                )
             )
-            worker.standardOutput = FileHandle.nullDevice
-            try worker.run()
 
             // The worker holds the job and is inside the processor: kill it there.
             var arrivals = sink.arrivals.makeAsyncIterator()
             #expect(await arrivals.next() == 1)
             let during = try #require(try await queue.inspect(id: job.id, now: Date()))
             #expect(during.state == .active)
-            kill(worker.processIdentifier, SIGKILL)
-            _ = try await onOwnThread { worker.waitUntilExit() }
-            #expect(worker.terminationReason == .uncaughtSignal)
+            worker.send(SIGKILL)
+            _ = try await onOwnThread { worker.wait() }
+            #expect(worker.endedBySignal)
 
             // Another worker, once the lease has expired (its clock set past the deadline, no waiting).
             // The deadline is read after the kill: the worker may have heartbeated in between.

@@ -79,7 +79,9 @@ public enum FindingsParser {
         var fileSummaries: [String: String] = [:]
         if case .array(let changes)? = document["changes"] {
             for change in changes {
-                guard let named = change["path"]?.stringValue, let path = known[named], let line = change["summary"]?.stringValue, !line.isEmpty else { continue }
+                guard let named = change["path"]?.stringValue, let path = known[named], let line = change["summary"]?.stringValue, !line.isEmpty else {
+                    continue
+                }
                 fileSummaries[path] = String(line.prefix(200))
             }
         }

@@ -72,7 +72,8 @@ public struct PullRequestReviewer: JobProcessor {
             config.walkthrough
             ? try await upsertWalkthrough(
                 job, identity: identity,
-                body: Walkthrough.body(diff: diff, summary: answer.summary, fileSummaries: answer.fileSummaries, notReviewed: notReviewed, headSha: job.headSha)) : nil
+                body: Walkthrough.body(diff: diff, summary: answer.summary, fileSummaries: answer.fileSummaries, notReviewed: notReviewed, headSha: job.headSha)
+            ) : nil
         if !again, ReviewPolicy.nothingToPost(fresh: fresh, duplicates: duplicates, incremental: job.kind == .incremental) {
             return ReviewOutcome(
                 status: .nothingNew, reason: "no findings that are not already on the pull request", reviewId: nil, comments: 0, bodyFindings: 0,
