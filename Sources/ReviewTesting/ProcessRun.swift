@@ -24,7 +24,7 @@ package struct ProcessRun: Sendable {
     }
 }
 
-/// Reads stdout and stderr on their own threads so neither pipe can fill up and block the child.
+/// Reads stdout and stderr on threads of their own so neither pipe can fill up and block the child.
 private final class OutputCollector: @unchecked Sendable {
     private var out = Data(), err = Data()
     private let group = DispatchGroup()
@@ -32,10 +32,12 @@ private final class OutputCollector: @unchecked Sendable {
     init(output: FileHandle, errors: FileHandle) {
         group.enter()
         group.enter()
-        DispatchQueue.global().async {
+        // Threads of their own: a read that blocks on a global dispatch queue holds one of its few
+        // threads, and URLSession's completions (on that pool) then wait behind it.
+        Thread.detachNewThread {
             self.out = output.readDataToEndOfFile(); self.group.leave()
         }
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             self.err = errors.readDataToEndOfFile(); self.group.leave()
         }
     }

@@ -32,8 +32,9 @@ package final class ServedProcess: Sendable {
                 if chunk.isEmpty { break }
                 log += String(decoding: chunk, as: UTF8.self)
                 if let port = Self.listeningPort(in: log) {
-                    // Keep draining stderr so the child never blocks on a full pipe.
-                    DispatchQueue.global().async { while !reader.availableData.isEmpty {} }
+                    // Keep draining stderr so the child never blocks on a full pipe (on a thread of its
+                    // own: a blocked read must not hold a thread of the global dispatch pool).
+                    Thread.detachNewThread { while !reader.availableData.isEmpty {} }
                     return ServedProcess(process: process, port: port, startupLog: log)
                 }
             }

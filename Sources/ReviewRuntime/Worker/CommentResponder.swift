@@ -115,15 +115,16 @@ struct CommentResponder {
         -> ConversationOutcome
     {
         guard let root = comment.threadRoot else { throw ReviewError.badInput("a reply job must name its thread") }
+        // Most replies are in other people's threads: one call settles those.
+        guard let first = try await github.reviewComment(job, id: root), identity.wrote(first) else {
+            return ConversationOutcome(status: .skipped, reason: "the thread was not started by the reviewer")
+        }
         let pull = try await github.pullRequest(job)
         if !comment.mentioned {
             let (config, _) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
             guard config.answerReplies == .all else {
                 return ConversationOutcome(status: .skipped, reason: "the reply does not mention the reviewer (answer_replies: mentions)")
             }
-        }
-        guard let first = try await github.reviewComment(job, id: root), identity.wrote(first) else {
-            return ConversationOutcome(status: .skipped, reason: "the thread was not started by the reviewer")
         }
         let all = try await github.reviewComments(job)
         if all.contains(where: { identity.wrote($0) && ReviewMarker.answeredComment($0.body) == comment.id }) {
