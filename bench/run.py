@@ -224,6 +224,8 @@ results["reviewJob"] = {"wallMs": wall, "peakRssMB": rss_kb / 1024 if rss_kb els
 # 6. What a hostile PR author or peer can send (issue #12): the rules reviewer on a 1 MB line, a 20-star
 # glob against a 4,000-character path, one 15 MB reply through redis-rest.
 results["adversarial"] = bench(["adversarial"])
+# 7. Anchoring many findings on a very large file (issue #15): the hash of lines keeps it linear.
+results["anchor"] = bench(["anchor"])
 
 for proc in procs:
     proc.kill()
@@ -246,6 +248,8 @@ rows = [
 ]
 a = results["adversarial"]
 rows += [
+    (f"anchor {results['anchor']['findings']} findings on a {results['anchor']['lines']}-line file ms",
+     f"{results['anchor']['medianMs']:.1f} ({results['anchor']['anchored']} anchored)", "", "< 50"),
     (f"hostile: rules on one {a['rules']['lineBytes'] / 1e6:.1f} MB line ms", f"{a['rules']['ms']:.0f} ({a['rules']['findings']} finding)", "", "< 1000"),
     (f"hostile: 20-star glob, {a['glob']['pathChars']}-char path ms", f"{a['glob']['ms']:.1f}", "", "< 100"),
     (f"hostile: one {a['reply']['bytes'] / 1e6:.0f} MB reply through redis-rest ms", f"{a['reply']['ms']:.0f} ({a['reply']['received']} items)", "", "< 2000"),

@@ -11,6 +11,9 @@ import ReviewRuntime
 //                                  what a hostile PR or peer can send: the rules reviewer on one long
 //                                  line, a 20-star glob against a long path, one large reply through
 //                                  UPSTASH_REDIS_REST_URL (defaults 1 MB, 4,000, 15 MB)
+//   review-bench anchor [FINDINGS LINES]
+//                                  anchoring FINDINGS findings (quotes of real lines, line numbers off
+//                                  by a few, a third quoting nothing) on one file of LINES added lines
 
 /// Counts the HTTP round trips a client makes.
 final class CountingTransport: HTTPTransport, Sendable {
@@ -110,6 +113,31 @@ case "diff":
         ])
     }
     emit(["diffs": results])
+case "anchor":
+    let sizes = arguments.dropFirst().compactMap { Int($0) }
+    let count = sizes.count > 0 ? sizes[0] : 1_000
+    let lines = sizes.count > 1 ? sizes[1] : 100_000
+    // Many lines repeat (as code does), so the hash holds several positions per text.
+    let body = (1...lines).map { "+let value\($0 % 5_000) = compute(\($0 % 7_000))\n" }.joined()
+    let diff = DiffParser.parse("diff --git a/big.swift b/big.swift\n--- a/big.swift\n+++ b/big.swift\n@@ -0,0 +1,\(lines) @@\n" + body)
+    let findings = (0..<count).map { n -> Finding in
+        let line = 1 + (n * 97) % lines
+        let quote = n % 3 == 2 ? "nothing like this appears" : "let value\(line % 5_000) = compute(\(line % 7_000))"
+        return Finding(path: "big.swift", line: line + (n % 7) - 3, quote: quote, severity: .bug, title: "t", body: "b")
+    }
+    var times: [Double] = []
+    var anchored = 0
+    for _ in 0..<5 {
+        times.append(
+            secondsSync {
+                // A fresh index each run: its per-file hash is built inside the timing.
+                let anchorer = Anchorer(index: HunkIndex(diff))
+                anchored = findings.reduce(0) { total, finding in
+                    if case .lines = anchorer.anchor(finding) { total + 1 } else { total }
+                }
+            })
+    }
+    emit(["findings": count, "lines": lines, "anchored": anchored, "medianMs": times.sorted()[2] * 1000])
 case "adversarial":
     let sizes = arguments.dropFirst().compactMap { Int($0) }
     let rulesBytes = sizes.count > 0 ? sizes[0] : 1_000_000

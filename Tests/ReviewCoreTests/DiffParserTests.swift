@@ -110,9 +110,15 @@ import Testing
         let comment = anchorer.comment(for: finding, at: anchorer.anchor(finding), body: "x")
         #expect(comment?.startLine == start && comment?.line == end && comment?.startSide == .right)
 
-        // Unknown quote, commentable line → that line; uncommentable → body.
+        // A quote found nowhere goes to the body with the line it claimed, even when that line is commentable.
         let byLine = Finding(path: file.path, line: added[0].newLine, quote: "nothing like this", severity: .nit, title: "t", body: "b")
-        #expect(anchorer.anchor(byLine) == .lines(path: file.path, side: .right, start: added[0].newLine!, end: added[0].newLine!))
+        #expect(
+            anchorer.anchor(byLine)
+                == .body(
+                    reason: "the quoted code was not found among the lines of \(file.path) shown in the diff (the reviewer named line \(added[0].newLine!))"))
+        // Part of a line is found near the claimed line; a carriage return inside a line is part of it.
+        let fragment = String(Finding.normalise(added[0].text).dropFirst(2).prefix(12))
+        #expect(anchorer.anchor(Finding(path: file.path, line: added[0].newLine! + 30, quote: fragment, severity: .nit, title: "t", body: "b")).isLines)
         if case .lines = anchorer.anchor(Finding(path: file.path, line: 100_000, quote: "zzz", severity: .nit, title: "t", body: "b")) {
             Issue.record("anchored nowhere")
         }
@@ -205,5 +211,27 @@ import Testing
         #expect(index.location(path: "x", line: 2, side: .right) == .init(hunk: 0, offset: 2))
         #expect(index.location(path: "x", line: 2, side: .left) == .init(hunk: 0, offset: 1))
         #expect(index.location(path: "x", line: 3, side: .right) == nil)
+    }
+}
+
+extension Anchor {
+    var isLines: Bool { if case .lines = self { true } else { false } }
+}
+
+@Suite struct AnchoringAtScaleTests {
+    /// Thousands of identical lines: the nearest one to the claimed line wins, found through the hash.
+    @Test func repeatedLinesAnchorToTheNearestOccurrence() {
+        let lines = 20_000
+        let body = (1...lines).map { $0 % 2 == 0 ? "+}\n" : "+let x\($0 % 10) = 1\n" }.joined()
+        let diff = DiffParser.parse("diff --git a/a.swift b/a.swift\n--- a/a.swift\n+++ b/a.swift\n@@ -0,0 +1,\(lines) @@\n" + body)
+        let anchorer = Anchorer(index: HunkIndex(diff))
+        #expect(
+            anchorer.anchor(Finding(path: "a.swift", line: 15_001, quote: "}", severity: .nit, title: "t", body: "b"))
+                == .lines(path: "a.swift", side: .right, start: 15_000, end: 15_000))
+        #expect(
+            anchorer.anchor(Finding(path: "a.swift", line: 9_995, quote: "let x3 = 1\n}", severity: .nit, title: "t", body: "b"))
+                == .lines(path: "a.swift", side: .right, start: 9_993, end: 9_994))
+        // "\r" splits nothing: the quote is one line, and it is not in the diff.
+        #expect(!anchorer.anchor(Finding(path: "a.swift", line: 3, quote: "let x3 = 1\r}", severity: .nit, title: "t", body: "b")).isLines)
     }
 }

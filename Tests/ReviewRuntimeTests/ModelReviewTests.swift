@@ -187,6 +187,19 @@ import Testing
         }
     }
 
+    /// Examples in doc comments and docstrings are prose: a `console.log` there is no debug output.
+    @Test func debugPrintsInCommentsAreNotReported() {
+        let ky = RulesReviewer().review(DiffParser.parse(PullRequestFixture.named("ky-multi-file-feature-network-error").diffText))
+        #expect(!ky.contains { $0.rule == "debug-print" && $0.path == "source/utils/type-guards.ts" }, "\(ky.map { "\($0.path):\($0.line ?? 0)" })")
+        let commented = [
+            "/**", "Example:", "console.log(value)", "*/", "/* console.log(a) */", "\"\"\"", "print_report() console.log(x)", "\"\"\"",
+        ]
+        #expect(RulesReviewer().review(diff("src/a.js", commented)).filter { $0.rule == "debug-print" }.isEmpty)
+        // Code after a comment closes is code again; a secret in a comment is still a secret.
+        let after = RulesReviewer().review(diff("src/b.js", ["/* note */", "console.log(token)", "/* AKIAABCDEFGHIJKLMNOP */"]))
+        #expect(after.map(\.rule) == ["debug-print", "secret-aws-key"])
+    }
+
     @Test func packingSplitsAFixtureOverBudgetAndListsWhatIsLeftOut() {
         let diff = ReviewScope.partition(DiffParser.parse(PullRequestFixture.named("ky-multi-file-feature-network-error").diffText)).review
         let planner = ReviewPlanner(maxInputTokens: 4_000, maxCalls: 3, overheadTokens: 1_000)

@@ -89,9 +89,14 @@ public struct RulesReviewer: Sendable {
             let isProse = [".md", ".markdown", ".txt", ".rst", ".adoc"].contains { file.path.lowercased().hasSuffix($0) }
             var longLines: [(number: Int, text: String)] = []
             for hunk in file.hunks {
-                for line in hunk.lines where line.kind == .added {
+                // Whether the line sits in a block comment or docstring (examples in doc comments are
+                // prose): tracked through the new side's lines, context included.
+                var comments = BlockComments()
+                for line in hunk.lines where line.kind != .deleted {
                     let text = String(line.code)
-                    findings += check(text, path: file.path, line: line.newLine ?? 0, isProse: isProse)
+                    let inComment = comments.read(text)
+                    guard line.kind == .added else { continue }
+                    findings += check(text, path: file.path, line: line.newLine ?? 0, isProse: isProse, inComment: inComment)
                     if !isProse, text.count > Self.longLineLimit { longLines.append((line.newLine ?? 0, text)) }
                 }
             }
@@ -110,13 +115,14 @@ public struct RulesReviewer: Sendable {
         return findings
     }
 
-    private func check(_ text: String, path: String, line: Int, isProse: Bool) -> [Finding] {
+    private func check(_ text: String, path: String, line: Int, isProse: Bool, inComment: Bool = false) -> [Finding] {
         var found: [Finding] = []
         let long = text.utf8.count > Self.windowBytes
         let pieces = long ? Self.windows(of: text) : [text]
         for rule in Self.rules where rule.suffixes.isEmpty || rule.suffixes.contains(where: { path.hasSuffix($0) }) {
             let isSecret = rule.id.hasPrefix("secret")
             if isProse && !isSecret && rule.id != "merge-conflict" { continue }
+            if inComment && rule.id == "debug-print" { continue }
             if long && !isSecret { continue }
             if found.contains(where: { $0.rule == rule.id }) { continue }
             guard pieces.contains(where: { Self.fires(rule, on: $0) }) else { continue }
@@ -148,5 +154,41 @@ public struct RulesReviewer: Sendable {
             guard end < bytes.count else { return windows }
             start = max(boundary(end - windowOverlap), start + 1)
         }
+    }
+}
+
+/// Follows `/* … */` blocks and `"""` docstrings line by line (bytes, no backtracking): a line is in
+/// a comment when it starts inside one or starts by opening one. Strings holding these markers can
+/// fool it; it only ever silences the debug-print rule.
+struct BlockComments {
+    private var inBlock = false
+    private var inDocstring = false
+
+    /// Whether `line` is (partly) inside a comment, and moves past it.
+    mutating func read(_ line: String) -> Bool {
+        let bytes = Array(line.utf8)
+        let first = bytes.firstIndex { $0 != 0x20 && $0 != 0x09 } ?? bytes.count
+        let opens = bytes[first...].starts(with: "/*".utf8) || bytes[first...].starts(with: "\"\"\"".utf8)
+        let inside = inBlock || inDocstring || opens
+        var index = 0
+        while index < bytes.count {
+            if inBlock {
+                if bytes[index] == UInt8(ascii: "*"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "/") {
+                    inBlock = false
+                    index += 2
+                    continue
+                }
+            } else if index + 2 < bytes.count, bytes[index] == 0x22, bytes[index + 1] == 0x22, bytes[index + 2] == 0x22 {
+                inDocstring.toggle()
+                index += 3
+                continue
+            } else if !inDocstring, bytes[index] == UInt8(ascii: "/"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "*") {
+                inBlock = true
+                index += 2
+                continue
+            }
+            index += 1
+        }
+        return inside
     }
 }

@@ -53,11 +53,32 @@ public struct HunkIndex: Sendable {
 
     /// The lines each hunk shows on `side`, hunk by hunk.
     public func lines(path: String, side: DiffSide) -> [[SideLine]] {
-        guard let file = fileNumbers[path] else { return [] }
+        sideText(path: path, side: side).lines
+    }
+
+    /// The lines of one side of a file and where each normalised text occurs, ordered by line number.
+    public struct SideText: Sendable {
+        public var lines: [[SideLine]]
+        /// Normalised text → every (hunk, offset) showing it, by ascending line number.
+        public var positions: [String: [Location]]
+        /// How many lines the side shows.
+        public var count: Int
+    }
+
+    /// `lines(path:side:)` with a hash from text to positions, made once per (file, side).
+    public func sideText(path: String, side: DiffSide) -> SideText {
+        guard let file = fileNumbers[path] else { return SideText(lines: [], positions: [:], count: 0) }
         return normalised.lines(file: file, side: side) {
-            diff.files[file].hunks.map { hunk in
+            let lines = diff.files[file].hunks.map { hunk in
                 hunk.lines.compactMap { line in line.number(on: side).map { SideLine(number: $0, text: Finding.normalise(line.text)) } }
             }
+            var positions: [String: [Location]] = [:]
+            for (hunk, shown) in lines.enumerated() {
+                for (offset, line) in shown.enumerated() where !line.text.isEmpty {
+                    positions[line.text, default: []].append(Location(hunk: hunk, offset: offset))
+                }
+            }
+            return SideText(lines: lines, positions: positions, count: lines.reduce(0) { $0 + $1.count })
         }
     }
 
@@ -75,16 +96,16 @@ public struct HunkIndex: Sendable {
     }
 }
 
-/// Normalised side lines per (file, side), computed once on first use; shared by copies of the index.
+/// Normalised side lines and their positions per (file, side), made once on first use; shared by copies of the index.
 private final class NormalisedLineCache: Sendable {
     private struct Key: Hashable {
         var file: Int
         var side: DiffSide
     }
 
-    private let entries = Mutex<[Key: [[HunkIndex.SideLine]]]>([:])
+    private let entries = Mutex<[Key: HunkIndex.SideText]>([:])
 
-    func lines(file: Int, side: DiffSide, make: () -> [[HunkIndex.SideLine]]) -> [[HunkIndex.SideLine]] {
+    func lines(file: Int, side: DiffSide, make: () -> HunkIndex.SideText) -> HunkIndex.SideText {
         let key = Key(file: file, side: side)
         if let cached = entries.withLock({ $0[key] }) { return cached }
         let made = make()

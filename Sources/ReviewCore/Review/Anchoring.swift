@@ -25,9 +25,11 @@ public enum Anchor: Sendable, Equatable {
     case body(reason: String)
 }
 
-/// Snaps findings to lines GitHub will accept: by the quoted code (the occurrence nearest the
-/// reviewer's line number, whitespace-insensitive, a multi-line quote kept within one hunk), else by
-/// the line number when that line is commentable, else into the review body.
+/// Snaps findings to lines GitHub will accept, by the quoted code only: the occurrence nearest the
+/// reviewer's line number, whitespace-insensitive, a multi-line quote kept within one hunk. Whole
+/// lines are found through a hash from text to positions; a quote that is part of a line is looked
+/// for within `fragmentWindow` lines of the claimed line. Without evidence a finding goes to the
+/// review body with the line it claimed: a line number alone is never trusted.
 public struct Anchorer: Sendable {
     public let index: HunkIndex
 
@@ -41,7 +43,8 @@ public struct Anchorer: Sendable {
         guard !file.hunks.isEmpty else {
             return .body(reason: file.isBinary ? "\(file.path) is binary" : "\(file.path) has no changed lines")
         }
-        let quote = finding.quote.split(whereSeparator: \.isNewline).map { Finding.normalise(String($0)) }.filter { !$0.isEmpty }
+        // Lines end at "\n" only: a carriage return inside a line is part of it.
+        let quote = finding.quote.split(separator: "\n").map { Finding.normalise($0) }.filter { !$0.isEmpty }
         let preferred = finding.side ?? .right
         if !quote.isEmpty {
             for side in [preferred, preferred.other] {
@@ -50,10 +53,8 @@ public struct Anchorer: Sendable {
                 }
             }
         }
-        if let line = finding.line, index.isCommentable(path: file.path, line: line, side: preferred) {
-            return .lines(path: file.path, side: preferred, start: line, end: line)
-        }
-        return .body(reason: "the quoted code was not found among the changed lines of \(file.path)")
+        let claimed = finding.line.map { " (the reviewer named line \($0))" } ?? ""
+        return .body(reason: "the quoted code was not found among the lines of \(file.path) shown in the diff\(claimed)")
     }
 
     /// The comment for an anchored finding.
@@ -64,24 +65,71 @@ public struct Anchorer: Sendable {
         )
     }
 
+    /// How far from the claimed line a quote that is only part of a line is looked for.
+    public static let fragmentWindow = 100
+    /// Sides shown in fewer lines than this are searched whole for a fragment when no line is claimed.
+    public static let fragmentSearchLimit = 2_000
+    /// Occurrences of a quote's first line checked at most (a quote of `}` has thousands).
+    static let candidateLimit = 512
+
     private func nearestMatch(of quote: [String], in file: DiffFile, side: DiffSide, near target: Int?) -> (start: Int, end: Int)? {
-        var best: (start: Int, end: Int, distance: Int, exact: Bool)?
-        for lines in index.lines(path: file.path, side: side) {
-            guard lines.count >= quote.count else { continue }
-            for start in 0...(lines.count - quote.count) {
-                var exact = true
-                var matches = true
-                for (offset, wanted) in quote.enumerated() {
-                    let text = lines[start + offset].text
-                    if text == wanted { continue }
-                    exact = false
-                    if wanted.count < 4 || !text.contains(wanted) { matches = false; break }
+        let text = index.sideText(path: file.path, side: side)
+        return exactMatch(of: quote, in: text, near: target) ?? fragmentMatch(of: quote, in: text, near: target)
+    }
+
+    /// Whole lines: the occurrences of the first line (from the hash) whose next lines follow in the same hunk.
+    private func exactMatch(of quote: [String], in text: HunkIndex.SideText, near target: Int?) -> (start: Int, end: Int)? {
+        guard let candidates = text.positions[quote[0]] else { return nil }
+        // Nearest first: start at the candidate closest to the target and widen (candidates ascend by line).
+        let lines = text.lines
+        func number(_ location: HunkIndex.Location) -> Int { lines[location.hunk][location.offset].number }
+        var order: [Int] = []
+        if let target {
+            var low = 0, high = candidates.count
+            while low < high {
+                let middle = (low + high) / 2
+                if number(candidates[middle]) < target { low = middle + 1 } else { high = middle }
+            }
+            var below = low - 1, above = low
+            while order.count < min(candidates.count, Self.candidateLimit) {
+                let takeBelow =
+                    below >= 0
+                    && (above >= candidates.count || Self.distance(target, number(candidates[below])) <= Self.distance(number(candidates[above]), target))
+                if takeBelow {
+                    order.append(below)
+                    below -= 1
+                } else {
+                    order.append(above)
+                    above += 1
                 }
-                guard matches else { continue }
-                let first = lines[start].number, last = lines[start + quote.count - 1].number
-                let distance = target.map { Self.distance($0, first) } ?? 0
-                if let current = best, (current.exact && !exact) || (current.exact == exact && current.distance <= distance) { continue }
-                best = (first, last, distance, exact)
+            }
+        } else {
+            order = Array(candidates.indices.prefix(Self.candidateLimit))
+        }
+        for position in order {
+            let start = candidates[position]
+            let hunk = lines[start.hunk]
+            guard start.offset + quote.count <= hunk.count, quote.indices.dropFirst().allSatisfy({ hunk[start.offset + $0].text == quote[$0] }) else {
+                continue
+            }
+            return (hunk[start.offset].number, hunk[start.offset + quote.count - 1].number)
+        }
+        return nil
+    }
+
+    /// Part of a line (at least four characters): searched near the claimed line only, so the work
+    /// per finding stays bounded however large the file.
+    private func fragmentMatch(of quote: [String], in text: HunkIndex.SideText, near target: Int?) -> (start: Int, end: Int)? {
+        guard quote.allSatisfy({ $0.count >= 4 }), target != nil || text.count <= Self.fragmentSearchLimit else { return nil }
+        var best: (start: Int, end: Int, distance: Int)?
+        for lines in text.lines {
+            guard lines.count >= quote.count, let firstNumber = lines.first?.number, let lastNumber = lines.last?.number else { continue }
+            if let target, lastNumber < target - Self.fragmentWindow || firstNumber > target + Self.fragmentWindow { continue }
+            for start in 0...(lines.count - quote.count) {
+                if let target, Self.distance(lines[start].number, target) > Self.fragmentWindow { continue }
+                guard quote.indices.allSatisfy({ lines[start + $0].text.contains(quote[$0]) }) else { continue }
+                let distance = target.map { Self.distance($0, lines[start].number) } ?? 0
+                if best == nil || distance < best!.distance { best = (lines[start].number, lines[start + quote.count - 1].number, distance) }
             }
         }
         return best.map { ($0.start, $0.end) }

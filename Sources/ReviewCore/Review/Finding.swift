@@ -5,6 +5,16 @@ import Foundation
 public struct Finding: Codable, Sendable, Equatable {
     /// How much a finding matters, most severe first (the order reviews list them in).
     public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
+        /// What a fingerprint keeps of the severity: a model calls the same problem a bug once and a
+        /// security issue the next time, or performance then maintainability.
+        public var fingerprintClass: String {
+            switch self {
+            case .bug, .security: "defect"
+            case .performance, .maintainability: "quality"
+            case .nit: "nit"
+            }
+        }
+
         case bug, security, performance, maintainability, nit
 
         /// Most severe first.
@@ -41,10 +51,10 @@ public struct Finding: Codable, Sendable, Equatable {
     }
 
     /// Identifies the finding across runs and pushes: path, the quoted code with whitespace
-    /// normalised, and its class (the rule, or severity + normalised title). Line numbers are left
-    /// out on purpose, so a finding that moved is still the same finding.
+    /// normalised, and its class (the rule, or the severity's class). Line numbers are left out, so a
+    /// finding that moved is the same finding; so is the title, which a model rewords from run to run.
     public var fingerprint: String {
-        let kind = rule ?? severity.rawValue + ":" + Self.normalise(title).lowercased().filter { !$0.isNumber }
+        let kind = rule ?? severity.fingerprintClass
         let material = [path, Self.normalise(quote), kind].joined(separator: "\n")
         return SHA256.hash(data: Data(material.utf8)).prefix(8).hexString
     }

@@ -1,0 +1,41 @@
+import Foundation
+import ReviewCore
+import ReviewRuntime
+import ReviewTesting
+import Testing
+
+/// A model words the same problem differently on every run; the reviewer still posts it once.
+@Suite struct StableFindingTests {
+    static func answer(title: String, body: String, severity: String, line: Int) -> ModelStandIn.Reply {
+        .findings(
+            #"{"summary":"","changes":[],"findings":[{"path":"config/aws.ts","side":"RIGHT","line":\#(line),"quote":"export const key = \"AKIAABCDEFGHIJKLMNOP\";","severity":"\#(severity)","title":"\#(title)","body":"\#(body)","suggestion":null}]}"#
+        )
+    }
+
+    @Test func theSameIssueRewordedOverThreePushesIsOneComment() async throws {
+        let standIn = try await ModelStandIn.start([
+            Self.answer(title: "Hard-coded AWS key", body: "Move it to a secret.", severity: "security", line: 1),
+            Self.answer(title: "Credential committed to the repo", body: "Rotate this key and load it from the environment.", severity: "bug", line: 4),
+            Self.answer(title: "Leaked access key id", body: "This key is now public.", severity: "security", line: 9),
+        ])
+        let model = LLMConfig.load(
+            ConfigReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
+        ).makeModel(transport: URLSessionTransport())
+        try await ConversationTests.World.with(model: model) { world in
+            let secret = ConversationTests.firstSecret
+            let heads = ConversationTests.heads
+            for (index, head) in heads.prefix(3).enumerated() {
+                // Each push adds a file above nothing and moves nothing: the quoted line stays, the words change.
+                let extra = (0..<index).map { SyntheticPullRequest.File("src/f\($0).ts", ["export const f\($0) = \($0);"]) }
+                try world.push([secret] + extra, head: head)
+                let action = index == 0 ? "opened" : "synchronize"
+                await world.deliver("pull_request", try world.pullRequestEvent(action, head: head, before: index == 0 ? nil : heads[index - 1]))
+                try await world.drain()
+            }
+            let inline = world.reviews.flatMap(\.comments)
+            #expect(inline.count == 1, "\(inline.compactMap { $0["body"]?.stringValue })")
+            #expect(standIn.requests.count == 3)
+        }
+        await standIn.stop()
+    }
+}
