@@ -61,7 +61,12 @@ import Testing
             let worker = try ChildProcess.spawn(
                 try Tools.binary("review-job").path, arguments: ["drain"],
                 environment: harness.environment(queue: "crash").merging(
-                    ["QUEUE_LEASE_SECONDS": "2", "REVIEW_RECORD_URL": sink.url.absoluteString, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "critical"],
+                    // One drain task and a long lease: however slow the machine, nothing but the test's own
+                    // drainer (its clock set past the deadline) can take the job over.
+                    [
+                        "QUEUE_LEASE_SECONDS": "60", "DRAIN_CONCURRENCY": "1", "REVIEW_RECORD_URL": sink.url.absoluteString, "PATH": "/usr/bin:/bin",
+                        "LOG_LEVEL": "critical",
+                    ],
                     uniquingKeysWith: { $1 }
                 )
             )

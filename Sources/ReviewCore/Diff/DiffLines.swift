@@ -57,6 +57,19 @@ public struct DiffLines: RandomAccessCollection, Sendable, Equatable, Expressibl
 
     mutating func append(_ record: Record) { records.append(record) }
 
+    /// The lines shown on `side`, numbered, their text whitespace-normalised straight from the
+    /// diff's bytes (the hunk index's quote matching reads every line of a file this way).
+    func normalisedLines(on side: DiffSide) -> [HunkIndex.SideLine] {
+        var source = self.source
+        return source.withUTF8 { bytes in
+            records.compactMap { record in
+                record.number(on: side).map {
+                    HunkIndex.SideLine(number: $0, text: Finding.normalise(bytes: bytes[record.textStart..<(record.textStart + record.textCount)]))
+                }
+            }
+        }
+    }
+
     /// Marks the last line as followed by `\ No newline at end of file`.
     mutating func markLastWithoutNewline() {
         if !records.isEmpty { records[records.count - 1].noNewlineAtEnd = true }

@@ -69,10 +69,9 @@ public struct HunkIndex: Sendable {
     public func sideText(path: String, side: DiffSide) -> SideText {
         guard let file = fileNumbers[path] else { return SideText(lines: [], positions: [:], count: 0) }
         return normalised.lines(file: file, side: side) {
-            let lines = diff.files[file].hunks.map { hunk in
-                hunk.lines.compactMap { line in line.number(on: side).map { SideLine(number: $0, text: Finding.normalise(line.text)) } }
-            }
+            let lines = diff.files[file].hunks.map { $0.lines.normalisedLines(on: side) }
             var positions: [String: [Location]] = [:]
+            positions.reserveCapacity(lines.reduce(0) { $0 + $1.count })
             for (hunk, shown) in lines.enumerated() {
                 for (offset, line) in shown.enumerated() where !line.text.isEmpty {
                     positions[line.text, default: []].append(Location(hunk: hunk, offset: offset))

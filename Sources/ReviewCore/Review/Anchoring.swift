@@ -123,16 +123,54 @@ public struct Anchorer: Sendable {
         guard quote.allSatisfy({ $0.count >= 4 }), target != nil || text.count <= Self.fragmentSearchLimit else { return nil }
         var best: (start: Int, end: Int, distance: Int)?
         for lines in text.lines {
-            guard lines.count >= quote.count, let firstNumber = lines.first?.number, let lastNumber = lines.last?.number else { continue }
-            if let target, lastNumber < target - Self.fragmentWindow || firstNumber > target + Self.fragmentWindow { continue }
-            for start in 0...(lines.count - quote.count) {
-                if let target, Self.distance(lines[start].number, target) > Self.fragmentWindow { continue }
-                guard quote.indices.allSatisfy({ lines[start + $0].text.contains(quote[$0]) }) else { continue }
+            guard lines.count >= quote.count else { continue }
+            // The starts to try: the whole hunk, or (with a claimed line) only the window around it,
+            // found by binary search on the ascending line numbers.
+            var range = 0..<(lines.count - quote.count + 1)
+            if let target {
+                let (low, lowOverflow) = target.subtractingReportingOverflow(Self.fragmentWindow)
+                let (high, highOverflow) = target.addingReportingOverflow(Self.fragmentWindow)
+                let first = Self.firstIndex(in: lines, atLeast: lowOverflow ? .min : low)
+                let end = Self.firstIndex(in: lines, atLeast: highOverflow ? .max : high + 1)
+                range = first..<min(end, range.upperBound)
+                if range.isEmpty { continue }
+            }
+            for start in range {
+                // Bytes, not characters: both sides are normalised the same way, and byte search is fast.
+                guard quote.indices.allSatisfy({ Self.contains(lines[start + $0].text, quote[$0]) }) else { continue }
                 let distance = target.map { Self.distance($0, lines[start].number) } ?? 0
                 if best == nil || distance < best!.distance { best = (lines[start].number, lines[start + quote.count - 1].number, distance) }
             }
         }
         return best.map { ($0.start, $0.end) }
+    }
+
+    /// Whether `part`'s bytes occur in `text` (the window bounds how many lines are searched).
+    static func contains(_ text: String, _ part: String) -> Bool {
+        var text = text, part = part
+        return text.withUTF8 { hay in
+            part.withUTF8 { needle in
+                guard let first = needle.first, needle.count <= hay.count, let base = hay.baseAddress, let wanted = needle.baseAddress else {
+                    return needle.isEmpty
+                }
+                var index = 0
+                while index <= hay.count - needle.count {
+                    if hay[index] == first, memcmp(base + index, wanted, needle.count) == 0 { return true }
+                    index += 1
+                }
+                return false
+            }
+        }
+    }
+
+    /// The first position whose line number is at least `number` (`lines` ascend).
+    private static func firstIndex(in lines: [HunkIndex.SideLine], atLeast number: Int) -> Int {
+        var low = 0, high = lines.count
+        while low < high {
+            let middle = (low + high) / 2
+            if lines[middle].number < number { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// |a − b|, saturating: a model may answer any line number, Int.min included.

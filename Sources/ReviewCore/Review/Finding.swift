@@ -61,18 +61,30 @@ public struct Finding: Codable, Sendable, Equatable {
 
     /// Lines joined by single spaces with every run of whitespace collapsed.
     public static func normalise(_ text: some StringProtocol) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
+        var text = String(text)
+        return text.withUTF8 { normalise(bytes: $0[...]) }
+    }
+
+    /// `normalise` on UTF-8 bytes (the diff's own buffer: no string is made per line to read it).
+    static func normalise(bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {
         var pendingSpace = false
-        for byte in text.utf8 {
-            switch byte {
-            case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D:
-                pendingSpace = !out.isEmpty
-            default:
-                if pendingSpace { out.append(0x20); pendingSpace = false }
-                out.append(byte)
+        var length = 0
+        return String(unsafeUninitializedCapacity: bytes.count) { out in
+            for byte in bytes {
+                switch byte {
+                case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D:
+                    pendingSpace = length > 0
+                default:
+                    if pendingSpace {
+                        out[length] = 0x20
+                        length += 1
+                        pendingSpace = false
+                    }
+                    out[length] = byte
+                    length += 1
+                }
             }
+            return length
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
