@@ -53,7 +53,7 @@ package final class GitHubStandIn: Sendable {
         var tokens: [String: (installation: Int, expires: Date)] = [:]
         var reviews: [String: [RecordedReview]] = [:]
         var faults: [Fault] = []
-        /// "owner/repo path" → file text (served on any ref).
+        /// "owner/repo path" → file text (served on any ref), "owner/repo path@ref" → on that ref only.
         var contents: [String: String] = [:]
         /// The App's webhook delivery log, and the ids redelivered.
         var deliveries: [[String: Any]] = []
@@ -180,8 +180,10 @@ package final class GitHubStandIn: Sendable {
     package func setDeliveries(_ deliveries: [[String: Any]]) { nonisolated(unsafe) let list = deliveries; state.withLockedValue { $0.deliveries = list } }
     package var redelivered: [Int] { state.withLockedValue { $0.redelivered } }
 
-    /// Puts a file in the repository (on every branch).
-    package func setFile(_ repo: String, _ path: String, _ text: String) { state.withLockedValue { $0.contents["\(repo) \(path)"] = text } }
+    /// Puts a file in the repository: on every branch, or on `ref` only.
+    package func setFile(_ repo: String, _ path: String, _ text: String, ref: String? = nil) {
+        state.withLockedValue { $0.contents["\(repo) \(path)" + (ref.map { "@" + $0 } ?? "")] = text }
+    }
     package func script(_ fault: Fault) { state.withLockedValue { $0.faults.append(fault) } }
 
     /// The stand-in App's slug: its reviews are written by `pr-review[bot]`.
@@ -330,7 +332,12 @@ package final class GitHubStandIn: Sendable {
             if parts.count == 5, parts[3] == "compare" { return compare(repoKey, parts[4]) }
             if parts.count >= 5, parts[3] == "contents" {
                 let file = parts[4...].joined(separator: "/")
-                guard let text = state.withLockedValue({ $0.contents["\(repoKey) \(file)"] }) else { return json(404, ["message": "Not Found"]) }
+                // The ref as GitHub reads it: the decoded value of the `ref` query parameter.
+                let ref = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "ref" }?.value
+                let text = state.withLockedValue { state in
+                    ref.flatMap { state.contents["\(repoKey) \(file)@\($0)"] } ?? state.contents["\(repoKey) \(file)"]
+                }
+                guard let text else { return json(404, ["message": "Not Found"]) }
                 return HTTPResponse(status: 200, headers: ["content-type": "application/vnd.github.raw"], body: Data(text.utf8))
             }
             if let answer = conversation(request, repoKey: repoKey, parts: Array(parts[3...])) { return answer }

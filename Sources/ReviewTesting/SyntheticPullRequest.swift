@@ -17,7 +17,11 @@ package enum SyntheticPullRequest {
     }
 
     /// Writes the fixture; `head` becomes `head.sha` (the PR stays ky #731, so two heads are two pushes).
-    package static func write(_ files: [File], head: String, title: String = "A change", body: String = "") throws -> PullRequestFixture {
+    package static func write(
+        _ files: [File], head: String, title: String = "A change", body: String = "", baseRef: String? = nil
+    ) throws
+        -> PullRequestFixture
+    {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("synthetic-pr-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         guard case .object(var pull) = PullRequestFixture.named("ky-small-single-file-edit").pull, case .object(var headObject)? = pull["head"] else {
@@ -25,6 +29,10 @@ package enum SyntheticPullRequest {
         }
         headObject["sha"] = .string(head)
         pull["head"] = .object(headObject)
+        if let baseRef, case .object(var base)? = pull["base"] {
+            base["ref"] = .string(baseRef)
+            pull["base"] = .object(base)
+        }
         pull["title"] = .string(title)
         pull["body"] = .string(body)
         pull["changed_files"] = .number(Double(files.count))

@@ -59,6 +59,10 @@ import Testing
         let lines = diff.files[0].hunks[0].lines
         #expect(lines.map(\.kind) == [.context, .context, .deleted, .added])
         #expect(lines[1].newLine == 2 && lines[3].newLine == 3)
+        // The same in a CRLF file: the stripped empty line is just "\r", and the hunk goes on after it.
+        let crlf = DiffParser.parse("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,4 +1,4 @@\n a\r\n\r\n-b\r\n+c\r\n d\r\n")
+        #expect(crlf.files.first?.hunks.first?.lines.map(\.kind) == [.context, .context, .deleted, .added, .context])
+        #expect(crlf.files.first?.hunks.first?.lines[1].code == "" && crlf.files.first?.hunks.first?.lines[4].newLine == 4)
         // Malformed input gives what can be read, never a crash: no file without a header, no hunk
         // from a header whose numbers do not fit.
         for garbage in ["@@ -x +y @@", "diff --git", "+++\n---\n@@@"] {

@@ -100,13 +100,18 @@ public enum DiffParser {
             }
             guard oldLeft > 0 || newLeft > 0 else { break }
             let kind: DiffLine.Kind
+            // An empty context line whose leading space was stripped is empty — or, in a CRLF file,
+            // just its carriage return (python-unidiff's sample5.diff): both are context, and the
+            // carriage return is the line's text, not a marker.
+            let strippedCRLF = marker == 0x0D && line.count == 1
             switch marker {
             case UInt8(ascii: "+") where newLeft > 0: kind = .added
             case UInt8(ascii: "-") where oldLeft > 0: kind = .deleted
             case UInt8(ascii: " ") where oldLeft > 0 && newLeft > 0, nil where oldLeft > 0 && newLeft > 0: kind = .context
+            case 0x0D where strippedCRLF && oldLeft > 0 && newLeft > 0: kind = .context
             default: break reading
             }
-            let text = line.dropFirst()
+            let text = strippedCRLF ? line : line.dropFirst()
             body.append(
                 DiffLines.Record(
                     kind: kind, endsWithCarriageReturn: lines.last(of: text) == 0x0D, textStart: text.lowerBound, textCount: text.count,

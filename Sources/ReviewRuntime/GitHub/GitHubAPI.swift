@@ -9,6 +9,24 @@ public enum GitHubAPI {
         ["accept": accept, "x-github-api-version": "2022-11-28", "authorization": authorization, "user-agent": "pr-review", "content-type": "application/json"]
     }
 
+    /// RFC 3986's unreserved characters: everything else in a path segment or query value is
+    /// percent-encoded (`&`, `+`, `=`, `#`, `?` and `/` in a branch name or file name included).
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// `value` as one path segment or query value.
+    public static func encoded(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value
+    }
+
+    /// `apiURL` followed by `segments`, each percent-encoded on its own, and `query` (encoded too).
+    public static func url(_ apiURL: URL, _ segments: [String], query: [(String, String)] = []) -> URL {
+        let base = apiURL.absoluteString.hasSuffix("/") ? String(apiURL.absoluteString.dropLast()) : apiURL.absoluteString
+        let path = segments.map { "/" + encoded($0) }.joined()
+        let parameters = query.isEmpty ? "" : "?" + query.map { encoded($0.0) + "=" + encoded($0.1) }.joined(separator: "&")
+        // Every character is unreserved or percent-encoded, so the string is a valid URL.
+        return URL(string: base + path + parameters) ?? apiURL
+    }
+
     /// Sends `request`; a transport failure becomes `github_unreachable` and a non-2xx answer its
     /// `ReviewError` (a 401 is returned instead when `acceptingUnauthorized`, for the caller to retry).
     public static func call(

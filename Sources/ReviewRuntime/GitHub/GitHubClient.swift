@@ -91,8 +91,8 @@ public struct GitHubClient: Sendable {
     /// A file at a ref (the repository's config on the base branch), or nil when it does not exist.
     public func fileContents(_ job: ReviewJob, path: String, ref: String) async throws -> Data? {
         do {
-            let encodedRef = ref.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? ref
-            let url = URL(string: apiURL.appendingPathComponent("repos/\(job.owner)/\(job.repo)/contents/\(path)").absoluteString + "?ref=\(encodedRef)")!
+            let segments = ["repos", job.owner, job.repo, "contents"] + path.split(separator: "/").map(String.init)
+            let url = GitHubAPI.url(apiURL, segments, query: [("ref", ref)])
             return try await send(job, "GET", url: url, accept: "application/vnd.github.raw+json", what: "reading \(path)").body
         } catch let error as ReviewError where error.code == .githubNotFound {
             return nil
