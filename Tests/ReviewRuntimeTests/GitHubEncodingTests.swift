@@ -27,3 +27,34 @@ import Testing
         #expect(url.absoluteString == "https://ghe.example.com/api/v3/repos/o/r/contents/dir/\(expected)?ref=\(expected)")
     }
 }
+
+/// Files GitHub sends no patch for are listed as not reviewed with their true reason.
+@Suite struct FilesWithoutPatchTests {
+    @Test func eachFileWithoutAPatchSaysWhy() async throws {
+        let app = try await GitHubTestApp.start()
+        let fixture = try SyntheticPullRequest.write([SyntheticPullRequest.File("src/a.ts", ["export const a = 1;"])], head: String(repeating: "f6", count: 20))
+        let listed = try JSONValue.parse(Data(contentsOf: fixture.folder.appendingPathComponent("files.json")))
+        guard case .array(var entries) = listed else { throw TestSetupError("files.json is not a list") }
+        entries += [
+            .object(["filename": .string("img/logo.png"), "status": .string("added"), "additions": .number(0), "deletions": .number(0), "changes": .number(0)]),
+            .object([
+                "filename": .string("docs/new.md"), "previous_filename": .string("docs/old.md"), "status": .string("renamed"), "additions": .number(0),
+                "deletions": .number(0), "changes": .number(0),
+            ]),
+            .object([
+                "filename": .string("data/huge.json"), "status": .string("modified"), "additions": .number(9000), "deletions": .number(10),
+                "changes": .number(9010),
+            ]),
+        ]
+        try JSONEncoder().encode(JSONValue.array(entries)).write(to: fixture.folder.appendingPathComponent("files.json"))
+        let job = app.job(for: fixture)
+        app.standIn.forceTooLarge("sindresorhus/ky#731")
+        let outcome = try await PullRequestReviewer(github: app.client(), model: RulesModel()).review(job, logger: .quiet)
+        let body = app.standIn.reviews("sindresorhus/ky#731").first?.body ?? ""
+        await app.stop()
+        #expect(outcome.notReviewed.sorted() == ["data/huge.json", "docs/new.md", "img/logo.png"])
+        #expect(body.contains("- `img/logo.png` — no text diff (binary file or mode change)"), "\(body)")
+        #expect(body.contains("- `docs/new.md` — renamed without changes"))
+        #expect(body.contains("- `data/huge.json` — diff too large for GitHub to show"))
+    }
+}

@@ -45,8 +45,8 @@ public struct ReviewPlan: Sendable, Equatable {
 
     /// - Parameters:
     ///   - changedByPush: for an incremental review, the paths the push changed; nil reviews all.
-    ///   - tooLargeToShow: files in the pull request that GitHub gave no diff for.
-    public init(diff fullDiff: UnifiedDiff, changedByPush: Set<String>?, tooLargeToShow: [String], config: RepoConfig) {
+    ///   - withoutDiff: files in the pull request that GitHub gave no diff for, with why.
+    public init(diff fullDiff: UnifiedDiff, changedByPush: Set<String>?, withoutDiff: [ReviewScope.Skipped], config: RepoConfig) {
         var files = fullDiff.files
         // Review only what the push changed; anchoring still uses the full diff GitHub accepts comments on.
         if let changedByPush { files.removeAll { !changedByPush.contains($0.path) } }
@@ -54,6 +54,6 @@ public struct ReviewPlan: Sendable, Equatable {
         skipped += scope.files.filter { !config.includes($0.path) }.map { ReviewScope.Skipped(path: $0.path, reason: "excluded by \(RepoConfig.path)") }
         scope.files.removeAll { !config.includes($0.path) }
         diff = scope
-        notReviewed = skipped + tooLargeToShow.map { ReviewScope.Skipped(path: $0, reason: "diff too large for GitHub to show") }
+        notReviewed = skipped + withoutDiff.filter { changedByPush?.contains($0.path) ?? true }
     }
 }

@@ -30,8 +30,8 @@ public struct GitHubClient: Sendable {
     }
 
     /// The pull request's diff; when GitHub says it is too large (406), rebuilt from the paginated
-    /// file list, where files without a `patch` are named as not reviewed.
-    public func diff(_ job: ReviewJob) async throws -> (diff: UnifiedDiff, notReviewed: [String]) {
+    /// file list, where files without a `patch` are listed as not reviewed with their true reason.
+    public func diff(_ job: ReviewJob) async throws -> (diff: UnifiedDiff, notReviewed: [ReviewScope.Skipped]) {
         let path = "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)"
         do {
             let response = try await send(job, "GET", path, accept: "application/vnd.github.diff", what: "reading the diff")
@@ -41,21 +41,20 @@ public struct GitHubClient: Sendable {
         }
     }
 
-    private func diffFromFiles(_ job: ReviewJob) async throws -> (diff: UnifiedDiff, notReviewed: [String]) {
-        struct Entry: Decodable { let filename: String; let status: String; let patch: String?; let previous_filename: String? }
+    private func diffFromFiles(_ job: ReviewJob) async throws -> (diff: UnifiedDiff, notReviewed: [ReviewScope.Skipped]) {
         var files: [DiffFile] = []
-        var notReviewed: [String] = []
+        var notReviewed: [ReviewScope.Skipped] = []
         let first = GitHubAPI.firstPage(apiURL.appendingPathComponent("repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/files"))
-        let entries: [Entry] = try await GitHubAPI.pages(from: first, fetch: { try await send(job, "GET", url: $0, what: "listing the changed files") }) {
+        let entries: [ChangedFile] = try await GitHubAPI.pages(from: first, fetch: { try await send(job, "GET", url: $0, what: "listing the changed files") }) {
             response in
-            guard let entries = try? JSONDecoder.iso.decode([Entry].self, from: response.body) else {
+            guard let entries = try? JSONDecoder.iso.decode([ChangedFile].self, from: response.body) else {
                 throw ReviewError(.githubProtocol, "the file list is not an array of files")
             }
             return (entries, true)
         }
         for entry in entries {
             guard let patch = entry.patch else {
-                notReviewed.append(entry.filename)
+                notReviewed.append(ReviewScope.Skipped(path: entry.filename, reason: entry.whyNoPatch))
                 continue
             }
             let status: DiffFile.Status =
@@ -151,6 +150,26 @@ public struct GitHubClient: Sendable {
             return response
         }
         throw ReviewError(.githubUnauthorized, "GitHub refused a freshly minted token while \(what)")
+    }
+}
+
+/// One entry of GitHub's changed-file lists (`/pulls/{n}/files`, compare's `files`).
+struct ChangedFile: Decodable {
+    let filename: String
+    let status: String
+    let patch: String?
+    let previous_filename: String?
+    let changes: Int?
+
+    /// Why GitHub sent no `patch`: a rename or a binary has none to send; otherwise the diff is
+    /// too large for GitHub to show.
+    var whyNoPatch: String {
+        switch (status, changes ?? 0) {
+        case ("renamed", 0): "renamed without changes"
+        case ("removed", _): "deleted file"
+        case (_, 0): "no text diff (binary file or mode change)"
+        default: "diff too large for GitHub to show"
+        }
     }
 }
 

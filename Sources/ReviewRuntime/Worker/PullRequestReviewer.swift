@@ -46,7 +46,7 @@ public struct PullRequestReviewer: JobProcessor {
             return .skipped(.alreadyReviewed, done)
         }
 
-        let (diff, tooLargeToShow) = try await github.diff(job)
+        let (diff, withoutDiff) = try await github.diff(job)
         var changedByPush: Set<String>?
         if job.kind == .incremental, let before = job.before, let after = job.after,
             let increment = try await github.compare(job, base: before, head: after)
@@ -56,7 +56,7 @@ public struct PullRequestReviewer: JobProcessor {
         let (config, configProblems) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
         if let skip = ReviewPolicy.configSkip(config, draft: pull.draft, labels: pull.labels) { return .skipped(.skipped, skip) }
 
-        let plan = ReviewPlan(diff: diff, changedByPush: changedByPush, tooLargeToShow: tooLargeToShow, config: config)
+        let plan = ReviewPlan(diff: diff, changedByPush: changedByPush, withoutDiff: withoutDiff, config: config)
         var answer = try await model.review(
             ReviewInput(
                 title: pull.title, body: pull.body, diff: plan.diff, instructions: config.instructions(for: plan.diff.files.map(\.path))
