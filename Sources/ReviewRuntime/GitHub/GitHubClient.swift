@@ -74,17 +74,23 @@ public struct GitHubClient: Sendable {
         return (UnifiedDiff(files: files), notReviewed)
     }
 
-    /// What changed between two commits, or nil when they diverged (a force push): review in full then.
-    public func compare(_ job: ReviewJob, base: String, head: String) async throws -> UnifiedDiff? {
-        let response = try await send(job, "GET", "repos/\(job.owner)/\(job.repo)/compare/\(base)...\(head)", what: "comparing commits")
+    /// GitHub's compare lists at most this many files ("up to 300 changed files for the entire comparison").
+    public static let compareFileLimit = 300
+
+    /// The paths changed between two commits, or nil when the push must be reviewed in full: the
+    /// histories diverged (a force push), `base` is gone (404), or the list may be cut at GitHub's
+    /// 300 files. Every listed file counts, with a patch or without.
+    public func changedPaths(_ job: ReviewJob, base: String, head: String) async throws -> Set<String>? {
+        let response: HTTPResponse
+        do {
+            response = try await send(job, "GET", "repos/\(job.owner)/\(job.repo)/compare/\(base)...\(head)", what: "comparing commits")
+        } catch let error as ReviewError where error.code == .githubNotFound {
+            return nil
+        }
         let json = try JSONValue.parse(response.body, what: "comparison")
         guard json["status"]?.stringValue == "ahead" || json["status"]?.stringValue == "identical" else { return nil }
-        guard case .array(let entries)? = json["files"] else { return UnifiedDiff(files: []) }
-        return UnifiedDiff(
-            files: entries.compactMap { entry in
-                guard let name = entry["filename"]?.stringValue, let patch = entry["patch"]?.stringValue else { return nil }
-                return DiffFile(oldPath: entry["previous_filename"]?.stringValue ?? name, newPath: name, status: .modified, hunks: DiffParser.parseHunks(patch))
-            })
+        guard case .array(let entries)? = json["files"], entries.count < Self.compareFileLimit else { return nil }
+        return Set(entries.compactMap { $0["filename"]?.stringValue })
     }
 
     /// A file at a ref (the repository's config on the base branch), or nil when it does not exist.

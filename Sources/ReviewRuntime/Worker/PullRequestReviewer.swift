@@ -48,10 +48,8 @@ public struct PullRequestReviewer: JobProcessor {
 
         let (diff, withoutDiff) = try await github.diff(job)
         var changedByPush: Set<String>?
-        if job.kind == .incremental, let before = job.before, let after = job.after,
-            let increment = try await github.compare(job, base: before, head: after)
-        {
-            changedByPush = Set(increment.files.map(\.path))
+        if job.kind == .incremental, let before = job.before, let after = job.after {
+            changedByPush = try await github.changedPaths(job, base: before, head: after)
         }
         let (config, configProblems) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
         if let skip = ReviewPolicy.configSkip(config, draft: pull.draft, labels: pull.labels) { return .skipped(.skipped, skip) }

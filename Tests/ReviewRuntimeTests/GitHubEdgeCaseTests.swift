@@ -58,3 +58,28 @@ import Testing
         #expect(body.contains("- `data/huge.json` — diff too large for GitHub to show"))
     }
 }
+
+/// An incremental review that cannot trust compare reviews the whole pull request instead.
+@Suite struct IncrementalFallbackTests {
+    @Test(arguments: [404, 200])
+    func aGoneBaseOrATruncatedCompareReviewsInFull(_ status: Int) async throws {
+        let app = try await GitHubTestApp.start()
+        let secret = SyntheticPullRequest.File("config/aws.ts", [#"export const key = "AKIAABCDEFGHIJKLMNOP";"#])
+        var job = app.job(for: try SyntheticPullRequest.write([secret], head: String(repeating: "a7", count: 20)))
+        job.kind = .incremental
+        job.before = String(repeating: "b8", count: 20)
+        job.after = job.headSha
+        let path = "/compare/\(job.before!)...\(job.after!)"
+        if status == 404 {
+            app.standIn.script(.init(pathSuffix: path, status: 404, body: #"{"message":"Not Found"}"#))
+        } else {
+            // 300 files: GitHub's cap, so the list may be cut and says nothing about what is missing.
+            let files = (0..<300).map { #"{"filename":"other/f\#($0).ts","status":"modified","changes":1,"patch":"@@ -1 +1 @@\n-a\n+b"}"# }
+            app.standIn.script(.init(pathSuffix: path, status: 200, body: #"{"status":"ahead","files":[\#(files.joined(separator: ","))]}"#))
+        }
+        let outcome = try await PullRequestReviewer(github: app.client(), model: RulesModel()).review(job, logger: .quiet)
+        let comments = app.standIn.reviews("sindresorhus/ky#731").first?.comments.count
+        await app.stop()
+        #expect(outcome.status == .posted && comments == 1, "compare answered \(status)")
+    }
+}
