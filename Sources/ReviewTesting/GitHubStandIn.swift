@@ -427,7 +427,9 @@ package final class GitHubStandIn: Sendable {
             let perPage = min(100, query.first { $0.name == "per_page" }?.value.flatMap(Int.init) ?? 30)
             let page = max(1, query.first { $0.name == "page" }?.value.flatMap(Int.init) ?? 1)
             let all = (try? JSONValue.parse(pull.fixture.data("files.json"))) ?? .array([])
-            guard case .array(let entries) = all else { return json(500, ["message": "bad fixture"]) }
+            guard case .array(var entries) = all else { return json(500, ["message": "bad fixture"]) }
+            // "Responses include a maximum of 3000 files."
+            entries = Array(entries.prefix(3000))
             let slice = Array(entries.dropFirst((page - 1) * perPage).prefix(perPage))
             var headers: [String: String] = [:]
             if page * perPage < entries.count {

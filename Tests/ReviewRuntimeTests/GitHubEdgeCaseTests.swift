@@ -83,3 +83,21 @@ import Testing
         #expect(outcome.status == .posted && comments == 1, "compare answered \(status)")
     }
 }
+
+/// A pull request past every GitHub limit: the diff is refused (406), the file list stops at
+/// 3,000; what was not reviewed is still said, down to the files GitHub never names.
+@Suite struct HugePullRequestTests {
+    @Test func aPullRequestOf3500FilesSaysWhatWasNotReviewed() async throws {
+        let app = try await GitHubTestApp.start()
+        let files = (0..<3_500).map { SyntheticPullRequest.File("src/m\($0).ts", ["export const v\($0) = \($0);"]) }
+        let job = app.job(for: try SyntheticPullRequest.write(files, head: String(repeating: "c9", count: 20)))
+        let outcome = try await PullRequestReviewer(github: app.client(), model: RulesModel()).review(job, logger: .quiet)
+        let body = app.standIn.reviews("sindresorhus/ky#731").first?.body ?? ""
+        let rejected = app.standIn.rejections
+        await app.stop()
+        #expect(outcome.status == .posted && rejected.isEmpty)
+        #expect(outcome.notReviewed == ["500 more files"])
+        #expect(body.contains("- `500 more files` — GitHub lists at most 3,000 files of a pull request"), "\(body.suffix(600))")
+        #expect(body.contains("No problems found in 3000 reviewed files."))
+    }
+}

@@ -25,7 +25,8 @@ public struct GitHubClient: Sendable {
             number: try json.int("number"), state: try json.string("state"), title: try json.optionalString("title") ?? "",
             body: try json.optionalString("body") ?? "", draft: try json.bool("draft", default: false),
             headSha: try json.string("head.sha"), baseSha: try json.string("base.sha"), baseRef: try json.optionalString("base.ref") ?? "",
-            labels: { if case .array(let items)? = json.value(at: "labels") { items.compactMap { $0["name"]?.stringValue } } else { [] } }()
+            labels: { if case .array(let items)? = json.value(at: "labels") { items.compactMap { $0["name"]?.stringValue } } else { [] } }(),
+            changedFiles: (try? json.int("changed_files")) ?? 0
         )
     }
 

@@ -12,4 +12,6 @@ public struct PullRequestInfo: Sendable, Equatable {
     public var baseSha: String
     public var baseRef: String
     public var labels: [String] = []
+    /// How many files the pull request changes, as GitHub counts them (`changed_files`).
+    public var changedFiles: Int = 0
 }

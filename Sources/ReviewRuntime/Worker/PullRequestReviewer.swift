@@ -46,7 +46,13 @@ public struct PullRequestReviewer: JobProcessor {
             return .skipped(.alreadyReviewed, done)
         }
 
-        let (diff, withoutDiff) = try await github.diff(job)
+        var (diff, withoutDiff) = try await github.diff(job)
+        // GitHub lists at most 3,000 files of a pull request: the rest cannot even be named.
+        let unlisted = pull.changedFiles - diff.files.count - withoutDiff.count
+        if unlisted > 0 {
+            withoutDiff.append(
+                ReviewScope.Skipped(path: "\(unlisted) more file\(unlisted == 1 ? "" : "s")", reason: "GitHub lists at most 3,000 files of a pull request"))
+        }
         var changedByPush: Set<String>?
         if job.kind == .incremental, let before = job.before, let after = job.after {
             changedByPush = try await github.changedPaths(job, base: before, head: after)
