@@ -46,6 +46,8 @@ package final class GitHubStandIn: Sendable {
         var forceTooLarge = false
         /// path → side → line → hunk number, read from files.json patches (independently of ReviewCore).
         var lines: [String: [String: [Int: Int]]]
+        /// path → how many lines its patch has (for `position`).
+        var patchLines: [String: Int] = [:]
     }
 
     struct State: @unchecked Sendable {
@@ -156,12 +158,14 @@ package final class GitHubStandIn: Sendable {
         let head = (try? pull.string("head.sha")) ?? ""
         let base = (try? pull.string("base.sha")) ?? ""
         var lines: [String: [String: [Int: Int]]] = [:]
+        var patchLines: [String: Int] = [:]
         for file in fixture.files {
             guard let patch = file.patch else { continue }
             lines[file.filename] = Self.commentableLines(patch)
+            patchLines[file.filename] = patch.split(separator: "\n", omittingEmptySubsequences: false).count
         }
         state.withLockedValue {
-            $0.pulls["\(owner)/\(repo)#\(number)"] = Pull(fixture: fixture, head: head, originalHead: head, lines: lines)
+            $0.pulls["\(owner)/\(repo)#\(number)"] = Pull(fixture: fixture, head: head, originalHead: head, lines: lines, patchLines: patchLines)
         }
         return (owner, repo, number, head, base)
     }
@@ -347,8 +351,8 @@ package final class GitHubStandIn: Sendable {
             switch (request.method, parts.count > 5 ? parts[5] : "") {
             case ("GET", ""): return pullOrDiff(request, pull)
             case ("GET", "files"): return files(request, pull)
-            case ("GET", "reviews"): return listReviews(key)
-            case ("GET", "comments"): return listComments(key)
+            case ("GET", "reviews"): return listReviews(request, key)
+            case ("GET", "comments"): return listComments(request, key)
             case ("POST", "reviews"): return createReview(request, key: key, pull: pull)
             case ("POST", "comments") where parts.count == 8 && parts[7] == "replies": return reply(request, key: key, to: Int(parts[6]) ?? 0)
             default: return json(404, ["message": "Not Found"])
@@ -359,12 +363,14 @@ package final class GitHubStandIn: Sendable {
             guard let auth = request.header("authorization"), auth.hasPrefix("Bearer "), validJWT(String(auth.dropFirst(7))) else {
                 return json(401, ["message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"])
             }
+            // repositories and permissions are optional ("…the token will have access to all
+            // repositories … the permissions of the installation"); an empty list of either is refused.
             let body = (try? JSONValue.parse(request.body)) ?? .null
-            guard case .array(let repositories)? = body["repositories"], !repositories.isEmpty,
-                case .object(let permissions)? = body["permissions"]
-            else {
-                return json(422, ["message": "repositories and permissions are required by this stand-in"])
+            if case .array(let repositories)? = body["repositories"], repositories.isEmpty {
+                return json(422, ["message": "repositories must not be empty"])
             }
+            var permissions: [String: JSONValue] = [:]
+            if case .object(let asked)? = body["permissions"] { permissions = asked }
             let allowed: [String: String] = ["pull_requests": "write", "contents": "read", "metadata": "read"]
             for (name, level) in permissions where allowed[name] != level.stringValue && !(allowed[name] == "write" && level.stringValue == "read") {
                 return json(422, ["message": "The permissions requested are not granted to this installation."])
@@ -423,30 +429,32 @@ package final class GitHubStandIn: Sendable {
         }
 
         private func files(_ request: HTTPRequest, _ pull: Pull) -> HTTPResponse {
-            let query = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems ?? []
-            let perPage = min(100, query.first { $0.name == "per_page" }?.value.flatMap(Int.init) ?? 30)
-            let page = max(1, query.first { $0.name == "page" }?.value.flatMap(Int.init) ?? 1)
-            let all = (try? JSONValue.parse(pull.fixture.data("files.json"))) ?? .array([])
-            guard case .array(var entries) = all else { return json(500, ["message": "bad fixture"]) }
+            let all = (try? JSONSerialization.jsonObject(with: pull.fixture.data("files.json"))) as? [Any] ?? []
             // "Responses include a maximum of 3000 files."
-            entries = Array(entries.prefix(3000))
-            let slice = Array(entries.dropFirst((page - 1) * perPage).prefix(perPage))
+            return paged(request, Array(all.prefix(3000)))
+        }
+
+        /// One page of `items` as GitHub pages lists: `per_page` (default 30, at most 100), `page`,
+        /// and a `link` header with `rel="next"` while more remain.
+        private func paged(_ request: HTTPRequest, _ items: [Any]) -> HTTPResponse {
+            let query = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems ?? []
+            let perPage = max(1, min(100, query.first { $0.name == "per_page" }?.value.flatMap(Int.init) ?? 30))
+            let page = max(1, query.first { $0.name == "page" }?.value.flatMap(Int.init) ?? 1)
+            let slice = Array(items.dropFirst((page - 1) * perPage).prefix(perPage))
             var headers: [String: String] = [:]
-            if page * perPage < entries.count {
-                headers["link"] = "<http://127.0.0.1\(request.url.path)?per_page=\(perPage)&page=\(page + 1)>; rel=\"next\""
-                    .replacingOccurrences(of: "http://127.0.0.1", with: "http://\(request.header("host") ?? "127.0.0.1")")
+            if page * perPage < items.count {
+                headers["link"] = "<http://\(request.header("host") ?? "127.0.0.1")\(request.url.path)?per_page=\(perPage)&page=\(page + 1)>; rel=\"next\""
             }
-            return HTTPResponse(
-                status: 200, headers: headers.merging(["content-type": "application/json"]) { a, _ in a },
-                body: (try? JSONEncoder().encode(JSONValue.array(slice))) ?? Data())
+            return json(200, slice, headers: headers)
         }
 
         private func compare(_ repo: String, _ range: String) -> HTTPResponse {
             guard let pull = state.withLockedValue({ $0.pulls.first { $0.key.hasPrefix(repo + "#") }?.value }) else {
                 return json(404, ["message": "Not Found"])
             }
-            let files = (try? JSONSerialization.jsonObject(with: pull.fixture.data("files.json"))) ?? []
-            return json(200, ["status": range.contains("diverged") ? "diverged" : "ahead", "files": files])
+            let files = (try? JSONSerialization.jsonObject(with: pull.fixture.data("files.json"))) as? [Any] ?? []
+            // "The response includes up to 300 changed files for the entire comparison."
+            return json(200, ["status": range.contains("diverged") ? "diverged" : "ahead", "files": Array(files.prefix(300))])
         }
 
         /// Not GitHub: a person's comment on a served pull request, `{"pullRequest", "body", "login", "association"}`, for the demo.
@@ -483,13 +491,16 @@ package final class GitHubStandIn: Sendable {
             return json(200, ["reviews": out, "rejections": rejected, "comments": comments, "reactions": reactions])
         }
 
-        private func listReviews(_ key: String) -> HTTPResponse {
+        private func listReviews(_ request: HTTPRequest, _ key: String) -> HTTPResponse {
             let (reviews, others) = state.withLockedValue { ($0.reviews[key] ?? [], $0.othersReviews[key] ?? []) }
-            return json(200, others + reviews.map { ["id": $0.id, "body": $0.body, "commit_id": $0.commitId, "state": "COMMENTED", "user": Self.bot] })
+            let ours: [Any] = reviews.map {
+                ["id": $0.id, "body": $0.body, "commit_id": $0.commitId, "state": $0.event == "PENDING" ? "PENDING" : "COMMENTED", "user": Self.bot]
+            }
+            return paged(request, others + ours)
         }
 
-        private func listComments(_ key: String) -> HTTPResponse {
-            json(200, state.withLockedValue { $0.reviewComments[key] ?? [] })
+        private func listComments(_ request: HTTPRequest, _ key: String) -> HTTPResponse {
+            paged(request, state.withLockedValue { $0.reviewComments[key] ?? [] })
         }
 
         /// The `user` of what the App posts: its bot account.
@@ -500,7 +511,7 @@ package final class GitHubStandIn: Sendable {
         private func conversation(_ request: HTTPRequest, repoKey: String, parts: [String]) -> HTTPResponse? {
             switch (request.method, parts.count) {
             case ("GET", 3) where parts[0] == "issues" && parts[2] == "comments":
-                return json(200, state.withLockedValue { $0.issueComments["\(repoKey)#\(parts[1])"] ?? [] })
+                return paged(request, state.withLockedValue { $0.issueComments["\(repoKey)#\(parts[1])"] ?? [] })
             case ("POST", 3) where parts[0] == "issues" && parts[2] == "comments":
                 guard state.withLockedValue({ $0.pulls["\(repoKey)#\(parts[1])"] != nil }) else { return json(404, ["message": "Not Found"]) }
                 return createIssueComment(request, key: "\(repoKey)#\(parts[1])")
@@ -606,26 +617,37 @@ package final class GitHubStandIn: Sendable {
             guard let body = try? JSONValue.parse(request.body), case .object = body else { return json(400, ["message": "Problems parsing JSON"]) }
             let commit = body["commit_id"]?.stringValue ?? pull.head
             guard commit == pull.head || commit == pull.originalHead else { return reject("commit_id is not part of the pull request") }
+            // "By leaving this blank, you set the review action state to PENDING."
             let event = body["event"]?.stringValue ?? "PENDING"
-            guard ["COMMENT", "APPROVE", "REQUEST_CHANGES"].contains(event) else { return reject("event must be COMMENT, APPROVE or REQUEST_CHANGES") }
+            guard ["COMMENT", "APPROVE", "REQUEST_CHANGES", "PENDING"].contains(event) else {
+                return reject("event must be COMMENT, APPROVE or REQUEST_CHANGES")
+            }
             let text = body["body"]?.stringValue ?? ""
             guard text.count <= 65_536 else { return reject("Body is too long (maximum is 65536 characters)") }
-            guard event == "COMMENT" || !text.isEmpty else { return reject("Body is required for this event") }
+            // "Required when using REQUEST_CHANGES or COMMENT for the event parameter."
+            guard event == "APPROVE" || event == "PENDING" || !text.isEmpty else { return reject("Body is required for \(event)") }
             var comments: [JSONValue] = []
             if case .array(let items)? = body["comments"] { comments = items }
             for comment in comments {
                 guard let path = comment["path"]?.stringValue, let sides = pull.lines[path] else { return reject("Path could not be resolved") }
-                if comment["position"] != nil { return reject("this stand-in refuses the deprecated position field") }
+                // "The text of a single comment … body: string, Required."
+                guard let commentBody = comment["body"]?.stringValue, !commentBody.isEmpty else { return reject("comment body is required") }
+                guard commentBody.count <= 65_536 else { return reject("comment body is too long") }
+                if case .number(let position)? = comment["position"], comment["line"] == nil {
+                    // The deprecated `position`: lines down from the file's first `@@` line, within its patch.
+                    guard position >= 1, Int(position) < pull.patchLines[path, default: 0] else { return reject("Position could not be resolved") }
+                    continue
+                }
                 guard case .number(let line)? = comment["line"] else { return reject("line is required") }
                 let side = comment["side"]?.stringValue ?? "RIGHT"
                 guard let hunk = sides[side]?[Int(line)] else { return reject("Line could not be resolved") }
                 if case .number(let start)? = comment["start_line"] {
+                    // "start_side … can be LEFT or RIGHT": a range may start on the deleted side and end on the added one.
                     let startSide = comment["start_side"]?.stringValue ?? side
-                    guard start < line, let startHunk = sides[startSide]?[Int(start)], startHunk == hunk else {
+                    guard startSide != side || start < line, let startHunk = sides[startSide]?[Int(start)], startHunk == hunk else {
                         return reject("start_line must be part of the same hunk as the line.")
                     }
                 }
-                guard (comment["body"]?.stringValue ?? "").count <= 65_536 else { return reject("comment body is too long") }
             }
             let id = state.withLockedValue { state -> Int in
                 state.nextId += 1

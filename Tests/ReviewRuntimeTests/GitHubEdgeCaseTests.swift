@@ -101,3 +101,40 @@ import Testing
         #expect(body.contains("No problems found in 3000 reviewed files."))
     }
 }
+
+/// The stand-in follows GitHub's documented rules, and the client lives with them.
+@Suite struct GitHubRulesTests {
+    /// Lists come in pages of 30 (100 at most): our comment past the first page still counts.
+    @Test func ourCommentsPastTheFirstPageStillCount() async throws {
+        let app = try await GitHubTestApp.start()
+        let secret = SyntheticPullRequest.File("config/aws.ts", [#"export const key = "AKIAABCDEFGHIJKLMNOP";"#])
+        let first = app.job(for: try SyntheticPullRequest.write([secret], head: String(repeating: "d1", count: 20)))
+        for n in 0..<150 { app.standIn.addReviewCommentByOther("sindresorhus/ky#731", path: "config/aws.ts", body: "note \(n)", login: "octocat") }
+        let reviewer = PullRequestReviewer(github: app.client(), model: RulesModel())
+        let one = try await reviewer.review(first, logger: .quiet)
+        let second = try await reviewer.review(app.job(for: try SyntheticPullRequest.write([secret], head: String(repeating: "d2", count: 20))), logger: .quiet)
+        let reviews = app.standIn.reviews("sindresorhus/ky#731")
+        await app.stop()
+        #expect(one.status == .posted && second.status == .nothingNew && second.duplicatesSkipped == 1)
+        #expect(reviews.count == 1)
+    }
+
+    /// A range may start on the deleted side and end on the added one, within one hunk; a review
+    /// without `event` is PENDING; COMMENT needs a body.
+    @Test func crossSideRangesPendingReviewsAndBodies() async throws {
+        let app = try await GitHubTestApp.start()
+        let fixture = PullRequestFixture.named("ky-small-single-file-edit")
+        let job = app.job(for: fixture)
+        let file = try #require(DiffParser.parse(fixture.diffText).files.first)
+        let lines = try #require(file.hunks.first?.lines)
+        let deleted = try #require(lines.first { $0.kind == .deleted }?.oldLine)
+        let added = try #require(lines.first { $0.kind == .added }?.newLine)
+        let client = app.client()
+        let range = ReviewComment(path: file.path, line: added, side: .right, startLine: deleted, startSide: .left, body: "across the change")
+        _ = try await client.createReview(job, ReviewSubmission(commitId: job.headSha, body: "x", comments: [range]))
+        await #expect(throws: ReviewError.self) { _ = try await client.createReview(job, ReviewSubmission(commitId: job.headSha, body: "", comments: [])) }
+        let rejections = app.standIn.rejections
+        await app.stop()
+        #expect(rejections == ["Body is required for COMMENT"])
+    }
+}

@@ -10,6 +10,15 @@ public struct ReviewComment: Codable, Sendable, Equatable {
     public var startSide: DiffSide?
     public var body: String
 
+    public init(path: String, line: Int, side: DiffSide, startLine: Int? = nil, startSide: DiffSide? = nil, body: String) {
+        self.path = path
+        self.line = line
+        self.side = side
+        self.startLine = startLine
+        self.startSide = startSide
+        self.body = body
+    }
+
     enum CodingKeys: String, CodingKey {
         case path, line, side, body
         case startLine = "start_line"
