@@ -55,15 +55,18 @@ struct AnchorCommand: ParsableCommand {
         }
         let anchorer = Anchorer(index: HunkIndex(DiffParser.parse(diffText)))
         var comments: [Output.Comment] = []
-        var body: [Output.BodyFinding] = []
+        var inBody: [Output.BodyFinding] = []
         for (number, finding) in input.findings.enumerated() {
             let anchor = anchorer.anchor(finding)
-            if let comment = anchorer.comment(for: finding, at: anchor, body: ReviewComposer.commentBody(finding, anchor: anchor)) {
-                comments.append(.init(comment: comment, finding: number))
-            } else if case .body(let reason) = anchor {
-                body.append(.init(finding: number, reason: reason))
+            switch anchor {
+            case .body(let reason):
+                inBody.append(.init(finding: number, reason: reason))
+            case .lines, .acrossSides:
+                if let comment = anchorer.comment(for: finding, at: anchor, body: ReviewComposer.commentBody(finding, anchor: anchor)) {
+                    comments.append(.init(comment: comment, finding: number))
+                }
             }
         }
-        print(String(decoding: try JSONEncoder.pretty.encode(Output(comments: comments, bodyFindings: body)), as: UTF8.self))
+        print(String(decoding: try JSONEncoder.pretty.encode(Output(comments: comments, bodyFindings: inBody)), as: UTF8.self))
     }
 }

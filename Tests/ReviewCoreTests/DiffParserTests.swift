@@ -239,3 +239,23 @@ extension Anchor {
         #expect(!anchorer.anchor(Finding(path: "a.swift", line: 3, quote: "let x3 = 1\r}", severity: .nit, title: "t", body: "b")).isLines)
     }
 }
+
+@Suite struct CrossSideAnchoringTests {
+    static let diff = DiffParser.parse(
+        "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -10,4 +10,4 @@ def run():\n     a = 1\n-    b = load(path)\n+    b = load(path, strict=True)\n     c = b\n"
+    )
+
+    /// What was removed and what replaced it, quoted together, is one range from LEFT to RIGHT.
+    @Test func aQuoteOfOldAndNewLinesIsARangeAcrossSides() throws {
+        let anchorer = Anchorer(index: HunkIndex(Self.diff))
+        let finding = Finding(path: "a.py", line: 11, quote: "b = load(path)\nb = load(path, strict=True)", severity: .bug, title: "t", body: "b")
+        let anchor = anchorer.anchor(finding)
+        #expect(anchor == .acrossSides(path: "a.py", start: 11, end: 11))
+        let comment = try #require(anchorer.comment(for: finding, at: anchor, body: "x"))
+        #expect(comment.startSide == .left && comment.side == .right && comment.startLine == 11 && comment.line == 11)
+        // Context then the new line is one side (RIGHT), not a cross-side range.
+        #expect(
+            anchorer.anchor(Finding(path: "a.py", line: 10, quote: "a = 1\nb = load(path, strict=True)", severity: .bug, title: "t", body: "b"))
+                == .lines(path: "a.py", side: .right, start: 10, end: 11))
+    }
+}

@@ -138,3 +138,25 @@ import Testing
         #expect(rejections == ["Body is required for COMMENT"])
     }
 }
+
+extension GitHubRulesTests {
+    /// The composed cross-side comment is one GitHub takes.
+    @Test func aCrossSideFindingPostsInline() async throws {
+        let app = try await GitHubTestApp.start()
+        let fixture = PullRequestFixture.named("ky-small-single-file-edit")
+        let job = app.job(for: fixture)
+        let diff = DiffParser.parse(fixture.diffText)
+        let lines = try #require(diff.files.first?.hunks.first?.lines)
+        let at = try #require(lines.indices.first { lines[$0].kind == .deleted && $0 + 1 < lines.count && lines[$0 + 1].kind == .added })
+        let finding = Finding(
+            path: diff.files[0].path, line: lines[at + 1].newLine, quote: String(lines[at].text) + "\n" + String(lines[at + 1].text), severity: .bug,
+            title: "Changed", body: "b")
+        let composed = ReviewComposer(anchorer: Anchorer(index: HunkIndex(diff))).compose(
+            findings: [finding], summary: nil, headSha: job.headSha, notReviewed: [],
+            footer: .init(provider: "p", model: "m", usage: ModelUsage(), latencyMs: 1), reviewedFiles: 1)
+        _ = try await app.client().createReview(job, ReviewSubmission(commitId: job.headSha, body: composed.body, comments: composed.comments))
+        let posted = app.standIn.reviews("sindresorhus/ky#731").first?.comments.first
+        await app.stop()
+        #expect(composed.comments.count == 1 && posted?["start_side"]?.stringValue == "LEFT" && posted?["side"]?.stringValue == "RIGHT")
+    }
+}

@@ -30,6 +30,9 @@ public struct ReviewComment: Codable, Sendable, Equatable {
 public enum Anchor: Sendable, Equatable {
     /// On these lines of the diff (start == end for one line).
     case lines(path: String, side: DiffSide, start: Int, end: Int)
+    /// From old line `start` (LEFT) to new line `end` (RIGHT) of one hunk: a quote of what was
+    /// removed and what replaced it.
+    case acrossSides(path: String, start: Int, end: Int)
     /// Not on any commentable line: reported in the review body under its file.
     case body(reason: String)
 }
@@ -61,6 +64,9 @@ public struct Anchorer: Sendable {
                     return .lines(path: file.path, side: side, start: match.start, end: match.end)
                 }
             }
+            if let match = acrossSidesMatch(of: quote, in: file, near: finding.line) {
+                return .acrossSides(path: file.path, start: match.start, end: match.end)
+            }
         }
         let claimed = finding.line.map { " (the reviewer named line \($0))" } ?? ""
         return .body(reason: "the quoted code was not found among the lines of \(file.path) shown in the diff\(claimed)")
@@ -68,6 +74,9 @@ public struct Anchorer: Sendable {
 
     /// The comment for an anchored finding.
     public func comment(for finding: Finding, at anchor: Anchor, body: String) -> ReviewComment? {
+        if case .acrossSides(let path, let start, let end) = anchor {
+            return ReviewComment(path: path, line: end, side: .right, startLine: start, startSide: .left, body: body)
+        }
         guard case .lines(let path, let side, let start, let end) = anchor else { return nil }
         return ReviewComment(
             path: path, line: end, side: side, startLine: start < end ? start : nil, startSide: start < end ? side : nil, body: body
@@ -149,6 +158,33 @@ public struct Anchorer: Sendable {
                 guard quote.indices.allSatisfy({ Self.contains(lines[start + $0].text, quote[$0]) }) else { continue }
                 let distance = target.map { Self.distance($0, lines[start].number) } ?? 0
                 if best == nil || distance < best!.distance { best = (lines[start].number, lines[start + quote.count - 1].number, distance) }
+            }
+        }
+        return best.map { ($0.start, $0.end) }
+    }
+
+    /// A quote of two or more lines that runs, in diff order, from a deleted or context line to an
+    /// added or context line of one hunk, holding both a deleted and an added line. Whole lines
+    /// only, and only in hunks within `fragmentWindow` lines of the claimed line (any hunk of a side
+    /// under `fragmentSearchLimit` lines when none is claimed).
+    private func acrossSidesMatch(of quote: [String], in file: DiffFile, near target: Int?) -> (start: Int, end: Int)? {
+        guard quote.count >= 2, target != nil || index.sideText(path: file.path, side: .right).count <= Self.fragmentSearchLimit else { return nil }
+        var best: (start: Int, end: Int, distance: Int)?
+        for hunk in file.hunks where hunk.lines.count >= quote.count {
+            if let target {
+                let near = { (start: Int, count: Int) in target >= start - Self.fragmentWindow && target <= start + count + Self.fragmentWindow }
+                guard near(hunk.newStart, hunk.newCount) || near(hunk.oldStart, hunk.oldCount) else { continue }
+            }
+            let lines = Array(hunk.lines)
+            let texts = lines.map { Finding.normalise($0.text) }
+            for start in 0...(lines.count - quote.count) where texts[start] == quote[0] {
+                let window = lines[start..<(start + quote.count)]
+                guard zip(texts[start..<(start + quote.count)], quote).allSatisfy({ $0 == $1 }),
+                    let first = window.first?.oldLine, let last = window.last?.newLine,
+                    window.contains(where: { $0.kind == .deleted }), window.contains(where: { $0.kind == .added })
+                else { continue }
+                let distance = target.map { Self.distance($0, last) } ?? 0
+                if best == nil || distance < best!.distance { best = (first, last, distance) }
             }
         }
         return best.map { ($0.start, $0.end) }
