@@ -127,15 +127,6 @@ package final class ChildProcess: Sendable {
         return record(raw)
     }
 
-    /// Whether the child is still running (reaps it when it has ended).
-    package var isRunning: Bool {
-        if status.withLockedValue({ $0 }) != nil { return false }
-        var raw: Int32 = 0
-        guard waitpid(pid, &raw, WNOHANG) == pid else { return true }
-        record(raw)
-        return false
-    }
-
     /// Whether a signal ended the child (valid once it has ended).
     package var endedBySignal: Bool { (status.withLockedValue { $0 } ?? 0) > 128 }
 

@@ -28,7 +28,6 @@ package final class ManualClock: Sendable {
 
     package var now: Date { state.withLockedValue { $0.now } }
     package func advance(by seconds: TimeInterval) { set(now + seconds) }
-    package var closure: @Sendable () -> Date { { self.now } }
     package var wallClock: WallClock { WallClock(now: { self.now }, sleep: { try await self.sleep($0) }) }
 
     /// Moves the time and wakes every sleeper whose wake-up has come.

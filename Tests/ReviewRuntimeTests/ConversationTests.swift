@@ -74,52 +74,44 @@ import Testing
             return try JSONEncoder().encode(JSONValue.object(root))
         }
 
-        /// An `issue_comment` created on the pull request (it exists on the stand-in); returns the payload and the comment's id.
-        func comment(_ text: String, login: String = "octocat", type: String = "User", association: String = "MEMBER") throws -> (Data, Int) {
-            let id = app.standIn.addIssueCommentByOther(ConversationTests.key, body: text, login: login, type: type, association: association)
-            guard case .object(var root) = try JSONValue.parse(WebhookFixtures.payload("issue_comment", "created.with-installation.payload.json")),
-                case .object(var issue)? = root["issue"], case .object(var comment)? = root["comment"], case .object(var repository)? = root["repository"],
-                case .object(var owner)? = repository["owner"]
-            else { throw TestSetupError("unexpected issue_comment payload") }
-            issue["number"] = .number(731)
-            issue["pull_request"] = .object(["url": .string("https://api.github.com/repos/sindresorhus/ky/pulls/731")])
-            comment["id"] = .number(Double(id))
-            comment["body"] = .string(text)
-            comment["user"] = .object(["login": .string(login), "type": .string(type)])
-            comment["author_association"] = .string(association)
+        /// GitHub's example delivery `event/file`, moved onto ky #731 (installation 42) with `comment`'s fields set.
+        static func delivery(_ event: String, _ file: String, comment fields: [String: JSONValue], inIssue: Bool) throws -> Data {
+            guard case .object(var root) = try JSONValue.parse(WebhookFixtures.payload(event, file)), case .object(var comment)? = root["comment"],
+                case .object(var repository)? = root["repository"], case .object(var owner)? = repository["owner"],
+                case .object(var container)? = root[inIssue ? "issue" : "pull_request"]
+            else { throw TestSetupError("unexpected \(event) payload") }
+            comment.merge(fields) { $1 }
+            container["number"] = .number(731)
+            if inIssue { container["pull_request"] = .object(["url": .string("https://api.github.com/repos/sindresorhus/ky/pulls/731")]) }
             owner["login"] = .string("sindresorhus")
             repository["owner"] = .object(owner)
             repository["name"] = .string("ky")
-            root["issue"] = .object(issue)
+            root[inIssue ? "issue" : "pull_request"] = .object(container)
             root["comment"] = .object(comment)
             root["repository"] = .object(repository)
             root["installation"] = .object(["id": .number(42)])
-            return (try JSONEncoder().encode(JSONValue.object(root)), id)
+            return try JSONEncoder().encode(JSONValue.object(root))
+        }
+
+        /// An `issue_comment` created on the pull request (it exists on the stand-in); returns the payload and the comment's id.
+        func comment(_ text: String, login: String = "octocat", type: String = "User", association: String = "MEMBER") throws -> (Data, Int) {
+            let id = app.standIn.addIssueCommentByOther(ConversationTests.key, body: text, login: login, type: type, association: association)
+            let fields: [String: JSONValue] = [
+                "id": .number(Double(id)), "body": .string(text), "user": .object(["login": .string(login), "type": .string(type)]),
+                "author_association": .string(association),
+            ]
+            return (try Self.delivery("issue_comment", "created.with-installation.payload.json", comment: fields, inIssue: true), id)
         }
 
         /// A reply in a review thread, as GitHub delivers it (the comment exists on the stand-in).
         func reply(_ text: String, to root: Int, path: String, association: String = "MEMBER") throws -> Data {
             let id = app.standIn.addReviewCommentByOther(
                 ConversationTests.key, path: path, body: text, login: "octocat", inReplyTo: root, association: association)
-            guard case .object(var payload) = try JSONValue.parse(WebhookFixtures.payload("pull_request_review_comment", "created.payload.json")),
-                case .object(var comment)? = payload["comment"], case .object(var pr)? = payload["pull_request"],
-                case .object(var repository)? = payload["repository"], case .object(var owner)? = repository["owner"]
-            else { throw TestSetupError("unexpected pull_request_review_comment payload") }
-            comment["id"] = .number(Double(id))
-            comment["in_reply_to_id"] = .number(Double(root))
-            comment["body"] = .string(text)
-            comment["path"] = .string(path)
-            comment["author_association"] = .string(association)
-            comment["user"] = .object(["login": .string("octocat"), "type": .string("User")])
-            pr["number"] = .number(731)
-            owner["login"] = .string("sindresorhus")
-            repository["owner"] = .object(owner)
-            repository["name"] = .string("ky")
-            payload["comment"] = .object(comment)
-            payload["pull_request"] = .object(pr)
-            payload["repository"] = .object(repository)
-            payload["installation"] = .object(["id": .number(42)])
-            return try JSONEncoder().encode(JSONValue.object(payload))
+            let fields: [String: JSONValue] = [
+                "id": .number(Double(id)), "in_reply_to_id": .number(Double(root)), "body": .string(text), "path": .string(path),
+                "author_association": .string(association), "user": .object(["login": .string("octocat"), "type": .string("User")]),
+            ]
+            return try Self.delivery("pull_request_review_comment", "created.payload.json", comment: fields, inIssue: false)
         }
 
         var reviews: [GitHubStandIn.RecordedReview] { app.standIn.reviews(ConversationTests.key) }

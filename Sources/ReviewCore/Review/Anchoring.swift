@@ -155,7 +155,7 @@ public struct Anchorer: Sendable {
             }
             for start in range {
                 // Bytes, not characters: both sides are normalised the same way, and byte search is fast.
-                guard quote.indices.allSatisfy({ Self.contains(lines[start + $0].text, quote[$0]) }) else { continue }
+                guard quote.indices.allSatisfy({ lines[start + $0].text.containsBytes(quote[$0]) }) else { continue }
                 let distance = target.map { Self.distance($0, lines[start].number) } ?? 0
                 if best == nil || distance < best!.distance { best = (lines[start].number, lines[start + quote.count - 1].number, distance) }
             }
@@ -168,7 +168,7 @@ public struct Anchorer: Sendable {
     /// only, and only in hunks within `fragmentWindow` lines of the claimed line (any hunk of a side
     /// under `fragmentSearchLimit` lines when none is claimed).
     private func acrossSidesMatch(of quote: [String], in file: DiffFile, near target: Int?) -> (start: Int, end: Int)? {
-        guard quote.count >= 2, target != nil || index.sideText(path: file.path, side: .right).count <= Self.fragmentSearchLimit else { return nil }
+        guard quote.count >= 2, target != nil || file.hunks.reduce(0, { $0 + $1.lines.count }) <= Self.fragmentSearchLimit else { return nil }
         var best: (start: Int, end: Int, distance: Int)?
         for hunk in file.hunks where hunk.lines.count >= quote.count {
             if let target {
@@ -188,24 +188,6 @@ public struct Anchorer: Sendable {
             }
         }
         return best.map { ($0.start, $0.end) }
-    }
-
-    /// Whether `part`'s bytes occur in `text` (the window bounds how many lines are searched).
-    static func contains(_ text: String, _ part: String) -> Bool {
-        var text = text, part = part
-        return text.withUTF8 { hay in
-            part.withUTF8 { needle in
-                guard let first = needle.first, needle.count <= hay.count, let base = hay.baseAddress, let wanted = needle.baseAddress else {
-                    return needle.isEmpty
-                }
-                var index = 0
-                while index <= hay.count - needle.count {
-                    if hay[index] == first, memcmp(base + index, wanted, needle.count) == 0 { return true }
-                    index += 1
-                }
-                return false
-            }
-        }
     }
 
     /// The first position whose line number is at least `number` (`lines` ascend).

@@ -39,20 +39,19 @@ public enum ReviewMarker {
         return line.hasPrefix("<!-- prreview:walkthrough head=") && line.hasSuffix(" -->")
     }
 
+    /// The last line that is not blank, trimmed: where the markers that end a body sit.
     private static func lastLine(_ body: String) -> String? {
         body.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }?.trimmingCharacters(in: .whitespaces)
     }
 
     /// Whether `body` (of a review by this App) ends with the review marker for `commit`.
     public static func marksReview(of commit: String, _ body: String) -> Bool {
-        let lastLine = body.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }
-        return lastLine?.trimmingCharacters(in: .whitespaces) == review(commit: commit)
+        lastLine(body) == review(commit: commit)
     }
 
     /// The fingerprint an inline comment (by this App) carries as its last line.
     public static func fingerprints(inComment body: String) -> [String] {
-        let lastLine = body.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }
-        return lastLine.flatMap { fingerprint(endingLine: $0.trimmingCharacters(in: .whitespaces)[...]) }.map { [$0] } ?? []
+        lastLine(body).flatMap { fingerprint(endingLine: $0[...]) }.map { [$0] } ?? []
     }
 
     /// The fingerprints a review body (by this App) carries at the end of its top-level list items.

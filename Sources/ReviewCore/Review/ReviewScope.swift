@@ -32,7 +32,7 @@ public enum ReviewScope {
         if parts.dropLast().contains(where: vendoredFolders.contains) { return "vendored code" }
         let nameBytes = Array(name.utf8)
         if generatedSuffixes.contains(where: { nameBytes.ends(with: $0.utf8) })
-            || generatedInfixes.contains(where: { nameBytes.contains(Array($0.utf8)) })
+            || generatedInfixes.contains(where: name.containsBytes)
         {
             return "generated or minified file"
         }
@@ -53,10 +53,5 @@ public enum ReviewScope {
 private extension Array where Element == UInt8 {
     func ends(with suffix: String.UTF8View) -> Bool {
         count >= suffix.count && self[(count - suffix.count)...].elementsEqual(suffix)
-    }
-
-    func contains(_ part: [UInt8]) -> Bool {
-        guard part.count <= count else { return false }
-        return (0...(count - part.count)).contains { start in self[start..<(start + part.count)].elementsEqual(part) }
     }
 }
