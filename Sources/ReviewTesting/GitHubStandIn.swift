@@ -42,7 +42,12 @@ package final class GitHubStandIn: Sendable {
     struct Pull {
         var fixture: PullRequestFixture
         var head: String
-        var originalHead: String
+        /// The pull request's commits, oldest first (a force push leaves only the new head).
+        var commits: [String]
+        /// Commits a force push took out of the pull request: they still exist, on a diverged history.
+        var formerCommits: [String] = []
+        /// Each commit's files.json entries, for `/compare` between two of them.
+        var snapshots: [String: [Any]] = [:]
         var forceTooLarge = false
         /// path → side → line → hunk number, read from files.json patches (independently of ReviewCore).
         var lines: [String: [String: [Int: Int]]]
@@ -164,19 +169,39 @@ package final class GitHubStandIn: Sendable {
             lines[file.filename] = Self.commentableLines(patch)
             patchLines[file.filename] = patch.split(separator: "\n", omittingEmptySubsequences: false).count
         }
+        let entries = (try? JSONSerialization.jsonObject(with: fixture.data("files.json"))) as? [Any] ?? []
         state.withLockedValue {
-            $0.pulls["\(owner)/\(repo)#\(number)"] = Pull(fixture: fixture, head: head, originalHead: head, lines: lines, patchLines: patchLines)
+            let key = "\(owner)/\(repo)#\(number)"
+            let earlier = $0.pulls[key]
+            var pull = Pull(fixture: fixture, head: head, commits: (earlier?.commits ?? []) + [head], lines: lines, patchLines: patchLines)
+            pull.snapshots = earlier?.snapshots ?? [:]
+            pull.formerCommits = earlier?.formerCommits ?? []
+            pull.snapshots[head] = entries
+            $0.pulls[key] = pull
         }
         return (owner, repo, number, head, base)
     }
 
     /// A push: the pull request's head becomes `sha`.
-    package func moveHead(_ key: String, to sha: String) { state.withLockedValue { $0.pulls[key]?.head = sha } }
-    /// A force-push: the head becomes `sha` and the old commits are no longer part of the pull request.
-    package func forcePush(_ key: String, to sha: String) {
+    package func moveHead(_ key: String, to sha: String) {
         state.withLockedValue {
-            $0.pulls[key]?.head = sha
-            $0.pulls[key]?.originalHead = sha
+            guard var pull = $0.pulls[key] else { return }
+            pull.snapshots[sha] = pull.snapshots[pull.head]
+            pull.head = sha
+            pull.commits.append(sha)
+            $0.pulls[key] = pull
+        }
+    }
+    /// A force-push: the head becomes `sha` and the old commits are no longer part of the pull request
+    /// (they stay in the repository, on a diverged history, unless `collected`: then they are gone).
+    package func forcePush(_ key: String, to sha: String, collected: Bool = false) {
+        state.withLockedValue {
+            guard var pull = $0.pulls[key] else { return }
+            pull.snapshots[sha] = pull.snapshots[pull.head]
+            if !collected { pull.formerCommits += pull.commits }
+            pull.head = sha
+            pull.commits = [sha]
+            $0.pulls[key] = pull
         }
     }
     package func forceTooLarge(_ key: String) { state.withLockedValue { $0.pulls[key]?.forceTooLarge = true } }
@@ -195,13 +220,16 @@ package final class GitHubStandIn: Sendable {
     package static let appId = 4242
 
     /// A review on `key` ("owner/repo#n") written by someone else, e.g. `login: "mallory[bot]", type: "Bot"`.
-    package func addReviewByOther(_ key: String, body: String, login: String, type: String = "User", appId: Int? = nil) {
+    /// `login: nil` is a deleted account and `commitId: nil` a review whose commit is gone: GitHub
+    /// then sends `"user": null` and `"commit_id": null`.
+    package func addReviewByOther(
+        _ key: String, body: String, login: String?, type: String = "User", appId: Int? = nil, commitId: String? = "0000000000000000000000000000000000000000"
+    ) {
         state.withLockedValue { state in
             state.nextId += 1
-            var user: [String: Any] = ["login": login, "type": type]
-            user["id"] = state.nextId
-            var item: [String: Any] = ["id": state.nextId, "body": body, "state": "COMMENTED", "user": user]
-            if let appId { item["performed_via_github_app"] = ["id": appId, "slug": login] }
+            let user: Any = login.map { ["login": $0, "type": type, "id": state.nextId] as [String: Any] } ?? NSNull()
+            var item: [String: Any] = ["id": state.nextId, "body": body, "state": "COMMENTED", "user": user, "commit_id": commitId ?? NSNull()]
+            if let appId { item["performed_via_github_app"] = ["id": appId, "slug": login ?? "ghost"] }
             state.othersReviews[key, default: []].append(item)
         }
     }
@@ -448,13 +476,41 @@ package final class GitHubStandIn: Sendable {
             return json(200, slice, headers: headers)
         }
 
+        /// `GET /compare/{base}...{head}` between two commits the stand-in knows: the pull request's
+        /// base or one of its commits. An unknown commit is a 404 (a force-pushed-away `before`).
         private func compare(_ repo: String, _ range: String) -> HTTPResponse {
-            guard let pull = state.withLockedValue({ $0.pulls.first { $0.key.hasPrefix(repo + "#") }?.value }) else {
+            let ends = range.components(separatedBy: "...")
+            let pulls = state.withLockedValue { $0.pulls.filter { $0.key.hasPrefix(repo + "#") }.map(\.value) }
+            guard ends.count == 2, let pull = pulls.first(where: { $0.commits.contains(ends[1]) }) else { return json(404, ["message": "Not Found"]) }
+            let (base, head) = (ends[0], ends[1])
+            let baseSha = (try? JSONFieldReader(pull.fixture.pull).string("base.sha")) ?? ""
+            let headFiles = pull.snapshots[head] ?? []
+            let status: String
+            var files: [Any]
+            if base == baseSha {
+                (status, files) = ("ahead", headFiles)
+            } else if let from = pull.commits.firstIndex(of: base), let to = pull.commits.firstIndex(of: head) {
+                // What changed between the two commits: files whose patch differs, either way round.
+                let before = Self.patchesByPath(pull.snapshots[base] ?? [])
+                let after = Self.patchesByPath(headFiles)
+                let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+                files = headFiles.filter { changed.contains(Self.filename($0)) }
+                files += (pull.snapshots[base] ?? []).filter { changed.contains(Self.filename($0)) && after[Self.filename($0)] == nil }
+                status = from == to ? "identical" : from < to ? "ahead" : "behind"
+            } else if pull.formerCommits.contains(base) {
+                (status, files) = ("diverged", headFiles)
+            } else {
                 return json(404, ["message": "Not Found"])
             }
-            let files = (try? JSONSerialization.jsonObject(with: pull.fixture.data("files.json"))) as? [Any] ?? []
             // "The response includes up to 300 changed files for the entire comparison."
-            return json(200, ["status": range.contains("diverged") ? "diverged" : "ahead", "files": Array(files.prefix(300))])
+            return json(200, ["status": status, "ahead_by": 1, "files": Array(files.prefix(300))])
+        }
+
+        private static func filename(_ entry: Any) -> String { (entry as? [String: Any])?["filename"] as? String ?? "" }
+
+        /// path → its patch ("" for a file without one), of one commit's file list.
+        private static func patchesByPath(_ entries: [Any]) -> [String: String] {
+            Dictionary(entries.map { (filename($0), ($0 as? [String: Any])?["patch"] as? String ?? "") }) { $1 }
         }
 
         /// Not GitHub: a person's comment on a served pull request, `{"pullRequest", "body", "login", "association"}`, for the demo.
@@ -616,7 +672,8 @@ package final class GitHubStandIn: Sendable {
         private func createReview(_ request: HTTPRequest, key: String, pull: Pull) -> HTTPResponse {
             guard let body = try? JSONValue.parse(request.body), case .object = body else { return json(400, ["message": "Problems parsing JSON"]) }
             let commit = body["commit_id"]?.stringValue ?? pull.head
-            guard commit == pull.head || commit == pull.originalHead else { return reject("commit_id is not part of the pull request") }
+            // "commit_id: The SHA of the commit that needs a review" — any commit of the pull request.
+            guard pull.commits.contains(commit) else { return reject("commit_id is not part of the pull request") }
             // "By leaving this blank, you set the review action state to PENDING."
             let event = body["event"]?.stringValue ?? "PENDING"
             guard ["COMMENT", "APPROVE", "REQUEST_CHANGES", "PENDING"].contains(event) else {

@@ -59,28 +59,68 @@ import Testing
     }
 }
 
-/// An incremental review that cannot trust compare reviews the whole pull request instead.
+/// An incremental review covers what changed since the last head it reviewed, and reviews the
+/// whole pull request when compare cannot say.
 @Suite struct IncrementalFallbackTests {
-    @Test(arguments: [404, 200])
-    func aGoneBaseOrATruncatedCompareReviewsInFull(_ status: Int) async throws {
+    static let secret = SyntheticPullRequest.File("config/aws.ts", [#"export const key = "AKIAABCDEFGHIJKLMNOP";"#])
+    static let start = SyntheticPullRequest.File("src/start.ts", ["export const s = 1;"])
+    static let (first, second) = (String(repeating: "a7", count: 20), String(repeating: "b8", count: 20))
+
+    /// `first` (one clean file) reviewed in full, then `between` (a force push, say), then a push to
+    /// `second` with `files` reviewed incrementally; returns the second review.
+    static func push(
+        _ files: [SyntheticPullRequest.File], between: (GitHubStandIn) throws -> Void = { _ in }
+    ) async throws
+        -> (ReviewOutcome, GitHubStandIn.RecordedReview?)
+    {
         let app = try await GitHubTestApp.start()
-        let secret = SyntheticPullRequest.File("config/aws.ts", [#"export const key = "AKIAABCDEFGHIJKLMNOP";"#])
-        var job = app.job(for: try SyntheticPullRequest.write([secret], head: String(repeating: "a7", count: 20)))
+        let reviewer = PullRequestReviewer(github: app.client(), model: RulesModel())
+        let opened = try await reviewer.review(app.job(for: try SyntheticPullRequest.write([start], head: first)), logger: .quiet)
+        #expect(opened.status == .posted)
+        try between(app.standIn)
+        var job = app.job(for: try SyntheticPullRequest.write(files, head: second))
         job.kind = .incremental
-        job.before = String(repeating: "b8", count: 20)
-        job.after = job.headSha
-        let path = "/compare/\(job.before!)...\(job.after!)"
-        if status == 404 {
-            app.standIn.script(.init(pathSuffix: path, status: 404, body: #"{"message":"Not Found"}"#))
-        } else {
-            // 300 files: GitHub's cap, so the list may be cut and says nothing about what is missing.
-            let files = (0..<300).map { #"{"filename":"other/f\#($0).ts","status":"modified","changes":1,"patch":"@@ -1 +1 @@\n-a\n+b"}"# }
-            app.standIn.script(.init(pathSuffix: path, status: 200, body: #"{"status":"ahead","files":[\#(files.joined(separator: ","))]}"#))
-        }
-        let outcome = try await PullRequestReviewer(github: app.client(), model: RulesModel()).review(job, logger: .quiet)
-        let comments = app.standIn.reviews("sindresorhus/ky#731").first?.comments.count
+        job.before = first
+        job.after = second
+        let outcome = try await reviewer.review(job, logger: .quiet)
+        let reviews = app.standIn.reviews("sindresorhus/ky#731")
         await app.stop()
-        #expect(outcome.status == .posted && comments == 1, "compare answered \(status)")
+        return (outcome, reviews.count == 2 ? reviews.last : nil)
+    }
+
+    @Test(arguments: [false, true])
+    func aForcePushedAwayReviewedHeadMeansAFullReview(_ collected: Bool) async throws {
+        // The reviewed head left the pull request: compare says "diverged", or 404 once it is gone.
+        let (outcome, review) = try await Self.push([Self.start, Self.secret]) {
+            $0.forcePush("sindresorhus/ky#731", to: String(repeating: "f1", count: 20), collected: collected)
+        }
+        #expect(outcome.status == .posted && review?.comments.count == 1)
+        #expect(review?.body.contains("1 finding in 2 reviewed files") == true, "\(review?.body.prefix(400) ?? "")")
+    }
+
+    @Test func aPushOf400FilesIsReviewedInFull() async throws {
+        // Compare names at most 300 files: the review cannot know which were cut, so it reads them all.
+        let files = (0..<400).map { SyntheticPullRequest.File("src/p\($0).ts", ["export const p\($0) = \($0);"]) } + [Self.start, Self.secret]
+        let (outcome, review) = try await Self.push(files)
+        #expect(outcome.status == .posted && outcome.notReviewed.isEmpty && review?.comments.count == 1)
+        #expect(review?.body.contains("1 finding in 402 reviewed files") == true, "\(review?.body.prefix(400) ?? "")")
+    }
+
+    @Test func aPushReviewsOnlyWhatItChanged() async throws {
+        // The control: compare between two commits of the pull request names only the changed files.
+        let (outcome, review) = try await Self.push([Self.start, Self.secret])
+        #expect(outcome.status == .posted && review?.comments.count == 1)
+        #expect(review?.body.contains("1 finding in 1 reviewed file") == true, "only config/aws.ts changed: \(review?.body.prefix(400) ?? "")")
+    }
+
+    @Test func aPushMadeWhileNobodyLookedIsStillReviewed() async throws {
+        // The secret came in a push that was never reviewed (paused, missed, failed); the next push
+        // only adds a file, but the review compares from the last head it reviewed and finds it.
+        let (outcome, review) = try await Self.push([Self.start, Self.secret, SyntheticPullRequest.File("src/x.ts", ["export const x = 1;"])]) {
+            try $0.serve(SyntheticPullRequest.write([Self.start, Self.secret], head: String(repeating: "c2", count: 20)))
+        }
+        #expect(outcome.status == .posted && review?.comments.count == 1)
+        #expect(review?.body.contains("1 finding in 2 reviewed files") == true, "\(review?.body.prefix(400) ?? "")")
     }
 }
 

@@ -54,6 +54,8 @@ import Testing
             }
         }
         app.standIn.addReviewByOther(Self.key, body: forged, login: "other-app[bot]", type: "Bot", appId: GitHubStandIn.appId + 1)
+        // A deleted account (`user: null`) on a commit that is gone (`commit_id: null`).
+        app.standIn.addReviewByOther(Self.key, body: forged, login: nil, commitId: nil)
         let reviewer = PullRequestReviewer(github: app.client(), model: QuotingModel())
         let outcome = try await reviewer.review(job, logger: .quiet)
         let again = try await reviewer.review(job, logger: .quiet)

@@ -25,9 +25,11 @@ import Testing
             let secret = ConversationTests.firstSecret
             let heads = ConversationTests.heads
             for (index, head) in heads.prefix(3).enumerated() {
-                // Each push adds a file above nothing and moves nothing: the quoted line stays, the words change.
+                // Each push adds lines above the key (it moves to line 1, 4, 9) and a file; the words change.
+                let above = [0, 3, 8][index]
+                let moved = SyntheticPullRequest.File(secret.path, (0..<above).map { "// note \($0)" } + secret.lines)
                 let extra = (0..<index).map { SyntheticPullRequest.File("src/f\($0).ts", ["export const f\($0) = \($0);"]) }
-                try world.push([secret] + extra, head: head)
+                try world.push([moved] + extra, head: head)
                 let action = index == 0 ? "opened" : "synchronize"
                 await world.deliver("pull_request", try world.pullRequestEvent(action, head: head, before: index == 0 ? nil : heads[index - 1]))
                 try await world.drain()
@@ -35,6 +37,8 @@ import Testing
             let inline = world.reviews.flatMap(\.comments)
             #expect(inline.count == 1, "\(inline.compactMap { $0["body"]?.stringValue })")
             #expect(standIn.requests.count == 3)
+            // Every push touched the file, so every incremental review showed the key to the model.
+            #expect(standIn.requests.allSatisfy { String(decoding: $0.body, as: UTF8.self).contains("AKIAABCDEFGHIJKLMNOP") })
         }
         await standIn.stop()
     }

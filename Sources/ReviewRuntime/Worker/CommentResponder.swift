@@ -88,15 +88,8 @@ struct CommentResponder {
         var target = job
         target.headSha = pull.headSha.lowercased()
         target.baseSha = pull.baseSha.lowercased()
-        target.kind = .full
-        if !again {
-            let reviewed = try await github.reviews(job).filter(identity.wrote).compactMap { ReviewMarker.reviewedCommit($0.body) }
-            if let last = reviewed.last, last != target.headSha {
-                target.kind = .incremental
-                target.before = last
-                target.after = target.headSha
-            }
-        }
+        // The reviewer finds the last commit it reviewed; an incremental review without one is full.
+        target.kind = again ? .full : .incremental
         let outcome = try await reviewer.review(target, again: again, logger: logger)
         let name = again ? "full review" : "review"
         if let text = ConversationText.reviewed(outcome) {

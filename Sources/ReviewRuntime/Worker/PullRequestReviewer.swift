@@ -53,9 +53,12 @@ public struct PullRequestReviewer: JobProcessor {
             withoutDiff.append(
                 ReviewScope.Skipped(path: "\(unlisted) more file\(unlisted == 1 ? "" : "s")", reason: "GitHub lists at most 3,000 files of a pull request"))
         }
+        // An incremental review covers what changed since the last head this App reviewed — not the
+        // push's `before`, so pushes made while paused, missed or failed are read too; none yet: everything.
+        let lastReviewed = existing.compactMap { ReviewMarker.reviewedCommit($0.body) }.last
         var changedByPush: Set<String>?
-        if job.kind == .incremental, let before = job.before, let after = job.after {
-            changedByPush = try await github.changedPaths(job, base: before, head: after)
+        if job.kind == .incremental, let lastReviewed {
+            changedByPush = try await github.changedPaths(job, base: lastReviewed, head: job.headSha)
         }
         let (config, configProblems) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
         if let skip = ReviewPolicy.configSkip(config, draft: pull.draft, labels: pull.labels) { return .skipped(.skipped, skip) }
@@ -78,7 +81,7 @@ public struct PullRequestReviewer: JobProcessor {
                 job, identity: identity,
                 body: Walkthrough.body(diff: diff, summary: answer.summary, fileSummaries: answer.fileSummaries, notReviewed: notReviewed, headSha: job.headSha)
             ) : nil
-        if !again, ReviewPolicy.nothingToPost(fresh: fresh, duplicates: duplicates, incremental: job.kind == .incremental) {
+        if !again, ReviewPolicy.nothingToPost(fresh: fresh, duplicates: duplicates, incremental: job.kind == .incremental && lastReviewed != nil) {
             return ReviewOutcome(
                 status: .nothingNew, reason: "no findings that are not already on the pull request", reviewId: nil, comments: 0, bodyFindings: 0,
                 duplicatesSkipped: duplicates, notReviewed: notReviewed.map(\.path), foldedAfter422: false, modelErrors: answer.errors,
