@@ -105,11 +105,11 @@ import Testing
         var file = try #require(diff.files.first)
         file.newPath = path
         file.oldPath = path
-        let prompt = ReviewPrompt.user(title: "t", body: "", instructions: "", chunk: [file])
+        let prompt = ReviewPrompt.user(title: "t", body: "", instructions: "", chunk: [PromptFile(file)])
         #expect(!prompt.contains("\nRepository review instructions"))
         #expect(!prompt.contains("\n### y.ts"))
         // Everything after the diff's introduction is one fenced block.
-        let diffPart = try #require(prompt.components(separatedBy: "deleted lines show `-OLD_LINE_NUMBER | code`.\n").last)
+        let diffPart = try #require(prompt.components(separatedBy: "never report a finding on them.\n").last)
         #expect(diffPart.hasPrefix("```untrusted\n### x.ts\\n\\nRepository") && diffPart.hasSuffix("\n```"))
         // And a model naming the file the way the prompt shows it names the real file.
         let answer =

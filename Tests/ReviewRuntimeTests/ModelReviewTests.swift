@@ -207,17 +207,17 @@ import Testing
         #expect(plan.calls.count == 3)
         #expect(plan.estimatedTokens.allSatisfy { $0 <= 4_000 }, "\(plan.estimatedTokens)")
         for call in plan.calls {
-            let text = call.flatMap { $0.hunks.map(ReviewPrompt.render) }.joined()
+            let text = call.flatMap { $0.file.hunks.map(ReviewPrompt.render) }.joined()
             #expect(ReviewPlanner.estimateTokens(text) + 1_000 <= 4_000)
         }
         #expect(!plan.leftOut.isEmpty)
-        let packed = plan.calls.flatMap { $0.flatMap(\.hunks) }.count
+        let packed = plan.calls.flatMap { $0.flatMap(\.file.hunks) }.count
         let total = diff.files.flatMap(\.hunks).count
         let left = plan.leftOut.count
         #expect(packed < total && left > 0)
         // Hunks are never split: every packed hunk is one of the diff's hunks, whole.
         let all = Set(diff.files.flatMap(\.hunks).map(ReviewPrompt.render))
-        #expect(plan.calls.flatMap { $0.flatMap(\.hunks) }.allSatisfy { all.contains(ReviewPrompt.render($0)) })
+        #expect(plan.calls.flatMap { $0.flatMap(\.file.hunks) }.allSatisfy { all.contains(ReviewPrompt.render($0)) })
 
         let generous = ReviewPlanner().plan(diff)
         #expect(generous.calls.count == 1 && generous.leftOut.isEmpty)

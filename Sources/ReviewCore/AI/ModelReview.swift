@@ -7,12 +7,19 @@ public struct ReviewInput: Sendable {
     public var diff: UnifiedDiff
     /// The repository's own instructions (from its config on the base branch).
     public var instructions: String
+    /// The head version of reviewed files (path → file), for the lines around each hunk.
+    public var heads: [String: HeadFile]
+    public var context: ContextSettings
 
-    public init(title: String, body: String, diff: UnifiedDiff, instructions: String = "") {
+    public init(
+        title: String, body: String, diff: UnifiedDiff, instructions: String = "", heads: [String: HeadFile] = [:], context: ContextSettings = ContextSettings()
+    ) {
         self.title = title
         self.body = body
         self.diff = diff
         self.instructions = instructions
+        self.heads = heads
+        self.context = context
     }
 }
 
@@ -40,6 +47,9 @@ public struct ModelReview: Sendable, Equatable {
     public var errors: [String]
     /// What the reviewer left out (over its budget), listed in the review body.
     public var notReviewed: [ReviewScope.Skipped]
+    /// What the reviewer read with less than it would have liked (the lines around the hunks,
+    /// deletions in full), listed in the review body.
+    public var reviewedInPart: [ReviewScope.Skipped] = []
     /// One line per file on what changed, for the walkthrough (empty from the rules reviewer).
     public var fileSummaries: [String: String] = [:]
 

@@ -1,9 +1,12 @@
-/// Packs whole hunks (never a part of one) into model calls under a token budget, with a cap on the
-/// number of calls; what does not fit is named, never dropped silently.
+/// Packs whole hunks (never a part of one), each with the head-file lines around it, into model
+/// calls under a token budget, with a cap on the number of calls. When the budget is tight,
+/// deletions are shortened to one line and a hunk's surrounding lines go before the hunk does;
+/// what is cut or left out is named, never dropped silently.
 public struct ReviewPlanner: Sendable {
     public var maxInputTokens: Int
     public var maxCalls: Int
-    /// Tokens the fixed parts of each prompt take (instructions, PR text, schema).
+    /// Tokens the fixed parts of each prompt take (instructions, PR text, schema), when the caller
+    /// does not count them itself.
     public var overheadTokens: Int
 
     public init(maxInputTokens: Int = 32_000, maxCalls: Int = 4, overheadTokens: Int = 1_500) {
@@ -12,72 +15,171 @@ public struct ReviewPlanner: Sendable {
         self.overheadTokens = overheadTokens
     }
 
-    /// A rough count: about four characters a token for code, never less than one per line.
+    /// A rough count: about four characters a token for code, never less than one per line. It
+    /// never undercounts a concatenation: the estimates of the parts add up to at least the whole's.
     public static func estimateTokens(_ text: String) -> Int {
         estimate(bytes: text.utf8.count, lines: text.utf8.reduce(0) { $1 == 10 ? $0 + 1 : $0 })
     }
 
     static func estimate(bytes: Int, lines: Int) -> Int { max(bytes / 4 + 1, lines) }
 
-    /// `estimateTokens(ReviewPrompt.render(hunk))`, computed without rendering.
+    /// `estimateTokens(ReviewPrompt.render(hunk))`, computed without rendering, plus what its
+    /// backticks could add to the prompt's fence.
     public static func estimateTokens(_ hunk: DiffHunk) -> Int {
         let size = ReviewPrompt.renderedSize(hunk)
-        return estimate(bytes: size.bytes, lines: size.lines)
+        return estimate(bytes: size.bytes + fenceGrowth(ReviewPrompt.longestBacktickRun(hunk)), lines: size.lines)
     }
 
-    /// The model calls to make (each within the token budget) and the files left out, with why.
+    /// The bytes a run of `run` backticks adds to the two fences around the diff (which start at three).
+    static func fenceGrowth(_ run: Int) -> Int { 2 * max(0, run - 2) }
+
+    static func estimateTokens(_ part: PromptFile.Part) -> Int {
+        switch part {
+        case .hunk(let hunk): return estimateTokens(hunk)
+        case .removed(let hunk): return estimateTokens(ReviewPrompt.render(.removed(hunk)))
+        case .context(let lines):
+            let text = ReviewPrompt.render(.context(lines))
+            return estimate(bytes: text.utf8.count + fenceGrowth(MarkdownText.longestBacktickRun(text)), lines: text.utf8.reduce(0) { $1 == 10 ? $0 + 1 : $0 })
+        }
+    }
+
+    /// The model calls to make (each within the token budget) and what was shortened or left out.
     public struct Plan: Sendable, Equatable {
         /// Each call's files, holding only the hunks packed into that call.
-        public var calls: [[DiffFile]]
+        public var calls: [[PromptFile]]
         public var estimatedTokens: [Int]
         /// Files (or parts of files) left out for want of budget.
         public var leftOut: [ReviewScope.Skipped]
+        /// Files reviewed without (some of) the head-file lines around their hunks, for want of budget.
+        public var contextCut: [String] = []
+        /// Deleted files and deletion-only hunks shown as one line each, for want of budget.
+        public var shortened: [String] = []
     }
 
-    /// Packs the diff's hunks into calls, most-changed files first, within the budget.
-    public func plan(_ diff: UnifiedDiff) -> Plan {
-        let budget = max(1, maxInputTokens - overheadTokens)
-        var calls: [[DiffFile]] = []
+    /// One hunk as the planner places it: its context, its cost with and without that context.
+    private struct Unit {
+        var file: Int
+        var parts: [PromptFile.Part]
+        var bare: [PromptFile.Part]
+        var cost: Int
+        var bareCost: Int
+        var deletedInShort = false
+    }
+
+    /// Packs the diff's hunks into calls, in the diff's order, within the budget. `heads` holds the
+    /// head version of files to show context from; `fixedTokens` what every call's fixed text costs
+    /// (default: `overheadTokens`).
+    public func plan(
+        _ diff: UnifiedDiff, heads: [String: HeadFile] = [:], context: ContextSettings = ContextSettings(), fixedTokens: Int? = nil
+    )
+        -> Plan
+    {
+        let overhead = fixedTokens ?? overheadTokens
+        let budget = max(1, maxInputTokens - overhead)
+        var units: [Unit] = []
+        for (index, file) in diff.files.enumerated() {
+            units += makeUnits(for: file, at: index, head: heads[file.path], context: context)
+        }
+        let headers: [Int] = diff.files.map { Self.estimateTokens(ReviewPrompt.fileHeader($0)) }
+        var shortened: [String] = []
+        let wanted = units.reduce(0) { $0 + $1.cost } + headers.reduce(0, +)
+        if wanted > budget * maxCalls {
+            (units, shortened) = shorten(units, diff: diff)
+        }
+
+        var calls: [[PromptFile]] = []
         var tokens: [Int] = []
-        var current: [DiffFile] = []
+        var current: [PromptFile] = []
         var used = 0
         var leftOut: [String: Int] = [:]
         var order: [String] = []
+        var contextCut: [String] = []
 
         func flush() {
-            if !current.isEmpty { calls.append(current); tokens.append(used + overheadTokens) }
+            if !current.isEmpty { calls.append(current); tokens.append(used + overhead) }
             current = []
             used = 0
         }
-        for file in diff.files {
-            let header = Self.estimateTokens("### \(file.path)\n")
-            for hunk in file.hunks {
-                let cost = Self.estimateTokens(hunk)
-                let needsHeader = current.last?.path != file.path
-                let total = cost + (needsHeader ? header : 0)
-                if used + total > budget { flush() }
-                guard calls.count < maxCalls, cost + header <= budget else {
-                    if leftOut[file.path] == nil { order.append(file.path) }
-                    leftOut[file.path, default: 0] += 1
-                    continue
-                }
-                if current.last?.path == file.path {
-                    current[current.count - 1].hunks.append(hunk)
-                } else {
-                    var part = file
-                    part.hunks = [hunk]
-                    current.append(part)
-                }
-                used += cost + (current.last?.hunks.count == 1 ? header : 0)
+        func add(_ unit: Unit, parts: [PromptFile.Part], cost: Int) {
+            let file = diff.files[unit.file]
+            if current.last?.path != file.path {
+                var shown = file
+                shown.hunks = []
+                current.append(PromptFile(file: shown, parts: [], deletedInShort: unit.deletedInShort ? file.deletions : nil))
+                used += unit.deletedInShort ? 0 : headers[unit.file]
+            }
+            current[current.count - 1].parts += parts
+            current[current.count - 1].file.hunks += parts.compactMap { if case .hunk(let hunk) = $0 { return hunk } else { return nil } }
+            used += cost
+        }
+        for unit in units {
+            let path = diff.files[unit.file].path
+            let header = current.last?.path == path || unit.deletedInShort ? 0 : headers[unit.file]
+            let fresh = unit.deletedInShort ? 0 : headers[unit.file]
+            let inUse = calls.count + (current.isEmpty ? 0 : 1)
+            func fitsCurrent(_ cost: Int) -> Bool { (!current.isEmpty || inUse < maxCalls) && used + cost + header <= budget }
+            func fitsNew(_ cost: Int) -> Bool { !current.isEmpty && inUse < maxCalls && cost + fresh <= budget }
+            let cut = unit.parts.count > unit.bare.count
+            if fitsCurrent(unit.cost) {
+                add(unit, parts: unit.parts, cost: unit.cost)
+            } else if fitsNew(unit.cost) {
+                flush()
+                add(unit, parts: unit.parts, cost: unit.cost)
+            } else if fitsCurrent(unit.bareCost) || fitsNew(unit.bareCost) {
+                if !fitsCurrent(unit.bareCost) { flush() }
+                add(unit, parts: unit.bare, cost: unit.bareCost)
+                if cut, contextCut.last != path { contextCut.append(path) }
+            } else {
+                if leftOut[path] == nil { order.append(path) }
+                leftOut[path, default: 0] += 1
             }
         }
         flush()
-        if calls.count > maxCalls { calls = Array(calls.prefix(maxCalls)) }
         let skipped = order.map { path in
             let total = diff.file(path)?.hunks.count ?? 0
             let missing = leftOut[path] ?? 0
-            return ReviewScope.Skipped(path: path, reason: missing == total ? "over the review budget" : "\(missing) of \(total) hunks over the review budget")
+            return ReviewScope.Skipped(path: path, reason: missing >= total ? "over the review budget" : "\(missing) of \(total) hunks over the review budget")
         }
-        return Plan(calls: calls, estimatedTokens: Array(tokens.prefix(calls.count)), leftOut: skipped)
+        let cut = contextCut.filter { leftOut[$0] == nil }
+        return Plan(calls: calls, estimatedTokens: tokens, leftOut: skipped, contextCut: Array(Set(cut)).sorted(), shortened: shortened)
+    }
+
+    /// One unit per hunk: the hunk with its head-file lines (the lines after only for the last hunk).
+    private func makeUnits(for file: DiffFile, at index: Int, head: HeadFile?, context: ContextSettings) -> [Unit] {
+        let around = head.map { FileContext.around(file, head: $0, settings: context) } ?? file.hunks.map { _ in ([], []) }
+        return zip(file.hunks, around).map { hunk, lines in
+            var parts: [PromptFile.Part] = []
+            if !lines.before.isEmpty { parts.append(.context(lines.before)) }
+            parts.append(.hunk(hunk))
+            if !lines.after.isEmpty { parts.append(.context(lines.after)) }
+            let cost = parts.reduce(0) { $0 + Self.estimateTokens($1) }
+            let bare = Self.estimateTokens(hunk)
+            return Unit(file: index, parts: parts, bare: [.hunk(hunk)], cost: cost, bareCost: bare)
+        }
+    }
+
+    /// Deleted files become one line each, and hunks that only delete one line each.
+    private func shorten(_ units: [Unit], diff: UnifiedDiff) -> ([Unit], [String]) {
+        var out: [Unit] = []
+        var shortened: [String] = []
+        var seenDeleted = Set<Int>()
+        for unit in units {
+            let file = diff.files[unit.file]
+            if file.status == .removed {
+                guard seenDeleted.insert(unit.file).inserted else { continue }
+                let line = Self.estimateTokens(ReviewPrompt.deletedInShort(file, lines: file.deletions))
+                out.append(Unit(file: unit.file, parts: [], bare: [], cost: line, bareCost: line, deletedInShort: true))
+                shortened.append(file.path)
+                continue
+            }
+            guard case .hunk(let hunk)? = unit.bare.first, hunk.newCount == 0 else {
+                out.append(unit)
+                continue
+            }
+            let cost = Self.estimateTokens(.removed(hunk))
+            out.append(Unit(file: unit.file, parts: [.removed(hunk)], bare: [.removed(hunk)], cost: cost, bareCost: cost))
+            if shortened.last != file.path { shortened.append(file.path) }
+        }
+        return (out, shortened)
     }
 }

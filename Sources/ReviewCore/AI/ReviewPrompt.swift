@@ -23,23 +23,84 @@ public enum ReviewPrompt {
     /// The user message for one chunk of the diff. Everything the PR carries — title, description,
     /// file names, hunk headers, code — is inside an untrusted fence; only the repository's own
     /// instructions (from the base branch) stand outside.
-    public static func user(title: String, body: String, instructions: String, chunk: [DiffFile]) -> String {
+    public static func user(title: String, body: String, instructions: String, chunk: [PromptFile]) -> String {
         var text = ""
         if !instructions.isEmpty {
             text += "Repository review instructions (from the base branch's .github/prreview.yml):\n\(instructions)\n\n"
         }
         text += "Pull request title and description. \(untrustedLabel)\n"
-        text += fence(title + (body.isEmpty ? "" : "\n\n" + body)) + "\n\n"
+        text += fence(description(title: title, body: body)) + "\n\n"
         text +=
             "The diff to review. \(untrustedLabel) Each file starts with `### PATH`; each line is `NEW_LINE_NUMBER | code` "
-            + "for added (+) and context lines; deleted lines show `-OLD_LINE_NUMBER | code`.\n"
+            + "for added (+) and context lines; deleted lines show `-OLD_LINE_NUMBER | code`. Lines shown as `~LINE_NUMBER | code` "
+            + "are the file around the change, for reading only: use them to understand the change, and never report a finding on them.\n"
         var diff = ""
-        for file in chunk {
-            let renamed = file.oldPath.map { $0 != file.newPath ? " (renamed from \(displayPath($0)))" : "" } ?? ""
-            diff += "### \(displayPath(file.path))\(renamed)\n"
-            for hunk in file.hunks { diff += render(hunk) }
-        }
+        for file in chunk { diff += render(file) }
         return text + fence(diff.hasSuffix("\n") ? String(diff.dropLast()) : diff)
+    }
+
+    /// What a second attempt adds to the prompt: why the first answer could not be used (cut at 230 characters).
+    public static func retryNote(_ problem: String) -> String {
+        "\n\nYour previous answer could not be used (\(problem.prefix(230))). Answer again with only JSON that matches the schema; keep it short."
+    }
+
+    /// What every review call's fixed text costs: the system prompt, the instructions and PR text
+    /// around an empty diff, and the longest retry note. The planner fits the diff in what is left.
+    public static func fixedTokens(title: String, body: String, instructions: String) -> Int {
+        let empty = user(title: title, body: body, instructions: instructions, chunk: [])
+        return ReviewPlanner.estimateTokens(system) + ReviewPlanner.estimateTokens(empty)
+            + ReviewPlanner.estimateTokens(retryNote(String(repeating: "x", count: 230)))
+    }
+
+    /// The most of a pull request's description a prompt carries.
+    public static let maxDescriptionBytes = 16_000
+
+    /// Title and description as the prompt shows them, the description cut at `maxDescriptionBytes`.
+    static func description(title: String, body: String) -> String {
+        let title = String(decoding: title.utf8.prefix(1_000), as: UTF8.self)
+        guard !body.isEmpty else { return title }
+        guard body.utf8.count > maxDescriptionBytes else { return title + "\n\n" + body }
+        return title + "\n\n" + String(decoding: body.utf8.prefix(maxDescriptionBytes), as: UTF8.self) + "\n… (description cut at 16,000 bytes)"
+    }
+
+    /// `### PATH` (with where it was renamed from) opening a file's part of the diff.
+    public static func fileHeader(_ file: DiffFile) -> String {
+        let renamed = file.oldPath.map { $0 != file.newPath && file.newPath != nil ? " (renamed from \(displayPath($0)))" : "" } ?? ""
+        return "### \(displayPath(file.path))\(renamed)\n"
+    }
+
+    /// A deleted file in one line.
+    static func deletedInShort(_ file: DiffFile, lines: Int) -> String {
+        "### \(displayPath(file.path)) (deleted: \(lines) lines, not shown)\n"
+    }
+
+    /// One file's part of the diff: its header, then its context, hunks and shortened deletions in order.
+    public static func render(_ file: PromptFile) -> String {
+        if let lines = file.deletedInShort { return deletedInShort(file.file, lines: lines) }
+        return file.parts.reduce(fileHeader(file.file)) { $0 + render($1) }
+    }
+
+    /// One part of a file: head-file lines marked `~`, a hunk, or a deletion in one line.
+    public static func render(_ part: PromptFile.Part) -> String {
+        switch part {
+        case .hunk(let hunk): return render(hunk)
+        case .removed(let hunk):
+            return "@@ -\(hunk.oldStart),\(hunk.oldCount) +\(hunk.newStart),0 @@ (\(hunk.oldCount) lines removed, not shown)\n"
+        case .context(let lines):
+            var text = ""
+            var previous: Int?
+            for line in lines {
+                if let previous, line.line != previous + 1 { text += "~ ⋯\n" }
+                text += "~\(line.line) | \(line.text)\n"
+                previous = line.line
+            }
+            return text
+        }
+    }
+
+    /// The longest run of backticks in a hunk's code.
+    static func longestBacktickRun(_ hunk: DiffHunk) -> Int {
+        hunk.lines.reduce(MarkdownText.longestBacktickRun(hunk.section)) { max($0, MarkdownText.longestBacktickRun($1.code)) }
     }
 
     /// A path as the prompt shows it: control characters (a newline in a file name could forge a

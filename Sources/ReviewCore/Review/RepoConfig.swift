@@ -26,6 +26,16 @@ public struct RepoConfig: Sendable, Equatable {
     /// Which replies in the reviewer's threads are answered: only those mentioning the App, or all.
     public var answerReplies: AnswerReplies = .mentions
 
+    /// Head-file lines shown around each hunk (`context_lines`, 0–100).
+    public var contextLines = ContextSettings.defaultLines
+    /// Small files go to the model whole (`whole_file_context: false` turns it off).
+    public var wholeFileContext = true
+
+    /// What the model is shown around each hunk.
+    public var context: ContextSettings {
+        ContextSettings(lines: contextLines, wholeFileLines: wholeFileContext ? ContextSettings.defaultWholeFileLines : 0)
+    }
+
     /// `answer_replies: mentions | all`.
     public enum AnswerReplies: String, Sendable, Equatable { case mentions, all }
 
@@ -52,6 +62,7 @@ public struct RepoConfig: Sendable, Equatable {
         for key in root.keys
         where ![
             "include", "exclude", "instructions", "severity_floor", "max_comments", "skip_drafts", "skip_labels", "walkthrough", "answer_replies",
+            "context_lines", "whole_file_context",
         ].contains(key) {
             problems.append("unknown setting \(key)")
         }
@@ -90,6 +101,16 @@ public struct RepoConfig: Sendable, Equatable {
         }
         if let walkthrough = root["walkthrough"] {
             if case .bool(let flag) = walkthrough { config.walkthrough = flag } else { problems.append("walkthrough must be true or false") }
+        }
+        if let lines = root["context_lines"] {
+            if case .number(let n) = lines, n >= 0, n <= 100, n.rounded() == n {
+                config.contextLines = Int(n)
+            } else {
+                problems.append("context_lines must be a whole number from 0 to 100")
+            }
+        }
+        if let whole = root["whole_file_context"] {
+            if case .bool(let flag) = whole { config.wholeFileContext = flag } else { problems.append("whole_file_context must be true or false") }
         }
         if let replies = root["answer_replies"] {
             if let value = replies.stringValue.flatMap(AnswerReplies.init(rawValue:)) {

@@ -48,7 +48,7 @@ public struct ReviewComposer: Sendable {
     ///     such findings count in the tally but are not posted a second time.
     public func compose(
         findings: [Finding], summary: String?, configProblems: [String] = [], headSha: String, notReviewed: [ReviewScope.Skipped],
-        footer: Footer, reviewedFiles: Int, alreadyCommented: Set<String> = []
+        reviewedInPart: [ReviewScope.Skipped] = [], footer: Footer, reviewedFiles: Int, alreadyCommented: Set<String> = []
     ) -> Composed {
         let ordered = findings.enumerated().sorted { ($0.element.severity, $0.offset) < ($1.element.severity, $1.offset) }.map(\.element)
         var nits = 0
@@ -75,7 +75,8 @@ public struct ReviewComposer: Sendable {
         }
         let body = Self.body(
             summary: summary, configProblems: configProblems, counts: Dictionary(ordered.map { ($0.severity, 1) }, uniquingKeysWith: +), inBody: inBody,
-            dropped: dropped, repeated: repeated, notReviewed: notReviewed, footer: footer, headSha: headSha, reviewedFiles: reviewedFiles
+            dropped: dropped, repeated: repeated, notReviewed: notReviewed, reviewedInPart: reviewedInPart, footer: footer, headSha: headSha,
+            reviewedFiles: reviewedFiles
         )
         return Composed(body: body, comments: comments, bodyFindings: inBody.map(\.0), droppedNits: dropped)
     }
@@ -123,7 +124,7 @@ public struct ReviewComposer: Sendable {
 
     static func body(
         summary: String?, configProblems: [String], counts: [Finding.Severity: Int], inBody: [(Finding, String)], dropped: Int, repeated: Int = 0,
-        notReviewed: [ReviewScope.Skipped], footer: Footer, headSha: String, reviewedFiles: Int
+        notReviewed: [ReviewScope.Skipped], reviewedInPart: [ReviewScope.Skipped] = [], footer: Footer, headSha: String, reviewedFiles: Int
     ) -> String {
         var parts: [String] = []
         let total = counts.values.reduce(0, +)
@@ -154,9 +155,8 @@ public struct ReviewComposer: Sendable {
         }
         if dropped > 0 { parts.append("_\(dropped) more nit\(dropped == 1 ? "" : "s") not shown._") }
         if repeated > 0 { parts.append("_\(repeated) finding\(repeated == 1 ? " is" : "s are") already commented on this pull request and not repeated._") }
-        if !notReviewed.isEmpty {
-            parts.append(
-                "### Not reviewed\n\n" + notReviewed.map { "- \(MarkdownText.code($0.path)) — \(MarkdownText.plain($0.reason))" }.joined(separator: "\n"))
+        for (title, items) in [("Not reviewed", notReviewed), ("Reviewed in part", reviewedInPart)] where !items.isEmpty {
+            parts.append("### \(title)\n\n" + items.map { "- \(MarkdownText.code($0.path)) — \(MarkdownText.plain($0.reason))" }.joined(separator: "\n"))
         }
         let cost = footer.usage.costUSD.map { String(format: "$%.4f", $0) } ?? "$0"
         let footerText =

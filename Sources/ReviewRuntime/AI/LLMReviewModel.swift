@@ -19,11 +19,15 @@ public struct LLMReviewModel: ReviewModel {
         self.outputPrice = outputPrice
     }
 
+    public var contextBudgetTokens: Int { planner.maxInputTokens * planner.maxCalls }
+
     struct CallResult: Sendable { var parsed: FindingsParser.Parsed; var usage: ModelUsage }
 
     /// Plans the calls, asks the provider (bounded concurrency), and merges the answers.
     public func review(_ input: ReviewInput) async throws -> ModelReview {
-        let plan = planner.plan(input.diff)
+        let plan = planner.plan(
+            input.diff, heads: input.heads, context: input.context,
+            fixedTokens: ReviewPrompt.fixedTokens(title: input.title, body: input.body, instructions: input.instructions))
         var results: [Int: CallResult] = [:]
         try await withThrowingTaskGroup(of: (Int, CallResult).self) { group in
             var next = 0
@@ -50,6 +54,9 @@ public struct LLMReviewModel: ReviewModel {
             usage: ModelUsage(inputTokens: input, outputTokens: output, costUSD: Double(input) * inputPrice / 1e6 + Double(output) * outputPrice / 1e6),
             provider: provider.name, model: provider.model, errors: ordered.flatMap(\.parsed.errors), notReviewed: plan.leftOut
         )
+        review.reviewedInPart =
+            plan.contextCut.map { ReviewScope.Skipped(path: $0, reason: "read without the file around its hunks (over the review budget)") }
+            + plan.shortened.map { ReviewScope.Skipped(path: $0, reason: "deletions shown in one line each (over the review budget)") }
         review.fileSummaries = ordered.reduce(into: [:]) { all, result in all.merge(result.parsed.fileSummaries) { first, _ in first } }
         return review
     }
@@ -84,7 +91,7 @@ public struct LLMReviewModel: ReviewModel {
         throw ReviewError(.modelInvalidOutput, "no usable answer after a retry: \(problem)")
     }
 
-    private func call(_ chunk: [DiffFile], input: ReviewInput) async throws -> CallResult {
+    private func call(_ chunk: [PromptFile], input: ReviewInput) async throws -> CallResult {
         let paths = Set(chunk.map(\.path))
         let user = ReviewPrompt.user(title: input.title, body: input.body, instructions: input.instructions, chunk: chunk)
         var usage = ModelUsage()
@@ -92,7 +99,7 @@ public struct LLMReviewModel: ReviewModel {
         for attempt in 0..<2 {
             let prompt =
                 attempt == 0
-                ? user : user + "\n\nYour previous answer could not be used (\(problem)). Answer again with only JSON that matches the schema; keep it short."
+                ? user : user + ReviewPrompt.retryNote(problem)
             let answer = try await provider.complete(system: ReviewPrompt.system, user: prompt)
             usage.inputTokens += answer.usage.inputTokens
             usage.outputTokens += answer.usage.outputTokens

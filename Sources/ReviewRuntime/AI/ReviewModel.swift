@@ -6,11 +6,15 @@ public protocol ReviewModel: Sendable {
     func review(_ input: ReviewInput) async throws -> ModelReview
     /// Answers a question about a pull request; nil when this reviewer cannot (the rules).
     func answer(_ question: QuestionInput) async throws -> ModelAnswer?
+    /// How many prompt tokens this reviewer could spend in all on a review: the head files read for
+    /// the lines around the hunks stop there (0: it reads no context, like the rules).
+    var contextBudgetTokens: Int { get }
 }
 
 extension ReviewModel {
     /// By default a reviewer answers no questions.
     public func answer(_ question: QuestionInput) async throws -> ModelAnswer? { nil }
+    public var contextBudgetTokens: Int { 0 }
 }
 
 /// A question about a pull request: `ask`, or a reply in one of the reviewer's threads.

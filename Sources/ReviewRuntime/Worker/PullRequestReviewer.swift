@@ -64,9 +64,11 @@ public struct PullRequestReviewer: JobProcessor {
         if let skip = ReviewPolicy.configSkip(config, draft: pull.draft, labels: pull.labels) { return .skipped(.skipped, skip) }
 
         let plan = ReviewPlan(diff: diff, changedByPush: changedByPush, withoutDiff: withoutDiff, config: config)
+        let heads = try await HeadFileReader(github: github).read(job, diff: plan.diff, budgetTokens: model.contextBudgetTokens)
         var answer = try await model.review(
             ReviewInput(
-                title: pull.title, body: pull.body, diff: plan.diff, instructions: config.instructions(for: plan.diff.files.map(\.path))
+                title: pull.title, body: pull.body, diff: plan.diff, instructions: config.instructions(for: plan.diff.files.map(\.path)),
+                heads: heads, context: config.context
             ))
         answer.findings.removeAll { !config.keeps($0) }
         let notReviewed = plan.notReviewed + answer.notReviewed
@@ -96,7 +98,7 @@ public struct PullRequestReviewer: JobProcessor {
         let composed = composer.compose(
             findings: again ? answer.findings : fresh,
             summary: answer.summary, configProblems: configProblems,
-            headSha: job.headSha, notReviewed: notReviewed, footer: footer, reviewedFiles: plan.diff.files.count,
+            headSha: job.headSha, notReviewed: notReviewed, reviewedInPart: answer.reviewedInPart, footer: footer, reviewedFiles: plan.diff.files.count,
             alreadyCommented: again ? commented : []
         )
 
