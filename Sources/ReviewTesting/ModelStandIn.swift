@@ -17,6 +17,8 @@ package final class ModelStandIn: Sendable {
         case httpError(Int, headers: [String: String], body: String)
         /// One finding on the first added line of the diff it was sent, as a model that read it would.
         case quotingFirstAddedLine
+        /// The findings document a function of the prompt (the first user message) gives.
+        case computed(@Sendable (String) -> String)
     }
 
     package let server: HTTPServer
@@ -42,6 +44,9 @@ package final class ModelStandIn: Sendable {
             if case .quotingFirstAddedLine = reply {
                 return respond(.findings(findingOnFirstAddedLine(request)), anthropic: anthropic, tool: tool)
             }
+            if case .computed(let answer) = reply {
+                return respond(.findings(answer(prompt(request))), anthropic: anthropic, tool: tool)
+            }
             return respond(reply, anthropic: anthropic, tool: tool)
         }
         return ModelStandIn(server: server, state: state)
@@ -52,11 +57,8 @@ package final class ModelStandIn: Sendable {
     /// Reads the prompt's `### path` headings and `+N | code` lines (both APIs put the diff in the
     /// first user message) and reports the first added line.
     static func findingOnFirstAddedLine(_ request: HTTPRequest) -> String {
-        let body = try? JSONValue.parse(request.body)
-        guard case .array(let messages)? = body?["messages"] else { return #"{"summary":"","findings":[]}"# }
-        let prompt = messages.first { $0["role"]?.stringValue == "user" }?["content"]?.stringValue ?? ""
         var path = ""
-        for line in prompt.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in prompt(request).split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("### ") {
                 path = String(line.dropFirst(4).prefix { $0 != " " })
             } else if line.hasPrefix("+"), let bar = line.range(of: " | "), let number = Int(line[line.index(after: line.startIndex)..<bar.lowerBound]) {
@@ -71,6 +73,12 @@ package final class ModelStandIn: Sendable {
         return #"{"summary":"Nothing to report.","findings":[]}"#
     }
 
+    /// The first user message of a request (both APIs put the diff there).
+    static func prompt(_ request: HTTPRequest) -> String {
+        guard case .array(let messages)? = (try? JSONValue.parse(request.body))?["messages"] else { return "" }
+        return messages.first { $0["role"]?.stringValue == "user" }?["content"]?.stringValue ?? ""
+    }
+
     static func respond(_ reply: Reply, anthropic: Bool, tool: String = "report_findings") -> HTTPResponse {
         let usage =
             anthropic ? #""usage":{"input_tokens":1000,"output_tokens":200}"# : #""usage":{"prompt_tokens":1000,"completion_tokens":200,"total_tokens":1200}"#
@@ -79,7 +87,7 @@ package final class ModelStandIn: Sendable {
         switch reply {
         case .httpError(let status, let headers, let text):
             return HTTPResponse(status: status, headers: headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(text.utf8))
-        case .quotingFirstAddedLine:
+        case .quotingFirstAddedLine, .computed:
             return respond(.findings(#"{"summary":"","findings":[]}"#), anthropic: anthropic, tool: tool)
         case .findings(let json):
             body =

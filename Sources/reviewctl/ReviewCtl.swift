@@ -7,8 +7,8 @@ import ReviewRuntime
 struct ReviewCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reviewctl",
-        abstract: "Operate the PR review system: the job queue, replays and redeliveries, anchoring checks.",
-        subcommands: [QueueCommand.self, AnchorCommand.self, ReplayCommand.self, RedeliverCommand.self]
+        abstract: "Operate the PR review system: the job queue, replays and redeliveries, anchoring checks, the eval.",
+        subcommands: [QueueCommand.self, AnchorCommand.self, ReplayCommand.self, RedeliverCommand.self, EvalCommand.self]
     )
 }
 
