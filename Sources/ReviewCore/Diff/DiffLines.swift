@@ -59,15 +59,24 @@ public struct DiffLines: RandomAccessCollection, Sendable, Equatable, Expressibl
 
     /// The lines shown on `side`, numbered, their text whitespace-normalised straight from the
     /// diff's bytes (the hunk index's quote matching reads every line of a file this way).
-    func normalisedLines(on side: DiffSide) -> [HunkIndex.SideLine] {
+    func normalisedLines(on side: DiffSide, into buffer: UnsafeMutableBufferPointer<UInt8>, at written: inout Int) -> [HunkIndex.SideText.Line] {
         var source = self.source
         return source.withUTF8 { bytes in
-            records.compactMap { record in
-                record.number(on: side).map {
-                    HunkIndex.SideLine(number: $0, text: Finding.normalise(bytes: bytes[record.textStart..<(record.textStart + record.textCount)]))
-                }
+            var lines: [HunkIndex.SideText.Line] = []
+            lines.reserveCapacity(records.count)
+            for record in records {
+                guard let number = record.number(on: side) else { continue }
+                let start = written
+                let hash = Finding.normalise(bytes: bytes[record.textStart..<(record.textStart + record.textCount)], into: buffer, at: &written)
+                lines.append(HunkIndex.SideText.Line(number: number, start: start, count: written - start, hash: hash))
             }
+            return lines
         }
+    }
+
+    /// The bytes of the lines shown on `side` (what `normalisedLines` writes at most).
+    func byteCount(on side: DiffSide) -> Int {
+        records.reduce(0) { $1.number(on: side) == nil ? $0 : $0 + $1.textCount }
     }
 
     /// Marks the last line as followed by `\ No newline at end of file`.

@@ -51,33 +51,72 @@ public struct HunkIndex: Sendable {
         return nil
     }
 
-    /// The lines each hunk shows on `side`, hunk by hunk.
+    /// The lines each hunk shows on `side`, hunk by hunk, their texts normalised.
     public func lines(path: String, side: DiffSide) -> [[SideLine]] {
-        sideText(path: path, side: side).lines
+        let text = sideText(path: path, side: side)
+        return text.lines.map { hunk in hunk.map { SideLine(number: $0.number, text: text.text($0)) } }
     }
 
-    /// The lines of one side of a file and where each normalised text occurs, ordered by line number.
+    /// The lines of one side of a file, their normalised texts laid end to end in one buffer, and
+    /// where each text occurs (by hash, ordered by line number). Made without a string per line.
     public struct SideText: Sendable {
-        public var lines: [[SideLine]]
-        /// Normalised text → every (hunk, offset) showing it, by ascending line number.
-        public var positions: [String: [Location]]
+        /// One shown line: its number and where its normalised text sits in `bytes`.
+        public struct Line: Sendable, Equatable {
+            public var number: Int
+            var start: Int
+            var count: Int
+            var hash: UInt64
+        }
+
+        public var lines: [[Line]]
+        /// Every line's normalised text, end to end.
+        let bytes: [UInt8]
+        /// Text hash → every (hunk, offset) showing a text with it, by ascending line number.
+        let positions: [UInt64: [Location]]
         /// How many lines the side shows.
         public var count: Int
-    }
 
-    /// `lines(path:side:)` with a hash from text to positions, made once per (file, side).
-    public func sideText(path: String, side: DiffSide) -> SideText {
-        guard let file = fileNumbers[path] else { return SideText(lines: [], positions: [:], count: 0) }
-        return normalised.lines(file: file, side: side) {
-            let lines = diff.files[file].hunks.map { $0.lines.normalisedLines(on: side) }
-            var positions: [String: [Location]] = [:]
-            positions.reserveCapacity(lines.reduce(0) { $0 + $1.count })
-            for (hunk, shown) in lines.enumerated() {
-                for (offset, line) in shown.enumerated() where !line.text.isEmpty {
-                    positions[line.text, default: []].append(Location(hunk: hunk, offset: offset))
+        /// Where a line with this normalised text may be (confirm with `isLine(_:_:)`).
+        func candidates(for normalised: String) -> [Location] { positions[Finding.textHash(normalised)] ?? [] }
+
+        /// The normalised text of a line.
+        public func text(_ line: Line) -> String { String(decoding: bytes[line.start..<(line.start + line.count)], as: UTF8.self) }
+
+        /// Whether the line's normalised text is exactly `normalised`, byte for byte.
+        func isLine(_ line: Line, _ normalised: String) -> Bool {
+            line.count == normalised.utf8.count && line.hash == Finding.textHash(normalised)
+                && bytes[line.start..<(line.start + line.count)].elementsEqual(normalised.utf8)
+        }
+
+        /// Whether `part`'s bytes occur in the line's normalised text.
+        func line(_ line: Line, contains part: String) -> Bool {
+            var part = part
+            return part.withUTF8 { needle in
+                bytes.withUnsafeBufferPointer { all in
+                    ByteSearch.contains(UnsafeBufferPointer(rebasing: all[line.start..<(line.start + line.count)]), needle)
                 }
             }
-            return SideText(lines: lines, positions: positions, count: lines.reduce(0) { $0 + $1.count })
+        }
+    }
+
+    /// `lines(path:side:)` with the hash from text to positions, made once per (file, side).
+    public func sideText(path: String, side: DiffSide) -> SideText {
+        guard let file = fileNumbers[path] else { return SideText(lines: [], bytes: [], positions: [:], count: 0) }
+        return normalised.lines(file: file, side: side) {
+            let hunks = diff.files[file].hunks
+            var lines: [[SideText.Line]] = []
+            lines.reserveCapacity(hunks.count)
+            let bytes = [UInt8](unsafeUninitializedCapacity: hunks.reduce(0) { $0 + $1.lines.byteCount(on: side) }) { buffer, initialized in
+                for hunk in hunks { lines.append(hunk.lines.normalisedLines(on: side, into: buffer, at: &initialized)) }
+            }
+            var positions: [UInt64: [Location]] = [:]
+            positions.reserveCapacity(lines.reduce(0) { $0 + $1.count })
+            for (hunk, shown) in lines.enumerated() {
+                for (offset, line) in shown.enumerated() where line.count > 0 {
+                    positions[line.hash, default: []].append(Location(hunk: hunk, offset: offset))
+                }
+            }
+            return SideText(lines: lines, bytes: bytes, positions: positions, count: lines.reduce(0) { $0 + $1.count })
         }
     }
 

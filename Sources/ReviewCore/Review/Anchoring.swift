@@ -97,7 +97,8 @@ public struct Anchorer: Sendable {
 
     /// Whole lines: the occurrences of the first line (from the hash) whose next lines follow in the same hunk.
     private func exactMatch(of quote: [String], in text: HunkIndex.SideText, near target: Int?) -> (start: Int, end: Int)? {
-        guard let candidates = text.positions[quote[0]] else { return nil }
+        let candidates = text.candidates(for: quote[0])
+        guard !candidates.isEmpty else { return nil }
         // Nearest first: start at the candidate closest to the target and widen (candidates ascend by line).
         let lines = text.lines
         func number(_ location: HunkIndex.Location) -> Int { lines[location.hunk][location.offset].number }
@@ -127,7 +128,7 @@ public struct Anchorer: Sendable {
         for position in order {
             let start = candidates[position]
             let hunk = lines[start.hunk]
-            guard start.offset + quote.count <= hunk.count, quote.indices.dropFirst().allSatisfy({ hunk[start.offset + $0].text == quote[$0] }) else {
+            guard start.offset + quote.count <= hunk.count, quote.indices.allSatisfy({ text.isLine(hunk[start.offset + $0], quote[$0]) }) else {
                 continue
             }
             return (hunk[start.offset].number, hunk[start.offset + quote.count - 1].number)
@@ -155,7 +156,7 @@ public struct Anchorer: Sendable {
             }
             for start in range {
                 // Bytes, not characters: both sides are normalised the same way, and byte search is fast.
-                guard quote.indices.allSatisfy({ lines[start + $0].text.containsBytes(quote[$0]) }) else { continue }
+                guard quote.indices.allSatisfy({ text.line(lines[start + $0], contains: quote[$0]) }) else { continue }
                 let distance = target.map { Self.distance($0, lines[start].number) } ?? 0
                 if best == nil || distance < best!.distance { best = (lines[start].number, lines[start + quote.count - 1].number, distance) }
             }
@@ -191,7 +192,7 @@ public struct Anchorer: Sendable {
     }
 
     /// The first position whose line number is at least `number` (`lines` ascend).
-    private static func firstIndex(in lines: [HunkIndex.SideLine], atLeast number: Int) -> Int {
+    private static func firstIndex(in lines: [HunkIndex.SideText.Line], atLeast number: Int) -> Int {
         var low = 0, high = lines.count
         while low < high {
             let middle = (low + high) / 2

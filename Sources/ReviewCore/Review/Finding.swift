@@ -67,24 +67,46 @@ public struct Finding: Codable, Sendable, Equatable {
 
     /// `normalise` on UTF-8 bytes (the diff's own buffer: no string is made per line to read it).
     static func normalise(bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {
-        var pendingSpace = false
-        var length = 0
-        return String(unsafeUninitializedCapacity: bytes.count) { out in
-            for byte in bytes {
-                switch byte {
-                case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D:
-                    pendingSpace = length > 0
-                default:
-                    if pendingSpace {
-                        out[length] = 0x20
-                        length += 1
-                        pendingSpace = false
-                    }
-                    out[length] = byte
-                    length += 1
-                }
-            }
-            return length
+        String(unsafeUninitializedCapacity: bytes.count) { out in
+            var written = 0
+            _ = normalise(bytes: bytes, into: out, at: &written)
+            return written
         }
     }
+
+    /// `normalise` writing into `out` from `written` on (it has room for every byte of `bytes`);
+    /// returns the normalised text's `textHash`.
+    static func normalise(bytes: Slice<UnsafeBufferPointer<UInt8>>, into out: UnsafeMutableBufferPointer<UInt8>, at written: inout Int) -> UInt64 {
+        var pendingSpace = false
+        let first = written
+        var length = written
+        var hash = textHashSeed
+        for byte in bytes {
+            switch byte {
+            case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D:
+                pendingSpace = length > first
+            default:
+                if pendingSpace {
+                    out[length] = 0x20
+                    length += 1
+                    hash = (hash ^ 0x20) &* textHashPrime
+                    pendingSpace = false
+                }
+                out[length] = byte
+                length += 1
+                hash = (hash ^ UInt64(byte)) &* textHashPrime
+            }
+        }
+        written = length
+        return hash
+    }
+
+    /// FNV-1a over a normalised text's bytes: the key of the anchorer's line index (equal texts,
+    /// equal hashes; a match is always confirmed byte for byte).
+    static func textHash(_ normalised: String) -> UInt64 {
+        normalised.utf8.reduce(textHashSeed) { ($0 ^ UInt64($1)) &* textHashPrime }
+    }
+
+    private static let textHashSeed: UInt64 = 0xcbf2_9ce4_8422_2325
+    private static let textHashPrime: UInt64 = 0x0000_0100_0000_01b3
 }
