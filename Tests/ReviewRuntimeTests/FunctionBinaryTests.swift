@@ -4,6 +4,7 @@ import ReviewCore
 import ReviewRuntime
 import ReviewTesting
 import Testing
+import _CryptoExtras
 
 /// The built `webhook-ingest` executable, run as a process the way each platform runs it.
 @Suite struct FunctionBinaryTests {
@@ -56,57 +57,71 @@ import Testing
         try await RedisHarness.with { harness in
             let body = try WebhookFixtures.payload("ping", "payload.json")
             let event = WebhookFixtures.functionURLEvent(headers: WebhookFixtures.headers(event: "ping", body: body), body: body)
-            let runtime = try await LambdaRuntimeStandIn.start(events: [event])
+            // The first response post meets a Runtime API hiccup (500): the loop tries once more.
+            let runtime = try await LambdaRuntimeAPIStandIn.start(events: [event, Data("not json".utf8)], failResponses: 1)
             var env = environment(harness)
-            env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(runtime.server.port)"
+            env["AWS_LAMBDA_RUNTIME_API"] = runtime.address
             let run = try await ProcessRun.run(try Tools.binary("webhook-ingest"), environment: env)
-            await runtime.server.stop()
+            await runtime.stop()
             #expect(run.exitCode == 0, "\(run.stderrText)")
-            let responses = runtime.responses
-            #expect(responses.count == 1 && responses.first?.kind == "response", "\(run.stderrText)")
-            #expect(responses.first?.requestId == "request-1")
-            let response = try JSONDecoder().decode(FunctionURLResponse.self, from: responses.first?.body ?? Data())
-            #expect(response.statusCode == 200 && response.body.contains("pong"))
+            let posted = runtime.posted
+            #expect(posted.map(\.kind) == ["response", "response", "error"], "\(run.stderrText)")
+            #expect(posted.map(\.status) == [500, 202, 202])
+            #expect(posted.allSatisfy { $0.contentType == "application/json" })
+            let response = try JSONDecoder().decode(FunctionURLResponse.self, from: posted[1].body)
+            #expect(posted[1].requestId == "request-1" && response.statusCode == 200 && response.body.contains("pong"))
+            // The error path: Lambda's Category.Reason error type, in the header and the document.
+            #expect(posted[2].requestId == "request-2" && posted[2].errorType == "Function.BadInput")
+            let document = try JSONValue.parse(posted[2].body)
+            #expect(document["errorType"] == .string("Function.BadInput") && document["errorMessage"]?.stringValue?.contains("not valid JSON") == true)
+            // Every log line of an invocation names its request and trace; the failure is logged with both.
+            let lines = run.stderrText.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+            let failure = lines.first { $0["msg"]?.stringValue?.hasPrefix("invocation failed") == true }
+            #expect(
+                failure?["requestId"] == .string("request-2") && failure?["traceId"]?.stringValue?.hasPrefix("Root=1-5bef4de7") == true, "\(run.stderrText)")
+            #expect(lines.contains { $0["msg"]?.stringValue?.contains("refused the response (500)") == true && $0["requestId"] == .string("request-1") })
         }
     }
-}
 
-/// The AWS Lambda Runtime API as a function sees it: hands out the given events, records what
-/// comes back, then answers `next` with an error so the loop under test ends.
-final class LambdaRuntimeStandIn: Sendable {
-    struct Posted: Sendable { let requestId: String; let kind: String; let body: Data }
-    let server: HTTPServer
-    private let state: NIOLockedValueBox<(events: [Data], posted: [Posted])>
-
-    var responses: [Posted] { state.withLockedValue { $0.posted } }
-
-    private init(server: HTTPServer, state: NIOLockedValueBox<(events: [Data], posted: [Posted])>) {
-        self.server = server
-        self.state = state
+    @Test func aFunctionThatCannotStartReportsAnInitError() async throws {
+        let runtime = try await LambdaRuntimeAPIStandIn.start(events: [])
+        let run = try await ProcessRun.run(
+            try Tools.binary("webhook-ingest"), environment: ["PATH": "/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API": runtime.address])
+        await runtime.stop()
+        #expect(run.exitCode == 2)
+        let posted = runtime.posted
+        #expect(posted.count == 1 && posted.first?.kind == "init/error" && posted.first?.errorType == "Runtime.BadConfig", "\(run.stderrText)")
+        let document = try JSONValue.parse(posted.first?.body ?? Data())
+        #expect(document["errorMessage"]?.stringValue?.contains("GITHUB_WEBHOOK_SECRET") == true && posted.first?.contentType == "application/json")
     }
 
-    static func start(events: [Data]) async throws -> LambdaRuntimeStandIn {
-        let state = NIOLockedValueBox<(events: [Data], posted: [Posted])>((events, []))
-        let counter = NIOLockedValueBox(0)
-        let server = try await HTTPServer.start(port: 0) { request in
-            let parts = request.url.path.split(separator: "/").map(String.init)
-            if request.method == "GET", parts.suffix(2) == ["invocation", "next"] {
-                guard let event = state.withLockedValue({ $0.events.isEmpty ? nil : $0.events.removeFirst() }) else {
-                    return .json(500, Data(#"{"errorMessage":"no more events"}"#.utf8))
-                }
-                let number = counter.withLockedValue {
-                    $0 += 1; return $0
-                }
-                let deadline = String(Int64((Date().timeIntervalSince1970 + 30) * 1000))
-                return HTTPResponse(
-                    status: 200, headers: ["lambda-runtime-aws-request-id": "request-\(number)", "lambda-runtime-deadline-ms": deadline], body: event)
-            }
-            if request.method == "POST", parts.count == 5, parts[2] == "invocation" {
-                state.withLockedValue { $0.posted.append(Posted(requestId: parts[3], kind: parts[4], body: request.body)) }
-                return .json(202, Data(#"{"status":"OK"}"#.utf8))
-            }
-            return .json(404, Data("{}".utf8))
+    @Test func reviewJobDrainsUnderTheRuntimeAPIAndAnOversizedAnswerIsLogged() async throws {
+        try await RedisHarness.with { harness in
+            let app = try await GitHubTestApp.start()
+            let keyFile = harness.folder.appendingPathComponent("app.pem")
+            try GitHubTestApp.key.pkcs8PEMRepresentation.write(to: keyFile, atomically: true, encoding: .utf8)
+            var env = harness.environment(queue: "runtime-api")
+            env.merge([
+                "PATH": "/usr/bin:/bin", "GITHUB_APP_CLIENT_ID": GitHubTestApp.issuer, "GITHUB_APP_PRIVATE_KEY_FILE": keyFile.path,
+                "GITHUB_API_URL": app.standIn.url.absoluteString,
+            ]) { $1 }
+            // Two drains of an empty queue; the second answer meets a 10-byte payload limit.
+            let drain = Data(#"{"action":"drain"}"#.utf8)
+            let runtime = try await LambdaRuntimeAPIStandIn.start(events: [drain], maxResponseBytes: 10_000)
+            env["AWS_LAMBDA_RUNTIME_API"] = runtime.address
+            let run = try await ProcessRun.run(try Tools.binary("review-job"), environment: env)
+            let small = try await LambdaRuntimeAPIStandIn.start(events: [drain], maxResponseBytes: 10)
+            env["AWS_LAMBDA_RUNTIME_API"] = small.address
+            let oversized = try await ProcessRun.run(try Tools.binary("review-job"), environment: env)
+            await runtime.stop()
+            await small.stop()
+            await app.stop()
+            #expect(run.exitCode == 0 && oversized.exitCode == 0, "\(run.stderrText)\(oversized.stderrText)")
+            #expect(runtime.posted.map(\.kind) == ["response"] && runtime.posted.first?.status == 202, "\(run.stderrText)")
+            let report = try ReviewJob.decoder.decode(DrainReport.self, from: runtime.posted.first?.body ?? Data())
+            #expect(report.jobs.isEmpty)
+            #expect(small.posted.map(\.status) == [413], "a refusal below 500 is not retried")
+            #expect(oversized.stderrText.contains("refused the response (413)"), "\(oversized.stderrText)")
         }
-        return LambdaRuntimeStandIn(server: server, state: state)
     }
 }

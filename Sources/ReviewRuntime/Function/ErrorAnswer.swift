@@ -22,11 +22,22 @@ public struct ErrorAnswer: Sendable {
 
     public var exitCode: Int32 { error.code.exitCode }
 
-    /// The `errorType` Lambda records for the invocation.
-    public var lambdaErrorType: String { error.code.rawValue }
+    /// When a Lambda error happened: starting the function, or running an invocation.
+    public enum LambdaPhase: Sendable { case initialisation, invocation }
 
-    /// The Runtime API's error document.
-    public var lambdaJSON: Data {
-        (try? JSONSerialization.data(withJSONObject: ["errorMessage": error.message, "errorType": lambdaErrorType])) ?? Data()
+    /// The `errorType` Lambda records, in its own `Category.Reason` form: `Runtime.BadConfig` when
+    /// the function could not start, `Function.QueueUnreachable` when an invocation failed.
+    public func lambdaErrorType(phase: LambdaPhase) -> String {
+        let reason = error.code.rawValue.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        return (phase == .initialisation ? "Runtime." : "Function.") + reason
+    }
+
+    /// The Runtime API's error document: `errorMessage`, `errorType`, `stackTrace` (empty: the
+    /// message says what went wrong), and whether a retry could help.
+    public func lambdaJSON(phase: LambdaPhase) -> Data {
+        let document: [String: Any] = [
+            "errorMessage": error.message, "errorType": lambdaErrorType(phase: phase), "stackTrace": [String](), "retryable": error.isRetryable,
+        ]
+        return (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data()
     }
 }

@@ -3,6 +3,9 @@ import Logging
 import ReviewCore
 
 /// The AWS Lambda Runtime API client: fetch the next invocation, run it, post its response or error.
+/// Each invocation runs with its request id in every log line and its X-Ray trace id in
+/// `_X_AMZN_TRACE_ID` (as AWS's own runtimes do); posts carry `Content-Type: application/json`;
+/// a response post that fails is logged and tried once more.
 struct LambdaRuntimeLoop {
     let api: String
     let name: String
@@ -26,25 +29,54 @@ struct LambdaRuntimeLoop {
             let deadline = next.header("lambda-runtime-deadline-ms").flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) }
             var context = InvocationContext(requestId: requestId, deadline: deadline, logger: logger)
             context.logger[metadataKey: "requestId"] = "\(requestId)"
+            if let trace = next.header("lambda-runtime-trace-id") {
+                setenv("_X_AMZN_TRACE_ID", trace, 1)
+                context.logger[metadataKey: "traceId"] = "\(trace)"
+            } else {
+                unsetenv("_X_AMZN_TRACE_ID")
+            }
             do {
                 let output = try await handler.handle(event: next.body, context: context)
-                _ = try? await transport.send(HTTPRequest(method: "POST", url: url("invocation/\(requestId)/response"), body: output))
+                await postResponse(output, requestId: requestId, logger: context.logger)
             } catch {
                 let answer = ErrorAnswer(error)
-                logger.error("invocation failed: \(answer.error.message)", metadata: ["errorCode": "\(answer.lambdaErrorType)"])
-                await post(answer, to: "invocation/\(requestId)/error")
+                context.logger.error("invocation failed: \(answer.error.message)", metadata: ["errorType": "\(answer.lambdaErrorType(phase: .invocation))"])
+                await post(answer, phase: .invocation, to: "invocation/\(requestId)/error", logger: context.logger)
+            }
+        }
+    }
+
+    /// Posts the result; a transport failure or a 5xx is tried once more, a refusal (400: the id is
+    /// not outstanding; 413: over the payload limit) is logged, since Lambda then fails the invocation itself.
+    private func postResponse(_ output: Data, requestId: String, logger: Logger) async {
+        let request = HTTPRequest(method: "POST", url: url("invocation/\(requestId)/response"), headers: ["content-type": "application/json"], body: output)
+        for attempt in 1...2 {
+            do {
+                let answer = try await transport.send(request)
+                if (200..<300).contains(answer.status) { return }
+                let detail = String(decoding: answer.body.prefix(300), as: UTF8.self)
+                logger.error("the Runtime API refused the response (\(answer.status)): \(detail)", metadata: ["attempt": "\(attempt)"])
+                if answer.status < 500 { return }
+            } catch {
+                logger.error("posting the response failed: \(error)", metadata: ["attempt": "\(attempt)"])
             }
         }
     }
 
     func reportInitError(_ error: ReviewError) async {
-        await post(ErrorAnswer(error), to: "init/error")
+        await post(ErrorAnswer(error), phase: .initialisation, to: "init/error", logger: Logger(label: name))
     }
 
-    private func post(_ answer: ErrorAnswer, to path: String) async {
-        _ = try? await transport.send(
-            HTTPRequest(
-                method: "POST", url: url(path), headers: ["lambda-runtime-function-error-type": answer.lambdaErrorType], body: answer.lambdaJSON
-            ))
+    private func post(_ answer: ErrorAnswer, phase: ErrorAnswer.LambdaPhase, to path: String, logger: Logger) async {
+        let request = HTTPRequest(
+            method: "POST", url: url(path),
+            headers: ["lambda-runtime-function-error-type": answer.lambdaErrorType(phase: phase), "content-type": "application/json"],
+            body: answer.lambdaJSON(phase: phase))
+        do {
+            let reply = try await transport.send(request)
+            if !(200..<300).contains(reply.status) { logger.error("the Runtime API refused the error report (\(reply.status))") }
+        } catch {
+            logger.error("reporting the error to the Runtime API failed: \(error)")
+        }
     }
 }
