@@ -51,6 +51,42 @@ def main():
         except UpstashError as error:
             check(f"{label}: error reply", str(error).split(" ")[0], "WRONGTYPE")
 
+    # Read-your-writes: the client keeps the Upstash-Sync-Token of each answer and sends it back.
+    ryw = Redis(url=url, token=token, rest_retries=0, allow_telemetry=False)
+    ryw.get("ryw")
+    start = ryw._sync_token
+    check("sync token: every answer carries one", start != "", True)
+    ryw.set("ryw", "1")
+    after_set = ryw._sync_token
+    check("sync token: a write moves it", after_set != start, True)
+    ryw.get("ryw")
+    check("sync token: a read keeps it", ryw._sync_token, after_set)
+    pipeline = ryw.pipeline()
+    pipeline.set("ryw", "2")
+    pipeline.get("ryw")
+    pipeline.exec()
+    after_pipeline = ryw._sync_token
+    check("sync token: a pipeline with a write moves it", after_pipeline != after_set, True)
+    transaction = ryw.multi()
+    transaction.incr("ryw")
+    transaction.exec()
+    after_multi = ryw._sync_token
+    check("sync token: multi-exec moves it", after_multi != after_pipeline, True)
+    ryw.eval("return redis.call('SET', KEYS[1], ARGV[1])", keys=["ryw"], args=["4"])
+    after_eval = ryw._sync_token
+    check("sync token: a script moves it", after_eval != after_multi, True)
+    sha = ryw.script_load("return redis.call('INCR', KEYS[1])")
+    ryw.evalsha(sha, keys=["ryw"])
+    check("sync token: evalsha moves it", ryw._sync_token != after_eval, True)
+    check("sync token: read your writes", ryw.get("ryw"), "5")
+    # A second client handed the first one's token reads what it wrote.
+    other = Redis(url=url, token=token, rest_retries=0, allow_telemetry=False)
+    other._sync_token = ryw._sync_token
+    check("sync token: honoured from another client", other.get("ryw"), "5")
+    off = Redis(url=url, token=token, rest_retries=0, allow_telemetry=False, read_your_writes=False)
+    off.set("ryw-off", "x")
+    check("sync token: not kept with read_your_writes off", off._sync_token, "")
+
     wrong = Redis(url=url, token="wrong-" + token, rest_retries=0, allow_telemetry=False)
     try:
         wrong.get("greeting")

@@ -9,11 +9,20 @@ import ReviewRuntime
 /// An Upstash-compatible REST endpoint in front of a real redis-server, for local runs and tests:
 /// `POST /` (command array), `POST /pipeline`, `POST /multi-exec`, path-style `/CMD/arg/…`,
 /// Bearer or `_token` auth, `Upstash-Encoding: base64`, and Upstash's status codes and error shapes.
+///
+/// Read-your-writes as Upstash does it: every answer carries `Upstash-Sync-Token`, which moves on
+/// after any command that may write (scripts included); a request carrying a token is answered
+/// once the data it names is visible. With one redis-server and no replicas, a token this bridge
+/// issued always is, so honouring it costs nothing; a token it did not issue (another bridge, a
+/// restart) names nothing it could wait for and is ignored.
 package final class RedisRESTBridge: Sendable {
     private let token: String
     private let connection: RedisConnection
     private let group: MultiThreadedEventLoopGroup
     private let requests = NIOLockedValueBox(0)
+    /// Writes seen, and this bridge's instance id: the sync token is `instance-writes`.
+    private let writes = NIOLockedValueBox<UInt64>(0)
+    private let instance = String(UUID().uuidString.prefix(8)).lowercased()
 
     package init(redis: RedisAddress, token: String) {
         self.token = token
@@ -30,6 +39,17 @@ package final class RedisRESTBridge: Sendable {
     }
 
     package func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        var response = await answer(request)
+        response.headers["upstash-sync-token"] = "\(instance)-\(writes.withLockedValue { $0 })"
+        return response
+    }
+
+    /// Moves the sync token on when any of `commands` may have written.
+    private func record(_ commands: [[[UInt8]]]) {
+        if commands.contains(where: UpstashCommands.mayWrite) { writes.withLockedValue { $0 += 1 } }
+    }
+
+    private func answer(_ request: HTTPRequest) async -> HTTPResponse {
         requests.withLockedValue { $0 += 1 }
         guard authorized(request) else { return reply(401, error: "Unauthorized") }
         let base64 = request.header("upstash-encoding")?.lowercased() == "base64"
@@ -70,6 +90,7 @@ package final class RedisRESTBridge: Sendable {
         case .blocking: replies = try await connection.sendOnDedicatedConnection([command])
         case .allowed: replies = try await connection.send([command])
         }
+        record([command])
         if case .error(let message) = replies[0] { return reply(400, error: message) }
         return reply(200, body: ["result": Self.json(replies[0], base64: base64)])
     }
@@ -81,6 +102,7 @@ package final class RedisRESTBridge: Sendable {
         var results: [RESPValue]
         if transaction {
             let replies = try await connection.send([[Array("MULTI".utf8)]] + commands + [[Array("EXEC".utf8)]])
+            record(commands)
             if let queued = replies.dropFirst().dropLast().first(where: { if case .error = $0 { true } else { false } }),
                 case .error(let message) = queued
             {
@@ -93,6 +115,7 @@ package final class RedisRESTBridge: Sendable {
             }
         } else {
             results = try await connection.send(commands)
+            record(commands)
         }
         let items: [Any] = results.map { value -> [String: Any] in
             if case .error(let message) = value { return ["error": message] }

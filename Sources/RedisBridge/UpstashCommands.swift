@@ -25,6 +25,24 @@ enum UpstashCommands {
         return .allowed
     }
 
+    /// Whether a command may change data (anything not known to only read does, scripts included):
+    /// such a command moves the sync token on.
+    static func mayWrite(_ command: [[UInt8]]) -> Bool {
+        !readOnly.contains(String(decoding: command[0].prefix(64), as: UTF8.self).uppercased())
+    }
+
+    /// Commands that only read.
+    static let readOnly: Set<String> = [
+        "GET", "GETRANGE", "LCS", "MGET", "STRLEN", "SUBSTR", "BITCOUNT", "BITFIELD_RO", "BITPOS", "GETBIT", "HEXISTS", "HGET", "HGETALL",
+        "HKEYS", "HLEN", "HMGET", "HSCAN", "HSTRLEN", "HRANDFIELD", "HVALS", "HEXPIRETIME", "HPEXPIRETIME", "HPTTL", "HTTL", "LINDEX", "LLEN",
+        "LPOS", "LRANGE", "SCARD", "SDIFF", "SINTER", "SINTERCARD", "SISMEMBER", "SMEMBERS", "SMISMEMBER", "SRANDMEMBER", "SSCAN", "SUNION",
+        "ZCARD", "ZCOUNT", "ZDIFF", "ZINTER", "ZINTERCARD", "ZLEXCOUNT", "ZMSCORE", "ZRANDMEMBER", "ZRANGE", "ZRANGEBYLEX", "ZRANGEBYSCORE",
+        "ZRANK", "ZREVRANGE", "ZREVRANGEBYLEX", "ZREVRANGEBYSCORE", "ZREVRANK", "ZSCAN", "ZSCORE", "ZUNION", "GEODIST", "GEOHASH", "GEOPOS",
+        "GEORADIUS_RO", "GEORADIUSBYMEMBER_RO", "GEOSEARCH", "PFCOUNT", "DBSIZE", "EXISTS", "EXPIRETIME", "KEYS", "PEXPIRETIME", "PTTL",
+        "RANDOMKEY", "SCAN", "TTL", "TYPE", "TOUCH", "ECHO", "PING", "TIME", "EVAL_RO", "EVALSHA_RO", "FCALL_RO", "XLEN", "XRANGE",
+        "XREVRANGE", "XPENDING", "XINFO", "XREAD",
+    ]
+
     /// Commands that may block: each gets a connection of its own, and none may run in a batch.
     static let blocking: Set<String> = [
         "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "XREAD", "XREADGROUP",

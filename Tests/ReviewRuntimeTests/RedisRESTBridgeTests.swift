@@ -20,7 +20,7 @@ import Testing
                 URL(fileURLWithPath: Self.python!), arguments: [script, harness.restURL.absoluteString, harness.token],
                 environment: ProcessInfo.processInfo.environment)
             #expect(run.exitCode == 0, "\(run.stdoutText)\(run.stderrText)")
-            #expect(run.stdoutText.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 19, "\(run.stdoutText)")
+            #expect(run.stdoutText.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 29, "\(run.stdoutText)")
         }
     }
 
