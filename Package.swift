@@ -7,6 +7,8 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
     name: "pr-review",
     platforms: [.macOS(.v15)],
@@ -22,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -29,6 +32,9 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // Reads the commit and tag at build time for --version and the User-Agent (no git binary needed).
+        .executableTarget(name: "version-stamp", path: "Sources/version-stamp"),
+        .plugin(name: "VersionStamp", capability: .buildTool(), dependencies: ["version-stamp"]),
         .target(
             name: "ReviewRuntime",
             dependencies: [
@@ -41,8 +47,11 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["VersionStamp"]
         ),
         // The Upstash-compatible REST server in front of redis-server: only redis-rest and the tests link it.
         .target(
@@ -66,9 +75,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "webhook-ingest", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
-        .executableTarget(name: "review-job", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
-        .executableTarget(name: "redis-rest", dependencies: ["ReviewRuntime", "RedisBridge"], swiftSettings: swiftSettings),
+        // The command line every function executable shares (--help with its modes and environment, --version).
+        .target(
+            name: "FunctionCLI",
+            dependencies: ["ReviewRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "webhook-ingest", dependencies: ["FunctionCLI", "ReviewRuntime", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "review-job", dependencies: ["FunctionCLI", "ReviewRuntime", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "redis-rest", dependencies: ["ReviewRuntime", "RedisBridge", argumentParser], swiftSettings: swiftSettings),
         // Measurements for make bench (not shipped).
         .executableTarget(name: "review-bench", dependencies: ["ReviewRuntime"], swiftSettings: swiftSettings),
         // The GitHub stand-in as a server, for the demo (tests use it in process).

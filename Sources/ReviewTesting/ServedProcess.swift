@@ -51,6 +51,15 @@ package final class ServedProcess: Sendable {
         return Int(rest[rest.index(after: colon)...].prefix { $0.isNumber })
     }
 
+    /// Sends `signal` without waiting.
+    package func send(_ signal: Int32) { process.send(signal) }
+
+    /// Waits for the process to exit; its exit status.
+    package func waitForExit() async -> Int32 {
+        let process = self.process
+        return (try? await onOwnThread { process.wait() }) ?? -1
+    }
+
     package func stop() async {
         let process = self.process
         _ = try? await onOwnThread {

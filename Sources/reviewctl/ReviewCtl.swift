@@ -8,6 +8,7 @@ struct ReviewCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reviewctl",
         abstract: "Operate the PR review system: the job queue, replays and redeliveries, anchoring checks, the eval.",
+        version: Build.version,
         subcommands: [QueueCommand.self, AnchorCommand.self, ReplayCommand.self, RedeliverCommand.self, EvalCommand.self]
     )
 }

@@ -18,6 +18,12 @@ public protocol FunctionHandler: Sendable {
 
     /// Throws when serving on `host` would let strangers invoke it unauthenticated.
     func checkServe(host: String) throws(ReviewError)
+
+    /// Why the function cannot do its work now (its queue does not answer), or nil: `/readyz`.
+    func readiness() async -> ReviewError?
+
+    /// The process is shutting down: start no new work.
+    func beginShutdown()
 }
 
 extension FunctionHandler {
@@ -25,6 +31,10 @@ extension FunctionHandler {
 
     /// By default any host may serve.
     public func checkServe(host: String) throws(ReviewError) {}
+
+    public func readiness() async -> ReviewError? { nil }
+
+    public func beginShutdown() {}
 
     /// By default an HTTP invocation carries an event as its body.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import ReviewCore
+import ServiceLifecycle
+import UnixSignals
 
 /// Runs a function executable in the way it was started:
 /// - `AWS_LAMBDA_RUNTIME_API` set → the Lambda Runtime API loop;
@@ -18,71 +20,63 @@ public enum FunctionRunner {
     }
 
     /// The parsed command line.
-    public struct Arguments: Equatable {
-        public var mode: Mode
+    public struct Arguments: Equatable, Sendable {
+        /// `serve` was given.
+        public var serve: Bool
+        /// `--event FILE` (nil: stdin).
+        public var eventPath: String?
         public var deadline: TimeInterval?
+        /// Function words and flags (`drain`, `--skip-signature-check`).
         public var flags: Set<String>
+
+        public init(serve: Bool = false, eventPath: String? = nil, deadline: TimeInterval? = nil, flags: Set<String> = []) {
+            self.serve = serve
+            self.eventPath = eventPath
+            self.deadline = deadline
+            self.flags = flags
+        }
     }
 
-    /// Parses `[serve] [--event FILE] [--deadline SECONDS] [function flags…]`.
-    public static func parse(_ arguments: [String], environment: [String: String], knownFlags: Set<String>) throws(ReviewError) -> Arguments {
-        var serve = false
-        var path: String?
-        var deadline: TimeInterval?
-        var flags: Set<String> = []
-        var rest = arguments[...]
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "serve": serve = true
-            case "--event":
-                guard let value = rest.popFirst() else { throw .badInput("--event needs a file path (or - for stdin)") }
-                path = value == "-" ? nil : value
-            case "--deadline":
-                guard let value = rest.popFirst().flatMap(TimeInterval.init), value > 0 else {
-                    throw .badInput("--deadline needs a number of seconds")
-                }
-                deadline = value
-            case _ where knownFlags.contains(argument): flags.insert(argument)
-            case "-h", "--help": throw .badInput(usage(knownFlags))
-            default: throw .badInput("unknown argument '\(argument)'\n" + usage(knownFlags))
-            }
-        }
-        let mode: Mode
-        if let api = environment["AWS_LAMBDA_RUNTIME_API"], !api.isEmpty {
-            mode = .lambda(api: api)
-        } else if serve {
-            let text = environment["PORT"] ?? environment["FUNCTIONS_CUSTOMHANDLER_PORT"] ?? "8080"
-            guard let port = Int(text), (0...65535).contains(port) else { throw .badConfig("PORT must be a TCP port number") }
-            mode = .serve(host: environment["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0", port: port)
-        } else {
-            mode = .event(path: path)
-        }
-        return Arguments(mode: mode, deadline: deadline, flags: flags)
+    /// How to run: the Runtime API loop when Lambda set `AWS_LAMBDA_RUNTIME_API`, else serve or one event.
+    public static func mode(_ arguments: Arguments, environment: [String: String]) throws(ReviewError) -> Mode {
+        if let api = environment["AWS_LAMBDA_RUNTIME_API"], !api.isEmpty { return .lambda(api: api) }
+        guard arguments.serve else { return .event(path: arguments.eventPath) }
+        let text = environment["PORT"] ?? environment["FUNCTIONS_CUSTOMHANDLER_PORT"] ?? "8080"
+        guard let port = Int(text), (0...65535).contains(port) else { throw .badConfig("PORT must be a TCP port number") }
+        return .serve(host: environment["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0", port: port)
     }
 
-    static func usage(_ flags: Set<String>) -> String {
-        "usage: [serve] [--event FILE|-] [--deadline SECONDS]" + flags.sorted().map { " [\($0)]" }.joined()
-    }
+    /// The modes, for `--help`.
+    public static let modesHelp = """
+        Modes:
+          AWS Lambda (AWS_LAMBDA_RUNTIME_API set): the Runtime API loop.
+          serve: HTTP on $HOST:$PORT (Cloud Run, Knative, OpenFaaS, Azure).
+              GET /healthz answers while the process runs, GET /readyz
+              once its queue answers; SIGTERM lets requests under way
+              finish (SHUTDOWN_GRACE_SECONDS), then exits.
+          otherwise: one event from --event FILE or stdin, one JSON result
+              on stdout; exit 0 with a result, 1 when the function failed,
+              2 when it could not run.
+        """
 
     /// The entry point of every function executable; never returns.
     public static func main<Handler: FunctionHandler>(
         name: String,
-        knownFlags: Set<String> = [],
-        arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+        arguments: Arguments,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         makeHandler: (ConfigReader) throws -> Handler
     ) async -> Never {
-        let parsed: Arguments
+        let mode: Mode
         let handler: Handler
         do {
-            parsed = try parse(arguments, environment: environment, knownFlags: knownFlags)
+            mode = try Self.mode(arguments, environment: environment)
             handler = try makeHandler(ConfigReader(environment))
-            if case .serve(let host, _) = parsed.mode { try handler.checkServe(host: host) }
+            if case .serve(let host, _) = mode { try handler.checkServe(host: host) }
         } catch {
             let failure = ReviewError.from(error, otherwise: .badConfig)
             JSONLogHandler.bootstrap(label: name, environment: environment, secrets: [])
             Logger(label: name).critical("cannot start: \(failure.message)", metadata: ["errorCode": "\(failure.code.rawValue)"])
-            if case .lambda(let api)? = try? parse(arguments, environment: environment, knownFlags: knownFlags).mode {
+            if case .lambda(let api)? = try? Self.mode(arguments, environment: environment) {
                 await LambdaRuntimeLoop(api: api, name: name).reportInitError(failure)
             }
             FileHandle.standardError.write(Data("\(name): \(failure.message)\n".utf8))
@@ -91,15 +85,15 @@ public enum FunctionRunner {
         JSONLogHandler.bootstrap(label: name, environment: environment, secrets: handler.secretValues)
         let logger = Logger(label: name)
 
-        switch parsed.mode {
+        switch mode {
         case .lambda(let api):
             await LambdaRuntimeLoop(api: api, name: name).run(handler: handler, logger: logger)
             exit(0)
         case .serve(let host, let port):
-            await serve(handler: handler, host: host, port: port, name: name, logger: logger)
+            await serve(handler: handler, host: host, port: port, name: name, environment: environment, logger: logger)
             exit(0)
         case .event(let path):
-            exit(await runOnce(handler: handler, path: path, arguments: parsed, logger: logger))
+            exit(await runOnce(handler: handler, path: path, arguments: arguments, logger: logger))
         }
     }
 
@@ -131,23 +125,47 @@ public enum FunctionRunner {
         }
     }
 
-    private static func serve<Handler: FunctionHandler>(handler: Handler, host: String, port: Int, name: String, logger: Logger) async {
+    /// Serve mode, until SIGTERM or SIGINT: then stop accepting, let requests under way finish
+    /// within `SHUTDOWN_GRACE_SECONDS` (default 10, what Cloud Run gives), cancel what is left —
+    /// review-job gives the lease of an interrupted job back — and exit.
+    private static func serve<Handler: FunctionHandler>(
+        handler: Handler, host: String, port: Int, name: String, environment: [String: String], logger: Logger
+    ) async {
+        let grace = environment["SHUTDOWN_GRACE_SECONDS"].flatMap(TimeInterval.init).map { max(0, $0) } ?? 10
+        let readiness = ReadinessCache(handler: handler)
+        let server: HTTPServer
         do {
-            let server = try await HTTPServer.start(host: host, port: port, limits: handler.serveLimits) { request in
-                await route(request, handler: handler, logger: logger)
+            server = try await HTTPServer.start(host: host, port: port, limits: handler.serveLimits) { request in
+                await route(request, handler: handler, readiness: readiness, logger: logger)
             }
-            logger.info("\(name) serving on \(host):\(server.port)")
-            await server.waitUntilClosed()
         } catch {
             logger.critical("cannot listen on port \(port): \(error)")
             exit(2)
         }
+        logger.info("\(name) serving on \(host):\(server.port)")
+        let service = GracefulHTTPService(server: server, grace: grace, logger: logger) {
+            readiness.shuttingDown.set()
+            handler.beginShutdown()
+        }
+        let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("serve stopped: \(error)")
+        }
+        logger.info("\(name) stopped")
     }
 
-    /// Health checks answer without touching the handler; everything else is an invocation.
-    public static func route<Handler: FunctionHandler>(_ request: HTTPRequest, handler: Handler, logger: Logger) async -> HTTPResponse {
+    /// Health checks answer without invoking the handler — `/healthz` (liveness) always, `/readyz`
+    /// once the handler's queue answers (checked at most once a second); everything else is an invocation.
+    public static func route<Handler: FunctionHandler>(
+        _ request: HTTPRequest, handler: Handler, readiness: ReadinessCache? = nil, logger: Logger
+    ) async -> HTTPResponse {
         if request.method == "GET", ["/healthz", "/_/health"].contains(request.url.path) {
             return .json(200, Data(#"{"status":"ok"}"#.utf8))
+        }
+        if request.method == "GET", request.url.path == "/readyz" {
+            return await (readiness ?? ReadinessCache(handler: handler)).answer()
         }
         var context = InvocationContext(requestId: request.header("x-request-id") ?? UUID().uuidString, logger: logger)
         if let seconds = request.header("x-invocation-timeout").flatMap(TimeInterval.init) {

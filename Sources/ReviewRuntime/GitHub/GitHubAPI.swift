@@ -6,7 +6,10 @@ import ReviewCore
 public enum GitHubAPI {
     /// The headers every GitHub call carries: authorization, accept, API version, user agent.
     public static func headers(authorization: String, accept: String = "application/vnd.github+json") -> [String: String] {
-        ["accept": accept, "x-github-api-version": "2022-11-28", "authorization": authorization, "user-agent": "pr-review", "content-type": "application/json"]
+        [
+            "accept": accept, "x-github-api-version": "2022-11-28", "authorization": authorization, "user-agent": Build.userAgent,
+            "content-type": "application/json",
+        ]
     }
 
     /// RFC 3986's unreserved characters: everything else in a path segment or query value is

@@ -22,6 +22,13 @@ final class ConnectionRegistry: Sendable {
     private struct State {
         var entries: [ObjectIdentifier: Entry] = [:]
         var bodyBytes = 0
+        /// Shutting down: every response closes its connection.
+        var draining = false
+        /// Requests being answered now, to cancel when the grace period runs out.
+        var tasks: [ObjectIdentifier: Task<Void, Never>] = [:]
+        /// Waiting for the last busy connection to finish.
+        var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
     }
 
     private let state = NIOLockedValueBox(State())
@@ -55,16 +62,70 @@ final class ConnectionRegistry: Sendable {
     }
 
     func remove(_ channel: any Channel) {
-        _ = state.withLockedValue { $0.entries.removeValue(forKey: ObjectIdentifier(channel)) }
+        let waiters = state.withLockedValue { state in
+            state.entries.removeValue(forKey: ObjectIdentifier(channel))
+            state.tasks.removeValue(forKey: ObjectIdentifier(channel))
+            return Self.takeWaitersIfIdle(&state)
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    var isDraining: Bool { state.withLockedValue { $0.draining } }
+
+    /// From now on responses close their connections; returns the connections with no request under way, to close now.
+    func beginDraining() -> [any Channel] {
+        state.withLockedValue { state in
+            state.draining = true
+            return state.entries.values.filter { $0.phase == .idle }.map(\.channel)
+        }
+    }
+
+    /// The task answering `channel`'s current request.
+    func track(_ channel: any Channel, _ task: Task<Void, Never>) {
+        state.withLockedValue { $0.tasks[ObjectIdentifier(channel)] = task }
+    }
+
+    /// Cancels every request being answered.
+    func cancelAll() {
+        state.withLockedValue { $0.tasks.values }.forEach { $0.cancel() }
+    }
+
+    /// Returns once no connection is busy answering a request, or when the waiting task is cancelled.
+    func waitUntilNoneBusy() async {
+        let id = state.withLockedValue { state -> Int in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = state.withLockedValue { state -> Bool in
+                    guard !Task.isCancelled, state.entries.values.contains(where: { $0.phase == .busy }) else { return true }
+                    state.idleWaiters[id] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLockedValue { $0.idleWaiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    private static func takeWaitersIfIdle(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        guard !state.idleWaiters.isEmpty, !state.entries.values.contains(where: { $0.phase == .busy }) else { return [] }
+        defer { state.idleWaiters = [:] }
+        return Array(state.idleWaiters.values)
     }
 
     func set(_ channel: any Channel, _ phase: Phase) {
-        state.withLockedValue { state in
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             let key = ObjectIdentifier(channel)
-            guard state.entries[key] != nil else { return }
+            guard state.entries[key] != nil else { return [] }
             state.entries[key]?.phase = phase
             state.entries[key]?.since = .now()
+            if phase != .busy { state.tasks[key] = nil }
+            return Self.takeWaitersIfIdle(&state)
         }
+        waiters.forEach { $0.resume() }
     }
 
     /// Takes `count` bytes of the shared body budget; false (nothing taken) when it would run over.

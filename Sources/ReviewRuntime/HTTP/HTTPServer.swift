@@ -63,6 +63,37 @@ public final class HTTPServer: Sendable {
         try? await group.shutdownGracefully()
     }
 
+    /// A graceful stop: no new connections, idle ones closed, every response from now on closes
+    /// its connection; requests under way get `grace` seconds to finish, then are cancelled (and
+    /// get a moment to wind down) before the threads are released.
+    public func shutdown(grace: TimeInterval, clock: WallClock = .system) async {
+        try? await channel.close()
+        for idle in registry.beginDraining() { idle.close(promise: nil) }
+        let finished = await Self.first(of: { await self.registry.waitUntilNoneBusy() }, orAfter: grace, clock: clock)
+        if !finished {
+            registry.cancelAll()
+            _ = await Self.first(of: { await self.registry.waitUntilNoneBusy() }, orAfter: 5, clock: clock)
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    /// True when `work` returned within `seconds`.
+    private static func first(of work: @escaping @Sendable () async -> Void, orAfter seconds: TimeInterval, clock: WallClock) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await work()
+                return true
+            }
+            group.addTask {
+                try? await clock.sleep(seconds)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
     /// Returns when the server has been stopped.
     public func waitUntilClosed() async {
         try? await channel.closeFuture.get()
@@ -167,10 +198,12 @@ private final class RequestHandler: ChannelInboundHandler {
             body = ByteBuffer()
             let keepAlive = head.isKeepAlive
             let handler = self.handler
-            context.eventLoop.makeFutureWithTask { await handler(request) }
+            let answered = context.eventLoop.makePromise(of: HTTPResponse.self)
+            registry.track(context.channel, Task { answered.succeed(await handler(request)) })
+            answered.futureResult
                 .assumeIsolated()
                 .whenSuccess { response in
-                    self.write(response, keepAlive: keepAlive, context: context)
+                    self.write(response, keepAlive: keepAlive && !self.registry.isDraining, context: context)
                 }
         }
     }

@@ -55,6 +55,7 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         var urlRequest = URLRequest(url: request.url, timeoutInterval: request.timeout)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        if request.header("user-agent") == nil { urlRequest.setValue(Build.userAgent, forHTTPHeaderField: "user-agent") }
         if !request.body.isEmpty || request.method == "POST" { urlRequest.httpBody = request.body }
         let host = request.url.host ?? "?"
         do {

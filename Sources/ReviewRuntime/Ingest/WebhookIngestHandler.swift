@@ -86,6 +86,9 @@ public struct WebhookIngestHandler: FunctionHandler {
         }
     }
 
+    /// Ready when the queue answers a PING.
+    public func readiness() async -> ReviewError? { await queue.ping() }
+
     /// Serve mode: the raw POST from GitHub.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
         guard http.method == "POST" else {

@@ -108,6 +108,16 @@ public struct RedisJobQueue: Sendable {
         try await redis.eval(QueueScripts.retryFailed, keys: [schedule, failed], args: [ms(now), prefix] + ids).array.compactMap(\.string)
     }
 
+    /// One PING: nil when the queue's Redis answers, else why not (for readiness checks).
+    public func ping() async -> ReviewError? {
+        do {
+            let reply = try await redis.send(["PING"])
+            return reply.string == "PONG" ? nil : ReviewError(.queueUnreachable, "Redis answered PING with \(reply)")
+        } catch {
+            return ReviewError.from(error, otherwise: .queueUnreachable)
+        }
+    }
+
     /// Counts by state (one script).
     public func stats(now: Date) async throws -> QueueStats {
         let counts = try await redis.eval(QueueScripts.stats, keys: [schedule, completed, failed], args: [ms(now)]).array.map { $0.int ?? 0 }

@@ -11,6 +11,8 @@ public struct DrainReport: Codable, Sendable, Equatable {
         case leaseLost = "lease-lost"
         /// The queue could not record the outcome: the lease expires and the job runs again.
         case unacknowledged
+        /// The worker shut down mid-job and gave the lease back: another worker may claim it at once.
+        case released
     }
 
     /// Why the drain returned.
@@ -18,6 +20,8 @@ public struct DrainReport: Codable, Sendable, Equatable {
         case empty
         case nothingDue = "nothing-due"
         case deadline
+        /// The process is shutting down (SIGTERM): no new job was claimed.
+        case shuttingDown = "shutting-down"
     }
 
     /// What happened to one job in a drain.

@@ -13,6 +13,9 @@ public struct JobDrainer: Sendable {
     /// Reads the time for every queue call and paces the heartbeat and a patient drain's wait.
     public let clock: WallClock
     public var jitter: @Sendable () -> Double
+    /// Set when the process is asked to stop: no new claims, and a job interrupted by the
+    /// shutdown gives its lease back instead of waiting for it to expire.
+    public let stopping = ShutdownFlag()
 
     public init(
         queue: RedisJobQueue, processor: any JobProcessor, concurrency: Int = 2, deadlineMargin: TimeInterval = 30,
@@ -33,7 +36,7 @@ public struct JobDrainer: Sendable {
     /// after a rate limit then runs in the same invocation instead of at the next scheduled drain.
     public func drain(deadline: Date, patience: TimeInterval = 0, logger: Logger) async throws -> DrainReport {
         var report = try await drainOnce(deadline: deadline, logger: logger)
-        while report.stoppedBecause == .nothingDue, let next = report.nextDueAt, report.nextDueIsLease != true {
+        while report.stoppedBecause == .nothingDue, !stopping.isSet, let next = report.nextDueAt, report.nextDueIsLease != true {
             let wait = max(0, next.timeIntervalSince(clock.now()))
             guard wait <= patience, next.addingTimeInterval(deadlineMargin) < deadline else { break }
             logger.info("waiting for the next due job", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])
@@ -47,6 +50,7 @@ public struct JobDrainer: Sendable {
 
     /// One pass: one claim when the queue is empty; extra workers start only once there is work.
     private func drainOnce(deadline: Date, logger: Logger) async throws -> DrainReport {
+        if stopping.isSet { return DrainReport(stoppedBecause: .shuttingDown, nextDueAt: nil, jobs: []) }
         guard clock.now().addingTimeInterval(deadlineMargin) < deadline else {
             return DrainReport(stoppedBecause: .deadline, nextDueAt: nil, jobs: [])
         }
@@ -70,7 +74,8 @@ public struct JobDrainer: Sendable {
         }
         let nextDue = results.1.compactMap { stop -> (Date, Bool)? in if case .nothingDue(let next, let lease)? = stop { (next, lease) } else { nil } }
             .min { $0.0 < $1.0 }
-        let stopped: DrainReport.Stop = results.1.contains { $0 == nil } ? .deadline : nextDue != nil ? .nothingDue : .empty
+        let stopped: DrainReport.Stop =
+            results.1.contains { $0 == nil } ? (stopping.isSet ? .shuttingDown : .deadline) : nextDue != nil ? .nothingDue : .empty
         return DrainReport(stoppedBecause: stopped, nextDueAt: nextDue?.0, nextDueIsLease: nextDue?.1, jobs: results.0)
     }
 
@@ -82,7 +87,7 @@ public struct JobDrainer: Sendable {
             if let claimed = next {
                 outcomes.append(await run(claimed, logger: logger))
             }
-            guard clock.now().addingTimeInterval(deadlineMargin) < deadline else { return (outcomes, nil) }
+            guard !stopping.isSet, clock.now().addingTimeInterval(deadlineMargin) < deadline else { return (outcomes, nil) }
             let claim = try await queue.claim(now: clock.now())
             guard case .claimed(let claimed) = claim else { return (outcomes, claim) }
             next = claimed
@@ -104,6 +109,13 @@ public struct JobDrainer: Sendable {
                 "job \(name)",
                 metadata: ["attempt": "\(claimed.attempt)", "durationMs": "\(milliseconds)"].merging(error.map { ["error": "\($0)"] } ?? [:]) { $1 })
             return DrainReport.JobOutcome(jobId: claimed.id, attempt: claimed.attempt, outcome: name, error: error, durationMs: milliseconds)
+        }
+        if case .failure = result, Task.isCancelled {
+            // Shut down mid-job: give the lease back so another worker claims the job now, not
+            // when the lease runs out. A fresh task, since this one's cancellation would stop the call.
+            let lease = claimed.lease
+            let given = await Task { try? await queue.heartbeat(lease, until: clock.now()) }.value
+            return outcome(given == true ? .released : .unacknowledged, "the worker shut down during the job")
         }
         do {
             switch result {

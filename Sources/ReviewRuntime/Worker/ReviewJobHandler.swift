@@ -51,6 +51,12 @@ public struct ReviewJobHandler: FunctionHandler {
         }
     }
 
+    /// Ready when the queue answers a PING.
+    public func readiness() async -> ReviewError? { await drainer.queue.ping() }
+
+    /// Shutting down: the drain claims no new job, and one interrupted gives its lease back.
+    public func beginShutdown() { drainer.stopping.set() }
+
     /// Serve mode reviews whatever job it is POSTed: without a token, only on loopback (or when the
     /// platform in front authenticates callers, said explicitly).
     public func checkServe(host: String) throws(ReviewError) {
