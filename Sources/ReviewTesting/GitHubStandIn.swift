@@ -57,7 +57,12 @@ package final class GitHubStandIn: Sendable {
 
     struct State: @unchecked Sendable {
         var pulls: [String: Pull] = [:]
-        var tokens: [String: (installation: Int, expires: Date)] = [:]
+        var tokens: [String: (installation: Int, expires: Date, permissions: [String: String])] = [:]
+        /// What the App's installation was granted (`checks: write` can be taken away).
+        var granted: [String: String] = ["pull_requests": "write", "contents": "read", "metadata": "read", "checks": "write", "issues": "write"]
+        /// Check runs by id, each `[repo, head_sha, name, status, conclusion?, output?, app slug, external_id?]` as GitHub returns it.
+        var checkRuns: [Int: [String: Any]] = [:]
+        var checkRunRepos: [Int: String] = [:]
         var reviews: [String: [RecordedReview]] = [:]
         var faults: [Fault] = []
         /// "owner/repo path" → file text (served on any ref), "owner/repo path@ref" → on that ref only.
@@ -284,6 +289,18 @@ package final class GitHubStandIn: Sendable {
     package var reactions: [String] { state.withLockedValue { $0.reactions } }
 
     package func reviews(_ key: String) -> [RecordedReview] { state.withLockedValue { $0.reviews[key] ?? [] } }
+
+    /// The check runs on `repo` ("owner/repo"), oldest first, as GitHub returns them.
+    package func checkRuns(_ repo: String) -> [JSONValue] {
+        state.withLockedValue { state in
+            state.checkRuns.keys.sorted().filter { state.checkRunRepos[$0] == repo }.compactMap { id in
+                (try? JSONSerialization.data(withJSONObject: state.checkRuns[id] ?? [:])).flatMap { try? JSONValue.parse($0) }
+            }
+        }
+    }
+
+    /// Takes `checks` away from (or gives it back to) the installation.
+    package func grantChecks(_ granted: Bool) { state.withLockedValue { $0.granted["checks"] = granted ? "write" : nil } }
     /// Every 422 the stand-in answered, with GitHub's reason.
     package var rejections: [String] { state.withLockedValue { $0.rejected } }
     package var requestLog: [String] { state.withLockedValue { $0.requests } }
@@ -362,6 +379,7 @@ package final class GitHubStandIn: Sendable {
             guard authorized(request) else { return json(401, ["message": "Bad credentials"]) }
             let repoKey = "\(parts[1])/\(parts[2])"
             if parts.count == 5, parts[3] == "compare" { return compare(repoKey, parts[4]) }
+            if let answer = checks(request, repoKey: repoKey, parts: Array(parts[3...])) { return answer }
             if parts.count >= 5, parts[3] == "contents" {
                 let file = parts[4...].joined(separator: "/")
                 // The ref as GitHub reads it: the decoded value of the `ref` query parameter.
@@ -399,14 +417,15 @@ package final class GitHubStandIn: Sendable {
             }
             var permissions: [String: JSONValue] = [:]
             if case .object(let asked)? = body["permissions"] { permissions = asked }
-            let allowed: [String: String] = ["pull_requests": "write", "contents": "read", "metadata": "read"]
+            let allowed = state.withLockedValue { $0.granted }
             for (name, level) in permissions where allowed[name] != level.stringValue && !(allowed[name] == "write" && level.stringValue == "read") {
                 return json(422, ["message": "The permissions requested are not granted to this installation."])
             }
             let token = "ghs_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
             let expires = Date().addingTimeInterval(3600)
-            state.withLockedValue { $0.tokens[token] = (installation, expires) }
-            return json(201, ["token": token, "expires_at": expires.formatted(.iso8601), "permissions": ["pull_requests": "write", "contents": "read"]])
+            let held = permissions.isEmpty ? allowed : permissions.compactMapValues(\.stringValue)
+            state.withLockedValue { $0.tokens[token] = (installation, expires, held) }
+            return json(201, ["token": token, "expires_at": expires.formatted(.iso8601), "permissions": held])
         }
 
         private func validJWT(_ jwt: String) -> Bool {
@@ -433,6 +452,12 @@ package final class GitHubStandIn: Sendable {
             guard let auth = request.header("authorization"), auth.hasPrefix("Bearer ") else { return false }
             let token = String(auth.dropFirst(7))
             return state.withLockedValue { $0.tokens[token].map { $0.expires > Date() } ?? false }
+        }
+
+        /// The permissions of the request's token.
+        private func permissions(_ request: HTTPRequest) -> [String: String] {
+            guard let auth = request.header("authorization"), auth.hasPrefix("Bearer ") else { return [:] }
+            return state.withLockedValue { $0.tokens[String(auth.dropFirst(7))]?.permissions ?? [:] }
         }
 
         private func pullOrDiff(_ request: HTTPRequest, _ pull: Pull) -> HTTPResponse {
@@ -511,6 +536,86 @@ package final class GitHubStandIn: Sendable {
         /// path → its patch ("" for a file without one), of one commit's file list.
         private static func patchesByPath(_ entries: [Any]) -> [String: String] {
             Dictionary(entries.map { (filename($0), ($0 as? [String: Any])?["patch"] as? String ?? "") }) { $1 }
+        }
+
+        /// The Checks API for check runs: create, update, list for a ref. Documented rules kept:
+        /// "You must use a GitHub App" with `checks: write` (403 otherwise); `name` and `head_sha`
+        /// required; `status` one of queued, in_progress, completed; "Required if you provide
+        /// completed_at or a status of completed" for `conclusion`, one of its eight values;
+        /// `output` needs `title` and `summary`, each text at most 65535 characters.
+        private func checks(_ request: HTTPRequest, repoKey: String, parts: [String]) -> HTTPResponse? {
+            let isList = request.method == "GET" && parts.count == 3 && parts[0] == "commits" && parts[2] == "check-runs"
+            let isCreate = request.method == "POST" && parts == ["check-runs"]
+            let isUpdate = request.method == "PATCH" && parts.count == 2 && parts[0] == "check-runs"
+            guard isList || isCreate || isUpdate else { return nil }
+            guard isList || permissions(request)["checks"] == "write" else { return json(403, ["message": "Resource not accessible by integration"]) }
+            if isList {
+                let query = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems ?? []
+                let name = query.first { $0.name == "check_name" }?.value
+                let runs: [Any] = state.withLockedValue { state in
+                    state.checkRuns.keys.sorted(by: >).compactMap { id -> [String: Any]? in
+                        guard state.checkRunRepos[id] == repoKey, let run = state.checkRuns[id], run["head_sha"] as? String == parts[1] else { return nil }
+                        return name == nil || run["name"] as? String == name ? run : nil
+                    }
+                }
+                return json(200, ["total_count": runs.count, "check_runs": runs])
+            }
+            guard let body = try? JSONValue.parse(request.body), case .object(let fields) = body else { return json(400, ["message": "Problems parsing JSON"]) }
+            var run: [String: Any] = [:]
+            if isUpdate {
+                guard let id = Int(parts[1]), let existing = state.withLockedValue({ $0.checkRunRepos[id] == repoKey ? $0.checkRuns[id] : nil }) else {
+                    return json(404, ["message": "Not Found"])
+                }
+                guard (existing["app"] as? [String: Any])?["slug"] as? String == GitHubStandIn.appSlug else { return json(403, ["message": "Invalid app_id"]) }
+                run = existing
+            } else {
+                guard let name = fields["name"]?.stringValue, !name.isEmpty else { return reject("name is required") }
+                guard let sha = fields["head_sha"]?.stringValue, sha.count == 40 else { return reject("head_sha is required") }
+                let known = state.withLockedValue { state in state.pulls.values.contains { $0.commits.contains(sha) || $0.formerCommits.contains(sha) } }
+                guard known else { return reject("No commit found for SHA: \(sha)") }
+                run = ["name": name, "head_sha": sha, "status": "queued", "app": ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug]]
+            }
+            if let name = fields["name"]?.stringValue { run["name"] = name }
+            if let external = fields["external_id"]?.stringValue { run["external_id"] = external }
+            if let status = fields["status"]?.stringValue {
+                guard ["queued", "in_progress", "completed"].contains(status) else { return reject("status is not included in the list") }
+                run["status"] = status
+            }
+            if fields["completed_at"]?.stringValue != nil { run["status"] = "completed" }
+            if let conclusion = fields["conclusion"]?.stringValue {
+                let known = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"]
+                guard known.contains(conclusion) else { return reject("conclusion is not included in the list") }
+                run["conclusion"] = conclusion
+                run["status"] = "completed"
+            }
+            if run["status"] as? String == "completed", run["conclusion"] == nil { return reject("conclusion is required when status is completed") }
+            if case .object(let output)? = fields["output"] {
+                guard let title = output["title"]?.stringValue, let summary = output["summary"]?.stringValue else {
+                    return reject("output requires title and summary")
+                }
+                for (key, text) in [("title", title), ("summary", summary), ("text", output["text"]?.stringValue ?? "")] where text.count > 65_535 {
+                    return reject("output.\(key) is too long (maximum is 65535 characters)")
+                }
+                run["output"] = ["title": title, "summary": summary, "text": output["text"]?.stringValue ?? NSNull()]
+            }
+            nonisolated(unsafe) let saved = run
+            let id = state.withLockedValue { state -> Int in
+                let id: Int
+                if isUpdate, let given = Int(parts[1]) {
+                    id = given
+                } else {
+                    state.nextId += 1
+                    id = state.nextId
+                }
+                var stored = saved
+                stored["id"] = id
+                state.checkRuns[id] = stored
+                state.checkRunRepos[id] = repoKey
+                return id
+            }
+            var answer = saved
+            answer["id"] = id
+            return json(isUpdate ? 200 : 201, answer)
         }
 
         /// Not GitHub: a person's comment on a served pull request, `{"pullRequest", "body", "login", "association"}`, for the demo.

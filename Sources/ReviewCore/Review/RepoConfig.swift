@@ -26,6 +26,8 @@ public struct RepoConfig: Sendable, Equatable {
     /// Which replies in the reviewer's threads are answered: only those mentioning the App, or all.
     public var answerReplies: AnswerReplies = .mentions
 
+    /// Report each review as a check run on its head (`check_run: false` turns it off).
+    public var checkRun = true
     /// Head-file lines shown around each hunk (`context_lines`, 0–100).
     public var contextLines = ContextSettings.defaultLines
     /// Small files go to the model whole (`whole_file_context: false` turns it off).
@@ -62,7 +64,7 @@ public struct RepoConfig: Sendable, Equatable {
         for key in root.keys
         where ![
             "include", "exclude", "instructions", "severity_floor", "max_comments", "skip_drafts", "skip_labels", "walkthrough", "answer_replies",
-            "context_lines", "whole_file_context",
+            "context_lines", "whole_file_context", "check_run",
         ].contains(key) {
             problems.append("unknown setting \(key)")
         }
@@ -108,6 +110,9 @@ public struct RepoConfig: Sendable, Equatable {
             } else {
                 problems.append("context_lines must be a whole number from 0 to 100")
             }
+        }
+        if let check = root["check_run"] {
+            if case .bool(let flag) = check { config.checkRun = flag } else { problems.append("check_run must be true or false") }
         }
         if let whole = root["whole_file_context"] {
             if case .bool(let flag) = whole { config.wholeFileContext = flag } else { problems.append("whole_file_context must be true or false") }

@@ -44,6 +44,7 @@ public enum EnvironmentHelp {
         Variable(name: "DRAIN_MAX_SECONDS", readers: [.reviewJob], text: "a drain's length when the platform gives no deadline (default 300)"),
         Variable(name: "DRAIN_WAIT_SECONDS", readers: [.reviewJob], text: "wait for a retry due this soon (default 120)"),
         Variable(name: "REVIEW_JOB_ALLOW_UNAUTHENTICATED", readers: [.reviewJob], text: "serve off loopback without a token (the platform authenticates)"),
+        Variable(name: "REVIEW_CHECK_RUNS", readers: [.reviewJob], text: "report each review as a check run (default true; needs checks: write)"),
         Variable(name: "REVIEW_RECORD_URL", readers: [.reviewJob], text: "diagnostics: POST each job to this URL instead of reviewing"),
         Variable(name: "GITHUB_APP_ID", readers: [.reviewJob, .reviewctl], text: "the App's id (or GITHUB_APP_CLIENT_ID)"),
         Variable(name: "GITHUB_APP_CLIENT_ID", readers: [.reviewJob, .reviewctl], text: "the App's client id (preferred as the JWT issuer)"),

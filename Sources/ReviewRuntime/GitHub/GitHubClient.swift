@@ -142,7 +142,7 @@ public struct GitHubClient: Sendable {
     }
 
     /// One authenticated call; a 401 mints a fresh token and tries once more.
-    private func send(
+    func send(
         _ job: ReviewJob, _ method: String, url: URL, accept: String = "application/vnd.github+json", body: Data = Data(), what: String
     ) async throws -> HTTPResponse {
         let repository = "\(job.owner)/\(job.repo)"

@@ -3,7 +3,8 @@ import Foundation
 import ReviewCore
 import _CryptoExtras
 
-/// Installation tokens, down-scoped to one repository (`pull_requests: write`, `contents: read`),
+/// Installation tokens, down-scoped to one repository (`pull_requests: write`, `contents: read`,
+/// `checks: write` where granted),
 /// cached until five minutes before they expire — in this process and in `InstallationTokenCache`,
 /// so a cold function reuses the token a warm one minted.
 public actor InstallationTokens {
@@ -63,11 +64,25 @@ public actor InstallationTokens {
         await shared?.remove(installationId: installationId, repository: repository)
     }
 
+    /// What a token may do: post reviews and comments, read the repository, and — when the App
+    /// was granted it — report a check run.
+    static let permissions = ["pull_requests": "write", "contents": "read", "checks": "write"]
+
+    /// An installation that predates `checks: write` refuses a token asking for it (422): then the
+    /// token is minted without, and the review goes on with no check run.
     private func mint(installationId: Int, repository: String) async throws -> Cached {
+        do {
+            return try await mint(installationId: installationId, repository: repository, permissions: Self.permissions)
+        } catch let error as ReviewError where error.code == .githubUnprocessable && error.message.contains("permissions") {
+            var without = Self.permissions
+            without["checks"] = nil
+            return try await mint(installationId: installationId, repository: repository, permissions: without)
+        }
+    }
+
+    private func mint(installationId: Int, repository: String, permissions: [String: String]) async throws -> Cached {
         let name = repository.split(separator: "/").last.map(String.init) ?? repository
-        let body = try JSONSerialization.data(withJSONObject: [
-            "repositories": [name], "permissions": ["pull_requests": "write", "contents": "read"],
-        ])
+        let body = try JSONSerialization.data(withJSONObject: ["repositories": [name], "permissions": permissions])
         let request = HTTPRequest(
             method: "POST", url: apiURL.appendingPathComponent("app/installations/\(installationId)/access_tokens"),
             headers: GitHubAPI.headers(authorization: "Bearer \(signer.jwt(now: clock.now()))"), body: body

@@ -125,8 +125,12 @@ public struct JobDrainer: Sendable {
             case .failure(let error):
                 let delay = policy.delay(afterAttempt: claimed.attempt, jitter: jitter(), retryAfter: error.retryAfter)
                 switch try await queue.fail(claimed.lease, error: error, retryDelay: delay, now: clock.now()) {
-                case .retrying: return outcome(.retrying, error.description)
-                case .failed: return outcome(.failed, error.description)
+                case .retrying:
+                    await processor.jobFailed(claimed.job, error: error, attempt: claimed.attempt, willRetry: true, logger: logger)
+                    return outcome(.retrying, error.description)
+                case .failed:
+                    await processor.jobFailed(claimed.job, error: error, attempt: claimed.attempt, willRetry: false, logger: logger)
+                    return outcome(.failed, error.description)
                 case .staleLease: return outcome(.leaseLost, error.description)
                 }
             }

@@ -10,29 +10,33 @@ public struct PullRequestReviewer: JobProcessor {
     public let clock: WallClock
     /// Where `pause` and `resume` are kept (nil: those commands fail with a configuration error).
     public let queue: RedisJobQueue?
+    /// Report each review as a check run on its head (`REVIEW_CHECK_RUNS`; a repository can turn it off).
+    public let checkRuns: Bool
 
-    public init(github: GitHubClient, model: any ReviewModel, clock: WallClock = .system, queue: RedisJobQueue? = nil) {
+    public init(github: GitHubClient, model: any ReviewModel, clock: WallClock = .system, queue: RedisJobQueue? = nil, checkRuns: Bool = true) {
         self.github = github
         self.model = model
         self.clock = clock
         self.queue = queue
+        self.checkRuns = checkRuns
     }
 
     /// Reviews the job's head, or answers the comment of a command or reply job; the outcome is the job's result.
     public func process(_ job: ReviewJob, attempt: Int, logger: Logger) async throws -> Data {
         // Encoding these plain values cannot fail; a failure to review or answer is thrown, never swallowed.
         if job.kind.isAutomatic {
-            let outcome = try await review(job, logger: logger)
+            let outcome = try await review(job, attempt: attempt, logger: logger)
             return (try? JSONEncoder.iso.encode(outcome)) ?? Data("{}".utf8)
         }
         let outcome = try await CommentResponder(reviewer: self).respond(job, logger: logger)
         return (try? JSONEncoder.iso.encode(outcome)) ?? Data("{}".utf8)
     }
 
-    /// Fetches, plans, asks the model, composes and posts one review (or says why not).
+    /// Fetches, plans, asks the model, composes and posts one review (or says why not), with the
+    /// head's check run in progress while it works and completed when it ends.
     /// - Parameter again: a `full review` command: the head may already be reviewed, every finding
     ///   counts in the summary, and only findings not yet commented inline are posted inline.
-    public func review(_ job: ReviewJob, again: Bool = false, logger: Logger) async throws -> ReviewOutcome {
+    public func review(_ job: ReviewJob, again: Bool = false, attempt: Int = 1, logger: Logger) async throws -> ReviewOutcome {
         let started = clock.now()
         let pull = try await github.pullRequest(job)
         if let stale = staleness(pull, job) { return .skipped(.stale, stale) }
@@ -45,7 +49,32 @@ public struct PullRequestReviewer: JobProcessor {
         if !again, let done = ReviewPolicy.alreadyReviewed(head: job.headSha, ourReviewBodies: existing.map(\.body)) {
             return .skipped(.alreadyReviewed, done)
         }
+        let (config, configProblems) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
+        if let skip = ReviewPolicy.configSkip(config, draft: pull.draft, labels: pull.labels) { return .skipped(.skipped, skip) }
 
+        let reporter = CheckRunReporter(github: github, clock: clock)
+        let check = checkRuns && config.checkRun ? await reporter.start(job, app: identity, attempt: attempt, logger: logger) : nil
+        let (outcome, result) = try await reviewHead(
+            job, pull: pull, identity: identity, existing: existing, config: config, configProblems: configProblems, again: again, started: started,
+            logger: logger)
+        await reporter.finish(job, id: check, result, logger: logger)
+        return outcome
+    }
+
+    /// A failed attempt of an automatic review: its check run says so (and whether a retry follows).
+    public func jobFailed(_ job: ReviewJob, error: ReviewError, attempt: Int, willRetry: Bool, logger: Logger) async {
+        guard checkRuns, job.kind.isAutomatic, let identity = try? await github.tokens.identity() else { return }
+        await CheckRunReporter(github: github, clock: clock).failed(job, app: identity, error: error, attempt: attempt, willRetry: willRetry, logger: logger)
+    }
+
+    typealias CheckResult = (conclusion: String, output: CheckRunText.Output)
+
+    /// The review of a head that needs one: the outcome, and what the check run says of it.
+    private func reviewHead(
+        _ job: ReviewJob, pull: PullRequestInfo, identity: AppIdentity, existing: [PostedItem], config: RepoConfig, configProblems: [String],
+        again: Bool, started: Date, logger: Logger
+    ) async throws -> (ReviewOutcome, CheckResult) {
+        func stale(_ reason: String) -> (ReviewOutcome, CheckResult) { (.skipped(.stale, reason), CheckRunText.skipped(reason)) }
         var (diff, withoutDiff) = try await github.diff(job)
         // GitHub lists at most 3,000 files of a pull request: the rest cannot even be named.
         let unlisted = pull.changedFiles - diff.files.count - withoutDiff.count
@@ -60,9 +89,6 @@ public struct PullRequestReviewer: JobProcessor {
         if job.kind == .incremental, let lastReviewed {
             changedByPush = try await github.changedPaths(job, base: lastReviewed, head: job.headSha)
         }
-        let (config, configProblems) = try await RepoConfigLoader.load(github, job: job, baseRef: pull.baseRef)
-        if let skip = ReviewPolicy.configSkip(config, draft: pull.draft, labels: pull.labels) { return .skipped(.skipped, skip) }
-
         let plan = ReviewPlan(diff: diff, changedByPush: changedByPush, withoutDiff: withoutDiff, config: config)
         let heads = try await HeadFileReader(github: github).read(job, diff: plan.diff, budgetTokens: model.contextBudgetTokens)
         var answer = try await model.review(
@@ -83,12 +109,18 @@ public struct PullRequestReviewer: JobProcessor {
                 job, identity: identity,
                 body: Walkthrough.body(diff: diff, summary: answer.summary, fileSummaries: answer.fileSummaries, notReviewed: notReviewed, headSha: job.headSha)
             ) : nil
+        func checkResult(posted: Int) -> CheckResult {
+            CheckRunText.reviewed(
+                findings: answer.findings, newlyPosted: posted, notReviewed: notReviewed, provider: answer.provider, model: answer.model,
+                usage: answer.usage, reviewedFiles: plan.diff.files.count)
+        }
         if !again, ReviewPolicy.nothingToPost(fresh: fresh, duplicates: duplicates, incremental: job.kind == .incremental && lastReviewed != nil) {
-            return ReviewOutcome(
+            let outcome = ReviewOutcome(
                 status: .nothingNew, reason: "no findings that are not already on the pull request", reviewId: nil, comments: 0, bodyFindings: 0,
                 duplicatesSkipped: duplicates, notReviewed: notReviewed.map(\.path), foldedAfter422: false, modelErrors: answer.errors,
                 walkthrough: walkthrough
             )
+            return (outcome, checkResult(posted: 0))
         }
 
         let composer = ReviewComposer(anchorer: Anchorer(index: HunkIndex(diff)), maxComments: config.maxComments)
@@ -104,7 +136,7 @@ public struct PullRequestReviewer: JobProcessor {
 
         // The head may have moved while we worked: a review pinned to an old commit helps nobody.
         let latest = try await github.pullRequest(job)
-        if let stale = staleness(latest, job) { return .skipped(.stale, stale) }
+        if let reason = staleness(latest, job) { return stale(reason) }
 
         var folded = false
         let reviewId: Int
@@ -120,14 +152,15 @@ public struct PullRequestReviewer: JobProcessor {
         } catch let error as ReviewError where error.code == .githubUnprocessable {
             // A push between our check and the post makes GitHub refuse the commit: that is a stale
             // job, not a failure. Anything else GitHub refused stays a failure, with its reasons.
-            if let stale = staleness(try await github.pullRequest(job), job) { return .skipped(.stale, stale) }
+            if let reason = staleness(try await github.pullRequest(job), job) { return stale(reason) }
             throw error
         }
-        return ReviewOutcome(
+        let outcome = ReviewOutcome(
             status: .posted, reason: nil, reviewId: reviewId, comments: folded ? 0 : composed.comments.count,
             bodyFindings: composed.bodyFindings.count + (folded ? composed.comments.count : 0), duplicatesSkipped: duplicates,
             notReviewed: notReviewed.map(\.path), foldedAfter422: folded, modelErrors: answer.errors, walkthrough: walkthrough
         )
+        return (outcome, checkResult(posted: again ? composed.comments.count + composed.bodyFindings.count : fresh.count))
     }
 
     /// Creates the walkthrough comment, or edits ours in place; says which (or `unchanged`).

@@ -19,13 +19,15 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
     /// for a platform that authenticates callers itself (Cloud Run without `allUsers`, a private network).
     public var allowUnauthenticated: Bool
     public var recordURL: URL?
+    /// Report each review as a check run (`REVIEW_CHECK_RUNS`, default true).
+    public var checkRuns: Bool = true
     public var github: GitHubAppConfig?
     public var llm: LLMConfig
 
     /// Reads review-job's settings, refusing what cannot work.
     public static func load(_ env: ConfigReader) throws(ReviewError) -> ReviewJobConfig {
         let recordURL = env.optional("REVIEW_RECORD_URL").map { _ in env.url("REVIEW_RECORD_URL") }
-        let config = ReviewJobConfig(
+        var config = ReviewJobConfig(
             redis: .load(env),
             queue: .load(env),
             concurrency: env.int("DRAIN_CONCURRENCY", default: 2, range: 1...64),
@@ -39,6 +41,7 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
             github: recordURL == nil ? GitHubAppConfig.load(env) : nil,
             llm: LLMConfig.load(env)
         )
+        config.checkRuns = env.bool("REVIEW_CHECK_RUNS", default: true)
         try env.validate()
         return config
     }

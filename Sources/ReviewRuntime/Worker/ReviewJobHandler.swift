@@ -29,7 +29,7 @@ public struct ReviewJobHandler: FunctionHandler {
             let tokens = InstallationTokens(
                 signer: signer, apiURL: github.apiURL, transport: transport, cache: InstallationTokenCache(queue: queue), slug: github.slug, clock: clock)
             let client = GitHubClient(apiURL: github.apiURL, transport: transport, tokens: tokens, clock: clock)
-            processor = PullRequestReviewer(github: client, model: model, clock: clock, queue: queue)
+            processor = PullRequestReviewer(github: client, model: model, clock: clock, queue: queue, checkRuns: config.checkRuns)
         } else {
             processor = JobRecorder(recordURL: config.recordURL, transport: transport)
         }
