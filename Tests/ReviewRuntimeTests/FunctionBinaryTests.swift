@@ -120,6 +120,10 @@ import _CryptoExtras
             #expect(runtime.posted.map(\.kind) == ["response"] && runtime.posted.first?.status == 202, "\(run.stderrText)")
             let report = try ReviewJob.decoder.decode(DrainReport.self, from: runtime.posted.first?.body ?? Data())
             #expect(report.jobs.isEmpty)
+            // Metrics as CloudWatch Embedded Metric Format lines on stdout: the drain's look at the queue.
+            let emf = run.stdoutText.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.filter { $0["_aws"] != nil }
+            let waiting = emf.first { $0["pr_review_queue_jobs"] != nil && $0["state"] == .string("waiting") }
+            #expect(waiting?["pr_review_queue_jobs"] == .number(0) && waiting?["function"] == .string("review-job"), "\(run.stdoutText)")
             #expect(small.posted.map(\.status) == [413], "a refusal below 500 is not retried")
             #expect(oversized.stderrText.contains("refused the response (413)"), "\(oversized.stderrText)")
         }

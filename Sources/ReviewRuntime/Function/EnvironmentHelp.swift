@@ -63,6 +63,7 @@ public enum EnvironmentHelp {
         Variable(name: "LLM_PRICE_INPUT_PER_MTOK", readers: [.reviewJob, .reviewctl], text: "US dollars per million input tokens, for the cost"),
         Variable(name: "LLM_PRICE_OUTPUT_PER_MTOK", readers: [.reviewJob, .reviewctl], text: "and per million output tokens"),
         Variable(name: "SHUTDOWN_GRACE_SECONDS", readers: functions, text: "serve: how long SIGTERM waits for in-flight work (default 10)"),
+        Variable(name: "METRICS_TOKEN", readers: functions, text: "serve: bearer token for GET /metrics (unset: loopback only)"),
         Variable(name: "PORT", readers: [.ingest, .reviewJob, .redisREST], text: "serve: the port (default 8080; redis-rest 8079; 0 picks one)"),
         Variable(name: "HOST", readers: [.ingest, .reviewJob, .redisREST], text: "serve: the address (default 0.0.0.0; redis-rest 127.0.0.1)"),
         Variable(name: "FUNCTIONS_CUSTOMHANDLER_PORT", readers: functions, text: "serve: the port Azure Functions gives"),

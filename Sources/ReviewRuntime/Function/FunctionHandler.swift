@@ -24,6 +24,9 @@ public protocol FunctionHandler: Sendable {
 
     /// The process is shutting down: start no new work.
     func beginShutdown()
+
+    /// The queue's counts for the metrics (nil: this function has none).
+    func queueStats() async -> QueueStats?
 }
 
 extension FunctionHandler {
@@ -35,6 +38,8 @@ extension FunctionHandler {
     public func readiness() async -> ReviewError? { nil }
 
     public func beginShutdown() {}
+
+    public func queueStats() async -> QueueStats? { nil }
 
     /// By default an HTTP invocation carries an event as its body.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ReviewCore
 import ServiceLifecycle
 import UnixSignals
@@ -87,7 +89,9 @@ public enum FunctionRunner {
 
         switch mode {
         case .lambda(let api):
-            await LambdaRuntimeLoop(api: api, name: name).run(handler: handler, logger: logger)
+            let metrics = EMFMetricsFactory(function: name)
+            MetricsSystem.bootstrap(metrics)
+            await LambdaRuntimeLoop(api: api, name: name, metrics: metrics).run(handler: handler, logger: logger)
             exit(0)
         case .serve(let host, let port):
             await serve(handler: handler, host: host, port: port, name: name, environment: environment, logger: logger)
@@ -133,10 +137,13 @@ public enum FunctionRunner {
     ) async {
         let grace = environment["SHUTDOWN_GRACE_SECONDS"].flatMap(TimeInterval.init).map { max(0, $0) } ?? 10
         let readiness = ReadinessCache(handler: handler)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let metrics = MetricsEndpoint(registry: registry, token: environment["METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }, host: host)
         let server: HTTPServer
         do {
             server = try await HTTPServer.start(host: host, port: port, limits: handler.serveLimits) { request in
-                await route(request, handler: handler, readiness: readiness, logger: logger)
+                await route(request, handler: handler, readiness: readiness, metrics: metrics, logger: logger)
             }
         } catch {
             logger.critical("cannot listen on port \(port): \(error)")
@@ -159,8 +166,11 @@ public enum FunctionRunner {
     /// Health checks answer without invoking the handler — `/healthz` (liveness) always, `/readyz`
     /// once the handler's queue answers (checked at most once a second); everything else is an invocation.
     public static func route<Handler: FunctionHandler>(
-        _ request: HTTPRequest, handler: Handler, readiness: ReadinessCache? = nil, logger: Logger
+        _ request: HTTPRequest, handler: Handler, readiness: ReadinessCache? = nil, metrics: MetricsEndpoint? = nil, logger: Logger
     ) async -> HTTPResponse {
+        if request.method == "GET", request.url.path == "/metrics", let metrics {
+            return await metrics.answer(request, handler: handler)
+        }
         if request.method == "GET", ["/healthz", "/_/health"].contains(request.url.path) {
             return .json(200, Data(#"{"status":"ok"}"#.utf8))
         }

@@ -43,6 +43,7 @@ public struct WebhookIngestHandler: FunctionHandler {
             metadata: ["status": "\(response.statusCode)", "event": "\(request.event?.prefix(64) ?? "-")", "reason": "\(response.reason ?? "")"]
                 .merging(response.code.map { ["errorCode": "\($0.rawValue)"] } ?? [:], uniquingKeysWith: { $1 })
         )
+        ReviewMetrics.delivery(response.status)
         return response
     }
 
@@ -88,6 +89,9 @@ public struct WebhookIngestHandler: FunctionHandler {
 
     /// Ready when the queue answers a PING.
     public func readiness() async -> ReviewError? { await queue.ping() }
+
+    /// The queue's counts, for the metrics.
+    public func queueStats() async -> QueueStats? { try? await queue.stats(now: clock.now()) }
 
     /// Serve mode: the raw POST from GitHub.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {

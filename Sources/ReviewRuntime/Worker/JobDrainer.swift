@@ -105,6 +105,7 @@ public struct JobDrainer: Sendable {
         let result = await processWithHeartbeat(claimed, logger: logger)
         let milliseconds = Int(clock.now().timeIntervalSince(started) * 1000)
         func outcome(_ name: DrainReport.Outcome, _ error: String? = nil) -> DrainReport.JobOutcome {
+            ReviewMetrics.job(name, seconds: Double(milliseconds) / 1000)
             logger.info(
                 "job \(name)",
                 metadata: ["attempt": "\(claimed.attempt)", "durationMs": "\(milliseconds)"].merging(error.map { ["error": "\($0)"] } ?? [:]) { $1 })
@@ -123,6 +124,7 @@ public struct JobDrainer: Sendable {
                 let held = try await queue.complete(claimed.lease, result: String(decoding: data, as: UTF8.self), now: clock.now())
                 return outcome(held ? .completed : .leaseLost)
             case .failure(let error):
+                ReviewMetrics.errors(error.code)
                 let delay = policy.delay(afterAttempt: claimed.attempt, jitter: jitter(), retryAfter: error.retryAfter)
                 switch try await queue.fail(claimed.lease, error: error, retryDelay: delay, now: clock.now()) {
                 case .retrying:

@@ -96,6 +96,8 @@ public struct PullRequestReviewer: JobProcessor {
                 title: pull.title, body: pull.body, diff: plan.diff, instructions: config.instructions(for: plan.diff.files.map(\.path)),
                 heads: heads, context: config.context
             ))
+        ReviewMetrics.modelUsage(answer.usage, provider: answer.provider, model: answer.model)
+        ReviewMetrics.errors(.modelInvalidOutput, count: answer.errors.count)
         answer.findings.removeAll { !config.keeps($0) }
         let notReviewed = plan.notReviewed + answer.notReviewed
 

@@ -42,7 +42,10 @@ public struct ReviewJobHandler: FunctionHandler {
         switch request {
         case .drain:
             let deadline = context.deadline ?? drainer.clock.now().addingTimeInterval(config.maxDrainSeconds)
-            return Self.json(try await drainer.drain(deadline: deadline, patience: config.drainPatience, logger: context.logger))
+            let report = try await drainer.drain(deadline: deadline, patience: config.drainPatience, logger: context.logger)
+            // One look at the queue per drain (not per job) keeps its gauges current on Lambda.
+            if let stats = await queueStats() { ReviewMetrics.queue(stats) }
+            return Self.json(report)
         case .job(let job):
             var logger = context.logger
             logger[metadataKey: "jobId"] = "\(job.id)"
@@ -54,37 +57,28 @@ public struct ReviewJobHandler: FunctionHandler {
     /// Ready when the queue answers a PING.
     public func readiness() async -> ReviewError? { await drainer.queue.ping() }
 
+    /// The queue's counts, for the metrics.
+    public func queueStats() async -> QueueStats? { try? await drainer.queue.stats(now: drainer.clock.now()) }
+
     /// Shutting down: the drain claims no new job, and one interrupted gives its lease back.
     public func beginShutdown() { drainer.stopping.set() }
 
     /// Serve mode reviews whatever job it is POSTed: without a token, only on loopback (or when the
     /// platform in front authenticates callers, said explicitly).
     public func checkServe(host: String) throws(ReviewError) {
-        guard config.invokeToken == nil, !config.allowUnauthenticated, !Self.isLoopback(host) else { return }
+        guard config.invokeToken == nil, !config.allowUnauthenticated, !HTTPAccess.isLoopback(host) else { return }
         throw .badConfig(
             "review-job serve would listen on \(host) without REVIEW_JOB_KICK_TOKEN, so anyone who reaches the port could have any pull request reviewed: "
                 + "set REVIEW_JOB_KICK_TOKEN, or HOST=127.0.0.1, or REVIEW_JOB_ALLOW_UNAUTHENTICATED=true when the platform authenticates callers"
         )
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
-
     /// Serve mode: with `REVIEW_JOB_KICK_TOKEN` set, only a caller holding it may invoke.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
-        if let token = config.invokeToken, !Self.bearer(http.header("authorization"), matches: token) {
+        if let token = config.invokeToken, !HTTPAccess.bearer(http.header("authorization"), matches: token) {
             return ErrorAnswer(ReviewError(.unauthorized, "this review-job requires its bearer token (REVIEW_JOB_KICK_TOKEN)")).http
         }
         return await handleEvent(http: http, context: context)
-    }
-
-    /// Compares in constant time (HMACs under a one-off key), so timing says nothing about the token.
-    static func bearer(_ header: String?, matches token: String) -> Bool {
-        guard let header, header.hasPrefix("Bearer ") else { return false }
-        let key = SymmetricKey(size: .bits256)
-        let expected = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: key)
-        return HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Data(header.dropFirst("Bearer ".count).utf8), using: key)
     }
 
     static func json(_ report: DrainReport) -> Data {

@@ -1,0 +1,18 @@
+import Crypto
+import Foundation
+
+/// Who may call what we serve: a bearer token compared in constant time, and whether an address
+/// is loopback (reachable only from the same machine).
+public enum HTTPAccess {
+    /// Compares in constant time (HMACs under a one-off key), so timing says nothing about the token.
+    public static func bearer(_ header: String?, matches token: String) -> Bool {
+        guard let header, header.hasPrefix("Bearer ") else { return false }
+        let key = SymmetricKey(size: .bits256)
+        let expected = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: key)
+        return HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Data(header.dropFirst("Bearer ".count).utf8), using: key)
+    }
+
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+}
