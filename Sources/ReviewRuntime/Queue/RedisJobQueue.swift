@@ -152,6 +152,17 @@ public struct RedisJobQueue: Sendable {
         }
     }
 
+    /// The jobs on the schedule — waiting, delayed and active — soonest first (one script).
+    public func scheduledJobs(limit: Int = 100, now: Date) async throws -> [JobRecord] {
+        let flat = try await redis.eval(QueueScripts.listScheduled, keys: [schedule], args: [prefix, String(limit), ms(now)]).array.map { $0.string ?? "" }
+        return stride(from: 0, to: flat.count - 5, by: 6).compactMap { i in
+            guard let state = JobRecord.State(rawValue: flat[i + 1]) else { return nil }
+            return JobRecord(
+                id: flat[i], state: state, job: try? ReviewJob.decode(Data(flat[i + 5].utf8)), attemptsSpent: Int(flat[i + 3]) ?? 0, error: nil,
+                lastError: flat[i + 4].isEmpty ? nil : flat[i + 4], result: nil, finishedAt: nil, scheduledAt: date(flat[i + 2]))
+        }
+    }
+
     /// Removes completed jobs beyond `keep` (0: all of them); returns how many went.
     public func purgeCompleted(keep: Int = 0, now: Date) async throws -> Int {
         try await redis.eval(QueueScripts.trimCompleted, keys: [completed], args: [prefix, String(keep), ms(now - settings.completedRetention)]).int ?? 0
