@@ -91,32 +91,26 @@ public struct RepoConfig: Sendable, Equatable {
                 problems.append("severity_floor must be one of bug, security, performance, maintainability, nit")
             }
         }
-        if let max = root["max_comments"] {
-            if case .number(let n) = max, n >= 0, n <= 30, n.rounded() == n {
-                config.maxComments = Int(n)
+        /// A whole number in `range`, or the problem named.
+        func wholeNumber(_ key: String, in range: ClosedRange<Int>, _ set: (Int) -> Void) {
+            guard let value = root[key] else { return }
+            if case .number(let n) = value, n.rounded() == n, n >= Double(range.lowerBound), n <= Double(range.upperBound) {
+                set(Int(n))
             } else {
-                problems.append("max_comments must be a whole number from 0 to 30")
+                problems.append("\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
         }
-        if let drafts = root["skip_drafts"] {
-            if case .bool(let flag) = drafts { config.skipDrafts = flag } else { problems.append("skip_drafts must be true or false") }
+        /// true or false, or the problem named.
+        func flag(_ key: String, _ set: (Bool) -> Void) {
+            guard let value = root[key] else { return }
+            if case .bool(let flag) = value { set(flag) } else { problems.append("\(key) must be true or false") }
         }
-        if let walkthrough = root["walkthrough"] {
-            if case .bool(let flag) = walkthrough { config.walkthrough = flag } else { problems.append("walkthrough must be true or false") }
-        }
-        if let lines = root["context_lines"] {
-            if case .number(let n) = lines, n >= 0, n <= 100, n.rounded() == n {
-                config.contextLines = Int(n)
-            } else {
-                problems.append("context_lines must be a whole number from 0 to 100")
-            }
-        }
-        if let check = root["check_run"] {
-            if case .bool(let flag) = check { config.checkRun = flag } else { problems.append("check_run must be true or false") }
-        }
-        if let whole = root["whole_file_context"] {
-            if case .bool(let flag) = whole { config.wholeFileContext = flag } else { problems.append("whole_file_context must be true or false") }
-        }
+        wholeNumber("max_comments", in: 0...30) { config.maxComments = $0 }
+        wholeNumber("context_lines", in: 0...100) { config.contextLines = $0 }
+        flag("skip_drafts") { config.skipDrafts = $0 }
+        flag("walkthrough") { config.walkthrough = $0 }
+        flag("check_run") { config.checkRun = $0 }
+        flag("whole_file_context") { config.wholeFileContext = $0 }
         if let replies = root["answer_replies"] {
             if let value = replies.stringValue.flatMap(AnswerReplies.init(rawValue:)) {
                 config.answerReplies = value
