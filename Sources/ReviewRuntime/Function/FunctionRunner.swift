@@ -149,8 +149,8 @@ public enum FunctionRunner {
             logger.critical("cannot listen on port \(port): \(error)")
             exit(2)
         }
-        logger.info("\(name) serving on \(host):\(server.port)")
-        let service = GracefulHTTPService(server: server, grace: grace, logger: logger) {
+        // The service says where it serves once the group runs, so SIGTERM is handled from the first request on.
+        let service = GracefulHTTPService(server: server, grace: grace, logger: logger, listening: "\(name) serving on \(host):\(server.port)") {
             readiness.shuttingDown.set()
             handler.beginShutdown()
         }

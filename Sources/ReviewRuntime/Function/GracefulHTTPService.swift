@@ -10,9 +10,12 @@ struct GracefulHTTPService: Service {
     let server: HTTPServer
     let grace: TimeInterval
     let logger: Logger
+    /// Logged once the group runs (and handles signals): scripts wait for this line.
+    let listening: String
     let beginShutdown: @Sendable () -> Void
 
     func run() async throws {
+        logger.info("\(listening)")
         // Suspends until graceful shutdown is triggered; a cancelled group ends it at once.
         try? await gracefulShutdown()
         logger.info("shutting down: no new requests, finishing those under way", metadata: ["graceSeconds": "\(grace)"])
