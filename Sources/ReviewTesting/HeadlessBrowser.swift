@@ -1,15 +1,10 @@
 import Foundation
 
 /// Debian's chromium, headless: loads a page — running its scripts and following where they lead
-/// — and gives the final DOM or a PNG screenshot of the final page (one load each).
+/// — and gives a PNG screenshot of the page it ends on. (Clicks and checks: scripts/browser_check.py.)
 package enum HeadlessBrowser {
     package static var executable: String? {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// The DOM once `url` has loaded and settled.
-    package static func dom(_ url: URL) async throws -> String {
-        try await run(url) { _ in ["--dump-dom"] }.stdout
     }
 
     /// A screenshot of the page `url` ends on.
@@ -17,7 +12,7 @@ package enum HeadlessBrowser {
         try await run(url, size: size) { ["--screenshot=\($0.appendingPathComponent("page.png").path)"] }.png ?? Data()
     }
 
-    private static func run(_ url: URL, size: (Int, Int) = (1100, 800), mode: (URL) -> [String]) async throws -> (stdout: String, png: Data?) {
+    private static func run(_ url: URL, size: (Int, Int), mode: (URL) -> [String]) async throws -> (stdout: String, png: Data?) {
         guard let executable else { throw TestSetupError("chromium not found: apt-get install chromium (make test does)") }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

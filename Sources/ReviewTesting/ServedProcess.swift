@@ -61,11 +61,8 @@ package final class ServedProcess: Sendable {
     }
 
     package func stop() async {
-        let process = self.process
-        _ = try? await onOwnThread {
-            process.send(SIGTERM)
-            process.wait()
-        }
+        send(SIGTERM)
+        _ = await waitForExit()
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOConcurrencyHelpers
 import ReviewCore
 import ReviewRuntime
 
@@ -19,7 +20,7 @@ struct AppCommand: AsyncParsableCommand {
         )
 
         @Option(help: "The App's name (GitHub makes its slug from it).") var name = "pr-review"
-        @Option(help: "webhook-ingest's URL (a placeholder works; change it on the App's page later).") var webhookURL: String
+        @Option(help: "webhook-ingest's URL (if not deployed yet, any https URL; change it on the App's page later).") var webhookURL: String
         @Option(help: "An organisation to own the App (default: your account).") var org: String?
         @Option(help: "The env file to write (never replaced if it exists).") var out = "pr-review.env"
         @Option(help: "Port on 127.0.0.1 (0 picks a free one).") var port = 0
@@ -40,9 +41,10 @@ struct AppCommand: AsyncParsableCommand {
                 name: name, webhookURL: webhookURL, githubURL: URL(string: githubURL)!, apiURL: URL(string: apiURL)!, organisation: org)
             let (done, finish) = AsyncStream.makeStream(of: Result<String, ReviewError>.self)
             let outPath = out
-            let callbackPort = PortBox()
+            // The bound port, known only once the server listens (the page's callback URL names it).
+            let callbackPort = NIOLockedValueBox(0)
             let server = try await HTTPServer.start(host: "127.0.0.1", port: port, threads: 1) { request in
-                let callback = URL(string: "http://127.0.0.1:\(callbackPort.value)/callback")!
+                let callback = URL(string: "http://127.0.0.1:\(callbackPort.withLockedValue { $0 })/callback")!
                 switch (request.method, request.url.path) {
                 case ("GET", "/"):
                     return .html(200, flow.startPage(callback: callback))
@@ -75,7 +77,7 @@ struct AppCommand: AsyncParsableCommand {
                     return .html(404, AppManifestFlow.page(title: "Not found", body: ""))
                 }
             }
-            callbackPort.value = server.port
+            callbackPort.withLockedValue { $0 = server.port }
             FileHandle.standardError.write(
                 Data(
                     "reviewctl app create: open http://127.0.0.1:\(server.port)/ in a browser signed in to GitHub (serving on 127.0.0.1:\(server.port))\n".utf8)
@@ -103,23 +105,17 @@ struct AppCommand: AsyncParsableCommand {
     }
 }
 
-/// The bound port, known only once the server listens (the page's callback URL names it).
-final class PortBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored = 0
-    var value: Int {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-}
-
 extension HTTPResponse {
-    static func html(_ status: Int, _ page: String) -> HTTPResponse {
+    /// A page of ours: not cached, not framed, no referrer, with its content security policy.
+    static func html(
+        _ status: Int, _ page: String,
+        contentSecurityPolicy: String = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action *"
+    ) -> HTTPResponse {
         HTTPResponse(
             status: status,
             headers: [
-                "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-frame-options": "DENY",
-                "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action *",
+                "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-frame-options": "DENY", "referrer-policy": "no-referrer",
+                "content-security-policy": contentSecurityPolicy,
             ], body: Data(page.utf8))
     }
 }

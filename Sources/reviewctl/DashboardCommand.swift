@@ -1,5 +1,4 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import ReviewCore
 import ReviewRuntime
@@ -21,8 +20,8 @@ struct DashboardCommand: AsyncParsableCommand {
 
     func run() async throws {
         let queue = try queueOptions.open()
-        let token = SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }.hexString
-        let nonce = SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }.hexString
+        let token = HTTPAccess.newToken()
+        let nonce = HTTPAccess.newToken()
         let server = try await HTTPServer.start(host: "127.0.0.1", port: port, threads: 1) { request in
             await Dashboard(queue: queue, token: token, nonce: nonce).answer(request)
         }
@@ -80,12 +79,9 @@ struct Dashboard: Sendable {
 
     /// One static page: everything shown comes from the API and is set as text, never as markup.
     var page: HTTPResponse {
-        HTTPResponse(
-            status: 200,
-            headers: [
-                "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-frame-options": "DENY", "referrer-policy": "no-referrer",
-                "content-security-policy": "default-src 'none'; connect-src 'self'; style-src 'nonce-\(nonce)'; script-src 'nonce-\(nonce)'",
-            ], body: Data(Self.html(nonce: nonce).utf8))
+        .html(
+            200, Self.html(nonce: nonce),
+            contentSecurityPolicy: "default-src 'none'; connect-src 'self'; style-src 'nonce-\(nonce)'; script-src 'nonce-\(nonce)'")
     }
 
     static func html(nonce: String) -> String {

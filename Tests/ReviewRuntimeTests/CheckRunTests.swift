@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import ReviewCore
 import ReviewRuntime
 import ReviewTesting
@@ -25,17 +26,19 @@ import Testing
         let app = try await GitHubTestApp.start()
         let job = app.job(for: try SyntheticPullRequest.write([Self.secret], head: String(repeating: "a3", count: 20)))
         // While the review is posted, the check run is in progress.
-        let during = NIOLockedBox<[JSONValue]>([])
+        let during = NIOLockedValueBox<[JSONValue]>([])
         let standIn = app.standIn
         app.standIn.stall(pathSuffix: "/pulls/731/reviews", method: "POST") {
-            during.value = standIn.checkRuns("sindresorhus/ky")
+            during.withLockedValue { $0 = standIn.checkRuns("sindresorhus/ky") }
             standIn.releaseStalls()
         }
         let outcome = try await PullRequestReviewer(github: app.client(), model: RulesModel()).review(job, logger: .quiet)
         let runs = app.standIn.checkRuns("sindresorhus/ky")
         await app.stop()
         #expect(outcome.status == .posted)
-        #expect(during.value.count == 1 && during.value.first?["status"] == .string("in_progress"), "\(during.value)")
+        #expect(
+            during.withLockedValue { $0 }.count == 1 && during.withLockedValue { $0 }.first?["status"] == .string("in_progress"),
+            "\(during.withLockedValue { $0 })")
         #expect(runs.count == 1, "one check run per head")
         let run = try #require(runs.first)
         #expect(run["name"] == .string("PR review") && run["head_sha"] == .string(job.headSha) && run["external_id"] == .string(job.id))
@@ -127,16 +130,5 @@ import Testing
         #expect(noConclusion?.contains("conclusion is required") == true && badConclusion?.contains("not included in the list") == true)
         #expect(longSummary?.contains("too long") == true && fine == nil)
         #expect(denied?.contains("Resource not accessible by integration") == true, "\(denied ?? "accepted")")
-    }
-}
-
-/// A value a `@Sendable` closure may set (tests only).
-final class NIOLockedBox<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
-    var value: T {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import ReviewCore
 
@@ -18,7 +17,7 @@ public struct AppManifestFlow: Sendable {
     /// Unguessable: the callback takes only a browser that came through our page.
     public let state: String
 
-    public init(name: String, webhookURL: String, githubURL: URL, apiURL: URL, organisation: String? = nil, state: String = AppManifestFlow.newState()) {
+    public init(name: String, webhookURL: String, githubURL: URL, apiURL: URL, organisation: String? = nil, state: String = HTTPAccess.newToken()) {
         self.name = name
         self.webhookURL = webhookURL
         self.githubURL = githubURL
@@ -26,8 +25,6 @@ public struct AppManifestFlow: Sendable {
         self.organisation = organisation
         self.state = state
     }
-
-    public static func newState() -> String { SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }.hexString }
 
     /// The App's permissions and events (the same as `infra/github-app-manifest.json`).
     public static let permissions: [String: String] = ["pull_requests": "write", "contents": "read", "checks": "write", "metadata": "read"]

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ReviewCore
 
 /// Who may call what we serve: a bearer token compared in constant time, and whether an address
 /// is loopback (reachable only from the same machine).
@@ -11,6 +12,9 @@ public enum HTTPAccess {
         let expected = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: key)
         return HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Data(header.dropFirst("Bearer ".count).utf8), using: key)
     }
+
+    /// A fresh unguessable token (128 random bits, hex): a page's access token, a nonce, a flow's state.
+    public static func newToken() -> String { SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }.hexString }
 
     public static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
