@@ -122,7 +122,15 @@ case "anchor":
     let diff = DiffParser.parse("diff --git a/big.swift b/big.swift\n--- a/big.swift\n+++ b/big.swift\n@@ -0,0 +1,\(lines) @@\n" + body)
     let findings = (0..<count).map { n -> Finding in
         let line = 1 + (n * 97) % lines
-        let quote = n % 3 == 2 ? "nothing like this appears" : "let value\(line % 5_000) = compute(\(line % 7_000))"
+        // A third found nowhere; of the rest, some copied the way the prompt shows them (prefix, cut short).
+        let code = "let value\(line % 5_000) = compute(\(line % 7_000))"
+        let quote =
+            switch n % 6 {
+            case 2, 5: "nothing like this appears"
+            case 1: "+\(line) | \(code)"
+            case 3: "let value\(line % 5_000) = compute(…"
+            default: code
+            }
         return Finding(path: "big.swift", line: line + (n % 7) - 3, quote: quote, severity: .bug, title: "t", body: "b")
     }
     var times: [Double] = []

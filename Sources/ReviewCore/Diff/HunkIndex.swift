@@ -88,6 +88,34 @@ public struct HunkIndex: Sendable {
                 && bytes[line.start..<(line.start + line.count)].elementsEqual(normalised.utf8)
         }
 
+        /// Whether the line's normalised text is `pieces` with anything between them: the first at
+        /// its start unless empty, the last at its end unless empty (a quote with ellipses,
+        /// `ShownQuote.pieces`). Each piece is found leftmost after the one before: linear, no backtracking.
+        func line(_ line: Line, matches pieces: [String]) -> Bool {
+            guard pieces.count > 1 else { return pieces.first.map { isLine(line, $0) } ?? false }
+            return bytes.withUnsafeBufferPointer { all in
+                let text = UnsafeBufferPointer(rebasing: all[line.start..<(line.start + line.count)])
+                var from = 0
+                var to = text.count
+                if var last = pieces.last, !last.isEmpty {
+                    let count = last.utf8.count
+                    guard count <= to, last.withUTF8({ text[(to - count)...].elementsEqual($0) }) else { return false }
+                    to -= count
+                }
+                for (position, piece) in pieces.dropLast().enumerated() where !piece.isEmpty {
+                    var piece = piece
+                    let found = piece.withUTF8 { needle -> Int? in
+                        let window = UnsafeBufferPointer(rebasing: text[from..<to])
+                        if position == 0 { return window.starts(with: needle) ? 0 : nil }
+                        return ByteSearch.firstIndex(of: needle, in: window)
+                    }
+                    guard let found else { return false }
+                    from += found + piece.utf8.count
+                }
+                return true
+            }
+        }
+
         /// Whether `part`'s bytes occur in the line's normalised text.
         func line(_ line: Line, contains part: String) -> Bool {
             var part = part

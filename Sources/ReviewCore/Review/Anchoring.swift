@@ -58,18 +58,41 @@ public struct Anchorer: Sendable {
         // Lines end at "\n" only: a carriage return inside a line is part of it.
         let quote = finding.quote.split(separator: "\n").map { Finding.normalise($0) }.filter { !$0.isEmpty }
         let preferred = finding.side ?? .right
-        if !quote.isEmpty {
-            for side in [preferred, preferred.other] {
-                if let match = nearestMatch(of: quote, in: file, side: side, near: finding.line) {
+        if let anchor = place(quote, in: file, preferring: preferred, near: finding.line) { return anchor }
+        // Not found as given: read it the way the prompt showed it (ShownQuote).
+        let shown = ShownQuote(quote)
+        if shown.quotesContext {
+            return .body(reason: "the quote is a line of \(file.path) shown for reading only (~N), which is not part of the diff")
+        }
+        let side = shown.side ?? preferred
+        let target = shown.line ?? finding.line
+        if shown.strippedPrefix, let anchor = place(shown.lines, in: file, preferring: side, near: target) { return anchor }
+        // Elided code: the lines as given (a line of code may begin with `-`), then as shown.
+        let readings = shown.lines == quote ? [(quote, preferred)] : [(quote, preferred), (shown.lines, side)]
+        for (lines, side) in readings where ShownQuote.elides(lines) && ShownQuote.saysEnoughWhenElided(lines) {
+            let pieces = lines.map(ShownQuote.pieces)
+            for side in [side, side.other] {
+                if let match = elidedMatch(of: pieces, in: index.sideText(path: file.path, side: side), near: target) {
                     return .lines(path: file.path, side: side, start: match.start, end: match.end)
                 }
-            }
-            if let match = acrossSidesMatch(of: quote, in: file, near: finding.line) {
-                return .acrossSides(path: file.path, start: match.start, end: match.end)
             }
         }
         let claimed = finding.line.map { " (the reviewer named line \($0))" } ?? ""
         return .body(reason: "the quoted code was not found among the lines of \(file.path) shown in the diff\(claimed)")
+    }
+
+    /// The quote's lines on the preferred side, then the other, then across both sides of a hunk.
+    private func place(_ quote: [String], in file: DiffFile, preferring preferred: DiffSide, near target: Int?) -> Anchor? {
+        guard !quote.isEmpty else { return nil }
+        for side in [preferred, preferred.other] {
+            if let match = nearestMatch(of: quote, in: file, side: side, near: target) {
+                return .lines(path: file.path, side: side, start: match.start, end: match.end)
+            }
+        }
+        if let match = acrossSidesMatch(of: quote, in: file, near: target) {
+            return .acrossSides(path: file.path, start: match.start, end: match.end)
+        }
+        return nil
     }
 
     /// The comment for an anchored finding.
@@ -143,18 +166,7 @@ public struct Anchorer: Sendable {
         var best: (start: Int, end: Int, distance: Int)?
         for lines in text.lines {
             guard lines.count >= quote.count else { continue }
-            // The starts to try: the whole hunk, or (with a claimed line) only the window around it,
-            // found by binary search on the ascending line numbers.
-            var range = 0..<(lines.count - quote.count + 1)
-            if let target {
-                let (low, lowOverflow) = target.subtractingReportingOverflow(Self.fragmentWindow)
-                let (high, highOverflow) = target.addingReportingOverflow(Self.fragmentWindow)
-                let first = Self.firstIndex(in: lines, atLeast: lowOverflow ? .min : low)
-                let end = Self.firstIndex(in: lines, atLeast: highOverflow ? .max : high + 1)
-                range = first..<min(end, range.upperBound)
-                if range.isEmpty { continue }
-            }
-            for start in range {
+            for start in Self.starts(in: lines, count: quote.count, near: target) {
                 // Bytes, not characters: both sides are normalised the same way, and byte search is fast.
                 guard quote.indices.allSatisfy({ text.line(lines[start + $0], contains: quote[$0]) }) else { continue }
                 let distance = target.map { Self.distance($0, lines[start].number) } ?? 0
@@ -162,6 +174,34 @@ public struct Anchorer: Sendable {
             }
         }
         return best.map { ($0.start, $0.end) }
+    }
+
+    /// A quote whose lines elide code with an ellipsis (each line's `pieces`): consecutive lines of
+    /// one hunk that match piece by piece, near the claimed line only (`fragmentWindow`; a whole side
+    /// under `fragmentSearchLimit` lines when none is claimed). Nearest wins.
+    private func elidedMatch(of pieces: [[String]], in text: HunkIndex.SideText, near target: Int?) -> (start: Int, end: Int)? {
+        guard !pieces.isEmpty, target != nil || text.count <= Self.fragmentSearchLimit else { return nil }
+        var best: (start: Int, end: Int, distance: Int)?
+        for lines in text.lines where lines.count >= pieces.count {
+            for start in Self.starts(in: lines, count: pieces.count, near: target)
+            where pieces.indices.allSatisfy({ text.line(lines[start + $0], matches: pieces[$0]) }) {
+                let distance = target.map { Self.distance($0, lines[start].number) } ?? 0
+                if best == nil || distance < best!.distance { best = (lines[start].number, lines[start + pieces.count - 1].number, distance) }
+            }
+        }
+        return best.map { ($0.start, $0.end) }
+    }
+
+    /// The positions of a hunk's lines where a quote of `count` lines may start: all of them, or
+    /// with a claimed line only those within `fragmentWindow` of it (binary search: lines ascend).
+    private static func starts(in lines: [HunkIndex.SideText.Line], count: Int, near target: Int?) -> Range<Int> {
+        let all = 0..<(lines.count - count + 1)
+        guard let target else { return all }
+        let (low, lowOverflow) = target.subtractingReportingOverflow(fragmentWindow)
+        let (high, highOverflow) = target.addingReportingOverflow(fragmentWindow)
+        let first = firstIndex(in: lines, atLeast: lowOverflow ? .min : low)
+        let end = firstIndex(in: lines, atLeast: highOverflow ? .max : high + 1)
+        return first < min(end, all.upperBound) ? first..<min(end, all.upperBound) : 0..<0
     }
 
     /// A quote of two or more lines that runs, in diff order, from a deleted or context line to an

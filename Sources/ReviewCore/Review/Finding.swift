@@ -51,11 +51,12 @@ public struct Finding: Codable, Sendable, Equatable {
     }
 
     /// Identifies the finding across runs and pushes: path, the quoted code with whitespace
-    /// normalised, and its class (the rule, or the severity's class). Line numbers are left out, so a
-    /// finding that moved is the same finding; so is the title, which a model rewords from run to run.
+    /// normalised (and without the `+N | ` prefixes a model may copy from the prompt), and its class
+    /// (the rule, or the severity's class). Line numbers are left out, so a finding that moved is the
+    /// same finding; so is the title, which a model rewords from run to run.
     public var fingerprint: String {
         let kind = rule ?? severity.fingerprintClass
-        let material = [path, Self.normalise(quote), kind].joined(separator: "\n")
+        let material = [path, Self.normalise(ShownQuote.withoutNumberedPrefixes(quote)), kind].joined(separator: "\n")
         return SHA256.hash(data: Data(material.utf8)).prefix(8).hexString
     }
 

@@ -4,15 +4,19 @@ import Foundation
 /// where texts are compared as bytes on purpose.
 enum ByteSearch {
     static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let first = needle.first, needle.count <= hay.count, let base = hay.baseAddress, let wanted = needle.baseAddress else {
-            return needle.isEmpty
-        }
+        firstIndex(of: needle, in: hay) != nil
+    }
+
+    /// Where `needle` first occurs in `hay` (0 for an empty needle).
+    static func firstIndex(of needle: UnsafeBufferPointer<UInt8>, in hay: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = needle.first else { return 0 }
+        guard needle.count <= hay.count, let base = hay.baseAddress, let wanted = needle.baseAddress else { return nil }
         var index = 0
         while index <= hay.count - needle.count {
-            if hay[index] == first, memcmp(base + index, wanted, needle.count) == 0 { return true }
+            if hay[index] == first, memcmp(base + index, wanted, needle.count) == 0 { return index }
             index += 1
         }
-        return false
+        return nil
     }
 }
 
