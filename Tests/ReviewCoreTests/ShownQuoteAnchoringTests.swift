@@ -75,6 +75,12 @@ import Testing
             name: "prefixed text elsewhere: the nearest occurrence to the prefix's line", quote: "+198 | return items;", line: 13, expected: lines(.right, 200)),
     ]
 
+    static let wrapped: [Case] = [
+        Case(name: "one line in backticks", quote: "`\(added12)`", line: 12, expected: lines(.right, 12)),
+        Case(name: "lines in a code fence", quote: "```ts\n\(added11)\n\(added12)\n```", line: 12, expected: lines(.right, 11, 12)),
+        Case(name: "prefixed lines in a code fence", quote: "```\n+11 | \(added11)\n```", line: nil, expected: lines(.right, 11)),
+    ]
+
     static let toBody: [Case] = [
         Case(name: "prefixed quote whose text is not on that line nor anywhere", quote: "+11 | const nothing = here();", line: 11),
         Case(name: "marker-only quote of text that is not there", quote: "+  const nothing = here();", line: 11),
@@ -89,7 +95,7 @@ import Testing
         Case(name: "a cut-short quote of a line not near the claimed one", quote: "const cache = new Map<string, num…", line: 12),
     ]
 
-    @Test(arguments: placed)
+    @Test(arguments: placed + wrapped)
     func placesTheQuoteAsThePromptShowedIt(_ test: Case) throws {
         let anchorer = Anchorer(index: HunkIndex(Self.diff))
         let finding = Finding(path: Self.path, side: test.side, line: test.line, quote: test.quote, severity: .bug, title: "t", body: "b")

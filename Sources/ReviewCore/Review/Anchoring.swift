@@ -66,7 +66,7 @@ public struct Anchorer: Sendable {
         }
         let side = shown.side ?? preferred
         let target = shown.line ?? finding.line
-        if shown.strippedPrefix, let anchor = place(shown.lines, in: file, preferring: side, near: target) { return anchor }
+        if shown.rewritten, let anchor = place(shown.lines, in: file, preferring: side, near: target) { return anchor }
         // Elided code: the lines as given (a line of code may begin with `-`), then as shown.
         let readings = shown.lines == quote ? [(quote, preferred)] : [(quote, preferred), (shown.lines, side)]
         for (lines, side) in readings where ShownQuote.elides(lines) && ShownQuote.saysEnoughWhenElided(lines) {

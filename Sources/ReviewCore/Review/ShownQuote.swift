@@ -12,8 +12,9 @@ struct ShownQuote: Equatable {
     var side: DiffSide?
     /// The line number the first numbered prefix names: the strong hint of where the quote sits.
     var line: Int?
-    /// Whether a prefix or marker was taken off (else only an ellipsis can make the reading differ).
-    var strippedPrefix: Bool
+    /// Whether a prefix, marker or code fence was taken off (else only an ellipsis can make the
+    /// reading differ).
+    var rewritten: Bool
     /// Whether a line was shown as reading-only context (`~N | code`, or the `~ ⋯` between runs):
     /// such a line is not in the diff, so nothing may be placed for it.
     var quotesContext: Bool
@@ -38,8 +39,19 @@ struct ShownQuote: Equatable {
         var lines: [String] = []
         var side: DiffSide?
         var line: Int?
-        var strippedPrefix = false
+        var rewritten = false
         var quotesContext = false
+        // A quote wrapped as Markdown code: a fence around it, or backticks around one line.
+        var quote = quote
+        if quote.count >= 2, quote[0].hasPrefix("```"), quote[quote.count - 1].allSatisfy({ $0 == "`" }) {
+            quote = Array(quote.dropFirst().dropLast())
+            rewritten = true
+        } else if quote.count == 1, let only = quote.first, only.count > 2, only.first == "`", only.last == "`",
+            !only.dropFirst().dropLast().contains("`")
+        {
+            quote = [Finding.normalise(only.dropFirst().dropLast())]
+            rewritten = true
+        }
         for text in quote {
             let bytes = Array(text.utf8)
             if Self.isContextLine(bytes) {
@@ -47,12 +59,12 @@ struct ShownQuote: Equatable {
                 continue
             }
             if let prefix = Self.numberedPrefix(bytes) {
-                strippedPrefix = true
+                rewritten = true
                 if line == nil { line = prefix.number }
                 if side == nil { side = prefix.side }
                 lines.append(Finding.normalise(String(decoding: bytes[prefix.length...], as: UTF8.self)))
             } else if let marker = bytes.first, marker == UInt8(ascii: "+") || marker == UInt8(ascii: "-") {
-                strippedPrefix = true
+                rewritten = true
                 if side == nil { side = marker == UInt8(ascii: "-") ? .left : .right }
                 lines.append(Finding.normalise(String(decoding: bytes.dropFirst(), as: UTF8.self)))
             } else {
@@ -62,7 +74,7 @@ struct ShownQuote: Equatable {
         self.lines = lines.filter { !$0.isEmpty }
         self.side = side
         self.line = line
-        self.strippedPrefix = strippedPrefix
+        self.rewritten = rewritten
         self.quotesContext = quotesContext
     }
 
