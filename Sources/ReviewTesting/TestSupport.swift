@@ -107,6 +107,21 @@ package final class ScriptedProcessor: JobProcessor {
     }
 }
 
+/// Counts calls across tasks: the n-th call of a script, where the attempt number does not move
+/// (a rate limit spends no attempt).
+package final class CallCounter: Sendable {
+    private let count = NIOLockedValueBox(0)
+
+    package init() {}
+
+    /// 1 on the first call, 2 on the next, …
+    package func next() -> Int {
+        count.withLockedValue {
+            $0 += 1; return $0
+        }
+    }
+}
+
 /// Review jobs for tests: distinct pull requests of one repository.
 package enum SampleJobs {
     package static func job(pr: Int, head: String? = nil, delivery: String? = nil, at date: Date = Date()) -> ReviewJob {

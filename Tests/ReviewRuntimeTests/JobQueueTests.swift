@@ -79,7 +79,10 @@ import Testing
 
     @Test func backoffDelaysTheRetry() async throws {
         try await RedisHarness.with { harness in
-            let queue = queue(harness) { $0.backoffBase = 10 }
+            let queue = queue(harness) {
+                $0.backoffBase = 10
+                $0.limitSpread = 0
+            }
             let clock = ManualClock()
             let processor = ScriptedProcessor { _, _ in throw ReviewError(.githubRateLimited, "429", retryAfter: 120) }
             _ = try await queue.enqueue(SampleJobs.job(pr: 3), now: clock.now)
@@ -94,12 +97,14 @@ import Testing
 
     @Test(.timeLimit(.minutes(1))) func patientDrainWaitsForARetryDueSoonButNotPastItsPatienceOrDeadline() async throws {
         try await RedisHarness.with { harness in
-            let processor = ScriptedProcessor { _, attempt in
-                if attempt == 1 { throw ReviewError(.githubRateLimited, "429", retryAfter: 20) }
-                return Data("{}".utf8)
-            }
             for (patience, deadline, expected) in [(60.0, 600.0, [DrainReport.Outcome.retrying, .completed]), (10, 600, [.retrying]), (60, 15, [.retrying])] {
-                let queue = queue(harness)
+                let queue = queue(harness) { $0.limitSpread = 0 }
+                // The first call meets a rate limit (which spends no attempt: count calls, not attempts).
+                let calls = CallCounter()
+                let processor = ScriptedProcessor { _, _ in
+                    if calls.next() == 1 { throw ReviewError(.githubRateLimited, "429", retryAfter: 20) }
+                    return Data("{}".utf8)
+                }
                 let clock = ManualClock()
                 _ = try await queue.enqueue(SampleJobs.job(pr: Int(patience * 1000 + deadline)), now: clock.now)
                 let drainer = JobDrainer(queue: queue, processor: processor, concurrency: 1, deadlineMargin: 0, clock: clock.wallClock, jitter: { 1 })
@@ -122,9 +127,49 @@ import Testing
             let clock = ManualClock()
             _ = try await queue.enqueue(SampleJobs.job(pr: 1), now: clock.now)
             _ = try await queue.claim(now: clock.now)
-            let drainer = JobDrainer(queue: queue, processor: processor, concurrency: 1, deadlineMargin: 0, clock: clock.wallClock)
+            let drainer = JobDrainer(queue: queue, processor: ScriptedProcessor(), concurrency: 1, deadlineMargin: 0, clock: clock.wallClock)
             let report = try await drainer.drain(deadline: clock.now + 600, patience: 600, logger: .quiet)
             #expect(report.stoppedBecause == .nothingDue && report.nextDueIsLease == true && report.jobs.isEmpty)
+        }
+    }
+
+    /// GitHub's and the model's rate limits spend no attempt: the job waits (spread after the
+    /// limit ends) until its waits add up past the longest total wait, then fails saying so.
+    @Test func rateLimitsSpendNoAttemptUpToTheLongestWait() async throws {
+        try await RedisHarness.with { harness in
+            let queue = queue(harness) {
+                $0.maxAttempts = 2
+                $0.longestLimitWait = 1000
+                $0.limitSpread = 60
+            }
+            let clock = ManualClock()
+            let processor = ScriptedProcessor { _, _ in throw ReviewError(.modelRateLimited, "anthropic answered HTTP 529: Overloaded", retryAfter: 100) }
+            let job = SampleJobs.job(pr: 11)
+            _ = try await queue.enqueue(job, now: clock.now)
+            var outcomes: [DrainReport.Outcome] = []
+            var waits: [TimeInterval] = []
+            for _ in 0..<8 {
+                let started = clock.now
+                let report = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
+                outcomes += report.jobs.map(\.outcome)
+                if let next = report.nextDueAt {
+                    waits.append((next.timeIntervalSince(started) * 1000).rounded() / 1000)
+                    clock.set(next + 0.001)
+                }
+            }
+            // Each wait is the 100 s asked plus the spread (jitter 1: all 60 s of it); the seventh
+            // would bring the total to 1,120 s, past the 1,000 allowed. Two attempts would have
+            // failed it at the second error, were limits attempts.
+            #expect(outcomes == Array(repeating: .retrying, count: 6) + [.failed])
+            #expect(waits == Array(repeating: 160, count: 6))
+            #expect(processor.processed.map(\.attempt) == Array(repeating: 1, count: 7))
+            let record = try #require(try await queue.inspect(id: job.id, now: clock.now))
+            #expect(record.state == .failed && record.attemptsSpent == 0)
+            #expect(record.error == "rate limited for more than 1000 s in all: model_rate_limited: anthropic answered HTTP 529: Overloaded")
+            // Brought back by hand, it has the whole wait again.
+            #expect(try await queue.retryFailed(ids: [job.id], now: clock.now) == [job.id])
+            let again = try await drainer(queue, processor, clock: clock).drain(deadline: clock.now + 60, logger: .quiet)
+            #expect(again.jobs.map(\.outcome) == [.retrying])
         }
     }
 

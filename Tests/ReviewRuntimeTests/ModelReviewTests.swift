@@ -102,7 +102,7 @@ import Testing
 
     @Test func providerErrorsAreRetryableOrPermanentAndNeverShowTheKey() async throws {
         let limited = try await ModelStandIn.start([.httpError(429, headers: ["retry-after": "42"], body: #"{"error":{"message":"Rate limit reached"}}"#)])
-        await #expect(throws: ReviewError(.modelUnavailable, "openai-compatible answered HTTP 429: Rate limit reached", retryAfter: 42)) {
+        await #expect(throws: ReviewError(.modelRateLimited, "openai-compatible answered HTTP 429: Rate limit reached", retryAfter: 42)) {
             try await model(limited, provider: "openai").review(input)
         }
         await limited.stop()

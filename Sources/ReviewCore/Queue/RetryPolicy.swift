@@ -19,4 +19,12 @@ public struct RetryPolicy: Sendable, Equatable {
         let jittered = backoff / 2 + backoff / 2 * min(1, max(0, jitter))
         return max(jittered, retryAfter ?? 0)
     }
+
+    /// The wait after a rate limit (which spends no attempt): what the service asked, or the
+    /// backoff base when it said nothing, then a share of `spread` (at most the wait itself), so
+    /// jobs stopped by one limit come back one by one instead of all at its reset.
+    public func limitDelay(retryAfter: TimeInterval?, spread: TimeInterval, jitter: Double) -> TimeInterval {
+        let wait = max(1, retryAfter ?? base)
+        return wait + min(spread, wait) * min(1, max(0, jitter))
+    }
 }

@@ -69,6 +69,8 @@ extension ReviewError {
         case githubError = "github_error"
         // The model provider.
         case modelUnavailable = "model_unavailable"
+        /// 429, 529 or overloaded: the API key's limit, shared by every job.
+        case modelRateLimited = "model_rate_limited"
         case modelUnauthorized = "model_unauthorized"
         case modelRejected = "model_rejected"
         case modelTimeout = "model_timeout"
@@ -79,7 +81,8 @@ extension ReviewError {
         public var isRetryable: Bool {
             switch self {
             case .network, .timeout, .leaseLost, .busy, .queueUnreachable, .queueProtocol, .recordFailed, .githubProtocol,
-                .githubUnreachable, .githubRateLimited, .githubUnavailable, .modelUnavailable, .modelTimeout, .modelInvalidOutput:
+                .githubUnreachable, .githubRateLimited, .githubUnavailable, .modelUnavailable, .modelRateLimited, .modelTimeout,
+                .modelInvalidOutput:
                 true
             case .badInput, .badConfig, .badSignature, .tooLarge, .methodNotAllowed, .unauthorized, .internal, .queueUnauthorized,
                 .redisError, .githubUnauthorized, .githubForbidden, .githubNotFound, .githubTooLarge, .githubUnprocessable,
@@ -87,6 +90,9 @@ extension ReviewError {
                 false
             }
         }
+
+        /// A service's rate limit: the job waits for it without spending an attempt.
+        public var isRateLimit: Bool { self == .githubRateLimited || self == .modelRateLimited }
 
         /// The HTTP status a function answers with: the caller's mistakes are 4xx, a failure worth
         /// retrying is 503, anything else 500.

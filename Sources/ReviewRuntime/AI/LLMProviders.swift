@@ -33,8 +33,9 @@ extension ChatProvider {
     }
 }
 
-/// Maps a provider's error answer: 429, 529, 5xx retryable (honouring `retry-after`), 400/401/403 and
-/// other 4xx permanent. The API key is never part of the message.
+/// Maps a provider's error answer: 429, 529 and "overloaded" are rate limits (honouring
+/// `retry-after` and the providers' rate-limit headers), other 5xx retryable, 400/401/403 and other
+/// 4xx permanent. The API key is never part of the message.
 enum ProviderErrors {
     static func error(_ response: HTTPResponse, provider: String, apiKey: String?) -> ReviewError {
         var detail =
@@ -42,10 +43,15 @@ enum ProviderErrors {
             ?? ""
         detail = Redaction.redact(detail, secrets: apiKey.map { [$0] } ?? [])
         let message = "\(provider) answered HTTP \(response.status)" + (detail.isEmpty ? "" : ": \(detail.prefix(300))")
-        let retryAfter = response.header("retry-after").flatMap(TimeInterval.init)
+        let retryAfter = RetryAfter.seconds(now: Date(), header: response.header)
+        let overloaded = String(decoding: response.body.prefix(4096), as: UTF8.self).lowercased().contains("overloaded")
         switch response.status {
-        case 429, 529, 500...599, 408:
-            return ReviewError(.modelUnavailable, message, retryAfter: retryAfter ?? (response.status == 429 ? 30 : nil))
+        case 429, 529,
+            500...599 where overloaded:
+            // A limit of the API key (shared by the whole deployment), or the provider shedding load.
+            return ReviewError(.modelRateLimited, message, retryAfter: retryAfter ?? 30)
+        case 500...599, 408:
+            return ReviewError(.modelUnavailable, message, retryAfter: retryAfter)
         case 401, 403:
             return ReviewError(.modelUnauthorized, message + " (check LLM_API_KEY)")
         default:

@@ -100,6 +100,8 @@ extension QueueSettings {
         settings.maxAttempts = env.int("QUEUE_MAX_ATTEMPTS", default: settings.maxAttempts, range: 1...100)
         settings.backoffBase = env.seconds("QUEUE_BACKOFF_BASE_SECONDS", default: settings.backoffBase)
         settings.backoffCap = env.seconds("QUEUE_BACKOFF_CAP_SECONDS", default: settings.backoffCap)
+        settings.longestLimitWait = env.seconds("QUEUE_LIMIT_WAIT_SECONDS", default: settings.longestLimitWait)
+        settings.limitSpread = env.seconds("QUEUE_LIMIT_SPREAD_SECONDS", default: settings.limitSpread)
         settings.failedRetention = env.seconds("QUEUE_FAILED_RETENTION_SECONDS", default: settings.failedRetention)
         settings.completedKeep = env.int("QUEUE_COMPLETED_KEEP", default: settings.completedKeep)
         settings.completedRetention = env.seconds("QUEUE_COMPLETED_RETENTION_SECONDS", default: settings.completedRetention)

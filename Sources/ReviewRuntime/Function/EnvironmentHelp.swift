@@ -36,6 +36,12 @@ public enum EnvironmentHelp {
         Variable(name: "QUEUE_MAX_ATTEMPTS", readers: queueUsers, text: "attempts before a job fails (default 5)"),
         Variable(name: "QUEUE_BACKOFF_BASE_SECONDS", readers: queueUsers, text: "first retry delay (default 10)"),
         Variable(name: "QUEUE_BACKOFF_CAP_SECONDS", readers: queueUsers, text: "longest retry delay (default 600)"),
+        Variable(
+            name: "QUEUE_LIMIT_WAIT_SECONDS", readers: queueUsers,
+            text: "how long a job may wait for GitHub's or the model's rate limits in all, spending no attempt (default 21600)"),
+        Variable(
+            name: "QUEUE_LIMIT_SPREAD_SECONDS", readers: queueUsers,
+            text: "jobs stopped by a rate limit restart spread over this long after it ends (default 60)"),
         Variable(name: "QUEUE_FAILED_RETENTION_SECONDS", readers: queueUsers, text: "how long failed jobs are kept (default 604800)"),
         Variable(name: "QUEUE_COMPLETED_KEEP", readers: queueUsers, text: "completed jobs kept (default 1000)"),
         Variable(name: "QUEUE_COMPLETED_RETENTION_SECONDS", readers: queueUsers, text: "and for how long (default 604800)"),

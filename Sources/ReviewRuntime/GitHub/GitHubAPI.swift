@@ -93,14 +93,12 @@ public enum GitHubAPI {
         }
     }
 
-    /// `retry-after`, else `x-ratelimit-remaining: 0` until `x-ratelimit-reset`, else at least 60 s
-    /// for a secondary limit; nil when the answer is not a rate limit.
+    /// `retry-after` (seconds or an HTTP date), else `x-ratelimit-remaining: 0` until
+    /// `x-ratelimit-reset`, else at least 60 s for a secondary limit (GitHub: "wait for at least
+    /// one minute before retrying"); nil when the answer is not a rate limit.
     public static func rateLimitDelay(_ response: HTTPResponse, message: String, now: Date) -> TimeInterval? {
         guard response.status == 403 || response.status == 429 else { return nil }
-        if let seconds = response.header("retry-after").flatMap(TimeInterval.init) { return max(1, seconds) }
-        if response.header("x-ratelimit-remaining") == "0", let reset = response.header("x-ratelimit-reset").flatMap(TimeInterval.init) {
-            return max(1, reset - now.timeIntervalSince1970)
-        }
+        if let wait = RetryAfter.seconds(now: now, header: response.header) { return max(1, wait) }
         if response.status == 429 || message.lowercased().contains("rate limit") { return 60 }
         return nil
     }

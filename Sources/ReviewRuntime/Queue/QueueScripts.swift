@@ -55,7 +55,7 @@ enum QueueScripts {
                 return {'duplicate', 'a job for this pull request head already exists (' .. (state or 'waiting or active') .. ')', ''}
               end
               redis.call('HDEL', job, 'state', 'result', 'error', 'lastError', 'finishedAt')
-              redis.call('HSET', job, 'data', data, 'spent', 0)
+              redis.call('HSET', job, 'data', data, 'spent', 0, 'limitWaitMs', 0)
               redis.call('ZREM', completed, id)
               redis.call('ZREM', failed, id)
             end
@@ -156,7 +156,9 @@ enum QueueScripts {
             """)
 
     /// KEYS: schedule, job, failed. ARGV: member, id, now ms, retryable 0/1, retry delay ms, error,
-    /// max attempts, failed cutoff ms, key prefix.
+    /// max attempts, failed cutoff ms, key prefix, '1' for a rate limit, longest total wait for
+    /// rate limits ms. A rate limit spends no attempt: it adds its delay to the job's `limitWaitMs`
+    /// and fails the job only once that total would pass the longest wait.
     /// Returns {'stale'}, {'retrying', attempts spent, run-at ms} or {'failed', attempts spent}.
     static let fail = RedisScript(
         name: "fail",
@@ -164,6 +166,21 @@ enum QueueScripts {
 
             if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return {'stale'} end
             local now = tonumber(ARGV[3])
+            if ARGV[10] == '1' then
+              local waited = redis.call('HINCRBY', KEYS[2], 'limitWaitMs', tonumber(ARGV[5]))
+              local spent = tonumber(redis.call('HGET', KEYS[2], 'spent') or '0')
+              if waited <= tonumber(ARGV[11]) then
+                local at = now + tonumber(ARGV[5])
+                redis.call('ZADD', KEYS[1], at, ARGV[2])
+                redis.call('HSET', KEYS[2], 'lastError', ARGV[6])
+                return {'retrying', tostring(spent), tostring(at)}
+              end
+              local reason = 'rate limited for more than ' .. math.floor(tonumber(ARGV[11]) / 1000) .. ' s in all: ' .. ARGV[6]
+              redis.call('HSET', KEYS[2], 'state', 'failed', 'error', reason, 'finishedAt', ARGV[3])
+              redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+              trim(KEYS[3], ARGV[9], -1, tonumber(ARGV[8]))
+              return {'failed', tostring(spent)}
+            end
             local spent = redis.call('HINCRBY', KEYS[2], 'spent', 1)
             if ARGV[4] == '1' and spent < tonumber(ARGV[7]) then
               local at = now + tonumber(ARGV[5])
@@ -217,7 +234,7 @@ enum QueueScripts {
               if redis.call('ZREM', KEYS[2], id) == 1 then
                 local job = ARGV[2] .. 'job:' .. id
                 redis.call('HDEL', job, 'state', 'error', 'lastError', 'result', 'finishedAt')
-                redis.call('HSET', job, 'spent', 0)
+                redis.call('HSET', job, 'spent', 0, 'limitWaitMs', 0)
                 redis.call('ZADD', KEYS[1], ARGV[1], id)
                 done[#done + 1] = id
               end

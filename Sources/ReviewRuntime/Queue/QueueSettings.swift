@@ -8,6 +8,11 @@ public struct QueueSettings: Sendable, Equatable {
     public var maxAttempts = 5
     public var backoffBase: TimeInterval = 10
     public var backoffCap: TimeInterval = 600
+    /// How long a job may wait for rate limits in all (they spend no attempt) before it fails.
+    public var longestLimitWait: TimeInterval = 6 * 3600
+    /// Jobs stopped by one rate limit start again spread over up to this long after it ends, so
+    /// they do not all call at the reset.
+    public var limitSpread: TimeInterval = 60
     public var failedRetention: TimeInterval = 7 * 24 * 3600
     public var completedKeep = 1000
     public var completedRetention: TimeInterval = 7 * 24 * 3600

@@ -85,14 +85,15 @@ public struct RedisJobQueue: Sendable {
     }
 
     /// Re-queues a held job after `retryDelay` when the error is retryable and attempts remain,
-    /// else moves it to `failed` with the error.
+    /// else moves it to `failed` with the error. A rate limit spends no attempt: the job waits, up
+    /// to `longestLimitWait` in all.
     public func fail(_ lease: Lease, error: ReviewError, retryDelay: TimeInterval = 0, now: Date) async throws -> FailOutcome {
         let reply = try await redis.eval(
             QueueScripts.fail, keys: [schedule, jobKey(lease.jobId), failed],
             args: [
                 lease.member, lease.jobId, ms(now), error.isRetryable ? "1" : "0",
                 String(Int(max(0, retryDelay) * 1000)), error.description, String(settings.maxAttempts),
-                ms(now - settings.failedRetention), prefix,
+                ms(now - settings.failedRetention), prefix, error.code.isRateLimit ? "1" : "0", String(Int(settings.longestLimitWait * 1000)),
             ]
         ).array.map { $0.string ?? "" }
         switch reply.first {

@@ -125,7 +125,10 @@ public struct JobDrainer: Sendable {
                 return outcome(held ? .completed : .leaseLost)
             case .failure(let error):
                 ReviewMetrics.errors(error.code)
-                let delay = policy.delay(afterAttempt: claimed.attempt, jitter: jitter(), retryAfter: error.retryAfter)
+                let delay =
+                    error.code.isRateLimit
+                    ? policy.limitDelay(retryAfter: error.retryAfter, spread: queue.settings.limitSpread, jitter: jitter())
+                    : policy.delay(afterAttempt: claimed.attempt, jitter: jitter(), retryAfter: error.retryAfter)
                 switch try await queue.fail(claimed.lease, error: error, retryDelay: delay, now: clock.now()) {
                 case .retrying:
                     await processor.jobFailed(claimed.job, error: error, attempt: claimed.attempt, willRetry: true, logger: logger)
