@@ -205,6 +205,28 @@ import _CryptoExtras
             #expect(mints == 1)
         }
     }
+
+    /// A burst of jobs for a few repositories: one mint per repository, however many ask at once.
+    @Test func aBurstMintsOncePerRepository() async throws {
+        try await RedisHarness.with { harness in
+            let app = try await GitHubTestApp.start()
+            let queue = RedisJobQueue(redis: harness.client(), settings: QueueSettings())
+            let tokens = InstallationTokens(
+                signer: app.signer, apiURL: app.standIn.url, transport: URLSessionTransport(), cache: InstallationTokenCache(queue: queue))
+            let repositories = (1...5).map { "octo-org/repo-\($0)" }
+            let minted = try await withThrowingTaskGroup(of: (String, String).self) { group in
+                for call in 0..<50 {
+                    let repository = repositories[call % repositories.count]
+                    group.addTask { (repository, try await tokens.token(installationId: 42, repository: repository)) }
+                }
+                return try await group.reduce(into: [String: Set<String>]()) { $0[$1.0, default: []].insert($1.1) }
+            }
+            let mints = app.standIn.requestLog.filter { $0.hasSuffix("/access_tokens") }.count
+            await app.stop()
+            #expect(mints == repositories.count)
+            #expect(minted.count == repositories.count && minted.values.allSatisfy { $0.count == 1 })
+        }
+    }
 }
 
 /// GitHub's failures during a drain: rate limits and 5xx reschedule, a missing PR fails at once.

@@ -16,6 +16,8 @@ public actor InstallationTokens {
     private let shared: InstallationTokenCache?
     private let clock: WallClock
     private var memory: [String: Cached] = [:]
+    /// The lookup or mint under way per "installation repository".
+    private var inFlight: [String: Task<Cached, any Error>] = [:]
     private var knownIdentity: AppIdentity?
 
     /// - Parameter slug: the App's slug (`GITHUB_APP_SLUG`); without it, `GET /app` tells, once.
@@ -43,20 +45,31 @@ public actor InstallationTokens {
         return identity
     }
 
-    /// A token for `owner/repo` through `installationId`.
+    /// A token for `owner/repo` through `installationId`. One lookup or mint per installation and
+    /// repository at a time: jobs asking meanwhile wait for its answer (single flight), so a burst
+    /// of jobs for one repository mints once.
     public func token(installationId: Int, repository: String) async throws -> String {
         let key = "\(installationId) \(repository)"
-        let fresh: (Cached) -> Bool = { $0.expiresAt.timeIntervalSince(self.clock.now()) > 300 }
-        if let cached = memory[key], fresh(cached) { return cached.token }
-        if let cached = await shared?.entry(installationId: installationId, repository: repository), fresh(cached) {
-            memory[key] = cached
-            return cached.token
-        }
-        let cached = try await mint(installationId: installationId, repository: repository)
+        if let cached = memory[key], isFresh(cached) { return cached.token }
+        if let flight = inFlight[key] { return try await flight.value.token }
+        let flight = Task { try await self.fetch(installationId: installationId, repository: repository) }
+        inFlight[key] = flight
+        defer { inFlight[key] = nil }
+        let cached = try await flight.value
         memory[key] = cached
-        await shared?.store(cached, installationId: installationId, repository: repository)
         return cached.token
     }
+
+    /// The shared cache's token, else a new one (stored there for other instances).
+    private func fetch(installationId: Int, repository: String) async throws -> Cached {
+        if let cached = await shared?.entry(installationId: installationId, repository: repository), isFresh(cached) { return cached }
+        let cached = try await mint(installationId: installationId, repository: repository)
+        await shared?.store(cached, installationId: installationId, repository: repository)
+        return cached
+    }
+
+    /// Good for at least five more minutes.
+    private func isFresh(_ cached: Cached) -> Bool { cached.expiresAt.timeIntervalSince(clock.now()) > 300 }
 
     /// Forgets a token GitHub refused, so the next call mints a new one.
     public func invalidate(installationId: Int, repository: String) async {
