@@ -124,10 +124,10 @@ package final class CallCounter: Sendable {
 
 /// Review jobs for tests: distinct pull requests of one repository.
 package enum SampleJobs {
-    package static func job(pr: Int, head: String? = nil, delivery: String? = nil, at date: Date = Date()) -> ReviewJob {
+    package static func job(pr: Int, head: String? = nil, delivery: String? = nil, at date: Date = Date(), installation: Int = 42) -> ReviewJob {
         let sha = head ?? String(repeating: String(pr % 10), count: 40)
         return ReviewJob(
-            owner: "octo-org", repo: "app", prNumber: pr, installationId: 42, headSha: sha,
+            owner: installation == 42 ? "octo-org" : "org-\(installation)", repo: "app", prNumber: pr, installationId: installation, headSha: sha,
             baseSha: String(repeating: "b", count: 40), kind: .full, deliveryId: delivery ?? "delivery-\(pr)-\(sha.prefix(6))", enqueuedAt: date
         )
     }

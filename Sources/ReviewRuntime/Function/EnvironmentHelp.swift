@@ -34,6 +34,9 @@ public enum EnvironmentHelp {
         Variable(name: "QUEUE_NAME", readers: queueUsers, text: "the queue's key prefix (default reviews)"),
         Variable(name: "QUEUE_LEASE_SECONDS", readers: queueUsers, text: "how long a claim holds a job between heartbeats (default 120)"),
         Variable(name: "QUEUE_MAX_ATTEMPTS", readers: queueUsers, text: "attempts before a job fails (default 5)"),
+        Variable(
+            name: "QUEUE_INSTALLATION_CONCURRENCY", readers: queueUsers,
+            text: "jobs of one installation running at once across all workers; the next claim serves another installation (default 2)"),
         Variable(name: "QUEUE_BACKOFF_BASE_SECONDS", readers: queueUsers, text: "first retry delay (default 10)"),
         Variable(name: "QUEUE_BACKOFF_CAP_SECONDS", readers: queueUsers, text: "longest retry delay (default 600)"),
         Variable(

@@ -11,6 +11,8 @@ public struct QueueStats: Sendable, Equatable, Codable {
     public var failed: Int
     /// Seconds the oldest due job has waited, nil when none waits.
     public var oldestWaitingAge: Double?
+    /// Installations whose jobs wait for a GitHub rate limit to end.
+    public var pausedInstallations: Int = 0
 }
 
 /// One job as `reviewctl queue show` reports it.

@@ -23,8 +23,10 @@ public struct Lease: Sendable, Equatable {
     public var jobId: String
     public var token: String
     public var deadline: Date
+    /// The installation whose running jobs this one counts among (its cap, its pauses).
+    public var installation: String
 
-    var member: String { "\(jobId)|\(token)" }
+    var member: String { "\(jobId)|\(token)|\(installation)" }
 }
 
 /// What a claim found.

@@ -1,12 +1,20 @@
 /// The job queue's state changes, one Lua script each, so every transition is atomic and costs one
 /// round trip. Keys share the queue's `{hash tag}`; see docs/queue.md for the layout and the cost of each.
 ///
-/// `schedule` holds both waiting jobs (member `id`, score = run-at ms) and active ones
-/// (member `id|token`, score = lease deadline ms): the lowest due member is either the next job or an
-/// expired lease, so a claim finds both with one `ZPOPMIN`.
+/// Jobs wait in one sorted set per installation (`g:<installation>`, score = run-at ms). `groups`
+/// holds the installations that may be served (member = installation id, score = when: its head's
+/// run-at, or the time it was last served) **and** the leases of running jobs (member
+/// `id|token|installation`, score = lease deadline): one `ZPOPMIN` finds the installation whose turn
+/// it is — round robin, as a served installation goes back with score "now", behind every other
+/// due one — or an expired lease. `active` counts each installation's running jobs; an installation
+/// at its cap, or paused by a rate limit (its count raised by `PAUSE`), is left off `groups` until a
+/// job of it ends or `!resume:<installation>` falls due.
+///
+/// Every script answers one JSON object with named fields (`QueueReplies`), read by one decoder.
 enum QueueScripts {
-    /// Shared Lua helpers: delete the hashes of finished jobs past a count and an age.
-    private static let trimHelper = """
+    /// Helpers every script may use: trimming finished jobs, and putting an installation back on `groups`.
+    private static let helpers = """
+        local PAUSE = 1000000
         -- keep < 0: no count limit. slack: how far over `keep` the set may grow before a trim, so
         -- that a trim removes many jobs in a few commands instead of one job in four on every call.
         local function trim(zset, prefix, keep, cutoff, slack)
@@ -31,102 +39,173 @@ enum QueueScripts {
           end
           return #victims
         end
+        -- The installation back on `groups` at its head job's run-at (not before `at`), when it has a
+        -- waiting job; LT keeps an earlier turn it already has.
+        local function readmit(prefix, groups, gid, at)
+          local head = redis.call('ZRANGE', prefix .. 'g:' .. gid, 0, 0, 'WITHSCORES')
+          if #head == 0 then return end
+          redis.call('ZADD', groups, 'LT', math.max(tonumber(head[2]), at), gid)
+        end
+        -- The installation a stored job belongs to (its JSON's installationId), or nil.
+        local function group_of(prefix, id)
+          local data = redis.call('HGET', prefix .. 'job:' .. id, 'data')
+          if not data then return nil end
+          local ok, job = pcall(cjson.decode, data)
+          if not ok or type(job) ~= 'table' or job['installationId'] == nil then return nil end
+          return string.format('%d', job['installationId'])
+        end
+        -- A job due at `at` on its installation's set, and the installation on `groups` unless it is
+        -- at its cap or paused.
+        local function schedule(prefix, groups, active, gid, id, at, cap)
+          redis.call('ZADD', prefix .. 'g:' .. gid, at, id)
+          if tonumber(redis.call('HGET', active, gid) or '0') < cap then readmit(prefix, groups, gid, at) end
+        end
+
         """
 
-    /// KEYS: schedule, job, pr pointer, completed, failed.
+    /// KEYS: groups, job, pr pointer, completed, failed, the installation's set.
     /// ARGV: id, job JSON, now ms, delivery id, key prefix, pr pointer TTL s, '1' for an automatic
     /// review (it moves the pointer, supersedes the pull request's waiting review, and is refused
-    /// while the pointer says the pull request is paused) or '0' for a comment's job.
-    /// Returns {status, reason, superseded id}; status is queued, duplicate or paused.
+    /// while the pointer says the pull request is paused) or '0' for a comment's job, installation.
+    /// Answers {status: queued|duplicate|paused, reason, superseded}.
     static let enqueue = RedisScript(
         name: "enqueue",
         source: """
             local PAUSED = '!paused'
-            local schedule, job, pointer, completed, failed = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-            local id, data, now, delivery, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+            local groups, job, pointer, completed, failed, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+            local id, data, now, delivery, prefix, gid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[8]
             if redis.call('HSETNX', job, 'data', data) == 0 then
               local fields = redis.call('HMGET', job, 'state', 'data')
               local state = fields[1]
               local ok, previous = pcall(cjson.decode, fields[2] or '{}')
               if ok and type(previous) == 'table' and previous['deliveryId'] == delivery then
-                return {'duplicate', 'delivery ' .. delivery .. ' was already received', ''}
+                return cjson.encode({status = 'duplicate', reason = 'delivery ' .. delivery .. ' was already received'})
               end
               if not state or state == 'completed' then
-                return {'duplicate', 'a job for this pull request head already exists (' .. (state or 'waiting or active') .. ')', ''}
+                return cjson.encode({status = 'duplicate',
+                  reason = 'a job for this pull request head already exists (' .. (state or 'waiting or active') .. ')'})
               end
               redis.call('HDEL', job, 'state', 'result', 'error', 'lastError', 'finishedAt')
               redis.call('HSET', job, 'data', data, 'spent', 0, 'limitWaitMs', 0)
               redis.call('ZREM', completed, id)
               redis.call('ZREM', failed, id)
             end
-            redis.call('ZADD', schedule, now, id)
-            if ARGV[7] ~= '1' then return {'queued', '', ''} end
+            redis.call('ZADD', waiting, now, id)
+            -- No read of the installation's count: a capped or paused installation put back here is
+            -- dropped by the claim that finds it so (one wasted pop per such enqueue).
+            redis.call('ZADD', groups, 'LT', now, gid)
+            if ARGV[7] ~= '1' then return cjson.encode({status = 'queued'}) end
             local previous = redis.call('SET', pointer, id, 'GET', 'EX', ARGV[6])
             if previous == PAUSED then
               -- Paused: the pointer stays paused and the job ends cancelled, with why.
               redis.call('SET', pointer, PAUSED, 'KEEPTTL')
-              redis.call('ZREM', schedule, id)
+              redis.call('ZREM', waiting, id)
               local reason = 'automatic reviews are paused on this pull request'
               redis.call('HSET', job, 'state', 'cancelled', 'result', reason, 'finishedAt', now)
               redis.call('ZADD', completed, now, id)
-              return {'paused', reason, ''}
+              return cjson.encode({status = 'paused', reason = reason})
             end
-            local superseded = ''
-            if previous and previous ~= id and redis.call('ZREM', schedule, previous) == 1 then
+            if previous and previous ~= id and redis.call('ZREM', waiting, previous) == 1 then
               redis.call('HSET', prefix .. 'job:' .. previous, 'state', 'superseded', 'result', 'superseded by ' .. id, 'finishedAt', now)
               redis.call('ZADD', completed, now, previous)
-              superseded = previous
+              return cjson.encode({status = 'queued', superseded = previous})
             end
-            return {'queued', '', superseded}
+            return cjson.encode({status = 'queued'})
             """)
 
-    /// KEYS: schedule, failed. ARGV: now ms, lease ms, token, max attempts, key prefix, failed cutoff ms.
-    /// Returns {} when the queue is empty, {'none', next due ms, 'job' or 'lease'} when nothing is due yet,
-    /// or {'claimed', id, job JSON, attempt, lease deadline ms, expired leases failed}.
+    /// KEYS: groups, failed, active, the layout before installations (`schedule`).
+    /// ARGV: now ms, lease ms, token, max attempts, key prefix, failed cutoff ms, per-installation cap.
+    /// Answers {status: empty}, {status: none, next, kind: job|lease} when nothing is due yet, or
+    /// {status: claimed, id, data, attempt, deadline, installation}.
     static let claim = RedisScript(
         name: "claim",
-        source: trimHelper + """
-
-            local schedule, failed = KEYS[1], KEYS[2]
+        source: helpers + """
+            local groups, failed, active, legacy = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
             local now, lease, token, max, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
-            local exhausted = 0
+            local cap = tonumber(ARGV[7])
             for _ = 1, 1000 do
-              local head = redis.call('ZPOPMIN', schedule)
-              if #head == 0 then return {} end
-              local member, score = head[1], tonumber(head[2])
-              if score > now then
-                redis.call('ZADD', schedule, head[2], member)
-                return {'none', head[2], string.find(member, '|', 1, true) and 'lease' or 'job'}
-              end
-              local id = member
-              local bar = string.find(member, '|', 1, true)
-              local runnable = true
-              if bar then
-                id = string.sub(member, 1, bar - 1)
-                local spent = redis.call('HINCRBY', prefix .. 'job:' .. id, 'spent', 1)
-                local reason = 'lease expired ' .. spent .. ' time(s): the worker stopped or overran its lease'
-                if spent >= max then
-                  redis.call('HSET', prefix .. 'job:' .. id, 'state', 'failed', 'error', reason, 'finishedAt', now)
-                  redis.call('ZADD', failed, now, id)
-                  trim(failed, prefix, -1, now - tonumber(ARGV[6]))
-                  exhausted = exhausted + 1
-                  runnable = false
-                else
-                  redis.call('HSET', prefix .. 'job:' .. id, 'lastError', reason)
+              local head = redis.call('ZPOPMIN', groups)
+              if #head == 0 then
+                -- Jobs queued by a version before installations: moved over, a thousand at a time.
+                local old = redis.call('ZRANGE', legacy, 0, 999, 'WITHSCORES')
+                if #old == 0 then return cjson.encode({status = 'empty'}) end
+                for i = 1, #old, 2 do
+                  local id = string.match(old[i], '^[^|]+')
+                  local gid = group_of(prefix, id)
+                  -- A waiting job keeps its run-at; one a worker held runs again now.
+                  local at = string.find(old[i], '|', 1, true) and now or tonumber(old[i + 1])
+                  if gid then schedule(prefix, groups, active, gid, id, at, cap) end
+                  redis.call('ZREM', legacy, old[i])
                 end
-              end
-              if runnable then
-                local fields = redis.call('HMGET', prefix .. 'job:' .. id, 'data', 'spent')
-                if fields[1] then
-                  redis.call('ZADD', schedule, now + lease, id .. '|' .. token)
-                  return {'claimed', id, fields[1], tostring((tonumber(fields[2]) or 0) + 1), tostring(now + lease), tostring(exhausted)}
+              else
+                local member, score = head[1], tonumber(head[2])
+                if score > now then
+                  redis.call('ZADD', groups, head[2], member)
+                  return cjson.encode({status = 'none', next = score, kind = string.find(member, '|', 1, true) and 'lease' or 'job'})
+                end
+                local id, rest = string.match(member, '^([^|]+)|(.+)$')
+                if id then
+                  -- An expired lease (id|token|installation): the attempt is spent; run again or fail.
+                  local gid = string.match(rest, '|(.+)$')
+                  local job = prefix .. 'job:' .. id
+                  local spent = redis.call('HINCRBY', job, 'spent', 1)
+                  redis.call('HINCRBY', active, gid, -1)
+                  local reason = 'lease expired ' .. spent .. ' time(s): the worker stopped or overran its lease'
+                  if spent >= max then
+                    redis.call('HSET', job, 'state', 'failed', 'error', reason, 'finishedAt', now)
+                    redis.call('ZADD', failed, now, id)
+                    trim(failed, prefix, -1, now - tonumber(ARGV[6]))
+                    if tonumber(redis.call('HGET', active, gid) or '0') < cap then readmit(prefix, groups, gid, now) end
+                  else
+                    redis.call('HSET', job, 'lastError', reason)
+                    schedule(prefix, groups, active, gid, id, now, cap)
+                  end
+                elseif string.sub(member, 1, 8) == '!resume:' then
+                  -- A paused installation's pause is over.
+                  local gid = string.sub(member, 9)
+                  redis.call('HDEL', prefix .. 'paused', gid)
+                  if redis.call('HINCRBY', active, gid, -PAUSE) < cap then readmit(prefix, groups, gid, now) end
+                else
+                  local gid = member
+                  local running = redis.call('HINCRBY', active, gid, 1)
+                  if running > cap then
+                    -- At its cap or paused: off `groups` until a job of it ends or the pause does.
+                    redis.call('HINCRBY', active, gid, -1)
+                  else
+                    local waiting = prefix .. 'g:' .. gid
+                    local jobs = redis.call('ZPOPMIN', waiting, 2)
+                    if #jobs == 0 then
+                      redis.call('HINCRBY', active, gid, -1)
+                    elseif tonumber(jobs[2]) > now then
+                      -- Its next job is not due yet: its turn comes then.
+                      redis.call('ZADD', waiting, jobs[2], jobs[1])
+                      if jobs[3] then redis.call('ZADD', waiting, jobs[4], jobs[3]) end
+                      redis.call('HINCRBY', active, gid, -1)
+                      redis.call('ZADD', groups, jobs[2], gid)
+                    else
+                      local id = jobs[1]
+                      if jobs[3] then
+                        redis.call('ZADD', waiting, jobs[4], jobs[3])
+                        -- Round robin: back behind every installation already due.
+                        if running < cap then redis.call('ZADD', groups, math.max(now, tonumber(jobs[4])), gid) end
+                      end
+                      local fields = redis.call('HMGET', prefix .. 'job:' .. id, 'data', 'spent')
+                      if fields[1] then
+                        local deadline = now + lease
+                        redis.call('ZADD', groups, deadline, id .. '|' .. token .. '|' .. gid)
+                        return cjson.encode({status = 'claimed', id = id, data = fields[1],
+                          attempt = (tonumber(fields[2]) or 0) + 1, deadline = deadline, installation = gid})
+                      end
+                      redis.call('HINCRBY', active, gid, -1)
+                    end
+                  end
                 end
               end
             end
-            return {'none', tostring(now), 'job'}
+            return cjson.encode({status = 'none', next = now, kind = 'job'})
             """)
 
-    /// KEYS: schedule. ARGV: member (id|token), new deadline ms. Returns 1 when the caller still holds the lease.
+    /// KEYS: groups. ARGV: member (id|token|installation), new deadline ms. Answers 1 when the caller still holds the lease.
     static let heartbeat = RedisScript(
         name: "heartbeat",
         source: """
@@ -135,85 +214,104 @@ enum QueueScripts {
             return 1
             """)
 
-    /// KEYS: schedule, job, completed. ARGV: member, id, now ms, result JSON, keep count, age cutoff ms, key prefix.
-    /// Returns 1, or 0 when the caller no longer holds the lease (nothing changes then).
+    /// KEYS: groups, job, completed, active. ARGV: member, id, now ms, result JSON, keep count, age
+    /// cutoff ms, key prefix, installation, per-installation cap.
+    /// Answers 1, or 0 when the caller no longer holds the lease (nothing changes then).
     static let complete = RedisScript(
         name: "complete",
-        source: trimHelper + """
-
+        source: helpers + """
             if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
             redis.call('HSET', KEYS[2], 'state', 'completed', 'result', ARGV[4], 'finishedAt', ARGV[3])
             redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-            -- Trim checks cost a command, so they are spread by the id's SHA-1: by age on the one job in 16
-            -- whose hash starts with 0, by count on the one starting with 1 (on every job when keep is small).
-            local bucket, keep = string.sub(redis.sha1hex(ARGV[2]), 1, 1), tonumber(ARGV[5])
-            if bucket == '0' then
+            -- Back on `groups` only when this job held it at its cap; below the cap it is there already.
+            if redis.call('HINCRBY', KEYS[4], ARGV[8], -1) == tonumber(ARGV[9]) - 1 then readmit(ARGV[7], KEYS[1], ARGV[8], tonumber(ARGV[3])) end
+            -- Trim checks cost a command, so they are spread by the id's SHA-1: by age on the jobs whose
+            -- hash starts 00 or 01 (1 in 128), by count on 02 to 05 (1 in 64; every job when keep is small).
+            local bucket, keep = string.sub(redis.sha1hex(ARGV[2]), 1, 2), tonumber(ARGV[5])
+            if bucket == '00' or bucket == '01' then
               trim(KEYS[3], ARGV[7], -1, tonumber(ARGV[6]))
-            elseif bucket == '1' or keep < 160 then
+            elseif (bucket >= '02' and bucket <= '05') or keep < 160 then
               trim(KEYS[3], ARGV[7], keep, nil, math.max(1, math.floor(keep / 10)))
             end
             return 1
             """)
 
-    /// KEYS: schedule, job, failed. ARGV: member, id, now ms, retryable 0/1, retry delay ms, error,
-    /// max attempts, failed cutoff ms, key prefix, '1' for a rate limit, longest total wait for
-    /// rate limits ms. A rate limit spends no attempt: it adds its delay to the job's `limitWaitMs`
-    /// and fails the job only once that total would pass the longest wait.
-    /// Returns {'stale'}, {'retrying', attempts spent, run-at ms} or {'failed', attempts spent}.
+    /// KEYS: groups, job, failed, active. ARGV: member, id, now ms, retryable 0/1, retry delay ms,
+    /// error, max attempts, failed cutoff ms, key prefix, '1' for a rate limit, longest total wait
+    /// for rate limits ms, installation, per-installation cap. A rate limit spends no attempt: it
+    /// adds its delay to the job's `limitWaitMs` and fails the job only once that total would pass
+    /// the longest wait.
+    /// Answers {status: stale}, {status: retrying, spent, at} or {status: failed, spent}.
     static let fail = RedisScript(
         name: "fail",
-        source: trimHelper + """
-
-            if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return {'stale'} end
-            local now = tonumber(ARGV[3])
+        source: helpers + """
+            if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return cjson.encode({status = 'stale'}) end
+            local now, prefix, gid, cap = tonumber(ARGV[3]), ARGV[9], ARGV[12], tonumber(ARGV[13])
+            local running = redis.call('HINCRBY', KEYS[4], gid, -1)
+            local spent, message = 0, ARGV[6]
+            local again = false
             if ARGV[10] == '1' then
-              local waited = redis.call('HINCRBY', KEYS[2], 'limitWaitMs', tonumber(ARGV[5]))
-              local spent = tonumber(redis.call('HGET', KEYS[2], 'spent') or '0')
-              if waited <= tonumber(ARGV[11]) then
-                local at = now + tonumber(ARGV[5])
-                redis.call('ZADD', KEYS[1], at, ARGV[2])
-                redis.call('HSET', KEYS[2], 'lastError', ARGV[6])
-                return {'retrying', tostring(spent), tostring(at)}
-              end
-              local reason = 'rate limited for more than ' .. math.floor(tonumber(ARGV[11]) / 1000) .. ' s in all: ' .. ARGV[6]
-              redis.call('HSET', KEYS[2], 'state', 'failed', 'error', reason, 'finishedAt', ARGV[3])
-              redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-              trim(KEYS[3], ARGV[9], -1, tonumber(ARGV[8]))
-              return {'failed', tostring(spent)}
+              spent = tonumber(redis.call('HGET', KEYS[2], 'spent') or '0')
+              again = redis.call('HINCRBY', KEYS[2], 'limitWaitMs', tonumber(ARGV[5])) <= tonumber(ARGV[11])
+              if not again then message = 'rate limited for more than ' .. math.floor(tonumber(ARGV[11]) / 1000) .. ' s in all: ' .. message end
+            else
+              spent = redis.call('HINCRBY', KEYS[2], 'spent', 1)
+              again = ARGV[4] == '1' and spent < tonumber(ARGV[7])
             end
-            local spent = redis.call('HINCRBY', KEYS[2], 'spent', 1)
-            if ARGV[4] == '1' and spent < tonumber(ARGV[7]) then
+            if again then
               local at = now + tonumber(ARGV[5])
-              redis.call('ZADD', KEYS[1], at, ARGV[2])
-              redis.call('HSET', KEYS[2], 'lastError', ARGV[6])
-              return {'retrying', tostring(spent), tostring(at)}
+              redis.call('HSET', KEYS[2], 'lastError', message)
+              redis.call('ZADD', prefix .. 'g:' .. gid, at, ARGV[2])
+              if running < cap then readmit(prefix, KEYS[1], gid, now) end
+              return cjson.encode({status = 'retrying', spent = spent, at = at})
             end
-            redis.call('HSET', KEYS[2], 'state', 'failed', 'error', ARGV[6], 'finishedAt', ARGV[3])
+            redis.call('HSET', KEYS[2], 'state', 'failed', 'error', message, 'finishedAt', ARGV[3])
             redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-            trim(KEYS[3], ARGV[9], -1, tonumber(ARGV[8]))
-            return {'failed', tostring(spent)}
+            trim(KEYS[3], prefix, -1, tonumber(ARGV[8]))
+            if running < cap then readmit(prefix, KEYS[1], gid, now) end
+            return cjson.encode({status = 'failed', spent = spent})
             """)
 
-    /// KEYS: schedule, pr pointer, completed. ARGV: now ms, reason, key prefix, pause TTL s or ''.
+    /// KEYS: groups, active, paused. ARGV: installation, until ms, key prefix.
+    /// Stops claims of one installation's jobs until `until` (GitHub said it is rate limited): its
+    /// count is raised by `PAUSE` once, and `!resume:<installation>` on `groups` ends the pause (a
+    /// later pause only moves it later). Answers {until} — the pause's end.
+    static let pauseInstallation = RedisScript(
+        name: "pauseInstallation",
+        source: helpers + """
+            local gid, untilMs = ARGV[1], tonumber(ARGV[2])
+            local current = tonumber(redis.call('HGET', KEYS[3], gid) or '0')
+            if current == 0 then redis.call('HINCRBY', KEYS[2], gid, PAUSE) end
+            if untilMs > current then
+              redis.call('HSET', KEYS[3], gid, untilMs)
+              redis.call('ZADD', KEYS[1], untilMs, '!resume:' .. gid)
+              return cjson.encode({['until'] = untilMs})
+            end
+            return cjson.encode({['until'] = current})
+            """)
+
+    /// KEYS: pr pointer, completed. ARGV: now ms, reason, key prefix, pause TTL s or ''.
     /// Cancels the pull request's waiting review. With a TTL the pointer is left paused (`pause`);
-    /// without one it is cleared (the PR closed), unless the PR is paused. Returns the ids cancelled.
+    /// without one it is cleared (the PR closed), unless the PR is paused. Answers {ids} cancelled.
     static let cancel = RedisScript(
         name: "cancel",
-        source: """
+        source: helpers + """
             local id
             if ARGV[4] ~= '' then
-              id = redis.call('SET', KEYS[2], '!paused', 'GET', 'EX', ARGV[4])
+              id = redis.call('SET', KEYS[1], '!paused', 'GET', 'EX', ARGV[4])
             else
-              id = redis.call('GET', KEYS[2])
-              if id and id ~= '!paused' then redis.call('DEL', KEYS[2]) end
+              id = redis.call('GET', KEYS[1])
+              if id and id ~= '!paused' then redis.call('DEL', KEYS[1]) end
             end
-            if not id or id == '!paused' or redis.call('ZREM', KEYS[1], id) == 0 then return {} end
+            if not id or id == '!paused' then return cjson.encode({ids = {}}) end
+            local gid = group_of(ARGV[3], id)
+            if not gid or redis.call('ZREM', ARGV[3] .. 'g:' .. gid, id) == 0 then return cjson.encode({ids = {}}) end
             redis.call('HSET', ARGV[3] .. 'job:' .. id, 'state', 'cancelled', 'result', ARGV[2], 'finishedAt', ARGV[1])
-            redis.call('ZADD', KEYS[3], ARGV[1], id)
-            return {id}
+            redis.call('ZADD', KEYS[2], ARGV[1], id)
+            return cjson.encode({ids = {id}})
             """)
 
-    /// KEYS: pr pointer. Clears a pause; returns 1 when the pull request was paused.
+    /// KEYS: pr pointer. Clears a pause; answers 1 when the pull request was paused.
     static let resume = RedisScript(
         name: "resume",
         source: """
@@ -222,65 +320,98 @@ enum QueueScripts {
             return 1
             """)
 
-    /// KEYS: schedule, failed. ARGV: now ms, key prefix, ids… (none = every failed job). Returns the ids re-queued.
+    /// KEYS: groups, failed, active. ARGV: now ms, key prefix, per-installation cap, ids… (none =
+    /// every failed job). Answers {ids} re-queued.
     static let retryFailed = RedisScript(
         name: "retry-failed",
-        source: """
+        source: helpers + """
             local ids = {}
-            for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+            for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
             if #ids == 0 then ids = redis.call('ZRANGE', KEYS[2], 0, -1) end
             local done = {}
             for _, id in ipairs(ids) do
-              if redis.call('ZREM', KEYS[2], id) == 1 then
+              local gid = group_of(ARGV[2], id)
+              if gid and redis.call('ZREM', KEYS[2], id) == 1 then
                 local job = ARGV[2] .. 'job:' .. id
                 redis.call('HDEL', job, 'state', 'error', 'lastError', 'result', 'finishedAt')
                 redis.call('HSET', job, 'spent', 0, 'limitWaitMs', 0)
-                redis.call('ZADD', KEYS[1], ARGV[1], id)
+                schedule(ARGV[2], KEYS[1], KEYS[3], gid, id, tonumber(ARGV[1]), tonumber(ARGV[3]))
                 done[#done + 1] = id
               end
             end
-            return done
+            return cjson.encode({ids = done})
             """)
 
-    /// KEYS: schedule, completed, failed. ARGV: now ms.
-    /// Returns {waiting, delayed, active, expired leases, completed, failed, oldest waiting run-at ms or -1}.
+    /// The installations that may have waiting jobs: those on `groups`, and every one `active` has
+    /// counted (at its cap or paused, it is off `groups`). Shared by `stats` and `listScheduled`.
+    private static let installations = """
+        local function installations(groups, active)
+          local seen, list = {}, {}
+          local leases = {}
+          local members = redis.call('ZRANGE', groups, 0, -1, 'WITHSCORES')
+          for i = 1, #members, 2 do
+            local member = members[i]
+            if string.find(member, '|', 1, true) then
+              leases[#leases + 1] = {member, tonumber(members[i + 1])}
+            elseif string.sub(member, 1, 1) ~= '!' and not seen[member] then
+              seen[member] = true
+              list[#list + 1] = member
+            end
+          end
+          for _, gid in ipairs(redis.call('HKEYS', active)) do
+            if not seen[gid] then
+              seen[gid] = true
+              list[#list + 1] = gid
+            end
+          end
+          return list, leases
+        end
+
+        """
+
+    /// KEYS: groups, completed, failed, active, paused. ARGV: now ms, key prefix.
+    /// Answers {waiting, delayed, active, expiredLeases, completed, failed, oldestRunAt (ms, -1 when
+    /// none waits), pausedInstallations}. Work grows with installations and running jobs, not with
+    /// waiting jobs.
     static let stats = RedisScript(
         name: "stats",
-        source: """
+        source: installations + """
             local now = tonumber(ARGV[1])
-            local waiting, delayed, active, expired, oldest = 0, 0, 0, 0, -1
-            local all = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-            for i = 1, #all, 2 do
-              local score = tonumber(all[i + 1])
-              if string.find(all[i], '|', 1, true) then
-                active = active + 1
-                if score <= now then expired = expired + 1 end
-              elseif score <= now then
-                waiting = waiting + 1
-                if oldest < 0 or score < oldest then oldest = score end
-              else
-                delayed = delayed + 1
-              end
+            local list, leases = installations(KEYS[1], KEYS[4])
+            local waiting, delayed, expired, oldest = 0, 0, 0, -1
+            for _, lease in ipairs(leases) do
+              if lease[2] <= now then expired = expired + 1 end
             end
-            return {waiting, delayed, active, expired, redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), oldest}
+            for _, gid in ipairs(list) do
+              local set = ARGV[2] .. 'g:' .. gid
+              waiting = waiting + redis.call('ZCOUNT', set, '-inf', now)
+              delayed = delayed + redis.call('ZCOUNT', set, '(' .. now, '+inf')
+              local head = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
+              if #head > 0 and tonumber(head[2]) <= now and (oldest < 0 or tonumber(head[2]) < oldest) then oldest = tonumber(head[2]) end
+            end
+            return cjson.encode({waiting = waiting, delayed = delayed, active = #leases, expiredLeases = expired,
+              completed = redis.call('ZCARD', KEYS[2]), failed = redis.call('ZCARD', KEYS[3]), oldestRunAt = oldest,
+              pausedInstallations = redis.call('HLEN', KEYS[5])})
             """)
 
-    /// KEYS: schedule, job. ARGV: id, now ms. The state is the stored one once finished, else read
-    /// from the schedule the way `stats` counts it (leased: active; due: waiting; later: delayed).
-    /// Returns {state, data, spent, error, lastError, result, finishedAt, schedule score or '', lease token or ''}.
+    /// KEYS: groups, job. ARGV: id, now ms, key prefix. The state is the stored one once finished,
+    /// else read from the installation's set and the leases (leased: active; due: waiting; later: delayed).
+    /// Answers {} for no such job, else {state, data, spent, error, lastError, result, finishedAt, scheduledAt}.
     static let inspect = RedisScript(
         name: "inspect",
-        source: """
+        source: helpers + """
             local f = redis.call('HMGET', KEYS[2], 'state', 'data', 'spent', 'error', 'lastError', 'result', 'finishedAt')
-            if not f[2] then return {} end
-            local score, token = redis.call('ZSCORE', KEYS[1], ARGV[1]), ''
+            if not f[2] then return cjson.encode({}) end
+            local score, leased = nil, false
+            local gid = group_of(ARGV[3], ARGV[1])
+            if gid then score = redis.call('ZSCORE', ARGV[3] .. 'g:' .. gid, ARGV[1]) end
             if not score then
               local cursor = '0'
               repeat
                 local page = redis.call('ZSCAN', KEYS[1], cursor, 'MATCH', ARGV[1] .. '|*', 'COUNT', 500)
                 cursor = page[1]
                 if #page[2] > 0 then
-                  token = string.sub(page[2][1], #ARGV[1] + 2)
+                  leased = true
                   score = page[2][2]
                   cursor = '0'
                 end
@@ -288,57 +419,59 @@ enum QueueScripts {
             end
             local state = f[1]
             if not state then
-              if token ~= '' then state = 'active'
+              if leased then state = 'active'
               elseif score and tonumber(score) > tonumber(ARGV[2]) then state = 'delayed'
               else state = 'waiting' end
             end
-            return {state, f[2], f[3] or '0', f[4] or '', f[5] or '', f[6] or '', f[7] or '', score or '', token}
+            -- A missing field is false in Lua: `or nil` leaves it out of the answer.
+            return cjson.encode({state = state, data = f[2], spent = tonumber(f[3] or '0'), error = f[4] or nil, lastError = f[5] or nil,
+              result = f[6] or nil, finishedAt = f[7] and tonumber(f[7]) or nil, scheduledAt = score and tonumber(score) or nil})
             """)
 
-    /// KEYS: schedule. ARGV: key prefix, limit, now ms. The jobs on the schedule (waiting, delayed,
-    /// active), soonest first: {id, state, due or lease deadline ms, spent, lastError, data, …}.
+    /// KEYS: groups, active. ARGV: key prefix, limit, now ms. The jobs waiting, delayed and running,
+    /// soonest first: {jobs: [{id, state, at, spent, lastError, data}]}.
     static let listScheduled = RedisScript(
         name: "listScheduled",
-        source: """
-            local out = {}
-            local entries = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
-            for i = 1, #entries, 2 do
-              local member, score = entries[i], entries[i + 1]
-              local bar = string.find(member, '|', 1, true)
-              local id = bar and string.sub(member, 1, bar - 1) or member
-              local state = bar and 'active' or (tonumber(score) > tonumber(ARGV[3]) and 'delayed' or 'waiting')
-              local f = redis.call('HMGET', ARGV[1] .. 'job:' .. id, 'spent', 'lastError', 'data')
-              out[#out + 1] = id
-              out[#out + 1] = state
-              out[#out + 1] = score
-              out[#out + 1] = f[1] or '0'
-              out[#out + 1] = f[2] or ''
-              out[#out + 1] = f[3] or ''
+        source: installations + """
+            local prefix, limit, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+            local list, leases = installations(KEYS[1], KEYS[2])
+            local entries = {}
+            for _, lease in ipairs(leases) do
+              entries[#entries + 1] = {string.match(lease[1], '^[^|]+'), 'active', lease[2]}
             end
-            return out
+            for _, gid in ipairs(list) do
+              local page = redis.call('ZRANGE', prefix .. 'g:' .. gid, 0, limit - 1, 'WITHSCORES')
+              for i = 1, #page, 2 do
+                local at = tonumber(page[i + 1])
+                entries[#entries + 1] = {page[i], at > now and 'delayed' or 'waiting', at}
+              end
+            end
+            table.sort(entries, function(a, b) return a[3] < b[3] end)
+            local jobs = {}
+            for i = 1, math.min(limit, #entries) do
+              local e = entries[i]
+              local f = redis.call('HMGET', prefix .. 'job:' .. e[1], 'spent', 'lastError', 'data')
+              jobs[#jobs + 1] = {id = e[1], state = e[2], at = e[3], spent = tonumber(f[1] or '0'), lastError = f[2] or nil, data = f[3] or nil}
+            end
+            return cjson.encode({jobs = jobs})
             """)
 
-    /// KEYS: failed. ARGV: key prefix, limit. Returns {id, error, spent, finishedAt, data, …} newest first.
+    /// KEYS: failed. ARGV: key prefix, limit. The newest failed jobs: {jobs: [{id, error, spent, finishedAt, data}]}.
     static let listFailed = RedisScript(
         name: "listFailed",
         source: """
-            local out = {}
+            local jobs = {}
             for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)) do
               local f = redis.call('HMGET', ARGV[1] .. 'job:' .. id, 'error', 'spent', 'finishedAt', 'data')
-              out[#out + 1] = id
-              out[#out + 1] = f[1] or ''
-              out[#out + 1] = f[2] or '0'
-              out[#out + 1] = f[3] or ''
-              out[#out + 1] = f[4] or ''
+              jobs[#jobs + 1] = {id = id, error = f[1] or nil, spent = tonumber(f[2] or '0'), finishedAt = f[3] and tonumber(f[3]) or nil, data = f[4] or nil}
             end
-            return out
+            return cjson.encode({jobs = jobs})
             """)
 
-    /// KEYS: completed. ARGV: key prefix, keep count, age cutoff ms. Returns the number of jobs removed.
+    /// KEYS: completed. ARGV: key prefix, keep count, age cutoff ms. Answers the number of jobs removed.
     static let trimCompleted = RedisScript(
         name: "trimCompleted",
-        source: trimHelper + """
-
+        source: helpers + """
             return trim(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
             """)
 }

@@ -6,6 +6,9 @@ public struct QueueSettings: Sendable, Equatable {
     public var name = "reviews"
     public var lease: TimeInterval = 120
     public var maxAttempts = 5
+    /// Jobs of one installation running at once, across every worker and process: the rest of its
+    /// jobs wait while other installations' jobs are claimed.
+    public var installationConcurrency = 2
     public var backoffBase: TimeInterval = 10
     public var backoffCap: TimeInterval = 600
     /// How long a job may wait for rate limits in all (they spend no attempt) before it fails.
