@@ -209,9 +209,9 @@ import Testing
             let clock = ManualClock()
             for pr in 1...3 { _ = try await queue.enqueue(SampleJobs.job(pr: pr, installation: 1), now: clock.now) }
             for pr in 1...2 { _ = try await queue.enqueue(SampleJobs.job(pr: pr, installation: 2), now: clock.now) }
-            try await queue.pauseInstallation(1, until: clock.now + 200)
+            try await queue.pauseInstallation(1, for: 200, now: clock.now)
             // A shorter pause announced later does not end it sooner.
-            let end = try await queue.pauseInstallation(1, until: clock.now + 20)
+            let end = try await queue.pauseInstallation(1, for: 20, now: clock.now)
             #expect(abs(end.timeIntervalSince(clock.now) - 200) < 0.01)
             var claimed: [Int] = []
             while case .claimed(let job) = try await queue.claim(now: clock.now) {
@@ -232,6 +232,14 @@ import Testing
             }
             #expect(claimed == [2, 2, 1, 1, 1])
             #expect(try await queue.stats(now: clock.now).pausedInstallations == 0)
+            // Limited again within a pause's length of its end: twice as long (GitHub's exponential
+            // backoff for secondary limits); met again long after, as long as asked.
+            clock.advance(by: 100)
+            let doubled = try await queue.pauseInstallation(1, for: 20, now: clock.now)
+            #expect(abs(doubled.timeIntervalSince(clock.now) - 400) < 0.01)
+            clock.advance(by: 400 + 401)
+            let fresh = try await queue.pauseInstallation(1, for: 20, now: clock.now)
+            #expect(abs(fresh.timeIntervalSince(clock.now) - 20) < 0.01)
         }
     }
 

@@ -60,6 +60,9 @@ public enum EnvironmentHelp {
         Variable(name: "GITHUB_APP_PRIVATE_KEY", readers: [.reviewJob, .reviewctl], text: "the App's private key, PEM (or GITHUB_APP_PRIVATE_KEY_FILE)"),
         Variable(name: "GITHUB_APP_PRIVATE_KEY_FILE", readers: [.reviewJob, .reviewctl], text: "a file holding it"),
         Variable(name: "GITHUB_API_URL", readers: [.reviewJob, .reviewctl], text: "default https://api.github.com (Enterprise: https://HOST/api/v3)"),
+        Variable(
+            name: "GITHUB_RATE_LIMIT_RESERVE", readers: [.reviewJob],
+            text: "requests of an installation's hourly quota left unspent: below it the installation waits for its reset (default 50)"),
         Variable(name: "LLM_PROVIDER", readers: [.reviewJob, .reviewctl], text: "rules (default), openai (any compatible server) or anthropic"),
         Variable(name: "LLM_MODEL", readers: [.reviewJob, .reviewctl], text: "the model (default gpt-4o-mini / claude-sonnet-4-5)"),
         Variable(name: "LLM_BASE_URL", readers: [.reviewJob, .reviewctl], text: "the provider's API base URL"),

@@ -33,7 +33,8 @@ public enum GitHubAPI {
     /// Sends `request`; a transport failure becomes `github_unreachable` and a non-2xx answer its
     /// `ReviewError` (a 401 is returned instead when `acceptingUnauthorized`, for the caller to retry).
     public static func call(
-        _ request: HTTPRequest, transport: any HTTPTransport, what: String, now: Date, acceptingUnauthorized: Bool = false
+        _ request: HTTPRequest, transport: any HTTPTransport, what: String, now: Date, acceptingUnauthorized: Bool = false,
+        observe: (HTTPResponse) -> Void = { _ in }
     ) async throws -> HTTPResponse {
         let response: HTTPResponse
         do {
@@ -41,6 +42,7 @@ public enum GitHubAPI {
         } catch {
             throw ReviewError(.githubUnreachable, "GitHub unreachable while \(what): \(ReviewError.from(error).message)")
         }
+        observe(response)
         if response.status == 401, acceptingUnauthorized { return response }
         guard (200..<300).contains(response.status) else { throw Self.error(for: response, what: what, now: now) }
         return response

@@ -11,6 +11,9 @@ public struct GitHubAppConfig: Sendable, CustomStringConvertible {
     public var apiURL: URL
     /// `GITHUB_APP_SLUG`: saves the one `GET /app` that otherwise tells review-job its bot's login.
     public var slug: String?
+    /// `GITHUB_RATE_LIMIT_RESERVE`: requests of an installation's quota never spent; below it the
+    /// installation waits for its reset.
+    public var rateLimitReserve = 50
 
     /// Reads the App's id, key, slug and API URL from the environment.
     public static func load(_ env: ConfigReader) -> GitHubAppConfig {
@@ -26,10 +29,12 @@ public struct GitHubAppConfig: Sendable, CustomStringConvertible {
             }
             pem = oneLine.replacingOccurrences(of: "\\n", with: "\n")
         }
-        return GitHubAppConfig(
+        var config = GitHubAppConfig(
             issuer: issuer, privateKeyPEM: pem ?? env.required("GITHUB_APP_PRIVATE_KEY"),
             apiURL: env.url("GITHUB_API_URL", default: "https://api.github.com"), slug: env.optional("GITHUB_APP_SLUG")
         )
+        config.rateLimitReserve = env.int("GITHUB_RATE_LIMIT_RESERVE", default: config.rateLimitReserve, range: 0...15_000)
+        return config
     }
 
     public var secretValues: [String] { [privateKeyPEM] }

@@ -9,12 +9,17 @@ public struct GitHubClient: Sendable {
     public let tokens: InstallationTokens
     /// Reads the time that rate-limit resets are measured against.
     public let clock: WallClock
+    /// Each installation's rate limit as this process knows it (shared by the process's clients).
+    public let limits: InstallationLimits
 
-    public init(apiURL: URL, transport: any HTTPTransport, tokens: InstallationTokens, clock: WallClock = .system) {
+    public init(
+        apiURL: URL, transport: any HTTPTransport, tokens: InstallationTokens, clock: WallClock = .system, limits: InstallationLimits = InstallationLimits()
+    ) {
         self.apiURL = apiURL
         self.transport = transport
         self.tokens = tokens
         self.clock = clock
+        self.limits = limits
     }
 
     /// The pull request as it is now: state, head, base, draft, labels, title and body.
@@ -141,15 +146,25 @@ public struct GitHubClient: Sendable {
         try await send(job, method, url: apiURL.appendingPathComponent(path), accept: accept, body: body, what: what)
     }
 
-    /// One authenticated call; a 401 mints a fresh token and tries once more.
+    /// One authenticated call; a 401 mints a fresh token and tries once more. Nothing is sent while
+    /// the installation is rate limited (`limits`), and every answer tells `limits` what remains.
     func send(
         _ job: ReviewJob, _ method: String, url: URL, accept: String = "application/vnd.github+json", body: Data = Data(), what: String
     ) async throws -> HTTPResponse {
         let repository = "\(job.owner)/\(job.repo)"
         for attempt in 0..<2 {
+            try limits.check(job.installationId, now: clock.now(), what: what)
             let token = try await tokens.token(installationId: job.installationId, repository: repository)
             let request = HTTPRequest(method: method, url: url, headers: GitHubAPI.headers(authorization: "Bearer \(token)", accept: accept), body: body)
-            let response = try await GitHubAPI.call(request, transport: transport, what: what, now: clock.now(), acceptingUnauthorized: attempt == 0)
+            let response: HTTPResponse
+            do {
+                response = try await GitHubAPI.call(
+                    request, transport: transport, what: what, now: clock.now(), acceptingUnauthorized: attempt == 0,
+                    observe: { limits.observe($0, installation: job.installationId, now: clock.now()) })
+            } catch let error as ReviewError where error.code == .githubRateLimited {
+                limits.pause(job.installationId, until: clock.now().addingTimeInterval(error.retryAfter ?? 60))
+                throw error
+            }
             if response.status == 401 {
                 await tokens.invalidate(installationId: job.installationId, repository: repository)
                 continue

@@ -272,22 +272,34 @@ enum QueueScripts {
             return cjson.encode({status = 'failed', spent = spent})
             """)
 
-    /// KEYS: groups, active, paused. ARGV: installation, until ms, key prefix.
-    /// Stops claims of one installation's jobs until `until` (GitHub said it is rate limited): its
-    /// count is raised by `PAUSE` once, and `!resume:<installation>` on `groups` ends the pause (a
-    /// later pause only moves it later). Answers {until} — the pause's end.
+    /// KEYS: groups, active, paused, limits. ARGV: installation, now ms, asked wait ms, longest pause ms.
+    /// Stops claims of one installation's jobs (GitHub said it is rate limited): its count is raised
+    /// by `PAUSE` once, and `!resume:<installation>` on `groups` ends the pause. A limit met again
+    /// soon after a pause ended doubles the pause (GitHub: "wait for an exponentially increasing
+    /// amount of time between retries"), up to the longest; `limits` keeps the last pause's end and
+    /// length for that. A report during a pause only moves its end later. Answers {until}.
     static let pauseInstallation = RedisScript(
         name: "pauseInstallation",
         source: helpers + """
-            local gid, untilMs = ARGV[1], tonumber(ARGV[2])
+            local gid, now, asked, longest = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
             local current = tonumber(redis.call('HGET', KEYS[3], gid) or '0')
-            if current == 0 then redis.call('HINCRBY', KEYS[2], gid, PAUSE) end
-            if untilMs > current then
-              redis.call('HSET', KEYS[3], gid, untilMs)
-              redis.call('ZADD', KEYS[1], untilMs, '!resume:' .. gid)
-              return cjson.encode({['until'] = untilMs})
+            local length = asked
+            if current <= now then
+              local last = redis.call('HGET', KEYS[4], gid)
+              if last then
+                local lastEnd, lastLength = string.match(last, '^(%d+):(%d+)$')
+                if lastEnd and now - tonumber(lastEnd) <= tonumber(lastLength) then length = math.max(asked, tonumber(lastLength) * 2) end
+              end
+              length = math.min(length, longest)
+              if current == 0 then redis.call('HINCRBY', KEYS[2], gid, PAUSE) end
             end
-            return cjson.encode({['until'] = current})
+            local ends = math.max(current, now + length)
+            if ends > current then
+              redis.call('HSET', KEYS[3], gid, ends)
+              redis.call('HSET', KEYS[4], gid, string.format('%d:%d', ends, ends - now))
+              redis.call('ZADD', KEYS[1], ends, '!resume:' .. gid)
+            end
+            return cjson.encode({['until'] = ends})
             """)
 
     /// KEYS: pr pointer, completed. ARGV: now ms, reason, key prefix, pause TTL s or ''.

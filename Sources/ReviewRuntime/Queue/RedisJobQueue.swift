@@ -127,12 +127,15 @@ public struct RedisJobQueue: Sendable {
         }
     }
 
-    /// Claims no job of `installation` until `until` (GitHub answered it with a rate limit), for
-    /// every worker; a later pause only moves the end later. Returns when the pause ends.
+    /// Claims no job of `installation` for `seconds` (GitHub answered it with a rate limit), for
+    /// every worker — twice as long as last time when the limit is met again soon after a pause
+    /// ended, up to an hour; a report during a pause only moves its end later. Returns when the
+    /// pause ends.
     @discardableResult
-    public func pauseInstallation(_ installation: Int, until: Date) async throws -> Date {
+    public func pauseInstallation(_ installation: Int, for seconds: TimeInterval, now: Date) async throws -> Date {
         let reply = try await call(
-            QueueScripts.pauseInstallation, QueueReply.Pause.self, keys: [groups, active, paused], args: [String(installation), ms(until), prefix])
+            QueueScripts.pauseInstallation, QueueReply.Pause.self, keys: [groups, active, paused, prefix + "limits"],
+            args: [String(installation), ms(now), String(Int(max(1, seconds) * 1000)), "3600000"])
         return Date(milliseconds: reply.until)
     }
 

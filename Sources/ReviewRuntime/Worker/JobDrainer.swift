@@ -125,6 +125,14 @@ public struct JobDrainer: Sendable {
                 return outcome(held ? .completed : .leaseLost)
             case .failure(let error):
                 ReviewMetrics.errors(error.code)
+                if error.code == .githubRateLimited {
+                    // Every worker leaves the installation alone until its limit ends; others go on.
+                    if let until = try? await queue.pauseInstallation(claimed.job.installationId, for: error.retryAfter ?? 60, now: clock.now()) {
+                        logger.warning(
+                            "installation paused for GitHub's rate limit",
+                            metadata: ["installation": "\(claimed.job.installationId)", "seconds": "\(Int(until.timeIntervalSince(clock.now())))"])
+                    }
+                }
                 let delay =
                     error.code.isRateLimit
                     ? policy.limitDelay(retryAfter: error.retryAfter, spread: queue.settings.limitSpread, jitter: jitter())

@@ -28,7 +28,8 @@ public struct ReviewJobHandler: FunctionHandler {
             let signer = try GitHubAppSigner(issuer: github.issuer, pem: github.privateKeyPEM)
             let tokens = InstallationTokens(
                 signer: signer, apiURL: github.apiURL, transport: transport, cache: InstallationTokenCache(queue: queue), slug: github.slug, clock: clock)
-            let client = GitHubClient(apiURL: github.apiURL, transport: transport, tokens: tokens, clock: clock)
+            let client = GitHubClient(
+                apiURL: github.apiURL, transport: transport, tokens: tokens, clock: clock, limits: InstallationLimits(reserve: github.rateLimitReserve))
             processor = PullRequestReviewer(github: client, model: model, clock: clock, queue: queue, checkRuns: config.checkRuns)
         } else {
             processor = JobRecorder(recordURL: config.recordURL, transport: transport)
