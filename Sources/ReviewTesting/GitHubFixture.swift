@@ -22,9 +22,9 @@ package struct GitHubTestApp: Sendable {
         return GitHubTestApp(standIn: standIn, signer: try GitHubAppSigner(issuer: issuer, pem: key.pemRepresentation))
     }
 
-    package func client(queue: RedisJobQueue? = nil, transport: any HTTPTransport = URLSessionTransport()) -> GitHubClient {
+    package func client(queue: RedisJobQueue? = nil, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) -> GitHubClient {
         let tokens = InstallationTokens(signer: signer, apiURL: standIn.url, transport: transport, cache: queue.map(InstallationTokenCache.init(queue:)))
-        return GitHubClient(apiURL: standIn.url, transport: transport, tokens: tokens)
+        return GitHubClient(apiURL: standIn.url, transport: transport, tokens: tokens, clock: clock)
     }
 
     /// The job ingest would enqueue for the pull request the stand-in serves from `fixture`.

@@ -39,6 +39,21 @@ package final class GitHubStandIn: Sendable {
         }
     }
 
+    /// An installation's rate limit: a primary one (its hourly quota spent: 403 with
+    /// `x-ratelimit-remaining: 0` and `x-ratelimit-reset`) or a secondary one (403 with the
+    /// secondary-limit message and, when given, `retry-after`), until `until`.
+    package struct RateLimit: Sendable {
+        package var until: Date
+        package var secondary: Bool
+        package var retryAfter: Int?
+
+        package init(until: Date, secondary: Bool, retryAfter: Int? = nil) {
+            self.until = until
+            self.secondary = secondary
+            self.retryAfter = retryAfter
+        }
+    }
+
     struct Pull {
         var fixture: PullRequestFixture
         var head: String
@@ -67,6 +82,11 @@ package final class GitHubStandIn: Sendable {
         var manifestCodes: [String: (manifest: JSONValue, issued: Date)] = [:]
         var reviews: [String: [RecordedReview]] = [:]
         var faults: [Fault] = []
+        /// Rate limits per installation, as GitHub documents them, judged on `clock`.
+        var rateLimits: [Int: RateLimit] = [:]
+        /// Requests answered with a rate limit, per installation.
+        var limitedAnswers: [Int: Int] = [:]
+        var clock: @Sendable () -> Date = { Date() }
         /// "owner/repo path" → file text (served on any ref), "owner/repo path@ref" → on that ref only.
         var contents: [String: String] = [:]
         /// The App's webhook delivery log, and the ids redelivered.
@@ -222,6 +242,15 @@ package final class GitHubStandIn: Sendable {
     }
     package func script(_ fault: Fault) { state.withLockedValue { $0.faults.append(fault) } }
 
+    /// Answers every request made with a token of `installation` with this rate limit until it ends.
+    package func limit(installation: Int, _ limit: RateLimit) { state.withLockedValue { $0.rateLimits[installation] = limit } }
+
+    /// The time rate limits are judged on (a test's manual clock).
+    package func useClock(_ clock: @escaping @Sendable () -> Date) { state.withLockedValue { $0.clock = clock } }
+
+    /// Requests of `installation` answered with its rate limit.
+    package func limitedAnswers(installation: Int) -> Int { state.withLockedValue { $0.limitedAnswers[installation, default: 0] } }
+
     /// The stand-in App's slug: its reviews are written by `pr-review[bot]`.
     package static let appSlug = "pr-review"
     package static let appId = 4242
@@ -353,6 +382,7 @@ package final class GitHubStandIn: Sendable {
                 return HTTPResponse(
                     status: fault.status, headers: fault.headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(fault.body.utf8))
             }
+            if let limited = rateLimited(request) { return limited }
             if request.method == "GET", path == "/_standin/reviews" { return recorded() }
             if request.method == "POST", path == "/_standin/comments" { return seedComment(request) }
             let parts = path.split(separator: "/").map(String.init)
@@ -449,6 +479,34 @@ package final class GitHubStandIn: Sendable {
             var text = base64URL.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             while text.count % 4 != 0 { text += "=" }
             return Data(base64Encoded: text)
+        }
+
+        /// The rate-limit answer for a request whose token's installation is limited now
+        /// (docs.github.com, "Rate limits for the REST API": 403 or 429; the primary limit with
+        /// `x-ratelimit-remaining: 0`, the secondary one with its message and maybe `retry-after`).
+        private func rateLimited(_ request: HTTPRequest) -> HTTPResponse? {
+            guard let auth = request.header("authorization"), auth.hasPrefix("Bearer ") else { return nil }
+            return state.withLockedValue { state -> HTTPResponse? in
+                guard let installation = state.tokens[String(auth.dropFirst(7))]?.installation, let limit = state.rateLimits[installation],
+                    state.clock() < limit.until
+                else { return nil }
+                state.limitedAnswers[installation, default: 0] += 1
+                let reset = String(Int(limit.until.timeIntervalSince1970.rounded(.up)))
+                if limit.secondary {
+                    var headers = ["content-type": "application/json"]
+                    if let seconds = limit.retryAfter { headers["retry-after"] = String(seconds) }
+                    let message =
+                        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID."
+                    return HTTPResponse(status: 403, headers: headers, body: Data(#"{"message":"\#(message)"}"#.utf8))
+                }
+                return HTTPResponse(
+                    status: 403,
+                    headers: [
+                        "content-type": "application/json", "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-used": "5000",
+                        "x-ratelimit-reset": reset, "x-ratelimit-resource": "core",
+                    ],
+                    body: Data(#"{"message":"API rate limit exceeded for installation ID \#(installation)."}"#.utf8))
+            }
         }
 
         private func authorized(_ request: HTTPRequest) -> Bool {

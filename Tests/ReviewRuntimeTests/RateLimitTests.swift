@@ -1,0 +1,78 @@
+import Foundation
+import ReviewCore
+import ReviewRuntime
+import ReviewTesting
+import Testing
+
+/// GitHub's rate limits on one installation, answered by the stand-in as GitHub documents them:
+/// no job fails, no attempt is spent, the limited installation is left alone until its limit ends,
+/// and the other installation's reviews are posted meanwhile.
+@Suite struct InstallationRateLimitTests {
+    struct Run {
+        var failed = 0
+        var attemptsAfterTheFirst = 0
+        var limitedAnswers = 0
+        /// When each installation's reviews were posted, in the drains' time.
+        var postedAt: [Int: [Date]] = [:]
+    }
+
+    func run(_ limit: (Date) -> GitHubStandIn.RateLimit, name: String) async throws -> (Run, Date) {
+        try await RedisHarness.with { harness in
+            let app = try await GitHubTestApp.start()
+            let clock = ManualClock()
+            app.standIn.useClock { clock.now }
+            var settings = QueueSettings()
+            settings.name = name
+            let queue = RedisJobQueue(redis: harness.client(), settings: settings)
+            // Installation 1 gets the first five pull requests, installation 2 the other five.
+            var jobs: [ReviewJob] = []
+            for (index, fixture) in PullRequestFixture.all.enumerated() {
+                var job = app.job(for: fixture)
+                job.installationId = index < 5 ? 1 : 2
+                jobs.append(job)
+                _ = try await queue.enqueue(job, now: clock.now)
+            }
+            #expect(jobs.count == 10)
+            let limit = limit(clock.now)
+            app.standIn.limit(installation: 1, limit)
+            let reviewer = PullRequestReviewer(github: app.client(queue: queue, clock: clock.wallClock), model: QuotingModel(), clock: clock.wallClock)
+            let drainer = JobDrainer(queue: queue, processor: reviewer, concurrency: 2, deadlineMargin: 0, clock: clock.wallClock, jitter: { 0.5 })
+            var run = Run()
+            var seen: Set<String> = []
+            for _ in 0..<40 {
+                let report = try await drainer.drain(deadline: clock.now + 3_600, logger: .quiet)
+                run.failed += report.jobs.filter { $0.outcome == .failed }.count
+                run.attemptsAfterTheFirst += report.jobs.filter { $0.attempt > 1 }.count
+                for job in jobs where !seen.contains(job.id) && !app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)").isEmpty {
+                    seen.insert(job.id)
+                    run.postedAt[job.installationId, default: []].append(clock.now)
+                }
+                guard let next = report.nextDueAt else { break }
+                clock.set(next.addingTimeInterval(0.001))
+            }
+            run.limitedAnswers = app.standIn.limitedAnswers(installation: 1)
+            await app.stop()
+            return (run, limit.until)
+        }
+    }
+
+    @Test func aSecondaryLimitFailsNothingAndLetsTheOtherInstallationThrough() async throws {
+        let (run, until) = try await run({ GitHubStandIn.RateLimit(until: $0 + 200, secondary: true, retryAfter: 20) }, name: "secondary")
+        #expect(run.failed == 0 && run.attemptsAfterTheFirst == 0)
+        // Installation 2's reviews are posted while installation 1 is limited, all five of each in the end.
+        #expect(run.postedAt[2]?.count == 5 && run.postedAt[2]!.allSatisfy { $0 < until }, "\(run.postedAt)")
+        #expect(run.postedAt[1]?.count == 5 && run.postedAt[1]!.allSatisfy { $0 >= until }, "\(run.postedAt)")
+        // Both workers' first requests, then one probe per pause (20 s, 40 s, 80 s: doubling), each
+        // by at most the installation's cap of jobs: nothing like the 200 requests sent before.
+        #expect(run.limitedAnswers <= 2 + 3 * 2, "\(run.limitedAnswers) limited answers")
+    }
+
+    @Test func aPrimaryLimitWaitsForItsResetWithoutFailing() async throws {
+        let (run, until) = try await run({ GitHubStandIn.RateLimit(until: $0 + 900, secondary: false) }, name: "primary")
+        #expect(run.failed == 0 && run.attemptsAfterTheFirst == 0)
+        #expect(run.postedAt[2]?.count == 5 && run.postedAt[1]?.count == 5, "\(run.postedAt)")
+        #expect(run.postedAt[1]!.allSatisfy { $0 >= until })
+        // The reset is known: after the first answers, nothing is sent to installation 1 before it.
+        #expect(run.limitedAnswers <= 2, "\(run.limitedAnswers) limited answers")
+    }
+}
