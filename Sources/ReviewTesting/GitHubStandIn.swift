@@ -84,6 +84,8 @@ package final class GitHubStandIn: Sendable {
         var faults: [Fault] = []
         /// Rate limits per installation, as GitHub documents them, judged on `clock`.
         var rateLimits: [Int: RateLimit] = [:]
+        /// The paths the contents API was asked for, in order.
+        var contentReads: [String] = []
         /// Requests answered with a rate limit, per installation.
         var limitedAnswers: [Int: Int] = [:]
         var clock: @Sendable () -> Date = { Date() }
@@ -247,6 +249,9 @@ package final class GitHubStandIn: Sendable {
 
     /// The time rate limits are judged on (a test's manual clock).
     package func useClock(_ clock: @escaping @Sendable () -> Date) { state.withLockedValue { $0.clock = clock } }
+
+    /// The paths the contents API was asked for, in order.
+    package var contentReads: [String] { state.withLockedValue { $0.contentReads } }
 
     /// Requests of `installation` answered with its rate limit.
     package func limitedAnswers(installation: Int) -> Int { state.withLockedValue { $0.limitedAnswers[installation, default: 0] } }
@@ -421,7 +426,29 @@ package final class GitHubStandIn: Sendable {
                     ref.flatMap { state.contents["\(repoKey) \(file)@\($0)"] } ?? state.contents["\(repoKey) \(file)"]
                 }
                 guard let text else { return json(404, ["message": "Not Found"]) }
-                return HTTPResponse(status: 200, headers: ["content-type": "application/vnd.github.raw"], body: Data(text.utf8))
+                state.withLockedValue { $0.contentReads.append(file) }
+                if request.header("accept")?.contains("raw") == true {
+                    return HTTPResponse(status: 200, headers: ["content-type": "application/vnd.github.raw"], body: Data(text.utf8))
+                }
+                // The object form (docs.github.com, "Get repository content"): the size always; the
+                // content, base64 with a line break every 60 characters, only up to 1 MB; above it
+                // `encoding: none` and no content, up to 100 MB; larger is refused.
+                let size = text.utf8.count
+                guard size <= 100_000_000 else {
+                    return json(
+                        403,
+                        [
+                            "message": "This API returns blobs up to 100 MB in size. The requested blob is too large to fetch via the API",
+                            "errors": [["code": "too_large"]],
+                        ])
+                }
+                let base64 = size <= 1_000_000 ? Data(text.utf8).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed]) : ""
+                return json(
+                    200,
+                    [
+                        "type": "file", "name": String(file.split(separator: "/").last ?? ""), "path": file, "size": size,
+                        "encoding": size <= 1_000_000 ? "base64" : "none", "content": base64, "sha": String(repeating: "0", count: 40),
+                    ])
             }
             if let answer = conversation(request, repoKey: repoKey, parts: Array(parts[3...])) { return answer }
             guard parts.count >= 5, parts[3] == "pulls", let number = Int(parts[4]) else { return json(404, ["message": "Not Found"]) }

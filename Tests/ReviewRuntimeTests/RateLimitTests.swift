@@ -2,6 +2,7 @@ import Foundation
 import ReviewCore
 import ReviewRuntime
 import ReviewTesting
+import Synchronization
 import Testing
 
 /// GitHub's rate limits on one installation, answered by the stand-in as GitHub documents them:
@@ -74,5 +75,47 @@ import Testing
         #expect(run.postedAt[1]!.allSatisfy { $0 >= until })
         // The reset is known: after the first answers, nothing is sent to installation 1 before it.
         #expect(run.limitedAnswers <= 2, "\(run.limitedAnswers) limited answers")
+    }
+}
+
+/// Files read from a pull request are asked for their size first: one over the cap is never downloaded.
+@Suite struct HeadFileSizeTests {
+    /// Counts the bytes of every answer body it passes on.
+    final class CountingBodies: HTTPTransport, Sendable {
+        let inner = URLSessionTransport()
+        let bytes = CallCounterBox()
+        func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+            let response = try await inner.send(request)
+            bytes.add(response.body.count)
+            return response
+        }
+    }
+
+    final class CallCounterBox: Sendable {
+        private let total = Mutex(0)
+        func add(_ value: Int) { total.withLock { $0 += value } }
+        var value: Int { total.withLock { $0 } }
+    }
+
+    @Test func aFileOverTheCapIsNeverDownloaded() async throws {
+        let app = try await GitHubTestApp.start()
+        let job = app.job(for: .named("ky-small-single-file-edit"))
+        let repository = "\(job.owner)/\(job.repo)"
+        let big = String(repeating: "let x = 1\n", count: 500_000)  // 5 MB
+        app.standIn.setFile(repository, "big.swift", big)
+        app.standIn.setFile(repository, "small.swift", "let y = 2\n")
+        let transport = CountingBodies()
+        let client = app.client(transport: transport)
+        let before = transport.bytes.value
+        #expect(try await client.fileContents(job, path: "big.swift", ref: job.headSha, maxBytes: 1_000_000) == .tooLarge(bytes: 5_000_000))
+        // The answer said the size and carried no content.
+        #expect(transport.bytes.value - before < 2_000)
+        #expect(try await client.fileContents(job, path: "small.swift", ref: job.headSha, maxBytes: 1_000_000) == .file(Data("let y = 2\n".utf8)))
+        #expect(try await client.fileContents(job, path: "missing.swift", ref: job.headSha, maxBytes: 1_000_000) == nil)
+        // A config over its limit is reported with its size, not read.
+        app.standIn.setFile(repository, RepoConfig.path, String(repeating: "# padding\n", count: 10_000))
+        let (_, problems) = try await RepoConfigLoader.load(client, job: job, baseRef: "")
+        #expect(problems == ["the file is 100000 bytes; the limit is 65536"])
+        await app.stop()
     }
 }

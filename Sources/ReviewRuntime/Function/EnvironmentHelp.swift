@@ -61,6 +61,12 @@ public enum EnvironmentHelp {
         Variable(name: "GITHUB_APP_PRIVATE_KEY_FILE", readers: [.reviewJob, .reviewctl], text: "a file holding it"),
         Variable(name: "GITHUB_API_URL", readers: [.reviewJob, .reviewctl], text: "default https://api.github.com (Enterprise: https://HOST/api/v3)"),
         Variable(
+            name: "HEAD_FILES_MAX", readers: [.reviewJob],
+            text: "changed files read whole at the head per job, for the context around hunks (default 40)"),
+        Variable(
+            name: "HEAD_FILES_MAX_BYTES", readers: [.reviewJob],
+            text: "bytes of head files read per job; a file over 1 MB is never downloaded (default 4000000)"),
+        Variable(
             name: "GITHUB_RATE_LIMIT_RESERVE", readers: [.reviewJob],
             text: "requests of an installation's hourly quota left unspent: below it the installation waits for its reset (default 50)"),
         Variable(name: "LLM_PROVIDER", readers: [.reviewJob, .reviewctl], text: "rules (default), openai (any compatible server) or anthropic"),

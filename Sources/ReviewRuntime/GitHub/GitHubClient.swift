@@ -99,15 +99,28 @@ public struct GitHubClient: Sendable {
         return Set(entries.compactMap { $0["filename"]?.stringValue })
     }
 
-    /// A file at a ref (the repository's config on the base branch), or nil when it does not exist.
-    public func fileContents(_ job: ReviewJob, path: String, ref: String) async throws -> Data? {
+    /// A file at a ref, read no further than `maxBytes`: GitHub's contents API answers with the
+    /// file's `size` first, and its content (base64) only for files up to 1 MB, so a larger file
+    /// is never downloaded. Nil when the file does not exist.
+    public func fileContents(_ job: ReviewJob, path: String, ref: String, maxBytes: Int) async throws -> FileContents? {
+        let response: HTTPResponse
         do {
             let segments = ["repos", job.owner, job.repo, "contents"] + path.split(separator: "/").map(String.init)
             let url = GitHubAPI.url(apiURL, segments, query: [("ref", ref)])
-            return try await send(job, "GET", url: url, accept: "application/vnd.github.raw+json", what: "reading \(path)").body
+            response = try await send(job, "GET", url: url, accept: "application/vnd.github.object+json", what: "reading \(path)")
         } catch let error as ReviewError where error.code == .githubNotFound {
             return nil
+        } catch let error as ReviewError where error.code == .githubForbidden && error.message.contains("too_large") {
+            return .tooLarge(bytes: nil)
         }
+        let json = JSONFieldReader(try JSONValue.parse(response.body, what: "\(path)'s contents"))
+        guard try json.optionalString("type") ?? "file" == "file" else { return .notAFile }
+        let size = try json.int("size")
+        guard size <= maxBytes else { return .tooLarge(bytes: size) }
+        guard try json.optionalString("encoding") == "base64", let content = try json.optionalString("content"),
+            let data = Data(base64Encoded: content, options: .ignoreUnknownCharacters)
+        else { return .tooLarge(bytes: size) }
+        return .file(data)
     }
 
     /// Review comments on the pull request (every page).

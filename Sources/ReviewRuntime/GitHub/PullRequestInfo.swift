@@ -15,3 +15,12 @@ public struct PullRequestInfo: Sendable, Equatable {
     /// How many files the pull request changes, as GitHub counts them (`changed_files`).
     public var changedFiles: Int = 0
 }
+
+/// A file as the contents API gave it, within the size asked for.
+public enum FileContents: Sendable, Equatable {
+    case file(Data)
+    /// Over the size asked for, or past the 1 MB GitHub sends content for (`bytes`: its size, when said).
+    case tooLarge(bytes: Int?)
+    /// A directory, a symlink or a submodule.
+    case notAFile
+}

@@ -12,6 +12,8 @@ public struct PullRequestReviewer: JobProcessor {
     public let queue: RedisJobQueue?
     /// Report each review as a check run on its head (`REVIEW_CHECK_RUNS`; a repository can turn it off).
     public let checkRuns: Bool
+    /// Head files read per job at most, by count and by bytes (`HEAD_FILES_MAX`, `HEAD_FILES_MAX_BYTES`).
+    public var headFiles = (count: 40, bytes: 4_000_000)
 
     public init(github: GitHubClient, model: any ReviewModel, clock: WallClock = .system, queue: RedisJobQueue? = nil, checkRuns: Bool = true) {
         self.github = github
@@ -90,7 +92,8 @@ public struct PullRequestReviewer: JobProcessor {
             changedByPush = try await github.changedPaths(job, base: lastReviewed, head: job.headSha)
         }
         let plan = ReviewPlan(diff: diff, changedByPush: changedByPush, withoutDiff: withoutDiff, config: config)
-        let heads = try await HeadFileReader(github: github).read(job, diff: plan.diff, budgetTokens: model.contextBudgetTokens)
+        let heads = try await HeadFileReader(github: github, maxFiles: headFiles.count, maxBytes: headFiles.bytes).read(
+            job, diff: plan.diff, budgetTokens: model.contextBudgetTokens)
         var answer = try await model.review(
             ReviewInput(
                 title: pull.title, body: pull.body, diff: plan.diff, instructions: config.instructions(for: plan.diff.files.map(\.path)),

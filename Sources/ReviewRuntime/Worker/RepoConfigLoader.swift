@@ -9,8 +9,12 @@ public enum RepoConfigLoader {
 
     /// The base branch's `.github/prreview.yml` (defaults when absent) and its problems.
     public static func load(_ github: GitHubClient, job: ReviewJob, baseRef: String) async throws -> (RepoConfig, [String]) {
-        guard let data = try await github.fileContents(job, path: path, ref: baseRef.isEmpty ? job.baseSha : baseRef) else { return (RepoConfig(), []) }
-        return parse(String(decoding: data, as: UTF8.self))
+        switch try await github.fileContents(job, path: path, ref: baseRef.isEmpty ? job.baseSha : baseRef, maxBytes: maxBytes) {
+        case nil: return (RepoConfig(), [])
+        case .file(let data)?: return parse(String(decoding: data, as: UTF8.self))
+        case .tooLarge(let bytes)?: return (RepoConfig(), ["the file is \(bytes.map { "\($0) bytes" } ?? "too large"); the limit is \(maxBytes)"])
+        case .notAFile?: return (RepoConfig(), ["\(path) is not a file"])
+        }
     }
 
     /// Limits on a file its repository's contributors write: far above any real config, far below

@@ -21,6 +21,8 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
     public var recordURL: URL?
     /// Report each review as a check run (`REVIEW_CHECK_RUNS`, default true).
     public var checkRuns: Bool = true
+    /// Head files read per job at most, by count and by bytes.
+    public var headFiles = (count: 40, bytes: 4_000_000)
     public var github: GitHubAppConfig?
     public var llm: LLMConfig
 
@@ -42,6 +44,10 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
             llm: LLMConfig.load(env)
         )
         config.checkRuns = env.bool("REVIEW_CHECK_RUNS", default: true)
+        config.headFiles = (
+            env.int("HEAD_FILES_MAX", default: config.headFiles.count, range: 0...3_000),
+            env.int("HEAD_FILES_MAX_BYTES", default: config.headFiles.bytes, range: 0...100_000_000)
+        )
         try env.validate()
         return config
     }

@@ -30,7 +30,9 @@ public struct ReviewJobHandler: FunctionHandler {
                 signer: signer, apiURL: github.apiURL, transport: transport, cache: InstallationTokenCache(queue: queue), slug: github.slug, clock: clock)
             let client = GitHubClient(
                 apiURL: github.apiURL, transport: transport, tokens: tokens, clock: clock, limits: InstallationLimits(reserve: github.rateLimitReserve))
-            processor = PullRequestReviewer(github: client, model: model, clock: clock, queue: queue, checkRuns: config.checkRuns)
+            var reviewer = PullRequestReviewer(github: client, model: model, clock: clock, queue: queue, checkRuns: config.checkRuns)
+            reviewer.headFiles = config.headFiles
+            processor = reviewer
         } else {
             processor = JobRecorder(recordURL: config.recordURL, transport: transport)
         }
