@@ -14,6 +14,8 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
     public var maxInputTokens: Int
     public var maxCalls: Int
     public var concurrency: Int
+    /// Model calls at once in the whole process, across its jobs (`LLM_MAX_CONCURRENT_CALLS`).
+    public var processCallLimit = 4
     public var timeout: TimeInterval
     /// US dollars per million tokens.
     public var inputPrice: Double
@@ -36,7 +38,7 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
             case .openai: ("gpt-4o-mini", "https://api.openai.com/v1")
             case .rules: ("built-in rules", "https://api.openai.com/v1")
             }
-        let config = LLMConfig(
+        var config = LLMConfig(
             provider: provider,
             model: env.optional("LLM_MODEL") ?? defaults.model,
             baseURL: env.url("LLM_BASE_URL", default: defaults.url),
@@ -49,11 +51,14 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
             inputPrice: Double(env.optional("LLM_PRICE_INPUT_PER_MTOK") ?? "") ?? 0,
             outputPrice: Double(env.optional("LLM_PRICE_OUTPUT_PER_MTOK") ?? "") ?? 0
         )
+        config.processCallLimit = env.int("LLM_MAX_CONCURRENT_CALLS", default: config.processCallLimit, range: 1...256)
         return config
     }
 
     /// The configured reviewer.
-    public func makeModel(transport: any HTTPTransport) -> any ReviewModel {
+    /// The reviewer this configuration names; with `budget`, every model call goes through it
+    /// (the deployment's shared rate limits, stored answers, the process's call cap).
+    public func makeModel(transport: any HTTPTransport, budget: SharedModelBudget? = nil) -> any ReviewModel {
         let planner = ReviewPlanner(maxInputTokens: maxInputTokens, maxCalls: maxCalls)
         switch provider {
         case .rules:
@@ -61,7 +66,8 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
         case .openai, .anthropic:
             let settings = ProviderSettings(
                 model: model, baseURL: baseURL, apiKey: apiKey, maxOutputTokens: maxOutputTokens, timeout: timeout, transport: transport)
-            let chat: any ChatProvider = provider == .openai ? OpenAICompatibleProvider(settings) : AnthropicProvider(settings)
+            let direct: any ChatProvider = provider == .openai ? OpenAICompatibleProvider(settings) : AnthropicProvider(settings)
+            let chat = budget?.wrap(direct) ?? direct
             return LLMReviewModel(provider: chat, planner: planner, concurrency: concurrency, inputPrice: inputPrice, outputPrice: outputPrice)
         }
     }

@@ -76,6 +76,9 @@ public enum EnvironmentHelp {
         Variable(name: "LLM_MAX_INPUT_TOKENS", readers: [.reviewJob, .reviewctl], text: "prompt budget per call (default 32000)"),
         Variable(name: "LLM_MAX_CALLS", readers: [.reviewJob, .reviewctl], text: "calls per review (default 4)"),
         Variable(name: "LLM_CONCURRENCY", readers: [.reviewJob, .reviewctl], text: "calls at once (default 2)"),
+        Variable(
+            name: "LLM_MAX_CONCURRENT_CALLS", readers: [.reviewJob, .reviewctl],
+            text: "model calls at once in the whole process, across its jobs (default 4)"),
         Variable(name: "LLM_MAX_OUTPUT_TOKENS", readers: [.reviewJob, .reviewctl], text: "answer budget (default 4096)"),
         Variable(name: "LLM_TIMEOUT_SECONDS", readers: [.reviewJob, .reviewctl], text: "per call (default 120)"),
         Variable(name: "LLM_PRICE_INPUT_PER_MTOK", readers: [.reviewJob, .reviewctl], text: "US dollars per million input tokens, for the cost"),

@@ -21,8 +21,9 @@ public struct ReviewJobHandler: FunctionHandler {
     /// The production wiring: the GitHub reviewer with the configured model (or the record sink),
     /// every part on the same clock.
     public init(config: ReviewJobConfig, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) throws(ReviewError) {
-        let model = config.llm.makeModel(transport: transport)
         let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
+        let budget = SharedModelBudget(queue: queue, clock: clock, maxConcurrentCalls: config.llm.processCallLimit)
+        let model = config.llm.makeModel(transport: transport, budget: budget)
         let processor: any JobProcessor
         if let github = config.github {
             let signer = try GitHubAppSigner(issuer: github.issuer, pem: github.privateKeyPEM)
