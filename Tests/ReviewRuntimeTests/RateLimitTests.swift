@@ -119,3 +119,66 @@ import Testing
         await app.stop()
     }
 }
+
+/// Each installation's writes, paced across workers by GitHub's documented numbers.
+@Suite struct WritePacingTests {
+    @Test func contentWritesStayWithinAMinutesAndAnHoursPace() async throws {
+        try await RedisHarness.with { harness in
+            let queue = RedisJobQueue(redis: harness.client(), settings: QueueSettings())
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            // Two "workers" asking at once for 600 content writes, with GitHub's numbers and with a gap
+            // short enough that the minute's 80 is what binds.
+            var configured = WritePacer(queue: queue)
+            configured.gap = 0.1
+            let fast = configured
+            let slots = try await withThrowingTaskGroup(of: Date.self) { group in
+                for _ in 0..<600 { group.addTask { try await fast.slot(installation: 7, creatingContent: true, now: start) } }
+                return try await group.reduce(into: []) { $0.append($1) }.sorted()
+            }
+            let times = slots.map { $0.timeIntervalSince(start) }
+            #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 >= 0.1 - 1e-4 }, "writes one at a time, a gap apart")
+            func most(within span: TimeInterval) -> Int {
+                var best = 0
+                var first = 0
+                for (last, time) in times.enumerated() {
+                    while time - times[first] >= span { first += 1 }
+                    best = max(best, last - first + 1)
+                }
+                return best
+            }
+            #expect(most(within: 60) == 80)
+            #expect(most(within: 3600) == 500)
+            // The 501st waits for the first to leave the hour.
+            #expect(times[500] >= 3600)
+            // Another installation is not held back by this one's budget.
+            #expect(try await fast.slot(installation: 8, creatingContent: true, now: start) == start)
+            // With GitHub's one-second gap, edits are spaced the same way and use no content budget.
+            let pacer = WritePacer(queue: queue)
+            let a = try await pacer.slot(installation: 9, creatingContent: false, now: start)
+            let b = try await pacer.slot(installation: 9, creatingContent: false, now: start)
+            #expect(a == start && b == start.addingTimeInterval(1))
+        }
+    }
+
+    /// A review's writes go through the pacer; its reads do not.
+    @Test func aReviewReservesASlotForEachWrite() async throws {
+        try await RedisHarness.with { harness in
+            let app = try await GitHubTestApp.start()
+            let queue = RedisJobQueue(redis: harness.client(), settings: QueueSettings())
+            var pacer = WritePacer(queue: queue)
+            pacer.gap = 0.001
+            var client = app.client(queue: queue)
+            client.pacer = pacer
+            let job = app.job(for: .named("ky-small-single-file-edit"))
+            _ = try await queue.enqueue(job, now: Date())
+            let drainer = JobDrainer(queue: queue, processor: PullRequestReviewer(github: client, model: QuotingModel()), concurrency: 1, deadlineMargin: 0)
+            let report = try await drainer.drain(deadline: Date() + 60, logger: .quiet)
+            #expect(report.jobs.map(\.outcome) == [.completed])
+            let writes = app.standIn.requestLog.filter { !$0.hasPrefix("GET ") && !$0.hasSuffix("/access_tokens") }
+            let posts = writes.filter { $0.hasPrefix("POST ") }.count
+            let reserved = try await harness.client().send(["ZCARD", queue.prefix + "writes:\(job.installationId)"]).int
+            await app.stop()
+            #expect(posts >= 2 && reserved == posts, "\(writes)")
+        }
+    }
+}

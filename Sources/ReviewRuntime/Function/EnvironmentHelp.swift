@@ -67,6 +67,15 @@ public enum EnvironmentHelp {
             name: "HEAD_FILES_MAX_BYTES", readers: [.reviewJob],
             text: "bytes of head files read per job; a file over 1 MB is never downloaded (default 4000000)"),
         Variable(
+            name: "GITHUB_WRITE_GAP_SECONDS", readers: [.reviewJob],
+            text: "seconds between two writes of one installation, across every worker (default 1, GitHub's advice)"),
+        Variable(
+            name: "GITHUB_CONTENT_WRITES_PER_MINUTE", readers: [.reviewJob],
+            text: "content-creating requests (reviews, comments, reactions, check runs) of one installation a minute (default 80, GitHub's limit)"),
+        Variable(
+            name: "GITHUB_CONTENT_WRITES_PER_HOUR", readers: [.reviewJob],
+            text: "and an hour (default 500, GitHub's limit)"),
+        Variable(
             name: "GITHUB_RATE_LIMIT_RESERVE", readers: [.reviewJob],
             text: "requests of an installation's hourly quota left unspent: below it the installation waits for its reset (default 50)"),
         Variable(name: "LLM_PROVIDER", readers: [.reviewJob, .reviewctl], text: "rules (default), openai (any compatible server) or anthropic"),

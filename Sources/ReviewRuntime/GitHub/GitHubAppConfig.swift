@@ -14,6 +14,11 @@ public struct GitHubAppConfig: Sendable, CustomStringConvertible {
     /// `GITHUB_RATE_LIMIT_RESERVE`: requests of an installation's quota never spent; below it the
     /// installation waits for its reset.
     public var rateLimitReserve = 50
+    /// Each installation's writes: seconds between two, content-creating ones a minute and an hour
+    /// (`GITHUB_WRITE_GAP_SECONDS`, `GITHUB_CONTENT_WRITES_PER_MINUTE`, `GITHUB_CONTENT_WRITES_PER_HOUR`; GitHub's numbers).
+    public var writeGap: TimeInterval = 1
+    public var contentWritesPerMinute = 80
+    public var contentWritesPerHour = 500
 
     /// Reads the App's id, key, slug and API URL from the environment.
     public static func load(_ env: ConfigReader) -> GitHubAppConfig {
@@ -34,6 +39,9 @@ public struct GitHubAppConfig: Sendable, CustomStringConvertible {
             apiURL: env.url("GITHUB_API_URL", default: "https://api.github.com"), slug: env.optional("GITHUB_APP_SLUG")
         )
         config.rateLimitReserve = env.int("GITHUB_RATE_LIMIT_RESERVE", default: config.rateLimitReserve, range: 0...15_000)
+        config.writeGap = env.seconds("GITHUB_WRITE_GAP_SECONDS", default: config.writeGap)
+        config.contentWritesPerMinute = env.int("GITHUB_CONTENT_WRITES_PER_MINUTE", default: config.contentWritesPerMinute, range: 1...10_000)
+        config.contentWritesPerHour = env.int("GITHUB_CONTENT_WRITES_PER_HOUR", default: config.contentWritesPerHour, range: 1...100_000)
         return config
     }
 

@@ -11,15 +11,19 @@ public struct GitHubClient: Sendable {
     public let clock: WallClock
     /// Each installation's rate limit as this process knows it (shared by the process's clients).
     public let limits: InstallationLimits
+    /// Paces each installation's writes across workers (nil: writes go when they are made).
+    public var pacer: WritePacer?
 
     public init(
-        apiURL: URL, transport: any HTTPTransport, tokens: InstallationTokens, clock: WallClock = .system, limits: InstallationLimits = InstallationLimits()
+        apiURL: URL, transport: any HTTPTransport, tokens: InstallationTokens, clock: WallClock = .system, limits: InstallationLimits = InstallationLimits(),
+        pacer: WritePacer? = nil
     ) {
         self.apiURL = apiURL
         self.transport = transport
         self.tokens = tokens
         self.clock = clock
         self.limits = limits
+        self.pacer = pacer
     }
 
     /// The pull request as it is now: state, head, base, draft, labels, title and body.
@@ -167,6 +171,7 @@ public struct GitHubClient: Sendable {
         let repository = "\(job.owner)/\(job.repo)"
         for attempt in 0..<2 {
             try limits.check(job.installationId, now: clock.now(), what: what)
+            if method != "GET" { try await waitForWriteSlot(job.installationId, creatingContent: method == "POST", what: what) }
             let token = try await tokens.token(installationId: job.installationId, repository: repository)
             let request = HTTPRequest(method: method, url: url, headers: GitHubAPI.headers(authorization: "Bearer \(token)", accept: accept), body: body)
             let response: HTTPResponse
@@ -185,6 +190,21 @@ public struct GitHubClient: Sendable {
             return response
         }
         throw ReviewError(.githubUnauthorized, "GitHub refused a freshly minted token while \(what)")
+    }
+
+    /// Waits for the installation's next write slot; one further away than the pacer's longest wait
+    /// is left to the queue (the job waits without spending an attempt).
+    private func waitForWriteSlot(_ installation: Int, creatingContent: Bool, what: String) async throws {
+        guard let pacer else { return }
+        let now = clock.now()
+        let wait = try await pacer.slot(installation: installation, creatingContent: creatingContent, now: now).timeIntervalSince(now)
+        guard wait > 0 else { return }
+        guard wait <= pacer.longestWait else {
+            throw ReviewError(
+                .githubRateLimited, "installation \(installation)'s writes are paced: the next slot is \(Int(wait.rounded(.up))) s away while \(what)",
+                retryAfter: wait)
+        }
+        try await clock.sleep(wait)
     }
 }
 

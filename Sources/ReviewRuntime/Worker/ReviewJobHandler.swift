@@ -29,8 +29,13 @@ public struct ReviewJobHandler: FunctionHandler {
             let signer = try GitHubAppSigner(issuer: github.issuer, pem: github.privateKeyPEM)
             let tokens = InstallationTokens(
                 signer: signer, apiURL: github.apiURL, transport: transport, cache: InstallationTokenCache(queue: queue), slug: github.slug, clock: clock)
+            var pacer = WritePacer(queue: queue)
+            pacer.gap = github.writeGap
+            pacer.perMinute = github.contentWritesPerMinute
+            pacer.perHour = github.contentWritesPerHour
             let client = GitHubClient(
-                apiURL: github.apiURL, transport: transport, tokens: tokens, clock: clock, limits: InstallationLimits(reserve: github.rateLimitReserve))
+                apiURL: github.apiURL, transport: transport, tokens: tokens, clock: clock, limits: InstallationLimits(reserve: github.rateLimitReserve),
+                pacer: pacer)
             var reviewer = PullRequestReviewer(github: client, model: model, clock: clock, queue: queue, checkRuns: config.checkRuns)
             reviewer.headFiles = config.headFiles
             processor = reviewer
