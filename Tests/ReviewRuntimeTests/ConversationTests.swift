@@ -223,6 +223,34 @@ import Testing
         }
     }
 
+    /// 300 commands by someone without write access: a day's 20 are queued, one refusal is posted
+    /// on the pull request, every other queued comment costs one reaction, and the rest cost nothing.
+    @Test func aStrangersFloodCostsOneRefusalAndAReactionEach() async throws {
+        try await World.with { world in
+            try world.push([Self.firstSecret], head: Self.heads[0])
+            var statuses: [IngestResponse.Status: Int] = [:]
+            for n in 1...300 {
+                let (payload, _) = try world.comment("@pr-review full review \(n)", login: "drive-by", association: "NONE")
+                statuses[await world.deliver("issue_comment", payload).status, default: 0] += 1
+            }
+            #expect(statuses[.queued] == 20 && statuses[.ignored] == 280, "\(statuses)")
+            let before = world.app.standIn.requestLog.count
+            let report = try await world.drain()
+            #expect(report.jobs.count == 20 && report.jobs.allSatisfy { $0.outcome == .completed })
+            let calls = world.app.standIn.requestLog.dropFirst(before)
+            let refusals = world.app.standIn.issueComments(ConversationTests.key).filter { $0.author == "pr-review[bot]" }
+            #expect(refusals.count == 1 && refusals[0].body.contains("only users with write access"))
+            #expect(calls.filter { $0.hasPrefix("POST ") && $0.hasSuffix("/reactions") }.count == 20)
+            // No conversation listing, no review: a reaction each, one refusal, the App's identity and a token.
+            #expect(!calls.contains { $0.hasPrefix("GET ") && $0.hasSuffix("/comments") }, "\(calls)")
+            #expect(calls.count <= 20 + 1 + 3, "\(calls.count) GitHub calls: \(Array(calls))")
+            // Someone else on the same pull request still has a budget of their own.
+            let (other, _) = try world.comment("@pr-review review", login: "another", association: "NONE")
+            #expect(await world.deliver("issue_comment", other).status == .queued)
+            #expect(world.reviews.isEmpty)
+        }
+    }
+
     @Test func theSameCommentRunTwiceAnswersOnce() async throws {
         try await World.with { world in
             try world.push([Self.firstSecret], head: Self.heads[0])

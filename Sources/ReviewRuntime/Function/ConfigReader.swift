@@ -98,6 +98,8 @@ extension QueueSettings {
         settings.name = env.optional("QUEUE_NAME") ?? settings.name
         settings.lease = env.seconds("QUEUE_LEASE_SECONDS", default: settings.lease)
         settings.maxAttempts = env.int("QUEUE_MAX_ATTEMPTS", default: settings.maxAttempts, range: 1...100)
+        settings.commentJobsPerAuthor = env.int("QUEUE_COMMENT_JOBS_PER_AUTHOR", default: settings.commentJobsPerAuthor, range: 1...10_000)
+        settings.commentJobsPerPullRequest = env.int("QUEUE_COMMENT_JOBS_PER_PULL_REQUEST", default: settings.commentJobsPerPullRequest, range: 1...100_000)
         settings.installationConcurrency = env.int("QUEUE_INSTALLATION_CONCURRENCY", default: settings.installationConcurrency, range: 1...1000)
         settings.backoffBase = env.seconds("QUEUE_BACKOFF_BASE_SECONDS", default: settings.backoffBase)
         settings.backoffCap = env.seconds("QUEUE_BACKOFF_CAP_SECONDS", default: settings.backoffCap)

@@ -35,6 +35,12 @@ public enum EnvironmentHelp {
         Variable(name: "QUEUE_LEASE_SECONDS", readers: queueUsers, text: "how long a claim holds a job between heartbeats (default 120)"),
         Variable(name: "QUEUE_MAX_ATTEMPTS", readers: queueUsers, text: "attempts before a job fails (default 5)"),
         Variable(
+            name: "QUEUE_COMMENT_JOBS_PER_AUTHOR", readers: queueUsers,
+            text: "comment jobs (commands, replies) one author may queue on one pull request a day; more are ignored (default 20)"),
+        Variable(
+            name: "QUEUE_COMMENT_JOBS_PER_PULL_REQUEST", readers: queueUsers,
+            text: "and everyone who may not command the reviewer, together (default 100)"),
+        Variable(
             name: "QUEUE_INSTALLATION_CONCURRENCY", readers: queueUsers,
             text: "jobs of one installation running at once across all workers; the next claim serves another installation (default 2)"),
         Variable(name: "QUEUE_BACKOFF_BASE_SECONDS", readers: queueUsers, text: "first retry delay (default 10)"),

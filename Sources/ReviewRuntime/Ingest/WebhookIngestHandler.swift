@@ -60,7 +60,7 @@ public struct WebhookIngestHandler: FunctionHandler {
                     return response
                 case .duplicate(let id, let reason):
                     return IngestResponse(statusCode: 202, status: .duplicate, jobId: id, reason: reason)
-                case .paused(let id, let reason):
+                case .paused(let id, let reason), .capped(let id, let reason):
                     return IngestResponse(statusCode: 202, status: .ignored, jobId: id, reason: reason)
                 }
             case .cancel(let pullRequestKey, let reason):

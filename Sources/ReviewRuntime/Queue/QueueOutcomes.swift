@@ -7,6 +7,8 @@ public enum EnqueueOutcome: Sendable, Equatable {
     case duplicate(jobId: String, reason: String)
     /// Automatic reviews are paused on the pull request: the job was recorded as cancelled.
     case paused(jobId: String, reason: String)
+    /// A comment's job over its pull request's daily budget (per author, or for all): not queued.
+    case capped(jobId: String, reason: String)
 }
 
 /// A job handed to a worker, with the lease that proves it holds it.

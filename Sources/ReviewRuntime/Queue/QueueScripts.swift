@@ -63,11 +63,14 @@ enum QueueScripts {
 
         """
 
-    /// KEYS: groups, job, pr pointer, completed, failed, the installation's set.
+    /// KEYS: groups, job, pr pointer, completed, failed, the installation's set, the pull request's
+    /// comment counts (hash: author → comment jobs, `*` → all).
     /// ARGV: id, job JSON, now ms, delivery id, key prefix, pr pointer TTL s, '1' for an automatic
     /// review (it moves the pointer, supersedes the pull request's waiting review, and is refused
-    /// while the pointer says the pull request is paused) or '0' for a comment's job, installation.
-    /// Answers {status: queued|duplicate|paused, reason, superseded}.
+    /// while the pointer says the pull request is paused) or '0' for a comment's job, installation,
+    /// the comment's author, comment jobs per author, per pull request (from people who may not
+    /// command the reviewer), the window they count in (s), '1' when the author may command.
+    /// Answers {status: queued|duplicate|paused|capped, reason, superseded}.
     static let enqueue = RedisScript(
         name: "enqueue",
         source: """
@@ -89,6 +92,25 @@ enum QueueScripts {
               redis.call('HSET', job, 'data', data, 'spent', 0, 'limitWaitMs', 0)
               redis.call('ZREM', completed, id)
               redis.call('ZREM', failed, id)
+            end
+            if ARGV[7] ~= '1' and ARGV[9] ~= '' then
+              -- A comment's job: within the pull request's budget for its author and for everyone,
+              -- so a stranger's flood costs a few jobs, not one per comment.
+              -- People who may command the reviewer are held to their own budget only; the pull
+              -- request's shared one is for the others, so strangers cannot spend a maintainer's.
+              local counts = KEYS[7]
+              local mine = redis.call('HINCRBY', counts, ARGV[9], 1)
+              if mine == 1 and redis.call('TTL', counts) == -1 then redis.call('EXPIRE', counts, ARGV[12]) end
+              local reason
+              if mine > tonumber(ARGV[10]) then
+                reason = ARGV[9] .. "'s " .. ARGV[10]
+              elseif ARGV[13] ~= '1' and redis.call('HINCRBY', counts, '*', 1) > tonumber(ARGV[11]) then
+                reason = ARGV[11] .. ' from people who may not command the reviewer'
+              end
+              if reason then
+                redis.call('DEL', job)
+                return cjson.encode({status = 'capped', reason = 'this pull request already had ' .. reason .. ' comment jobs today'})
+              end
             end
             redis.call('ZADD', waiting, now, id)
             -- No read of the installation's count: a capped or paused installation put back here is

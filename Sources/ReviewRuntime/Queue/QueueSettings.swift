@@ -9,6 +9,10 @@ public struct QueueSettings: Sendable, Equatable {
     /// Jobs of one installation running at once, across every worker and process: the rest of its
     /// jobs wait while other installations' jobs are claimed.
     public var installationConcurrency = 2
+    /// Comment jobs (commands, thread replies) queued per pull request a day: per author, and for all
+    /// the people who may not command the reviewer together.
+    public var commentJobsPerAuthor = 20
+    public var commentJobsPerPullRequest = 100
     public var backoffBase: TimeInterval = 10
     public var backoffCap: TimeInterval = 600
     /// How long a job may wait for rate limits in all (they spend no attempt) before it fails.

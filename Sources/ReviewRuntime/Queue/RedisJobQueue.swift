@@ -35,11 +35,15 @@ public struct RedisJobQueue: Sendable {
         let installation = String(job.installationId)
         let reply = try await call(
             QueueScripts.enqueue, QueueReply.Enqueue.self,
-            keys: [groups, jobKey(job.id), pointerKey(job.pullRequestKey), completed, failed, waitingKey(installation)],
-            args: [job.id, data, ms(now), job.deliveryId, prefix, "2592000", job.kind.isAutomatic ? "1" : "0", installation]
+            keys: [groups, jobKey(job.id), pointerKey(job.pullRequestKey), completed, failed, waitingKey(installation), prefix + "talk:" + job.pullRequestKey],
+            args: [
+                job.id, data, ms(now), job.deliveryId, prefix, "2592000", job.kind.isAutomatic ? "1" : "0", installation, job.comment?.author ?? "",
+                String(settings.commentJobsPerAuthor), String(settings.commentJobsPerPullRequest), "86400", job.comment?.allowed == true ? "1" : "0",
+            ]
         )
         switch reply.status {
         case "duplicate": return .duplicate(jobId: job.id, reason: reply.reason ?? "")
+        case "capped": return .capped(jobId: job.id, reason: reply.reason ?? "")
         case "paused": return .paused(jobId: job.id, reason: reply.reason ?? "")
         case "queued": return .queued(jobId: job.id, superseded: reply.superseded)
         default: throw Self.unexpected("enqueue")

@@ -48,9 +48,7 @@ struct CommentResponder {
     private func command(_ job: ReviewJob, _ comment: ReviewJob.Comment, identity: AppIdentity, logger: Logger) async throws -> ConversationOutcome {
         let command = comment.command ?? .help
         await heard(job, comment, logger: logger)
-        guard comment.allowed else {
-            return try await reply(job, comment, identity: identity, ConversationText.refused(author: comment.author, association: comment.association))
-        }
+        guard comment.allowed else { return try await refuse(job, comment, logger: logger) { try await github.createIssueComment(job, body: $0) } }
         switch command {
         case .help:
             return try await reply(job, comment, identity: identity, ConversationText.help(slug: identity.slug), command: "help")
@@ -119,17 +117,20 @@ struct CommentResponder {
                 return ConversationOutcome(status: .skipped, reason: "the reply does not mention the reviewer (answer_replies: mentions)")
             }
         }
+        guard comment.allowed else {
+            // A stranger's reply: nothing unless it asks the reviewer, then a reaction and at most
+            // one refusal on the pull request.
+            guard comment.mentioned else {
+                return ConversationOutcome(status: .skipped, reason: "the author may not ask the reviewer (\(comment.association))")
+            }
+            await heard(job, comment, logger: logger)
+            return try await refuse(job, comment, logger: logger) { try await github.replyInThread(job, root: root, body: $0) }
+        }
         let all = try await github.reviewComments(job)
         if all.contains(where: { identity.wrote($0) && ReviewMarker.answeredComment($0.body) == comment.id }) {
             return ConversationOutcome(status: .answered, reason: "already answered")
         }
         await heard(job, comment, logger: logger)
-        guard comment.allowed else {
-            guard comment.mentioned else {
-                return ConversationOutcome(status: .skipped, reason: "the author may not ask the reviewer (\(comment.association))")
-            }
-            return try await post(job, root: root, ConversationText.refused(author: comment.author, association: comment.association), to: comment.id)
-        }
         let thread = ([first] + all.filter { $0.inReplyTo == root && $0.id < comment.id }).sorted { $0.id < $1.id }.map {
             AnswerPrompt.Message(author: $0.author ?? "ghost", text: String($0.body.prefix(4_000)))
         }
@@ -150,6 +151,23 @@ struct CommentResponder {
     }
 
     // MARK: Helpers
+
+    /// Someone who may not command the reviewer: one refusal per pull request (kept in Redis), after
+    /// which the 👀 reaction already given is the only answer — a stranger's flood costs a reaction
+    /// a comment, never a conversation listing or a comment each.
+    private func refuse(
+        _ job: ReviewJob, _ comment: ReviewJob.Comment, logger: Logger, post: (String) async throws -> Void
+    ) async throws -> ConversationOutcome {
+        if let queue = reviewer.queue {
+            let first = try await queue.redis.send(["SET", queue.prefix + "refused:" + job.pullRequestKey, String(comment.id), "NX", "EX", "2592000"])
+            guard first.string == "OK" else {
+                return ConversationOutcome(status: .skipped, reason: "someone who may not command the reviewer was already told so on this pull request")
+            }
+        }
+        try await post(ConversationText.marked(ConversationText.refused(author: comment.author, association: comment.association), to: comment.id))
+        logger.info("refused a comment", metadata: ["association": "\(comment.association)"])
+        return ConversationOutcome(status: .answered, reason: "refused")
+    }
 
     /// An `eyes` reaction: the comment was heard. A reaction that fails is logged, not fatal.
     private func heard(_ job: ReviewJob, _ comment: ReviewJob.Comment, logger: Logger) async {
