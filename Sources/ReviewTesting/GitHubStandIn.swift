@@ -86,6 +86,9 @@ package final class GitHubStandIn: Sendable {
         var rateLimits: [Int: RateLimit] = [:]
         /// The paths the contents API was asked for, in order.
         var contentReads: [String] = []
+        /// Users' roles on every repository (admin, maintain, write, triage, read, none; "unknown":
+        /// no such user); anyone not listed writes.
+        var roles: [String: String] = [:]
         /// Requests answered with a rate limit, per installation.
         var limitedAnswers: [Int: Int] = [:]
         var clock: @Sendable () -> Date = { Date() }
@@ -252,6 +255,9 @@ package final class GitHubStandIn: Sendable {
 
     /// The paths the contents API was asked for, in order.
     package var contentReads: [String] { state.withLockedValue { $0.contentReads } }
+
+    /// Gives `login` this role on every repository (admin, maintain, write, triage, read, none; "unknown": no such user).
+    package func setRole(_ login: String, _ role: String) { state.withLockedValue { $0.roles[login.lowercased()] = role } }
 
     /// Requests of `installation` answered with its rate limit.
     package func limitedAnswers(installation: Int) -> Int { state.withLockedValue { $0.limitedAnswers[installation, default: 0] } }
@@ -801,6 +807,13 @@ package final class GitHubStandIn: Sendable {
         /// Conversation comments, review-comment lookups and reactions: nil when `parts` (after
         /// `repos/{owner}/{repo}`) is none of them.
         private func conversation(_ request: HTTPRequest, repoKey: String, parts: [String]) -> HTTPResponse? {
+            // docs.github.com "Get repository permissions for a user": the legacy permission and the role.
+            if request.method == "GET", parts.count == 3, parts[0] == "collaborators", parts[2] == "permission" {
+                let role = state.withLockedValue { $0.roles[parts[1].lowercased()] } ?? "write"
+                guard role != "unknown" else { return json(404, ["message": "Not Found"]) }
+                let legacy = ["maintain": "write", "triage": "read"][role] ?? role
+                return json(200, ["permission": legacy, "role_name": role, "user": ["login": parts[1]]])
+            }
             switch (request.method, parts.count) {
             case ("GET", 3) where parts[0] == "issues" && parts[2] == "comments":
                 return paged(request, state.withLockedValue { $0.issueComments["\(repoKey)#\(parts[1])"] ?? [] })

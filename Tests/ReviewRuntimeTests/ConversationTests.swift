@@ -251,6 +251,28 @@ import Testing
         }
     }
 
+    /// COLLABORATOR includes read and triage collaborators: GitHub's role decides, asked once an hour.
+    @Test func aTriageCollaboratorIsRefusedWhatAWriterMayDo() async throws {
+        try await World.with { world in
+            try world.push([Self.firstSecret], head: Self.heads[0])
+            world.app.standIn.setRole("triager", "triage")
+            let (first, firstId) = try world.comment("@pr-review full review", login: "triager", association: "COLLABORATOR")
+            await world.deliver("issue_comment", first)
+            let (second, _) = try world.comment("@pr-review pause", login: "triager", association: "COLLABORATOR")
+            await world.deliver("issue_comment", second)
+            _ = try await world.drain()
+            #expect(world.answers(to: firstId).first?.contains("only users with write access") == true)
+            #expect(world.reviews.isEmpty)
+            #expect(world.app.standIn.requestLog.filter { $0.hasSuffix("/collaborators/triager/permission") }.count == 1)
+            // A maintainer may.
+            world.app.standIn.setRole("keeper", "maintain")
+            let (third, _) = try world.comment("@pr-review full review", login: "keeper", association: "MEMBER")
+            await world.deliver("issue_comment", third)
+            _ = try await world.drain()
+            #expect(world.reviews.count == 1)
+        }
+    }
+
     @Test func theSameCommentRunTwiceAnswersOnce() async throws {
         try await World.with { world in
             try world.push([Self.firstSecret], head: Self.heads[0])

@@ -52,6 +52,20 @@ extension GitHubClient {
             what: "reacting to comment \(commentId)")
     }
 
+    /// Whether `user` may write to the job's repository: GitHub's role for them (`GET
+    /// /repos/{owner}/{repo}/collaborators/{username}/permission`: admin, maintain or write may;
+    /// triage, read or none may not; a login GitHub does not know may not).
+    public func mayWrite(_ job: ReviewJob, user: String) async throws -> Bool {
+        let url = GitHubAPI.url(apiURL, ["repos", job.owner, job.repo, "collaborators", user, "permission"])
+        do {
+            let json = try JSONValue.parse(try await send(job, "GET", url: url, what: "reading \(user)'s permission").body, what: "permission")
+            let role = json["role_name"]?.stringValue ?? json["permission"]?.stringValue ?? "none"
+            return ["admin", "maintain", "write"].contains(role)
+        } catch let error as ReviewError where error.code == .githubNotFound {
+            return false
+        }
+    }
+
     static func body(_ fields: [String: JSONValue]) throws -> Data { try JSONEncoder.iso.encode(JSONValue.object(fields)) }
 
     static func id(_ response: HTTPResponse) -> Int {

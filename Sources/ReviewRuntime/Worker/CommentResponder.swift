@@ -48,7 +48,9 @@ struct CommentResponder {
     private func command(_ job: ReviewJob, _ comment: ReviewJob.Comment, identity: AppIdentity, logger: Logger) async throws -> ConversationOutcome {
         let command = comment.command ?? .help
         await heard(job, comment, logger: logger)
-        guard comment.allowed else { return try await refuse(job, comment, logger: logger) { try await github.createIssueComment(job, body: $0) } }
+        guard try await mayCommand(job, comment) else {
+            return try await refuse(job, comment, logger: logger) { try await github.createIssueComment(job, body: $0) }
+        }
         switch command {
         case .help:
             return try await reply(job, comment, identity: identity, ConversationText.help(slug: identity.slug), command: "help")
@@ -117,7 +119,7 @@ struct CommentResponder {
                 return ConversationOutcome(status: .skipped, reason: "the reply does not mention the reviewer (answer_replies: mentions)")
             }
         }
-        guard comment.allowed else {
+        guard try await mayCommand(job, comment) else {
             // A stranger's reply: nothing unless it asks the reviewer, then a reaction and at most
             // one refusal on the pull request.
             guard comment.mentioned else {
@@ -151,6 +153,19 @@ struct CommentResponder {
     }
 
     // MARK: Helpers
+
+    /// Whether the comment's author may command the reviewer: an `author_association` on the
+    /// configured list (`REVIEW_COMMAND_ASSOCIATIONS`), confirmed by GitHub's role for them on the
+    /// repository — COLLABORATOR includes read and triage collaborators, and MEMBER any member of
+    /// the organisation. The answer is kept an hour per repository and user.
+    private func mayCommand(_ job: ReviewJob, _ comment: ReviewJob.Comment) async throws -> Bool {
+        guard comment.allowed else { return false }
+        let key = reviewer.queue.map { $0.prefix + "may-write:\(job.owner)/\(job.repo):" + comment.author.lowercased() }
+        if let queue = reviewer.queue, let key, let known = try? await queue.redis.send(["GET", key]).string { return known == "1" }
+        let may = try await github.mayWrite(job, user: comment.author)
+        if let queue = reviewer.queue, let key { _ = try? await queue.redis.send(["SET", key, may ? "1" : "0", "EX", "3600"]) }
+        return may
+    }
 
     /// Someone who may not command the reviewer: one refusal per pull request (kept in Redis), after
     /// which the 👀 reaction already given is the only answer — a stranger's flood costs a reaction
