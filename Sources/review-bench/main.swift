@@ -11,6 +11,8 @@ import ReviewRuntime
 //                                  what a hostile PR or peer can send: the rules reviewer on one long
 //                                  line, a 20-star glob against a long path, one large reply through
 //                                  UPSTASH_REDIS_REST_URL (defaults 1 MB, 4,000, 15 MB)
+//   review-bench fairness [BACKLOG]  BACKLOG jobs of one installation, then one of another: its claim position
+//   review-bench pacing            600 content writes of one installation reserved at once: the most in a minute and an hour
 //   review-bench anchor [FINDINGS LINES]
 //                                  anchoring FINDINGS findings (quotes of real lines, line numbers off
 //                                  by a few, a third quoting nothing) on one file of LINES added lines
@@ -79,6 +81,54 @@ case "queue", "lpush":
         let trips = transport.count.withLockedValue { $0 } - before
         emit(["jobs": count, "seconds": elapsed, "jobsPerSecond": Double(count) / elapsed, "roundTripsPerJob": Double(trips) / Double(count)])
     }
+case "fairness":
+    // 500 jobs of installation 1, then one of installation 2: where the second's job is claimed,
+    // with every worker finishing in claim order (installation 1 never runs more than its cap).
+    let redis = RedisConfig.load(env)
+    try env.validate()
+    var settings = QueueSettings()
+    settings.name = "fairness"
+    let queue = RedisJobQueue(redis: redis.client(transport: URLSessionTransport()), settings: settings)
+    let backlog = Int(arguments.dropFirst().first ?? "500") ?? 500
+    let now = Date()
+    func job(_ pr: Int, _ installation: Int) -> ReviewJob {
+        ReviewJob(
+            owner: "org\(installation)", repo: "r", prNumber: pr, installationId: installation, headSha: String(format: "%040x", pr),
+            baseSha: String(repeating: "b", count: 40), kind: .full, deliveryId: "d\(installation)-\(pr)", enqueuedAt: now)
+    }
+    for pr in 1...backlog { _ = try await queue.enqueue(job(pr, 1), now: now) }
+    _ = try await queue.enqueue(job(1, 2), now: now.addingTimeInterval(0.001))
+    var position = 0
+    var held: [Lease] = []
+    var claimed = 0
+    while position == 0, claimed <= backlog + 1 {
+        guard case .claimed(let next) = try await queue.claim(now: now.addingTimeInterval(1)) else {
+            _ = try await queue.complete(held.removeFirst(), result: "{}", now: now.addingTimeInterval(1))
+            continue
+        }
+        claimed += 1
+        held.append(next.lease)
+        if next.job.installationId == 2 { position = claimed }
+    }
+    emit(["backlog": backlog, "cap": settings.installationConcurrency, "position": position])
+case "pacing":
+    // 600 content writes of one installation asked for at once: the most in any minute and hour.
+    let redis = RedisConfig.load(env)
+    try env.validate()
+    var pacer = WritePacer(redis: redis.client(transport: URLSessionTransport()), prefix: "{pacing}:")
+    pacer.gap = 0.1
+    let start = Date()
+    var times: [Double] = []
+    for _ in 0..<600 { times.append(try await pacer.slot(installation: 1, creatingContent: true, now: start).timeIntervalSince(start)) }
+    func most(_ span: Double) -> Int {
+        var best = 0, first = 0
+        for (last, time) in times.enumerated() {
+            while time - times[first] >= span { first += 1 }
+            best = max(best, last - first + 1)
+        }
+        return best
+    }
+    emit(["writes": times.count, "mostInMinute": most(60), "mostInHour": most(3600), "perMinute": pacer.perMinute, "perHour": pacer.perHour])
 case "json":
     let data = try Data(contentsOf: URL(fileURLWithPath: arguments[1]))
     var times: [Double] = []
