@@ -86,6 +86,8 @@ package final class GitHubStandIn: Sendable {
         var rateLimits: [Int: RateLimit] = [:]
         /// The paths the contents API was asked for, in order.
         var contentReads: [String] = []
+        /// Conversation comments served by list calls, in all.
+        var listedIssueComments = 0
         /// Users' roles on every repository (admin, maintain, write, triage, read, none; "unknown":
         /// no such user); anyone not listed writes.
         var roles: [String: String] = [:]
@@ -256,6 +258,13 @@ package final class GitHubStandIn: Sendable {
     /// The paths the contents API was asked for, in order.
     package var contentReads: [String] { state.withLockedValue { $0.contentReads } }
 
+    /// A time as GitHub writes it (ISO 8601, whole seconds, UTC).
+    static func timestamp(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    static func date(_ text: String) -> Date? { ISO8601DateFormatter().date(from: text) }
+
+    /// Conversation comments served by list calls, in all.
+    package var listedIssueComments: Int { state.withLockedValue { $0.listedIssueComments } }
+
     /// Gives `login` this role on every repository (admin, maintain, write, triage, read, none; "unknown": no such user).
     package func setRole(_ login: String, _ role: String) { state.withLockedValue { $0.roles[login.lowercased()] = role } }
 
@@ -302,8 +311,10 @@ package final class GitHubStandIn: Sendable {
     package func addIssueCommentByOther(_ key: String, body: String, login: String, type: String = "User", association: String = "MEMBER") -> Int {
         state.withLockedValue { state in
             state.nextId += 1
+            let now = GitHubStandIn.timestamp(state.clock())
             state.issueComments[key, default: []].append([
                 "id": state.nextId, "body": body, "user": ["login": login, "type": type], "author_association": association,
+                "created_at": now, "updated_at": now,
             ])
             return state.nextId
         }
@@ -816,7 +827,17 @@ package final class GitHubStandIn: Sendable {
             }
             switch (request.method, parts.count) {
             case ("GET", 3) where parts[0] == "issues" && parts[2] == "comments":
-                return paged(request, state.withLockedValue { $0.issueComments["\(repoKey)#\(parts[1])"] ?? [] })
+                // `since`: "only show results that were last updated after the given time" (ISO 8601).
+                let since = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "since" }?.value
+                var items = state.withLockedValue { $0.issueComments["\(repoKey)#\(parts[1])"] ?? [] }
+                if let since {
+                    guard let from = GitHubStandIn.date(since) else { return json(422, ["message": "Invalid value for `since`"]) }
+                    items = items.filter { ($0["updated_at"] as? String).flatMap(GitHubStandIn.date).map { $0 >= from } ?? true }
+                }
+                let response = paged(request, items)
+                let served = ((try? JSONSerialization.jsonObject(with: response.body)) as? [Any])?.count ?? 0
+                state.withLockedValue { $0.listedIssueComments += served }
+                return response
             case ("POST", 3) where parts[0] == "issues" && parts[2] == "comments":
                 guard state.withLockedValue({ $0.pulls["\(repoKey)#\(parts[1])"] != nil }) else { return json(404, ["message": "Not Found"]) }
                 return createIssueComment(request, key: "\(repoKey)#\(parts[1])")
@@ -844,9 +865,10 @@ package final class GitHubStandIn: Sendable {
             guard text.count <= 65_536 else { return reject("Body is too long (maximum is 65536 characters)") }
             let item = state.withLockedValue { state -> [String: Any] in
                 state.nextId += 1
+                let now = GitHubStandIn.timestamp(state.clock())
                 let item: [String: Any] = [
                     "id": state.nextId, "body": text, "user": Self.bot, "author_association": "NONE",
-                    "performed_via_github_app": ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug],
+                    "performed_via_github_app": ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug], "created_at": now, "updated_at": now,
                 ]
                 state.issueComments[key, default: []].append(item)
                 return item
@@ -868,6 +890,7 @@ package final class GitHubStandIn: Sendable {
                         return json(403, ["message": "Resource not accessible by integration"])
                     }
                     state.issueComments[key]?[index]["body"] = text
+                    state.issueComments[key]?[index]["updated_at"] = GitHubStandIn.timestamp(state.clock())
                     return json(200, state.issueComments[key]?[index] ?? [:])
                 }
                 return json(404, ["message": "Not Found"])

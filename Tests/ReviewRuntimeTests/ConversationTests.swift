@@ -98,7 +98,7 @@ import Testing
             let id = app.standIn.addIssueCommentByOther(ConversationTests.key, body: text, login: login, type: type, association: association)
             let fields: [String: JSONValue] = [
                 "id": .number(Double(id)), "body": .string(text), "user": .object(["login": .string(login), "type": .string(type)]),
-                "author_association": .string(association),
+                "author_association": .string(association), "created_at": .string(ISO8601DateFormatter().string(from: Date())),
             ]
             return (try Self.delivery("issue_comment", "created.with-installation.payload.json", comment: fields, inIssue: true), id)
         }
@@ -270,6 +270,28 @@ import Testing
             await world.deliver("issue_comment", third)
             _ = try await world.drain()
             #expect(world.reviews.count == 1)
+        }
+    }
+
+    /// Whether a command was answered is read from the comments after it, not the whole
+    /// conversation: 20 commands (one author's daily budget) cost linear listing, not quadratic.
+    @Test func answeringManyCommandsListsOnlyNewerComments() async throws {
+        try await World.with { world in
+            try world.push([Self.firstSecret], head: Self.heads[0])
+            // An old conversation already on the pull request (an hour ago).
+            world.app.standIn.useClock { Date().addingTimeInterval(-3_600) }
+            for n in 0..<200 { world.app.standIn.addIssueCommentByOther(ConversationTests.key, body: "old \(n)", login: "someone") }
+            world.app.standIn.useClock { Date() }
+            for n in 1...20 {
+                let (payload, _) = try world.comment("@pr-review help \(n)", login: "keeper")
+                await world.deliver("issue_comment", payload)
+                _ = try await world.drain()
+            }
+            let answers = world.app.standIn.issueComments(ConversationTests.key).filter { $0.author == "pr-review[bot]" }
+            #expect(answers.count == 20)
+            // Each check reads the comments since its command's second — at most the 40 written in
+            // this test — never the 200 old ones (listing everything would serve 20 × 200 and more).
+            #expect(world.app.standIn.listedIssueComments <= 20 * 40, "\(world.app.standIn.listedIssueComments) comments listed")
         }
     }
 

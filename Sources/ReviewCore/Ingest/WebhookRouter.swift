@@ -147,11 +147,16 @@ public struct WebhookRouter: Sendable {
     {
         let association = (try reader.optionalString("comment.author_association") ?? "NONE").uppercased()
         let body = try reader.optionalString("comment.body") ?? ""
-        return ReviewJob.Comment(
+        var comment = ReviewJob.Comment(
             id: try reader.int("comment.id"), author: try reader.optionalString("comment.user.login") ?? "ghost", association: association,
             allowed: options.commandAssociations.contains(association), command: command, text: text, threadRoot: threadRoot,
             mentioned: CommandParser.mentions(body, slug: options.appSlug), inReviewThread: inReviewThread
         )
+        // Only a time in GitHub's own form is kept: it goes into a query.
+        comment.createdAt = (try? reader.optionalString("comment.created_at")).flatMap { $0 }.flatMap {
+            $0.count <= 40 && ISO8601DateFormatter().date(from: $0) != nil ? $0 : nil
+        }
+        return comment
     }
 
     private func commentJob(

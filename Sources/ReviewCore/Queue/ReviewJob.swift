@@ -36,6 +36,8 @@ public struct ReviewJob: Codable, Sendable, Equatable {
         public var mentioned: Bool
         /// A review comment (in the diff) rather than a conversation comment: reactions go elsewhere.
         public var inReviewThread: Bool
+        /// When GitHub says the comment was written (ISO 8601): an answer is looked for after it.
+        public var createdAt: String?
 
         public init(
             id: Int, author: String, association: String, allowed: Bool, command: PRCommand?, text: String, threadRoot: Int? = nil,

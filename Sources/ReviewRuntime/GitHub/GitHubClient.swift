@@ -145,15 +145,12 @@ public struct GitHubClient: Sendable {
         return Self.id(response)
     }
 
-    func pages(_ job: ReviewJob, _ path: String, what: String) async throws -> [PostedItem] {
-        try await GitHubAPI.pages(from: GitHubAPI.firstPage(apiURL.appendingPathComponent(path)), fetch: { try await send(job, "GET", url: $0, what: what) }) {
-            response in
+    func pages(_ job: ReviewJob, _ path: String, what: String, from first: URL? = nil) async throws -> [PostedItem] {
+        try await GitHubAPI.pages(
+            from: first ?? GitHubAPI.firstPage(apiURL.appendingPathComponent(path)), fetch: { try await send(job, "GET", url: $0, what: what) }
+        ) { response in
             guard case .array(let entries) = try JSONValue.parse(response.body, what: what) else { return ([], false) }
-            return (
-                entries.map { entry in
-                    PostedItem(entry)
-                }, true
-            )
+            return (entries.map(PostedItem.init), true)
         }
     }
 

@@ -5,8 +5,14 @@ import ReviewCore
 /// commands), replies in review threads, and reactions.
 extension GitHubClient {
     /// The pull request's conversation comments (every page).
-    public func issueComments(_ job: ReviewJob) async throws -> [PostedItem] {
-        try await pages(job, "repos/\(job.owner)/\(job.repo)/issues/\(job.prNumber)/comments", what: "listing the pull request's comments")
+    /// The pull request's conversation comments (every page); with `since` (ISO 8601), only those
+    /// updated at or after it — an answer to a comment is newer than it, so checking for one
+    /// reads what came after the comment, not the whole conversation.
+    public func issueComments(_ job: ReviewJob, since: String? = nil) async throws -> [PostedItem] {
+        let path = "repos/\(job.owner)/\(job.repo)/issues/\(job.prNumber)/comments"
+        guard let since else { return try await pages(job, path, what: "listing the pull request's comments") }
+        let first = GitHubAPI.url(apiURL, path.split(separator: "/").map(String.init), query: [("per_page", "100"), ("since", since)])
+        return try await pages(job, path, what: "listing the pull request's newer comments", from: first)
     }
 
     /// Posts a conversation comment; returns its id.

@@ -199,7 +199,9 @@ struct CommentResponder {
     ) async throws
         -> ConversationOutcome
     {
-        let answered = try await github.issueComments(job).contains { identity.wrote($0) && ReviewMarker.answeredComment($0.body) == comment.id }
+        let answered = try await github.issueComments(job, since: comment.createdAt).contains {
+            identity.wrote($0) && ReviewMarker.answeredComment($0.body) == comment.id
+        }
         if answered { return ConversationOutcome(status: .answered, reason: "already answered", command: command) }
         try await github.createIssueComment(job, body: ConversationText.marked(text, to: comment.id))
         return ConversationOutcome(status: .answered, command: command)
