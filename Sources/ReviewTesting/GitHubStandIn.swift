@@ -442,8 +442,8 @@ package final class GitHubStandIn: Sendable {
                 let text = state.withLockedValue { state in
                     ref.flatMap { state.contents["\(repoKey) \(file)@\($0)"] } ?? state.contents["\(repoKey) \(file)"]
                 }
-                guard let text else { return json(404, ["message": "Not Found"]) }
                 state.withLockedValue { $0.contentReads.append(file) }
+                guard let text else { return json(404, ["message": "Not Found"]) }
                 if request.header("accept")?.contains("raw") == true {
                     return HTTPResponse(status: 200, headers: ["content-type": "application/vnd.github.raw"], body: Data(text.utf8))
                 }

@@ -18,7 +18,7 @@ package enum SyntheticPullRequest {
 
     /// Writes the fixture; `head` becomes `head.sha` (the PR stays ky #731, so two heads are two pushes).
     package static func write(
-        _ files: [File], head: String, title: String = "A change", body: String = "", baseRef: String? = nil
+        _ files: [File], head: String, title: String = "A change", body: String = "", baseRef: String? = nil, modified: Bool = false
     ) throws
         -> PullRequestFixture
     {
@@ -39,12 +39,19 @@ package enum SyntheticPullRequest {
         var diff = ""
         var entries: [JSONValue] = []
         for file in files {
-            let patch = "@@ -0,0 +1,\(file.lines.count) @@\n" + file.lines.map { "+" + $0 }.joined(separator: "\n")
             let a = gitPath("a/" + file.path), b = gitPath("b/" + file.path)
-            diff += "diff --git \(a) \(b)\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ \(b)\n\(patch)\n"
+            // Added files, or (`modified`) files whose one existing line is kept and the lines added after it.
+            let patch =
+                modified
+                ? "@@ -1,1 +1,\(file.lines.count + 1) @@\n // existing\n" + file.lines.map { "+" + $0 }.joined(separator: "\n")
+                : "@@ -0,0 +1,\(file.lines.count) @@\n" + file.lines.map { "+" + $0 }.joined(separator: "\n")
+            diff +=
+                modified
+                ? "diff --git \(a) \(b)\nindex 1111111..2222222 100644\n--- \(a)\n+++ \(b)\n\(patch)\n"
+                : "diff --git \(a) \(b)\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ \(b)\n\(patch)\n"
             entries.append(
                 .object([
-                    "filename": .string(file.path), "status": .string("added"), "additions": .number(Double(file.lines.count)),
+                    "filename": .string(file.path), "status": .string(modified ? "modified" : "added"), "additions": .number(Double(file.lines.count)),
                     "deletions": .number(0), "changes": .number(Double(file.lines.count)), "patch": .string(patch),
                 ]))
         }

@@ -142,6 +142,33 @@ import Testing
     }
 }
 
+/// A pull request changing one line in each of 3,000 files costs a job the head files it may read
+/// (`HEAD_FILES_MAX`) plus a constant, not a call per file.
+@Suite struct ManyFilesBudgetTests {
+    @Test func threeThousandChangedFilesCostTheHeadFileCapPlusAConstant() async throws {
+        let app = try await GitHubTestApp.start()
+        let files = (0..<3_000).map { SyntheticPullRequest.File("src/m\($0).ts", ["export const v\($0) = \($0);"]) }
+        let job = app.job(for: try SyntheticPullRequest.write(files, head: String(repeating: "e7", count: 20), modified: true))
+        let model = try await ModelStandIn.start([.quotingFirstAddedLine])
+        let env = [
+            "LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": "sk-x", "LLM_MODEL": "m",
+            "LLM_MAX_INPUT_TOKENS": "200000", "LLM_MAX_CALLS": "8",
+        ]
+        var reviewer = PullRequestReviewer(github: app.client(), model: LLMConfig.load(ConfigReader(env)).makeModel(transport: URLSessionTransport()))
+        reviewer.headFiles = (count: 40, bytes: 4_000_000)
+        let before = app.standIn.requestLog.count
+        let outcome = try await reviewer.review(job, logger: .quiet)
+        let calls = app.standIn.requestLog.dropFirst(before)
+        let reads = app.standIn.contentReads.filter { $0.hasPrefix("src/") }.count
+        await model.stop()
+        await app.stop()
+        #expect(outcome.status == .posted)
+        #expect(reads == 40)
+        // The file list's 30 pages, the head reads, and a handful of calls around the review.
+        #expect(calls.count <= 40 + 30 + 15, "\(calls.count) calls")
+    }
+}
+
 /// The stand-in follows GitHub's documented rules, and the client lives with them.
 @Suite struct GitHubRulesTests {
     /// Lists come in pages of 30 (100 at most): our comment past the first page still counts.
