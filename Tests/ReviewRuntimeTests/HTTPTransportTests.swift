@@ -35,6 +35,25 @@ import Testing
         await server.stop()
     }
 
+    /// An answer longer than the request's cap is cut off and fails `too_large`; one within it is read whole.
+    @Test func answersOverTheCapAreCutOff() async throws {
+        let server = try await HTTPServer.start(port: 0, threads: 1) { request in
+            HTTPResponse(status: 200, headers: [:], body: Data(repeating: 0x61, count: request.url.path == "/big" ? 3_000_000 : 1_000))
+        }
+        let transport = URLSessionTransport()
+        let base = "http://127.0.0.1:\(server.port)"
+        do {
+            _ = try await transport.send(HTTPRequest(url: URL(string: base + "/big")!, timeout: 10, maxResponseBytes: 1_000_000))
+            Issue.record("a 3 MB answer passed a 1 MB cap")
+        } catch let error as ReviewError {
+            #expect(error.code == .tooLarge && error.message.contains("more than 1000000 bytes"), "\(error)")
+        }
+        let small = try await transport.send(HTTPRequest(url: URL(string: base + "/small")!, timeout: 10, maxResponseBytes: 1_000))
+        let big = try await transport.send(HTTPRequest(url: URL(string: base + "/big")!, timeout: 10))
+        await server.stop()
+        #expect(small.body.count == 1_000 && big.body.count == 3_000_000)
+    }
+
     @Test func emptyAnswersAreAnswers() async throws {
         let server = try await HTTPServer.start(port: 0, threads: 1) { _ in HTTPResponse(status: 204, headers: [:], body: Data()) }
         let response = try await URLSessionTransport().send(HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 10))

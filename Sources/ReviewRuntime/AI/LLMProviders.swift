@@ -64,7 +64,7 @@ enum ProviderErrors {
     static func post(_ settings: ProviderSettings, _ path: String, headers: [String: String], body: JSONValue, provider: String) async throws -> JSONValue {
         let request = HTTPRequest(
             method: "POST", url: settings.baseURL.appendingPathComponent(path), headers: headers, body: try JSONEncoder.iso.encode(body),
-            timeout: settings.timeout)
+            timeout: settings.timeout, maxResponseBytes: 16 * 1024 * 1024)  // an answer is a few KB; a model server gone wrong is cut off
         let response: HTTPResponse
         do {
             response = try await settings.transport.send(request)

@@ -84,6 +84,10 @@ public struct GitHubClient: Sendable {
         return (UnifiedDiff(files: files), notReviewed)
     }
 
+    /// The largest answer read from GitHub: a diff of thousands of files fits, and contents over
+    /// 1 MB are never sent (`fileContents`).
+    static let maxResponseBytes = 32 * 1024 * 1024
+
     /// GitHub's compare lists at most this many files ("up to 300 changed files for the entire comparison").
     public static let compareFileLimit = 300
 
@@ -170,7 +174,9 @@ public struct GitHubClient: Sendable {
             try limits.check(job.installationId, now: clock.now(), what: what)
             if method != "GET" { try await waitForWriteSlot(job.installationId, creatingContent: method == "POST", what: what) }
             let token = try await tokens.token(installationId: job.installationId, repository: repository)
-            let request = HTTPRequest(method: method, url: url, headers: GitHubAPI.headers(authorization: "Bearer \(token)", accept: accept), body: body)
+            let request = HTTPRequest(
+                method: method, url: url, headers: GitHubAPI.headers(authorization: "Bearer \(token)", accept: accept), body: body,
+                maxResponseBytes: Self.maxResponseBytes)
             let response: HTTPResponse
             do {
                 response = try await GitHubAPI.call(

@@ -8,13 +8,23 @@ public struct HTTPRequest: Sendable {
     public var headers: [String: String]
     public var body: Data
     public var timeout: TimeInterval
+    /// The largest answer body read: a longer one is cut off and the call fails `too_large`, so no
+    /// peer can make the process hold more than this for one call.
+    public var maxResponseBytes: Int
 
-    public init(method: String = "GET", url: URL, headers: [String: String] = [:], body: Data = Data(), timeout: TimeInterval = 30) {
+    /// The default cap on an answer's body (a 15 MB Redis reply fits; nothing we call sends more).
+    public static let defaultMaxResponseBytes = 64 * 1024 * 1024
+
+    public init(
+        method: String = "GET", url: URL, headers: [String: String] = [:], body: Data = Data(), timeout: TimeInterval = 30,
+        maxResponseBytes: Int = HTTPRequest.defaultMaxResponseBytes
+    ) {
         self.method = method
         self.url = url
         self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
         self.body = body
         self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
     }
 
     /// A header by name, case-insensitively.

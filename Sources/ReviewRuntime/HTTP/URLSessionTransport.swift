@@ -18,13 +18,16 @@ public protocol HTTPTransport: Sendable {
 /// cut at the default 60 s, a 3 s kick waited 60 s), so each distinct `HTTPRequest.timeout` gets its
 /// own session — a handful in practice (queue, GitHub, model, kick) — whose timeout is that value.
 /// URLSession's timeout counts idle time: a call fails once nothing has arrived for that long.
-/// Calls go through `dataTask` with a completion handler, not `data(for:)`: cancelling the latter
-/// on Linux can deadlock when the call is finishing at that moment (seen: a review-job hung in a
-/// heartbeat cancelled just as it failed — the runtime held the task's status lock while
-/// `URLSessionTask.cancel()` waited for the session's queue, which waited for that lock).
+/// Calls go through `dataTask` read by the session's delegate (`BodyReader`), not `data(for:)`:
+/// cancelling the latter on Linux can deadlock when the call is finishing at that moment (seen: a
+/// review-job hung in a heartbeat cancelled just as it failed — the runtime held the task's status
+/// lock while `URLSessionTask.cancel()` waited for the session's queue, which waited for that
+/// lock); the delegate also cuts off an answer over the request's `maxResponseBytes`.
 public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var sessions: [TimeInterval: URLSession] = [:]
+    /// Reads every answer as it arrives, so a body over its request's cap is cut off, not held.
+    private let reader = BodyReader()
 
     public init() {}
 
@@ -41,11 +44,12 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         configuration.timeoutIntervalForRequest = timeout
         // Serve mode answers many deliveries at once; each needs its own connection to the queue.
         configuration.httpMaximumConnectionsPerHost = 64
-        // Completion handlers run on a concurrent queue: the default serial one makes every answer of a
-        // busy serve-mode process wait its turn.
-        let completions = OperationQueue()
-        completions.name = "URLSessionTransport completions"
-        let session = URLSession(configuration: configuration, delegate: nil, delegateQueue: completions)
+        // The delegate's calls for a task come in order on one queue; each only appends bytes or
+        // hands the answer to the waiting task, so a busy process does not queue behind them.
+        let delegateQueue = OperationQueue()
+        delegateQueue.name = "URLSessionTransport bodies"
+        delegateQueue.maxConcurrentOperationCount = 1
+        let session = URLSession(configuration: configuration, delegate: reader, delegateQueue: delegateQueue)
         sessions[timeout] = session
         return session
     }
@@ -59,7 +63,7 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         if !request.body.isEmpty || request.method == "POST" { urlRequest.httpBody = request.body }
         let host = request.url.host ?? "?"
         do {
-            let (data, response) = try await exchange(urlRequest, on: session(timeout: request.timeout))
+            let (data, response) = try await exchange(urlRequest, on: session(timeout: request.timeout), cap: request.maxResponseBytes)
             guard let http = response as? HTTPURLResponse else {
                 throw ReviewError(.network, "\(host) sent a response that is not HTTP")
             }
@@ -73,6 +77,8 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         } catch let error as CancellationError {
             // The caller gave up: that is theirs to handle, not a network failure to retry.
             throw error
+        } catch let tooLong as BodyReader.TooLong {
+            throw ReviewError(.tooLarge, "\(request.method) \(host)\(request.url.path) answered more than \(tooLong.cap) bytes: cut off")
         } catch let error as URLError where error.code == .timedOut {
             throw ReviewError(.timeout, "\(request.method) \(host)\(request.url.path) timed out after \(request.timeout) s")
         } catch {
@@ -80,16 +86,12 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         }
     }
 
-    /// One data task; the caller's cancellation cancels it, off the cancelling thread.
-    private func exchange(_ request: URLRequest, on session: URLSession) async throws -> (Data, URLResponse) {
+    /// One data task, read by `reader` up to `cap` bytes; the caller's cancellation cancels it, off
+    /// the cancelling thread.
+    private func exchange(_ request: URLRequest, on session: URLSession, cap: Int) async throws -> (Data, URLResponse) {
         let outcome = OnceContinuation<(Data, URLResponse)>()
-        let task = session.dataTask(with: request) { data, response, error in
-            if error == nil, let response {
-                outcome.resume(.success((data ?? Data(), response)))
-            } else {
-                outcome.resume(.failure(error ?? URLError(.unknown)))
-            }
-        }
+        let task = session.dataTask(with: request)
+        reader.start(task, cap: cap, outcome: outcome)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 outcome.set(continuation)
@@ -115,6 +117,74 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
             }
         }
         return "\(type(of: error))"
+    }
+}
+
+/// The session's delegate: collects each task's body as it arrives and ends the task with its
+/// answer, or cuts it off once the body passes the task's cap (`Content-Length` says so first
+/// when the server sends it).
+final class BodyReader: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    struct TooLong: Error { let cap: Int }
+
+    private final class Reading {
+        let cap: Int
+        let outcome: OnceContinuation<(Data, URLResponse)>
+        var body = Data()
+        var response: URLResponse?
+
+        init(cap: Int, outcome: OnceContinuation<(Data, URLResponse)>) {
+            self.cap = cap
+            self.outcome = outcome
+        }
+    }
+
+    private let lock = NSLock()
+    private var readings: [Int: Reading] = [:]
+
+    func start(_ task: URLSessionTask, cap: Int, outcome: OnceContinuation<(Data, URLResponse)>) {
+        lock.lock()
+        readings[task.taskIdentifier] = Reading(cap: cap, outcome: outcome)
+        lock.unlock()
+    }
+
+    private func reading(_ task: URLSessionTask, remove: Bool = false) -> Reading? {
+        lock.lock()
+        defer { lock.unlock() }
+        return remove ? readings.removeValue(forKey: task.taskIdentifier) : readings[task.taskIdentifier]
+    }
+
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
+        guard let reading = reading(dataTask) else { return completionHandler(.cancel) }
+        if response.expectedContentLength > Int64(reading.cap) {
+            _ = self.reading(dataTask, remove: true)
+            reading.outcome.resume(.failure(TooLong(cap: reading.cap)))
+            return completionHandler(.cancel)
+        }
+        reading.response = response
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        guard let reading = reading(dataTask) else { return }
+        guard reading.body.count + data.count <= reading.cap else {
+            _ = self.reading(dataTask, remove: true)
+            reading.outcome.resume(.failure(TooLong(cap: reading.cap)))
+            dataTask.cancel()
+            return
+        }
+        reading.body.append(data)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        guard let reading = reading(task, remove: true) else { return }
+        if error == nil, let response = reading.response ?? task.response {
+            reading.outcome.resume(.success((reading.body, response)))
+        } else {
+            reading.outcome.resume(.failure(error ?? URLError(.badServerResponse)))
+        }
     }
 }
 
