@@ -4,6 +4,13 @@ import ReviewRuntime
 import Testing
 
 @Suite struct HTTPTransportTests {
+    /// Both transports keep the same promises: URLSession for the queue, AsyncHTTPClient for the long calls.
+    static let transports: [String] = ["URLSession", "AsyncHTTPClient"]
+
+    static func transport(_ name: String) -> any HTTPTransport {
+        name == "URLSession" ? URLSessionTransport() : AsyncHTTPClientTransport()
+    }
+
     /// A server that accepts the request and stays silent until released.
     static func silentServer() async throws -> (HTTPServer, AsyncStream<Void>.Continuation) {
         let (release, releaser) = AsyncStream.makeStream(of: Void.self)
@@ -15,10 +22,10 @@ import Testing
     }
 
     /// Not URLSession's 60 s on Linux but the configured second: past the time limit, the test fails.
-    @Test(.timeLimit(.minutes(1))) func timeoutIsHonouredWhenTheServerStaysSilent() async throws {
+    @Test(.timeLimit(.minutes(1)), arguments: transports) func timeoutIsHonouredWhenTheServerStaysSilent(_ name: String) async throws {
         let (server, releaser) = try await Self.silentServer()
         await #expect {
-            try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 1))
+            try await Self.transport(name).send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 1))
         } throws: { error in
             (error as? ReviewError)?.code == .timeout && (error as? ReviewError)?.message.contains("timed out after 1.0 s") == true
         }
@@ -26,9 +33,9 @@ import Testing
         await server.stop()
     }
 
-    @Test func cancellingTheCallerEndsTheRequest() async throws {
+    @Test(arguments: transports) func cancellingTheCallerEndsTheRequest(_ name: String) async throws {
         let (server, releaser) = try await Self.silentServer()
-        let call = Task { try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 600)) }
+        let call = Task { try await Self.transport(name).send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 600)) }
         call.cancel()
         await #expect(throws: CancellationError.self) { try await call.value }
         releaser.finish()
@@ -36,11 +43,11 @@ import Testing
     }
 
     /// An answer longer than the request's cap is cut off and fails `too_large`; one within it is read whole.
-    @Test func answersOverTheCapAreCutOff() async throws {
+    @Test(arguments: transports) func answersOverTheCapAreCutOff(_ name: String) async throws {
         let server = try await HTTPServer.start(port: 0, threads: 1) { request in
             HTTPResponse(status: 200, headers: [:], body: Data(repeating: 0x61, count: request.url.path == "/big" ? 3_000_000 : 1_000))
         }
-        let transport = URLSessionTransport()
+        let transport = Self.transport(name)
         let base = "http://127.0.0.1:\(server.port)"
         do {
             _ = try await transport.send(HTTPRequest(url: URL(string: base + "/big")!, timeout: 10, maxResponseBytes: 1_000_000))
@@ -54,9 +61,9 @@ import Testing
         #expect(small.body.count == 1_000 && big.body.count == 3_000_000)
     }
 
-    @Test func emptyAnswersAreAnswers() async throws {
+    @Test(arguments: transports) func emptyAnswersAreAnswers(_ name: String) async throws {
         let server = try await HTTPServer.start(port: 0, threads: 1) { _ in HTTPResponse(status: 204, headers: [:], body: Data()) }
-        let response = try await URLSessionTransport().send(HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 10))
+        let response = try await Self.transport(name).send(HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 10))
         await server.stop()
         #expect(response.status == 204 && response.body.isEmpty)
     }

@@ -19,28 +19,32 @@ public struct ReviewJobHandler: FunctionHandler {
     }
 
     /// The production wiring: the GitHub reviewer with the configured model (or the record sink),
-    /// every part on the same clock.
-    public init(config: ReviewJobConfig, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) throws(ReviewError) {
+    /// every part on the same clock. The queue's short calls go through `transport`; the long
+    /// ones — GitHub, the model — through `longCalls`, which waits without spending CPU.
+    public init(
+        config: ReviewJobConfig, transport: any HTTPTransport = URLSessionTransport(), longCalls: any HTTPTransport = AsyncHTTPClientTransport(),
+        clock: WallClock = .system
+    ) throws(ReviewError) {
         let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         let budget = SharedModelBudget(queue: queue, clock: clock, maxConcurrentCalls: config.llm.processCallLimit)
-        let model = config.llm.makeModel(transport: transport, budget: budget)
+        let model = config.llm.makeModel(transport: longCalls, budget: budget)
         let processor: any JobProcessor
         if let github = config.github {
             let signer = try GitHubAppSigner(issuer: github.issuer, pem: github.privateKeyPEM)
             let tokens = InstallationTokens(
-                signer: signer, apiURL: github.apiURL, transport: transport, cache: InstallationTokenCache(queue: queue), slug: github.slug, clock: clock)
+                signer: signer, apiURL: github.apiURL, transport: longCalls, cache: InstallationTokenCache(queue: queue), slug: github.slug, clock: clock)
             var pacer = WritePacer(queue: queue)
             pacer.gap = github.writeGap
             pacer.perMinute = github.contentWritesPerMinute
             pacer.perHour = github.contentWritesPerHour
             let client = GitHubClient(
-                apiURL: github.apiURL, transport: transport, tokens: tokens, clock: clock, limits: InstallationLimits(reserve: github.rateLimitReserve),
+                apiURL: github.apiURL, transport: longCalls, tokens: tokens, clock: clock, limits: InstallationLimits(reserve: github.rateLimitReserve),
                 pacer: pacer)
             var reviewer = PullRequestReviewer(github: client, model: model, clock: clock, queue: queue, checkRuns: config.checkRuns)
             reviewer.headFiles = config.headFiles
             processor = reviewer
         } else {
-            processor = JobRecorder(recordURL: config.recordURL, transport: transport)
+            processor = JobRecorder(recordURL: config.recordURL, transport: longCalls)
         }
         self.init(config: config, processor: processor, transport: transport, clock: clock)
     }

@@ -1,0 +1,59 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import ReviewCore
+
+/// `HTTPTransport` on swift-server's AsyncHTTPClient, for the calls that wait long — GitHub and the
+/// model, 10 to 120 s each. Its event loops sleep in epoll while nothing arrives, where URLSession
+/// on Linux (libcurl under FoundationNetworking) turns about 3,000 times a second for the whole wait:
+/// measured here, a 20 s wait cost 16.7 CPU-seconds through URLSession. One client for the process
+/// (`HTTPClient.shared`, on NIO's shared event loop group: nothing to shut down). The queue's short
+/// REST calls stay on URLSession, as the design asks.
+///
+/// `HTTPRequest.timeout` is the whole call's deadline here (URLSession's counts idle time; for
+/// answers that arrive whole, as ours do, the two are the same). The body is read up to
+/// `maxResponseBytes`; a longer one is cut off as `too_large`.
+public struct AsyncHTTPClientTransport: HTTPTransport {
+    let client: HTTPClient
+
+    public init(client: HTTPClient = .shared) { self.client = client }
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        var outgoing = HTTPClientRequest(url: request.url.absoluteString)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
+        if request.header("user-agent") == nil { outgoing.headers.add(name: "user-agent", value: Build.userAgent) }
+        if !request.body.isEmpty || request.method == "POST" { outgoing.body = .bytes(ByteBuffer(bytes: request.body)) }
+        let host = request.url.host ?? "?"
+        let call = "\(request.method) \(host)\(request.url.path)"
+        do {
+            let response = try await client.execute(outgoing, timeout: .milliseconds(Int64(max(0.001, request.timeout) * 1000)))
+            let body = try await response.body.collect(upTo: request.maxResponseBytes)
+            var headers: [String: String] = [:]
+            for (name, value) in response.headers {
+                let key = name.lowercased()
+                headers[key] = headers[key].map { $0 + ", " + value } ?? value
+            }
+            return HTTPResponse(status: Int(response.status.code), headers: headers, body: Data(body.readableBytesView))
+        } catch let error as ReviewError {
+            throw error
+        } catch let error as CancellationError {
+            throw error
+        } catch is NIOTooManyBytesError {
+            throw ReviewError(.tooLarge, "\(call) answered more than \(request.maxResponseBytes) bytes: cut off")
+        } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
+            throw ReviewError(.timeout, "\(call) timed out after \(request.timeout) s")
+        } catch let error as HTTPClientError where error == .cancelled {
+            throw CancellationError()
+        } catch {
+            throw ReviewError(.network, "\(call) failed: \(Self.reason(error))")
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError { return "\(error)" }
+        if let error = error as? IOError { return error.description }
+        return "\(type(of: error))"
+    }
+}
