@@ -213,13 +213,20 @@ job = {"job": {"owner": "sindresorhus", "repo": "ky", "prNumber": pull["number"]
                "baseSha": pull["base"]["sha"], "kind": "full", "deliveryId": "bench", "enqueuedAt": "2026-11-25T00:00:00Z"}}
 job_file = os.path.join(work, "job.json")
 json.dump(job, open(job_file, "w"))
-t = time.perf_counter()
-run = subprocess.run(["/usr/bin/env", "bash", "-c", f'/usr/bin/time -f "%M" {FUNCTIONS}/review-job --event {job_file} 2>{work}/rss'],
-                     env={**os.environ, **ENV, "GITHUB_API_URL": gh_url, "GITHUB_APP_CLIENT_ID": "Iv1.bench", "GITHUB_APP_PRIVATE_KEY_FILE": key, "LOG_LEVEL": "error"},
-                     capture_output=True, text=True)
-wall = (time.perf_counter() - t) * 1000
-rss_kb = next((int(x) for x in open(f"{work}/rss").read().split() if x.isdigit()), None)
-results["reviewJob"] = {"wallMs": wall, "peakRssMB": rss_kb / 1024 if rss_kb else None, "result": (run.stdout or run.stderr)[:300]}
+# The work is timed without the pacing of writes (GITHUB_WRITE_GAP_SECONDS=0): GitHub's one second
+# between an installation's writes is a wait, not work, and is timed on its own after it.
+def review_once(gap):
+    t = time.perf_counter()
+    run = subprocess.run(["/usr/bin/env", "bash", "-c", f'/usr/bin/time -f "%M" {FUNCTIONS}/review-job --event {job_file} 2>{work}/rss'],
+                         env={**os.environ, **ENV, "GITHUB_API_URL": gh_url, "GITHUB_APP_CLIENT_ID": "Iv1.bench", "GITHUB_APP_PRIVATE_KEY_FILE": key,
+                              "LOG_LEVEL": "error", "GITHUB_WRITE_GAP_SECONDS": gap},
+                         capture_output=True, text=True)
+    wall = (time.perf_counter() - t) * 1000
+    rss_kb = next((int(x) for x in open(f"{work}/rss").read().split() if x.isdigit()), None)
+    return {"wallMs": wall, "peakRssMB": rss_kb / 1024 if rss_kb else None, "result": (run.stdout or run.stderr)[:300]}
+results["reviewJob"] = review_once("0")
+reset()
+results["reviewJob"]["pacedWallMs"] = review_once("1")["wallMs"]
 
 # 6. What a hostile PR author or peer can send (issue #12): the rules reviewer on a 1 MB line, a 20-star
 # glob against a 4,000-character path, one 15 MB reply through redis-rest.
@@ -250,6 +257,7 @@ rows = [
     ("ingest cold exec median ms (static, as deployed)", f"{i['coldExecMedianMs']:.1f}", "", "< 20"),
 ] + [(f"diff {d['file']} ({d['lines']} lines) ms", f"{d['oursMs']:.3f}", f"{d['unidiffMs']:.2f} ({d['speedup']:.0f}×)", "≥ 10×, < 50") for d in results["diff"]] + [
     ("review-job one PR: wall ms / peak RSS MB", f"{results['reviewJob']['wallMs']:.0f} / {results['reviewJob']['peakRssMB']:.1f}", "", "< 100 / < 64"),
+    ("review-job one PR with GitHub's 1 s between writes: wall ms", f"{results['reviewJob']['pacedWallMs']:.0f}", "", "a second a write"),
 ]
 f, p = results["fairness"], results["pacing"]
 rows += [

@@ -183,10 +183,14 @@ enum QueueScripts {
                     schedule(prefix, groups, active, gid, id, now, cap)
                   end
                 elseif string.sub(member, 1, 8) == '!resume:' then
-                  -- A paused installation's pause is over.
+                  -- A paused installation's pause is over: one job probes first. Until one of its jobs
+                  -- succeeds, cap - 1 of its count is held back (`probing`), so a limit that lasts
+                  -- longer than GitHub said meets one request, not the installation's cap of them.
                   local gid = string.sub(member, 9)
                   redis.call('HDEL', prefix .. 'paused', gid)
-                  if redis.call('HINCRBY', active, gid, -PAUSE) < cap then readmit(prefix, groups, gid, now) end
+                  local held = 0
+                  if cap > 1 and redis.call('HSETNX', prefix .. 'probing', gid, cap - 1) == 1 then held = cap - 1 end
+                  if redis.call('HINCRBY', active, gid, held - PAUSE) < cap then readmit(prefix, groups, gid, now) end
                 else
                   local gid = member
                   local running = redis.call('HINCRBY', active, gid, 1)
@@ -246,7 +250,15 @@ enum QueueScripts {
             redis.call('HSET', KEYS[2], 'state', 'completed', 'result', ARGV[4], 'finishedAt', ARGV[3])
             redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
             -- Back on `groups` only when this job held it at its cap; below the cap it is there already.
-            if redis.call('HINCRBY', KEYS[4], ARGV[8], -1) == tonumber(ARGV[9]) - 1 then readmit(ARGV[7], KEYS[1], ARGV[8], tonumber(ARGV[3])) end
+            -- A success after a pause also ends its probing: the count held back is given back.
+            if redis.call('HINCRBY', KEYS[4], ARGV[8], -1) == tonumber(ARGV[9]) - 1 then
+              local held = tonumber(redis.call('HGET', ARGV[7] .. 'probing', ARGV[8]) or '0')
+              if held > 0 then
+                redis.call('HDEL', ARGV[7] .. 'probing', ARGV[8])
+                redis.call('HINCRBY', KEYS[4], ARGV[8], -held)
+              end
+              readmit(ARGV[7], KEYS[1], ARGV[8], tonumber(ARGV[3]))
+            end
             -- Trim checks cost a command, so they are spread by the id's SHA-1: by age on the jobs whose
             -- hash starts 00 or 01 (1 in 128), by count on 02 to 05 (1 in 64; every job when keep is small).
             local bucket, keep = string.sub(redis.sha1hex(ARGV[2]), 1, 2), tonumber(ARGV[5])
