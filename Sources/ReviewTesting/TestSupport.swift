@@ -117,9 +117,13 @@ package final class CallCounter: Sendable {
     /// 1 on the first call, 2 on the next, …
     package func next() -> Int {
         count.withLockedValue {
-            $0 += 1; return $0
+            $0 += 1
+            return $0
         }
     }
+
+    /// The calls counted so far.
+    package var value: Int { count.withLockedValue { $0 } }
 }
 
 /// Review jobs for tests: distinct pull requests of one repository.

@@ -52,6 +52,35 @@ import _CryptoExtras
         #expect(listed.subtracting(read).subtracting(direct).isEmpty, "in --help but never read: \(listed.subtracting(read).subtracting(direct).sorted())")
     }
 
+    /// Fifty probes at once cost one check, and a stranger reads a fixed reason, not the queue's host.
+    @Test func concurrentProbesShareOneCheckAndSayLittle() async throws {
+        let checks = CallCounter()
+        let (gate, opener) = AsyncStream.makeStream(of: Void.self)
+        let (started, starting) = AsyncStream.makeStream(of: Void.self)
+        let cache = ReadinessCache(clock: ManualClock().wallClock) {
+            _ = checks.next()
+            starting.yield()
+            for await _ in gate { break }
+            return "queue_unreachable: redis.internal.example:6379 refused the connection"
+        }
+        let answers = await withTaskGroup(of: HTTPResponse.self) { group in
+            for _ in 0..<50 { group.addTask { await cache.answer() } }
+            // The check is held until it has begun: the probes meanwhile find it in flight, and
+            // any after it find its answer (the clock does not move).
+            group.addTask {
+                for await _ in started { break }
+                opener.yield()
+                opener.finish()
+                return await cache.answer()
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(checks.value == 1)
+        #expect(answers.count == 51 && answers.allSatisfy { $0.status == 503 })
+        let body = String(decoding: answers[0].body, as: UTF8.self)
+        #expect(body.contains("the queue does not answer") && !body.contains("redis.internal"), "\(body)")
+    }
+
     @Test func readinessFollowsTheQueue() async throws {
         try await RedisHarness.with { harness in
             var env = harness.environment()

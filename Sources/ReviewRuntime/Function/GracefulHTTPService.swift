@@ -24,31 +24,46 @@ struct GracefulHTTPService: Service {
     }
 }
 
-/// `/readyz`: the handler's readiness, checked at most once a second (a probe every few
-/// seconds from each of many instances stays one PING a second each); 503 once shutting down.
+/// `/readyz`: the handler's readiness, checked at most once a second — probes that arrive while a
+/// check is under way wait for its answer, so any number of them cost one PING a second; 503 once
+/// shutting down. The answer gives a fixed reason: what failed (a host name, an error) is for the
+/// logs, not for whoever can reach the port.
 public actor ReadinessCache {
     private let check: @Sendable () async -> String?
     private var last: (at: Date, problem: String?)?
+    private var inFlight: Task<String?, Never>?
     private let clock: WallClock
     public nonisolated let shuttingDown = ShutdownFlag()
 
     public init<Handler: FunctionHandler>(handler: Handler, clock: WallClock = .system) {
-        check = { await handler.readiness()?.message }
+        self.init(clock: clock) { await handler.readiness()?.message }
+    }
+
+    /// A cache over `check` (nil: ready; else what is wrong).
+    public init(clock: WallClock = .system, check: @escaping @Sendable () async -> String?) {
+        self.check = check
         self.clock = clock
     }
 
     public func answer() async -> HTTPResponse {
-        if shuttingDown.isSet { return Self.response(problem: "shutting down") }
+        if shuttingDown.isSet { return Self.response(problem: Self.shuttingDownReason) }
         let now = clock.now()
         if let last, now.timeIntervalSince(last.at) < 1 { return Self.response(problem: last.problem) }
-        let problem = await check()
+        if let inFlight { return Self.response(problem: await inFlight.value) }
+        let flight = Task { await check() }
+        inFlight = flight
+        let problem = await flight.value
+        inFlight = nil
         last = (now, problem)
         return Self.response(problem: problem)
     }
 
+    static let shuttingDownReason = "shutting down"
+
     static func response(problem: String?) -> HTTPResponse {
         guard let problem else { return .json(200, Data(#"{"status":"ready"}"#.utf8)) }
-        let body = (try? JSONSerialization.data(withJSONObject: ["status": "not ready", "reason": problem])) ?? Data()
+        let reason = problem == shuttingDownReason ? problem : "the queue does not answer"
+        let body = (try? JSONSerialization.data(withJSONObject: ["status": "not ready", "reason": reason])) ?? Data()
         return .json(503, body)
     }
 }
