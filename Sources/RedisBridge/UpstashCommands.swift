@@ -21,6 +21,9 @@ enum UpstashCommands {
         if let subcommands = allowedSubcommands[name] {
             let sub = command.count > 1 ? String(decoding: command[1].prefix(64), as: UTF8.self).uppercased() : ""
             guard subcommands.contains(sub) else { return .refused("ERR Command is not allowed: \(name) \(sub)") }
+            // SCRIPT KILL and FUNCTION KILL must reach the server while the shared connection waits on
+            // the runaway script: a connection of their own, as Upstash serves them.
+            if sub == "KILL" { return inBatch ? .refused("ERR Command is not allowed in a pipeline or transaction: \(name) KILL") : .blocking }
         }
         return .allowed
     }
@@ -49,8 +52,8 @@ enum UpstashCommands {
     ]
 
     static let allowedSubcommands: [String: Set<String>] = [
-        "SCRIPT": ["EXISTS", "LOAD", "FLUSH"],
-        "FUNCTION": ["LOAD", "LIST", "DELETE", "FLUSH", "STATS"],
+        "SCRIPT": ["EXISTS", "LOAD", "FLUSH", "KILL"],
+        "FUNCTION": ["LOAD", "LIST", "DELETE", "FLUSH", "STATS", "KILL"],
     ]
 
     static let allowed: Set<String> = strings.union(bitmaps).union(hashes).union(lists).union(sets)

@@ -62,6 +62,29 @@ import Testing
         }
     }
 
+    /// A runaway script does not wedge Redis: SCRIPT KILL goes on a connection of its own and ends it.
+    @Test(.timeLimit(.minutes(1))) func aRunawayScriptCanBeKilled() async throws {
+        try await RedisHarness.with { harness in
+            let redis = harness.client()
+            let runaway = Task { try await redis.send(["EVAL", "while true do end", "0"]) }
+            // NOTBUSY until the script runs; then redis-server takes the kill once the script passes
+            // its busy threshold (5 s by default).
+            var answer: RedisValue?
+            for _ in 0..<1_000 where answer == nil {
+                answer = try? await redis.send(["SCRIPT", "KILL"])
+            }
+            #expect(answer == .string("OK"))
+            await #expect { try await runaway.value } throws: { error in
+                (error as? ReviewError)?.message.contains("killed") == true
+            }
+            #expect(try await redis.send(["PING"]) == .string("PONG"))
+            // Not in a batch: it could not reach the server past the runaway.
+            let batch = try await redis.pipeline([["SCRIPT", "KILL"]])
+            guard case .failure(let refused)? = batch.first else { Issue.record("SCRIPT KILL ran in a pipeline"); return }
+            #expect(refused.message.contains("not allowed in a pipeline"))
+        }
+    }
+
     @Test func wrongTokenAndBadRequestsGetUpstashErrors() async throws {
         try await RedisHarness.with { harness in
             let wrong = RedisREST(baseURL: harness.restURL, token: "nope", transport: URLSessionTransport(), timeout: 30)
@@ -76,7 +99,7 @@ import Testing
             #expect(refused.status == 400)
             for command in [
                 #"["CLIENT","REPLY","OFF"]"#, #"["CLIENT","PAUSE","10000"]"#, #"["DEBUG","SLEEP","10"]"#,
-                #"["CONFIG","SET","appendonly","no"]"#, #"["MONITOR"]"#, #"["SCRIPT","KILL"]"#, #"["OBJECT","FREQ","k"]"#,
+                #"["CONFIG","SET","appendonly","no"]"#, #"["MONITOR"]"#, #"["SCRIPT","DEBUG","YES"]"#, #"["OBJECT","FREQ","k"]"#,
             ] {
                 let answer = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data(command.utf8)))
                 #expect(answer.status == 400 && String(decoding: answer.body, as: UTF8.self).contains("Command is not allowed"), "\(command)")
