@@ -118,6 +118,24 @@ import Testing
         }
     }
 
+    /// A caller without review-job's token is refused from the request's head: the 25 MiB body it
+    /// announces is never read, nor waited for.
+    @Test func reviewJobServeRefusesAStrangerBeforeItsBody() async throws {
+        let env = [
+            "PATH": "/usr/bin:/bin", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t",
+            "REVIEW_RECORD_URL": "http://127.0.0.1:1/", "REVIEW_JOB_KICK_TOKEN": "job-token", "HOST": "127.0.0.1",
+        ]
+        let served = try await ServedProcess.start(try Tools.binary("review-job"), environment: env)
+        let connection = try RawConnection(port: served.port)
+        #expect(connection.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 26214400\r\n\r\n{"))
+        let (answer, closed) = connection.readUntilClosed()
+        let health = try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/healthz")!, timeout: 60))
+        await served.stop()
+        let text = String(decoding: answer, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 401") && text.contains("REVIEW_JOB_KICK_TOKEN") && closed, "\(text.prefix(300))")
+        #expect(health.status == 200, "health checks are not screened")
+    }
+
     /// 300 idle connections against an instance allowed 256 open files: /healthz still answers.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "needs prlimit (util-linux)"))
     func idleConnectionsDoNotLockOutAFileLimitedInstance() async throws {

@@ -19,6 +19,10 @@ public protocol FunctionHandler: Sendable {
     /// Throws when serving on `host` would let strangers invoke it unauthenticated.
     func checkServe(host: String) throws(ReviewError)
 
+    /// An answer to a request decided from its head alone (no body yet, so none is read), or nil
+    /// to read the request and handle it: a refused caller costs no body.
+    func screen(head: HTTPRequest) -> HTTPResponse?
+
     /// Why the function cannot do its work now (its queue does not answer), or nil: `/readyz`.
     func readiness() async -> ReviewError?
 
@@ -34,6 +38,9 @@ extension FunctionHandler {
 
     /// By default any host may serve.
     public func checkServe(host: String) throws(ReviewError) {}
+
+    /// By default every request is read.
+    public func screen(head: HTTPRequest) -> HTTPResponse? { nil }
 
     public func readiness() async -> ReviewError? { nil }
 

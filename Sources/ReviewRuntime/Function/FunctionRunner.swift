@@ -142,7 +142,7 @@ public enum FunctionRunner {
         let metrics = MetricsEndpoint(registry: registry, token: environment["METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }, host: host)
         let server: HTTPServer
         do {
-            server = try await HTTPServer.start(host: host, port: port, limits: handler.serveLimits) { request in
+            server = try await HTTPServer.start(host: host, port: port, limits: handler.serveLimits, screen: { handler.screen(head: $0) }) { request in
                 await route(request, handler: handler, readiness: readiness, metrics: metrics, logger: logger)
             }
         } catch {

@@ -30,9 +30,12 @@ public final class HTTPServer: Sendable {
     public var openConnections: Int { registry.openConnections }
 
     /// Binds `host:port` (port 0 picks a free one) and serves `handler` until `stop()`.
+    /// Decides a request from its head alone (its body not read); nil reads and handles it.
+    public typealias Screen = @Sendable (HTTPRequest) -> HTTPResponse?
+
     public static func start(
         host: String = "127.0.0.1", port: Int, limits: HTTPServerLimits = HTTPServerLimits(),
-        threads: Int = System.coreCount, handler: @escaping Handler
+        threads: Int = System.coreCount, screen: Screen? = nil, handler: @escaping Handler
     ) async throws -> HTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         let registry = ConnectionRegistry(limits: limits)
@@ -42,7 +45,7 @@ public final class HTTPServer: Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let requests = RequestHandler(registry: registry, handler: handler)
+                    let requests = RequestHandler(registry: registry, handler: handler, screen: screen)
                     try channel.pipeline.syncOperations.addHandler(ActivityHandler(requests))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true)
                     try channel.pipeline.syncOperations.addHandler(requests)
@@ -124,6 +127,7 @@ private final class RequestHandler: ChannelInboundHandler {
 
     private let registry: ConnectionRegistry
     private let handler: HTTPServer.Handler
+    private let screen: HTTPServer.Screen?
     private var limits: HTTPServerLimits { registry.limits }
     private var context: ChannelHandlerContext?
     private var phase = ConnectionRegistry.Phase.idle
@@ -133,9 +137,10 @@ private final class RequestHandler: ChannelInboundHandler {
     private var reservedBodyBytes = 0
     private var rejected = false
 
-    init(registry: ConnectionRegistry, handler: @escaping HTTPServer.Handler) {
+    init(registry: ConnectionRegistry, handler: @escaping HTTPServer.Handler, screen: HTTPServer.Screen?) {
         self.registry = registry
         self.handler = handler
+        self.screen = screen
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -175,6 +180,12 @@ private final class RequestHandler: ChannelInboundHandler {
             rejected = false
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limits.maxBodyBytes {
                 reject(context: context, .tooLarge, "body is at least \(length) bytes; the limit is \(limits.maxBodyBytes)")
+            } else if let screen, let answer = screen(Self.request(head: head, body: ByteBuffer())) {
+                // Decided from the head: the body is never read, and the connection ends with the answer.
+                rejected = true
+                phase = .busy
+                timer?.cancel()
+                write(answer, keepAlive: false, context: context)
             }
         case .body(var chunk):
             guard !rejected else { return }

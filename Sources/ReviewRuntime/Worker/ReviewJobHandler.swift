@@ -88,10 +88,16 @@ public struct ReviewJobHandler: FunctionHandler {
 
     /// Serve mode: with `REVIEW_JOB_KICK_TOKEN` set, only a caller holding it may invoke.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
-        if let token = config.invokeToken, !HTTPAccess.bearer(http.header("authorization"), matches: token) {
-            return ErrorAnswer(ReviewError(.unauthorized, "this review-job requires its bearer token (REVIEW_JOB_KICK_TOKEN)")).http
-        }
+        if let refused = refusal(http) { return refused }
         return await handleEvent(http: http, context: context)
+    }
+
+    /// A caller without the token is refused from the request's head, before its body is read.
+    public func screen(head: HTTPRequest) -> HTTPResponse? { head.method == "GET" ? nil : refusal(head) }
+
+    private func refusal(_ request: HTTPRequest) -> HTTPResponse? {
+        guard let token = config.invokeToken, !HTTPAccess.bearer(request.header("authorization"), matches: token) else { return nil }
+        return ErrorAnswer(ReviewError(.unauthorized, "this review-job requires its bearer token (REVIEW_JOB_KICK_TOKEN)")).http
     }
 
     static func json(_ report: DrainReport) -> Data {
