@@ -199,3 +199,56 @@ struct CapturingLogHandler: LogHandler {
         }
     }
 }
+
+/// Serve mode: a drain request that arrives while a drain runs joins it, so the process never runs
+/// more than `DRAIN_CONCURRENCY` jobs, and the running drain takes what was queued meanwhile.
+@Suite struct DrainJoiningTests {
+    @Test func aSecondDrainJoinsTheFirstAndNoMoreThanTheConcurrencyRuns() async throws {
+        try await RedisHarness.with { harness in
+            let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:9/record", "DRAIN_CONCURRENCY": "2", "DRAIN_MAX_SECONDS": "3600"]) {
+                $1
+            }
+            let clock = ManualClock()
+            let running = NIOLockedValueBox((now: 0, most: 0, done: 0))
+            // Each job takes 100 s of the test's clock.
+            let processor = ScriptedProcessor { _, _ in
+                running.withLockedValue {
+                    $0.now += 1
+                    $0.most = max($0.most, $0.now)
+                }
+                try await clock.wallClock.sleep(100)
+                running.withLockedValue {
+                    $0.now -= 1
+                    $0.done += 1
+                }
+                return Data("{}".utf8)
+            }
+            let config = try ReviewJobConfig.load(ConfigReader(env))
+            let handler = ReviewJobHandler(config: config, processor: processor, clock: clock.wallClock)
+            for pr in 1...4 { _ = try await handler.drainer.queue.enqueue(SampleJobs.job(pr: pr), now: clock.now) }
+            let drain = Data(#"{"action":"drain"}"#.utf8)
+            let first = Task { try await handler.handle(event: drain, context: InvocationContext(logger: .quiet)) }
+            _ = await clock.sleeper { $0 >= 100 }
+            // A kick while the first drain runs: answered at once, joined.
+            let second = try JSONDecoder.iso.decode(
+                DrainReport.self, from: try await handler.handle(event: drain, context: InvocationContext(logger: .quiet)))
+            #expect(second.stoppedBecause == .joined && second.jobs.isEmpty)
+            for pr in 5...6 { _ = try await handler.drainer.queue.enqueue(SampleJobs.job(pr: pr), now: clock.now) }
+            // Move the clock past every job until the first drain ends.
+            let driver = Task {
+                while !Task.isCancelled {
+                    let wait = await clock.sleeper { $0 >= 100 }
+                    if Task.isCancelled { break }
+                    clock.advance(by: wait)
+                }
+            }
+            let report = try JSONDecoder.iso.decode(DrainReport.self, from: try await first.value)
+            driver.cancel()
+            let stopper = Task { try? await clock.wallClock.sleep(1_000_000) }
+            await driver.value
+            stopper.cancel()
+            #expect(report.jobs.count == 6 && report.jobs.allSatisfy { $0.outcome == .completed }, "\(report.jobs.map(\.outcome))")
+            #expect(running.withLockedValue { $0.most } == 2 && running.withLockedValue { $0.done } == 6)
+        }
+    }
+}

@@ -22,6 +22,9 @@ public struct DrainReport: Codable, Sendable, Equatable {
         case deadline
         /// The process is shutting down (SIGTERM): no new job was claimed.
         case shuttingDown = "shutting-down"
+        /// A drain was already under way in this process: this request joined it, and that drain
+        /// takes the queued jobs (and drains once more if the request came as it was finishing).
+        case joined
     }
 
     /// What happened to one job in a drain.

@@ -16,6 +16,8 @@ public struct JobDrainer: Sendable {
     /// Set when the process is asked to stop: no new claims, and a job interrupted by the
     /// shutdown gives its lease back instead of waiting for it to expire.
     public let stopping = ShutdownFlag()
+    /// One drain at a time for this drainer's process (`drainJoining`).
+    let coordinator = DrainCoordinator()
 
     public init(
         queue: RedisJobQueue, processor: any JobProcessor, concurrency: Int = 2, deadlineMargin: TimeInterval = 30,
@@ -44,6 +46,33 @@ public struct JobDrainer: Sendable {
             let more = try await drainOnce(deadline: deadline, logger: logger)
             report = DrainReport(
                 stoppedBecause: more.stoppedBecause, nextDueAt: more.nextDueAt, nextDueIsLease: more.nextDueIsLease, jobs: report.jobs + more.jobs)
+        }
+        return report
+    }
+
+    /// `drain`, one at a time: a request that arrives while a drain runs joins it (answered at once,
+    /// `joined`), and the running drain drains once more before it ends if any joined — so the
+    /// process never runs more than `concurrency` jobs, and a job queued as a drain was finishing
+    /// is still taken.
+    public func drainJoining(deadline: Date, patience: TimeInterval = 0, logger: Logger) async throws -> DrainReport {
+        guard await coordinator.begin() else { return DrainReport(stoppedBecause: .joined, nextDueAt: nil, jobs: []) }
+        var report: DrainReport
+        do {
+            report = try await drain(deadline: deadline, patience: patience, logger: logger)
+            // Ends only when nobody joined since the last look, in one step: a request cannot slip
+            // in between the look and the end.
+            while !(await coordinator.finishUnlessJoined()) {
+                guard !stopping.isSet, clock.now().addingTimeInterval(deadlineMargin) < deadline else {
+                    await coordinator.end()
+                    break
+                }
+                let more = try await drain(deadline: deadline, patience: patience, logger: logger)
+                report = DrainReport(
+                    stoppedBecause: more.stoppedBecause, nextDueAt: more.nextDueAt, nextDueIsLease: more.nextDueIsLease, jobs: report.jobs + more.jobs)
+            }
+        } catch {
+            await coordinator.end()
+            throw error
         }
         return report
     }
@@ -184,5 +213,38 @@ public struct JobDrainer: Sendable {
         } catch {
             return .failure(ReviewError.from(error))
         }
+    }
+}
+
+/// Whether a drain runs in this process, and whether a request joined it meanwhile.
+actor DrainCoordinator {
+    private var running = false
+    private var joined = false
+
+    /// True when the caller may drain; false when one runs (the request is noted as joined).
+    func begin() -> Bool {
+        guard !running else {
+            joined = true
+            return false
+        }
+        running = true
+        joined = false
+        return true
+    }
+
+    /// Ends the drain and answers true, unless a request joined since the last look: then it
+    /// forgets that request and answers false (drain again).
+    func finishUnlessJoined() -> Bool {
+        guard !joined else {
+            joined = false
+            return false
+        }
+        running = false
+        return true
+    }
+
+    func end() {
+        running = false
+        joined = false
     }
 }

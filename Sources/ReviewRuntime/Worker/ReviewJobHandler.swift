@@ -55,7 +55,7 @@ public struct ReviewJobHandler: FunctionHandler {
         switch request {
         case .drain:
             let deadline = context.deadline ?? drainer.clock.now().addingTimeInterval(config.maxDrainSeconds)
-            let report = try await drainer.drain(deadline: deadline, patience: config.drainPatience, logger: context.logger)
+            let report = try await drainer.drainJoining(deadline: deadline, patience: config.drainPatience, logger: context.logger)
             // One look at the queue per drain (not per job) keeps its gauges current on Lambda.
             if let stats = await queueStats() { ReviewMetrics.queue(stats) }
             return Self.json(report)
