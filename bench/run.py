@@ -7,7 +7,7 @@ Environment: JOBS (5000), IDLE_SECONDS (60), WRK_SECONDS (10).
 import asyncio, hashlib, hmac, json, os, re, shutil, socket, subprocess, sys, tempfile, time, uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.environ.get("FIXTURES_DIR", os.path.join(os.path.dirname(ROOT), "shared", "fixtures"))
+FIXTURES = os.environ.get("FIXTURES_DIR", os.path.join(ROOT, "fixtures"))
 BIN = sys.argv[1]
 FUNCTIONS = sys.argv[2] if len(sys.argv) > 2 else BIN
 JOBS = int(os.environ.get("JOBS", "5000"))

@@ -5,13 +5,13 @@ Each planted case is a real diff with a few added lines inserted (or one added l
 the planted bug. Hunk headers are recomputed, so the result is a diff GitHub could have served.
 The expected finding is the planted lines' new-side range. Clean cases are the fixtures as they are.
 
-    python3 eval/plant.py                  # rewrites eval/cases from ../shared/fixtures
+    python3 eval/plant.py                  # rewrites eval/cases from fixtures/
     python3 eval/plant.py --show FIXTURE PATH   # a file's new-side lines with their numbers
 """
 import json, os, re, shutil, sys
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.environ.get("FIXTURES", os.path.join(ROOT, "..", "..", "shared", "fixtures", "pull-requests"))
+FIXTURES = os.environ.get("FIXTURES", os.path.join(ROOT, "..", "fixtures", "pull-requests"))
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo (make demo): a real pull request from ../shared/fixtures reviewed end to end through the
+# The demo (make demo): a real pull request from fixtures/ reviewed end to end through the
 # real pieces — redis-server behind redis-rest, the GitHub stand-in serving the PR, a signed webhook
 # through the built webhook-ingest, which kicks review-job (in serve mode) to drain the queue with the
 # built-in rules reviewer (or the provider set in LLM_* variables) — then the review as GitHub shows it.
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 scripts/setup.sh
 PR="${PR:-ky-multi-file-feature-network-error}"
-FIXTURES="${FIXTURES_DIR:-$(cd .. && pwd)/shared/fixtures}"
+FIXTURES="${FIXTURES_DIR:-$PWD/fixtures}"
 PR_DIR="$FIXTURES/pull-requests/$PR"
 [ -f "$PR_DIR/pull.diff" ] || { echo "demo: no fixture $PR_DIR (choose PR= among: $(ls "$FIXTURES/pull-requests" | grep -v -e LICENSES -e README | tr '\n' ' '))" >&2; exit 1; }
 

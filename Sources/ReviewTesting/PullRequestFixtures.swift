@@ -1,7 +1,7 @@
 import Foundation
 import ReviewCore
 
-/// The real pull requests of `../shared/fixtures/pull-requests/<name>/`: `pull.json`, `files.json`, `pull.diff`.
+/// The real pull requests of `fixtures/pull-requests/<name>/`: `pull.json`, `files.json`, `pull.diff`.
 package struct PullRequestFixture: Sendable {
     package let name: String
     package let folder: URL

@@ -101,10 +101,10 @@ package enum Tools {
     /// The package root (this file is Sources/ReviewTesting/RedisHarness.swift).
     package static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/fixtures` next to the checkout, or `$FIXTURES_DIR`.
+    /// The repository's `fixtures` (real payloads and diffs, with their licences), or `$FIXTURES_DIR`.
     package static var fixtures: URL {
         if let given = ProcessInfo.processInfo.environment["FIXTURES_DIR"] { return URL(fileURLWithPath: given) }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+        return packageRoot.appendingPathComponent("fixtures")
     }
 
     /// A built executable of this package (`swift build` puts them next to the test bundle).

@@ -1,7 +1,7 @@
 import Foundation
 import ReviewCore
 
-/// GitHub's example webhook payloads from `../shared/fixtures/github-webhooks`, signed as GitHub would.
+/// GitHub's example webhook payloads from `fixtures/github-webhooks`, signed as GitHub would.
 package enum WebhookFixtures {
     package static let secret = "test-webhook-secret"
 
