@@ -69,8 +69,9 @@ public struct Anchorer: Sendable {
         if shown.rewritten, let anchor = place(shown.lines, in: file, preferring: side, near: target) { return anchor }
         // Elided code: the lines as given (a line of code may begin with `-`), then as shown.
         let readings = shown.lines == quote ? [(quote, preferred)] : [(quote, preferred), (shown.lines, side)]
-        for (lines, side) in readings where ShownQuote.elides(lines) && ShownQuote.saysEnoughWhenElided(lines) {
+        for (lines, side) in readings {
             let pieces = lines.map(ShownQuote.pieces)
+            guard ShownQuote.isElidedEnough(pieces) else { continue }
             for side in [side, side.other] {
                 if let match = elidedMatch(of: pieces, in: index.sideText(path: file.path, side: side), near: target) {
                     return .lines(path: file.path, side: side, start: match.start, end: match.end)

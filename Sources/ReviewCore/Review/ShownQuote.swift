@@ -24,12 +24,11 @@ struct ShownQuote: Equatable {
     static let minimumElidedWords = 3
     static let minimumElidedBytes = 12
 
-    /// Whether some line elides part of the code with `…` or `...` (see `pieces`).
-    static func elides(_ lines: [String]) -> Bool { lines.contains { pieces($0).count > 1 } }
-
-    /// Whether what an elided quote keeps is enough evidence for a line (`if (…` is not).
-    static func saysEnoughWhenElided(_ lines: [String]) -> Bool {
-        let kept = lines.flatMap(pieces)
+    /// Whether a quote read as `pieces` (each line's) elides code and keeps enough of it to pick a
+    /// line (`if (…` does not).
+    static func isElidedEnough(_ pieces: [[String]]) -> Bool {
+        guard pieces.contains(where: { $0.count > 1 }) else { return false }
+        let kept = pieces.flatMap { $0 }
         let bytes = kept.reduce(0) { $0 + $1.utf8.filter { $0 != 0x20 }.count }
         return bytes >= minimumElidedBytes && kept.reduce(0) { $0 + wordCount($1) } >= minimumElidedWords
     }

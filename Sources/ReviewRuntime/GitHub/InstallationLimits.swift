@@ -40,9 +40,4 @@ public final class InstallationLimits: Sendable {
             paused[installation] = until
         }
     }
-
-    /// When the installation's pause ends, if it is paused at `now`.
-    public func pausedUntil(_ installation: Int, now: Date) -> Date? {
-        pausedUntil.withLockedValue { $0[installation] }.flatMap { $0 > now ? $0 : nil }
-    }
 }

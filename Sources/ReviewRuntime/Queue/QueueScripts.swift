@@ -46,13 +46,16 @@ enum QueueScripts {
           if #head == 0 then return end
           redis.call('ZADD', groups, 'LT', math.max(tonumber(head[2]), at), gid)
         end
-        -- The installation a stored job belongs to (its JSON's installationId), or nil.
-        local function group_of(prefix, id)
-          local data = redis.call('HGET', prefix .. 'job:' .. id, 'data')
+        -- The installation a job's JSON names (its installationId), or nil.
+        local function group_in(data)
           if not data then return nil end
           local ok, job = pcall(cjson.decode, data)
           if not ok or type(job) ~= 'table' or job['installationId'] == nil then return nil end
           return string.format('%d', job['installationId'])
+        end
+        -- The installation a stored job belongs to, or nil.
+        local function group_of(prefix, id)
+          return group_in(redis.call('HGET', prefix .. 'job:' .. id, 'data'))
         end
         -- A job due at `at` on its installation's set, and the installation on `groups` unless it is
         -- at its cap or paused.
@@ -449,7 +452,7 @@ enum QueueScripts {
             local f = redis.call('HMGET', KEYS[2], 'state', 'data', 'spent', 'error', 'lastError', 'result', 'finishedAt')
             if not f[2] then return cjson.encode({}) end
             local score, leased = nil, false
-            local gid = group_of(ARGV[3], ARGV[1])
+            local gid = group_in(f[2])
             if gid then score = redis.call('ZSCORE', ARGV[3] .. 'g:' .. gid, ARGV[1]) end
             if not score then
               local cursor = '0'
