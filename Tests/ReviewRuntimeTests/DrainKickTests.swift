@@ -205,9 +205,13 @@ struct CapturingLogHandler: LogHandler {
 @Suite struct DrainJoiningTests {
     @Test func aSecondDrainJoinsTheFirstAndNoMoreThanTheConcurrencyRuns() async throws {
         try await RedisHarness.with { harness in
-            let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:9/record", "DRAIN_CONCURRENCY": "2", "DRAIN_MAX_SECONDS": "3600"]) {
+            let env = harness.environment().merging([
+                "REVIEW_RECORD_URL": "http://127.0.0.1:9/record", "DRAIN_CONCURRENCY": "2", "DRAIN_MAX_SECONDS": "3600", "QUEUE_LEASE_SECONDS": "1000",
+            ]) {
                 $1
             }
+            // The lease outlasts the clock's 100 s steps: a step taken between a claim and its job's
+            // first heartbeat would otherwise expire the lease of a job still running.
             let clock = ManualClock()
             let running = NIOLockedValueBox((now: 0, most: 0, done: 0))
             // Each job takes 100 s of the test's clock.
@@ -247,7 +251,9 @@ struct CapturingLogHandler: LogHandler {
             let stopper = Task { try? await clock.wallClock.sleep(1_000_000) }
             await driver.value
             stopper.cancel()
-            #expect(report.jobs.count == 6 && report.jobs.allSatisfy { $0.outcome == .completed }, "\(report.jobs.map(\.outcome))")
+            #expect(
+                report.jobs.count == 6 && report.jobs.allSatisfy { $0.outcome == .completed },
+                "\(report.jobs.map { ($0.jobId.suffix(6), $0.outcome, $0.attempt, $0.durationMs) })")
             #expect(running.withLockedValue { $0.most } == 2 && running.withLockedValue { $0.done } == 6)
         }
     }

@@ -21,6 +21,11 @@ enum QueueReply {
         var installation: String?
     }
 
+    struct Complete: Decodable {
+        var held: Bool
+        var next: Claim?
+    }
+
     struct Fail: Decodable {
         var status: String
         var spent: Int?

@@ -15,6 +15,15 @@ enum QueueScripts {
     /// Helpers every script may use: trimming finished jobs, and putting an installation back on `groups`.
     private static let helpers = """
         local PAUSE = 1000000
+        -- After a pause an installation probes: its count is raised by PROBE, and it runs one job at
+        -- a time until one of its jobs succeeds.
+        local PROBE = 1000
+        -- Whether an installation whose `active` count reads `raw` may start one more job.
+        local function room(raw, cap)
+          if raw >= PAUSE then return false end
+          if raw >= PROBE then return raw - PROBE < 1 end
+          return raw < cap
+        end
         -- keep < 0: no count limit. slack: how far over `keep` the set may grow before a trim, so
         -- that a trim removes many jobs in a few commands instead of one job in four on every call.
         local function trim(zset, prefix, keep, cutoff, slack)
@@ -43,8 +52,21 @@ enum QueueScripts {
         -- waiting job; LT keeps an earlier turn it already has.
         local function readmit(prefix, groups, gid, at)
           local head = redis.call('ZRANGE', prefix .. 'g:' .. gid, 0, 0, 'WITHSCORES')
-          if #head == 0 then return end
+          if #head == 0 then return false end
           redis.call('ZADD', groups, 'LT', math.max(tonumber(head[2]), at), gid)
+          return true
+        end
+        -- One job of the installation ended (`succeeded` ends a probe): its count goes down, and it
+        -- goes back on `groups` when that gave it room it did not have. Answers whether it went back.
+        local function release(prefix, groups, active, gid, now, cap, succeeded)
+          local raw = redis.call('HINCRBY', active, gid, -1)
+          local had = room(raw + 1, cap)
+          if succeeded and raw >= PROBE and raw < PAUSE then
+            raw = redis.call('HINCRBY', active, gid, -PROBE)
+            had = false
+          end
+          if had or not room(raw, cap) then return false end
+          return readmit(prefix, groups, gid, now)
         end
         -- The installation a job's JSON names (its installationId), or nil.
         local function group_in(data)
@@ -61,7 +83,7 @@ enum QueueScripts {
         -- at its cap or paused.
         local function schedule(prefix, groups, active, gid, id, at, cap)
           redis.call('ZADD', prefix .. 'g:' .. gid, at, id)
-          if tonumber(redis.call('HGET', active, gid) or '0') < cap then readmit(prefix, groups, gid, at) end
+          if room(tonumber(redis.call('HGET', active, gid) or '0'), cap) then readmit(prefix, groups, gid, at) end
         end
 
         """
@@ -138,100 +160,126 @@ enum QueueScripts {
             return cjson.encode({status = 'queued'})
             """)
 
+    /// The claim, as a function `claim` and `complete` share. `swap`: an installation one of whose
+    /// jobs has just completed and whose count still includes it; when that installation's turn
+    /// comes now, its next job takes the ended job's place and the count does not move (one read
+    /// instead of a decrement and an increment). Answers the reply and whether `swap` was settled.
+    private static let claimNext = """
+        local function claim_next(groups, failed, active, legacy, now, lease, token, max, prefix, failed_cutoff, cap, swap)
+          local settled = false
+          for _ = 1, 1000 do
+            local head = redis.call('ZPOPMIN', groups)
+            if #head == 0 then
+              -- Jobs queued by a version before installations: moved over, a thousand at a time.
+              local old = redis.call('ZRANGE', legacy, 0, 999, 'WITHSCORES')
+              if #old == 0 then return {status = 'empty'}, settled end
+              for i = 1, #old, 2 do
+                local id = string.match(old[i], '^[^|]+')
+                local gid = group_of(prefix, id)
+                -- A waiting job keeps its run-at; one a worker held runs again now.
+                local at = string.find(old[i], '|', 1, true) and now or tonumber(old[i + 1])
+                if gid then schedule(prefix, groups, active, gid, id, at, cap) end
+                redis.call('ZREM', legacy, old[i])
+              end
+            else
+              local member, score = head[1], tonumber(head[2])
+              if score > now then
+                redis.call('ZADD', groups, head[2], member)
+                return {status = 'none', next = score, kind = string.find(member, '|', 1, true) and 'lease' or 'job'}, settled
+              end
+              local id, rest = string.match(member, '^([^|]+)|(.+)$')
+              if id then
+                -- An expired lease (id|token|installation): the attempt is spent; run again or fail.
+                local gid = string.match(rest, '|(.+)$')
+                local job = prefix .. 'job:' .. id
+                local spent = redis.call('HINCRBY', job, 'spent', 1)
+                local reason = 'lease expired ' .. spent .. ' time(s): the worker stopped or overran its lease'
+                if spent >= max then
+                  redis.call('HSET', job, 'state', 'failed', 'error', reason, 'finishedAt', now)
+                  redis.call('ZADD', failed, now, id)
+                  trim(failed, prefix, -1, failed_cutoff)
+                  release(prefix, groups, active, gid, now, cap, false)
+                else
+                  redis.call('HSET', job, 'lastError', reason)
+                  redis.call('ZADD', prefix .. 'g:' .. gid, now, id)
+                  if room(redis.call('HINCRBY', active, gid, -1), cap) then readmit(prefix, groups, gid, now) end
+                end
+              elseif string.sub(member, 1, 8) == '!resume:' then
+                -- A paused installation's pause is over: it probes (one job at a time until one
+                -- succeeds), so a limit that lasts longer than GitHub said meets one request, not
+                -- the installation's cap of them.
+                local gid = string.sub(member, 9)
+                redis.call('HDEL', prefix .. 'paused', gid)
+                local raw = redis.call('HINCRBY', active, gid, -PAUSE)
+                if cap > 1 and raw < PROBE then raw = redis.call('HINCRBY', active, gid, PROBE) end
+                if room(raw, cap) then readmit(prefix, groups, gid, now) end
+              else
+                local gid, running = member, nil
+                if gid == swap then
+                  settled, swap = true, nil
+                  local raw = tonumber(redis.call('HGET', active, gid) or '0')
+                  -- The job that ended succeeded: a probe is over.
+                  if raw >= PROBE and raw < PAUSE then raw = redis.call('HINCRBY', active, gid, -PROBE) end
+                  if raw >= PAUSE then
+                    -- Paused meanwhile: the ended job's place is given back, and the installation waits.
+                    redis.call('HINCRBY', active, gid, -1)
+                  else
+                    running = raw
+                  end
+                else
+                  running = redis.call('HINCRBY', active, gid, 1)
+                  -- At its cap or paused: off `groups` until a job of it ends or the pause does.
+                  if not room(running - 1, cap) then
+                    redis.call('HINCRBY', active, gid, -1)
+                    running = nil
+                  end
+                end
+                if running then
+                  local waiting = prefix .. 'g:' .. gid
+                  local jobs = redis.call('ZPOPMIN', waiting, 2)
+                  if #jobs == 0 then
+                    redis.call('HINCRBY', active, gid, -1)
+                  elseif tonumber(jobs[2]) > now then
+                    -- Its next job is not due yet: its turn comes then.
+                    redis.call('ZADD', waiting, jobs[2], jobs[1])
+                    if jobs[3] then redis.call('ZADD', waiting, jobs[4], jobs[3]) end
+                    redis.call('HINCRBY', active, gid, -1)
+                    redis.call('ZADD', groups, jobs[2], gid)
+                  else
+                    local id = jobs[1]
+                    if jobs[3] then
+                      redis.call('ZADD', waiting, jobs[4], jobs[3])
+                      -- Round robin: back behind every installation already due.
+                      if room(running, cap) then redis.call('ZADD', groups, math.max(now, tonumber(jobs[4])), gid) end
+                    end
+                    local fields = redis.call('HMGET', prefix .. 'job:' .. id, 'data', 'spent')
+                    if fields[1] then
+                      local deadline = now + lease
+                      redis.call('ZADD', groups, deadline, id .. '|' .. token .. '|' .. gid)
+                      return {status = 'claimed', id = id, data = fields[1], attempt = (tonumber(fields[2]) or 0) + 1,
+                        deadline = deadline, installation = gid}, settled
+                    end
+                    redis.call('HINCRBY', active, gid, -1)
+                  end
+                end
+              end
+            end
+          end
+          return {status = 'none', next = now, kind = 'job'}, settled
+        end
+
+        """
+
     /// KEYS: groups, failed, active, the layout before installations (`schedule`).
     /// ARGV: now ms, lease ms, token, max attempts, key prefix, failed cutoff ms, per-installation cap.
     /// Answers {status: empty}, {status: none, next, kind: job|lease} when nothing is due yet, or
     /// {status: claimed, id, data, attempt, deadline, installation}.
     static let claim = RedisScript(
         name: "claim",
-        source: helpers + """
-            local groups, failed, active, legacy = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-            local now, lease, token, max, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
-            local cap = tonumber(ARGV[7])
-            for _ = 1, 1000 do
-              local head = redis.call('ZPOPMIN', groups)
-              if #head == 0 then
-                -- Jobs queued by a version before installations: moved over, a thousand at a time.
-                local old = redis.call('ZRANGE', legacy, 0, 999, 'WITHSCORES')
-                if #old == 0 then return cjson.encode({status = 'empty'}) end
-                for i = 1, #old, 2 do
-                  local id = string.match(old[i], '^[^|]+')
-                  local gid = group_of(prefix, id)
-                  -- A waiting job keeps its run-at; one a worker held runs again now.
-                  local at = string.find(old[i], '|', 1, true) and now or tonumber(old[i + 1])
-                  if gid then schedule(prefix, groups, active, gid, id, at, cap) end
-                  redis.call('ZREM', legacy, old[i])
-                end
-              else
-                local member, score = head[1], tonumber(head[2])
-                if score > now then
-                  redis.call('ZADD', groups, head[2], member)
-                  return cjson.encode({status = 'none', next = score, kind = string.find(member, '|', 1, true) and 'lease' or 'job'})
-                end
-                local id, rest = string.match(member, '^([^|]+)|(.+)$')
-                if id then
-                  -- An expired lease (id|token|installation): the attempt is spent; run again or fail.
-                  local gid = string.match(rest, '|(.+)$')
-                  local job = prefix .. 'job:' .. id
-                  local spent = redis.call('HINCRBY', job, 'spent', 1)
-                  redis.call('HINCRBY', active, gid, -1)
-                  local reason = 'lease expired ' .. spent .. ' time(s): the worker stopped or overran its lease'
-                  if spent >= max then
-                    redis.call('HSET', job, 'state', 'failed', 'error', reason, 'finishedAt', now)
-                    redis.call('ZADD', failed, now, id)
-                    trim(failed, prefix, -1, now - tonumber(ARGV[6]))
-                    if tonumber(redis.call('HGET', active, gid) or '0') < cap then readmit(prefix, groups, gid, now) end
-                  else
-                    redis.call('HSET', job, 'lastError', reason)
-                    schedule(prefix, groups, active, gid, id, now, cap)
-                  end
-                elseif string.sub(member, 1, 8) == '!resume:' then
-                  -- A paused installation's pause is over: one job probes first. Until one of its jobs
-                  -- succeeds, cap - 1 of its count is held back (`probing`), so a limit that lasts
-                  -- longer than GitHub said meets one request, not the installation's cap of them.
-                  local gid = string.sub(member, 9)
-                  redis.call('HDEL', prefix .. 'paused', gid)
-                  local held = 0
-                  if cap > 1 and redis.call('HSETNX', prefix .. 'probing', gid, cap - 1) == 1 then held = cap - 1 end
-                  if redis.call('HINCRBY', active, gid, held - PAUSE) < cap then readmit(prefix, groups, gid, now) end
-                else
-                  local gid = member
-                  local running = redis.call('HINCRBY', active, gid, 1)
-                  if running > cap then
-                    -- At its cap or paused: off `groups` until a job of it ends or the pause does.
-                    redis.call('HINCRBY', active, gid, -1)
-                  else
-                    local waiting = prefix .. 'g:' .. gid
-                    local jobs = redis.call('ZPOPMIN', waiting, 2)
-                    if #jobs == 0 then
-                      redis.call('HINCRBY', active, gid, -1)
-                    elseif tonumber(jobs[2]) > now then
-                      -- Its next job is not due yet: its turn comes then.
-                      redis.call('ZADD', waiting, jobs[2], jobs[1])
-                      if jobs[3] then redis.call('ZADD', waiting, jobs[4], jobs[3]) end
-                      redis.call('HINCRBY', active, gid, -1)
-                      redis.call('ZADD', groups, jobs[2], gid)
-                    else
-                      local id = jobs[1]
-                      if jobs[3] then
-                        redis.call('ZADD', waiting, jobs[4], jobs[3])
-                        -- Round robin: back behind every installation already due.
-                        if running < cap then redis.call('ZADD', groups, math.max(now, tonumber(jobs[4])), gid) end
-                      end
-                      local fields = redis.call('HMGET', prefix .. 'job:' .. id, 'data', 'spent')
-                      if fields[1] then
-                        local deadline = now + lease
-                        redis.call('ZADD', groups, deadline, id .. '|' .. token .. '|' .. gid)
-                        return cjson.encode({status = 'claimed', id = id, data = fields[1],
-                          attempt = (tonumber(fields[2]) or 0) + 1, deadline = deadline, installation = gid})
-                      end
-                      redis.call('HINCRBY', active, gid, -1)
-                    end
-                  end
-                end
-              end
-            end
-            return cjson.encode({status = 'none', next = now, kind = 'job'})
+        source: helpers + claimNext + """
+            local reply = claim_next(KEYS[1], KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]),
+              ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), nil)
+            return cjson.encode(reply)
             """)
 
     /// KEYS: groups. ARGV: member (id|token|installation), new deadline ms. Answers 1 when the caller still holds the lease.
@@ -243,36 +291,44 @@ enum QueueScripts {
             return 1
             """)
 
-    /// KEYS: groups, job, completed, active. ARGV: member, id, now ms, result JSON, keep count, age
-    /// cutoff ms, key prefix, installation, per-installation cap.
-    /// Answers 1, or 0 when the caller no longer holds the lease (nothing changes then).
+    /// KEYS: groups, job, completed, active, failed, the layout before installations.
+    /// ARGV: member, id, now ms, result JSON, keep count, age cutoff ms, key prefix, installation,
+    /// per-installation cap, then — to claim the next job in the same step — lease ms, token, max
+    /// attempts, failed cutoff ms (none: no claim).
+    /// Answers {held} (false: the caller no longer held the lease, and nothing changed for that
+    /// job) and, when asked, {next} as `claim` answers.
     static let complete = RedisScript(
         name: "complete",
-        source: helpers + """
-            if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-            redis.call('HSET', KEYS[2], 'state', 'completed', 'result', ARGV[4], 'finishedAt', ARGV[3])
-            redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-            -- Back on `groups` only when this job held it at its cap; below the cap it is there already.
-            -- A success after a pause also ends its probing: the count held back is given back.
-            if redis.call('HINCRBY', KEYS[4], ARGV[8], -1) == tonumber(ARGV[9]) - 1 then
-              local held = tonumber(redis.call('HGET', ARGV[7] .. 'probing', ARGV[8]) or '0')
-              if held > 0 then
-                redis.call('HDEL', ARGV[7] .. 'probing', ARGV[8])
-                redis.call('HINCRBY', KEYS[4], ARGV[8], -held)
+        source: helpers + claimNext + """
+            local groups, active, now, prefix, gid, cap = KEYS[1], KEYS[4], tonumber(ARGV[3]), ARGV[7], ARGV[8], tonumber(ARGV[9])
+            local held = redis.call('ZREM', groups, ARGV[1]) == 1
+            if held then
+              redis.call('HSET', KEYS[2], 'state', 'completed', 'result', ARGV[4], 'finishedAt', ARGV[3])
+              redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+              -- Trim checks cost a command, so they are spread by the id's SHA-1: by age on the jobs whose
+              -- hash starts 00 (1 in 256), by count on 01 to 03 (1 in 85; every job when keep is small).
+              local bucket, keep = string.sub(redis.sha1hex(ARGV[2]), 1, 2), tonumber(ARGV[5])
+              if bucket == '00' then
+                trim(KEYS[3], prefix, -1, tonumber(ARGV[6]))
+              elseif (bucket >= '01' and bucket <= '03') or keep < 160 then
+                trim(KEYS[3], prefix, keep, nil, math.max(1, math.floor(keep / 4)))
               end
-              readmit(ARGV[7], KEYS[1], ARGV[8], tonumber(ARGV[3]))
             end
-            -- Trim checks cost a command, so they are spread by the id's SHA-1: by age on the jobs whose
-            -- hash starts 00 or 01 (1 in 128), by count on 02 to 05 (1 in 64; every job when keep is small).
-            local bucket, keep = string.sub(redis.sha1hex(ARGV[2]), 1, 2), tonumber(ARGV[5])
-            if bucket == '00' or bucket == '01' then
-              trim(KEYS[3], ARGV[7], -1, tonumber(ARGV[6]))
-            elseif (bucket >= '02' and bucket <= '05') or keep < 160 then
-              trim(KEYS[3], ARGV[7], keep, nil, math.max(1, math.floor(keep / 10)))
+            if not ARGV[10] then
+              if held then release(prefix, groups, active, gid, now, cap, true) end
+              return cjson.encode({held = held})
             end
-            return 1
+            local function next_job(swap)
+              return claim_next(groups, KEYS[5], active, KEYS[6], now, tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12]), prefix,
+                tonumber(ARGV[13]), cap, swap)
+            end
+            local reply, settled = next_job(held and gid or nil)
+            if held and not settled and release(prefix, groups, active, gid, now, cap, true) and reply.status ~= 'claimed' then
+              -- The ended job gave its installation room after the claim looked: look again.
+              reply = next_job(nil)
+            end
+            return cjson.encode({held = held, next = reply})
             """)
-
     /// KEYS: groups, job, failed, active. ARGV: member, id, now ms, retryable 0/1, retry delay ms,
     /// error, max attempts, failed cutoff ms, key prefix, '1' for a rate limit, longest total wait
     /// for rate limits ms, installation, per-installation cap. A rate limit spends no attempt: it
@@ -299,13 +355,13 @@ enum QueueScripts {
               local at = now + tonumber(ARGV[5])
               redis.call('HSET', KEYS[2], 'lastError', message)
               redis.call('ZADD', prefix .. 'g:' .. gid, at, ARGV[2])
-              if running < cap then readmit(prefix, KEYS[1], gid, now) end
+              if room(running, cap) then readmit(prefix, KEYS[1], gid, now) end
               return cjson.encode({status = 'retrying', spent = spent, at = at})
             end
             redis.call('HSET', KEYS[2], 'state', 'failed', 'error', message, 'finishedAt', ARGV[3])
             redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
             trim(KEYS[3], prefix, -1, tonumber(ARGV[8]))
-            if running < cap then readmit(prefix, KEYS[1], gid, now) end
+            if room(running, cap) then readmit(prefix, KEYS[1], gid, now) end
             return cjson.encode({status = 'failed', spent = spent})
             """)
 

@@ -109,22 +109,39 @@ public struct JobDrainer: Sendable {
     }
 
     /// One worker: run jobs until a claim finds nothing (returned) or the deadline is near (nil).
+    /// A job that succeeds is completed and the next one claimed in the same step.
     private func work(starting: ClaimedJob?, deadline: Date, logger: Logger) async throws -> ([DrainReport.JobOutcome], ClaimOutcome?) {
         var outcomes: [DrainReport.JobOutcome] = []
         var next = starting
         while true {
+            var claim: ClaimOutcome?
             if let claimed = next {
-                outcomes.append(await run(claimed, logger: logger))
+                let ran = await run(claimed, claimingNext: { mayClaim(before: deadline) }, logger: logger)
+                outcomes.append(ran.outcome)
+                claim = ran.next
             }
-            guard !stopping.isSet, clock.now().addingTimeInterval(deadlineMargin) < deadline else { return (outcomes, nil) }
-            let claim = try await queue.claim(now: clock.now())
-            guard case .claimed(let claimed) = claim else { return (outcomes, claim) }
+            guard mayClaim(before: deadline) else { return (outcomes, nil) }
+            if claim == nil { claim = try await queue.claim(now: clock.now()) }
+            guard case .claimed(let claimed)? = claim else { return (outcomes, claim) }
             next = claimed
         }
     }
 
+    /// Whether a new job may be taken: not shutting down, and the deadline not near.
+    private func mayClaim(before deadline: Date) -> Bool {
+        !stopping.isSet && clock.now().addingTimeInterval(deadlineMargin) < deadline
+    }
+
     /// Processes one held job with a heartbeat, then records how it ended.
     public func run(_ claimed: ClaimedJob, logger: Logger) async -> DrainReport.JobOutcome {
+        await run(claimed, claimingNext: { false }, logger: logger).outcome
+    }
+
+    /// `run`, and when the job succeeds and `claimingNext()` says so then, the next job claimed in
+    /// the step that completes it.
+    private func run(
+        _ claimed: ClaimedJob, claimingNext: () -> Bool, logger: Logger
+    ) async -> (outcome: DrainReport.JobOutcome, next: ClaimOutcome?) {
         var logger = logger
         logger[metadataKey: "jobId"] = "\(claimed.id)"
         logger[metadataKey: "repo"] = "\(claimed.job.owner)/\(claimed.job.repo)"
@@ -145,13 +162,18 @@ public struct JobDrainer: Sendable {
             // when the lease runs out. A fresh task, since this one's cancellation would stop the call.
             let lease = claimed.lease
             let given = await Task { try? await queue.heartbeat(lease, until: clock.now()) }.value
-            return outcome(given == true ? .released : .unacknowledged, "the worker shut down during the job")
+            return (outcome(given == true ? .released : .unacknowledged, "the worker shut down during the job"), nil)
         }
         do {
             switch result {
             case .success(let data):
-                let held = try await queue.complete(claimed.lease, result: String(decoding: data, as: UTF8.self), now: clock.now())
-                return outcome(held ? .completed : .leaseLost)
+                let result = String(decoding: data, as: UTF8.self)
+                if claimingNext() {
+                    let (held, next) = try await queue.completeAndClaim(claimed.lease, result: result, now: clock.now())
+                    return (outcome(held ? .completed : .leaseLost), next)
+                }
+                let held = try await queue.complete(claimed.lease, result: result, now: clock.now())
+                return (outcome(held ? .completed : .leaseLost), nil)
             case .failure(let error):
                 ReviewMetrics.errors(error.code)
                 if error.code == .githubRateLimited {
@@ -169,16 +191,16 @@ public struct JobDrainer: Sendable {
                 switch try await queue.fail(claimed.lease, error: error, retryDelay: delay, now: clock.now()) {
                 case .retrying:
                     await processor.jobFailed(claimed.job, error: error, attempt: claimed.attempt, willRetry: true, logger: logger)
-                    return outcome(.retrying, error.description)
+                    return (outcome(.retrying, error.description), nil)
                 case .failed:
                     await processor.jobFailed(claimed.job, error: error, attempt: claimed.attempt, willRetry: false, logger: logger)
-                    return outcome(.failed, error.description)
-                case .staleLease: return outcome(.leaseLost, error.description)
+                    return (outcome(.failed, error.description), nil)
+                case .staleLease: return (outcome(.leaseLost, error.description), nil)
                 }
             }
         } catch {
             // The queue could not record the outcome: the lease expires and the job runs again.
-            return outcome(.unacknowledged, "\(error)")
+            return (outcome(.unacknowledged, "\(error)"), nil)
         }
     }
 
