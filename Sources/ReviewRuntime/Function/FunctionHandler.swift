@@ -29,6 +29,9 @@ public protocol FunctionHandler: Sendable {
     /// The process is shutting down: start no new work.
     func beginShutdown()
 
+    /// After `beginShutdown`: work the handler started in the background gets `grace` seconds to end.
+    func finishBackground(grace: TimeInterval) async
+
     /// The queue's counts for the metrics (nil: this function has none).
     func queueStats() async -> QueueStats?
 }
@@ -45,6 +48,8 @@ extension FunctionHandler {
     public func readiness() async -> ReviewError? { nil }
 
     public func beginShutdown() {}
+
+    public func finishBackground(grace: TimeInterval) async {}
 
     public func queueStats() async -> QueueStats? { nil }
 

@@ -150,10 +150,13 @@ public enum FunctionRunner {
             exit(2)
         }
         // The service says where it serves once the group runs, so SIGTERM is handled from the first request on.
-        let service = GracefulHTTPService(server: server, grace: grace, logger: logger, listening: "\(name) serving on \(host):\(server.port)") {
-            readiness.shuttingDown.set()
-            handler.beginShutdown()
-        }
+        let service = GracefulHTTPService(
+            server: server, grace: grace, logger: logger, listening: "\(name) serving on \(host):\(server.port)",
+            beginShutdown: {
+                readiness.shuttingDown.set()
+                handler.beginShutdown()
+            },
+            finishBackground: { await handler.finishBackground(grace: $0) })
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -13,6 +13,8 @@ struct GracefulHTTPService: Service {
     /// Logged once the group runs (and handles signals): scripts wait for this line.
     let listening: String
     let beginShutdown: @Sendable () -> Void
+    /// Waits for the handler's background work, up to the grace period.
+    let finishBackground: @Sendable (TimeInterval) async -> Void
 
     func run() async throws {
         logger.info("\(listening)")
@@ -20,7 +22,9 @@ struct GracefulHTTPService: Service {
         try? await gracefulShutdown()
         logger.info("shutting down: no new requests, finishing those under way", metadata: ["graceSeconds": "\(grace)"])
         beginShutdown()
+        async let background: Void = finishBackground(grace)
         await server.shutdown(grace: grace)
+        await background
     }
 }
 

@@ -69,7 +69,8 @@ public struct DrainKick: Sendable {
             )
             return signer.sign(request, at: clock.now())
         case .http(let url, let token):
-            var headers = ["content-type": "application/json"]
+            // Answered at once by review-job serve, which drains in the background.
+            var headers = ["content-type": "application/json", "prefer": "respond-async"]
             if let token { headers["authorization"] = "Bearer \(token)" }
             return HTTPRequest(method: "POST", url: url, headers: headers, body: Self.event, timeout: timeout)
         }

@@ -25,6 +25,8 @@ public struct DrainReport: Codable, Sendable, Equatable {
         /// A drain was already under way in this process: this request joined it, and that drain
         /// takes the queued jobs (and drains once more if the request came as it was finishing).
         case joined
+        /// Serve mode answered a kick at once; the drain runs in the background.
+        case accepted
     }
 
     /// What happened to one job in a drain.

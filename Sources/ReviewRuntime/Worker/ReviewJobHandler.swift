@@ -10,12 +10,16 @@ public struct ReviewJobHandler: FunctionHandler {
 
     public let drainer: JobDrainer
     public let config: ReviewJobConfig
+    /// Serve mode's kicks, answered at once and drained here, and the timer that wakes a drain
+    /// when the work it left falls due.
+    public let background: BackgroundDrains
     public var secretValues: [String] { config.secretValues }
 
     public init(config: ReviewJobConfig, processor: any JobProcessor, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) {
         self.config = config
         let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         drainer = JobDrainer(queue: queue, processor: processor, concurrency: config.concurrency, deadlineMargin: config.deadlineMargin, clock: clock)
+        background = BackgroundDrains(drainer: drainer, maxSeconds: config.maxDrainSeconds, patience: config.drainPatience)
     }
 
     /// The production wiring: the GitHub reviewer with the configured model (or the record sink),
@@ -53,18 +57,21 @@ public struct ReviewJobHandler: FunctionHandler {
     public func handle(event: Data, context: InvocationContext) async throws -> Data {
         let request = try ReviewJobRequest.decode(event, drainFlag: context.flags.contains(Self.drainFlag))
         switch request {
-        case .drain:
-            let deadline = context.deadline ?? drainer.clock.now().addingTimeInterval(config.maxDrainSeconds)
-            let report = try await drainer.drainJoining(deadline: deadline, patience: config.drainPatience, logger: context.logger)
-            // One look at the queue per drain (not per job) keeps its gauges current on Lambda.
-            if let stats = await queueStats() { ReviewMetrics.queue(stats) }
-            return Self.json(report)
+        case .drain: return Self.json(try await drain(context: context))
         case .job(let job):
             var logger = context.logger
             logger[metadataKey: "jobId"] = "\(job.id)"
             let result = try await drainer.processor.process(job, attempt: 1, logger: logger)
             return Data(#"{"jobId":"\#(job.id)","status":"completed","result":"#.utf8) + result + Data("}".utf8)
         }
+    }
+
+    private func drain(context: InvocationContext) async throws -> DrainReport {
+        let deadline = context.deadline ?? drainer.clock.now().addingTimeInterval(config.maxDrainSeconds)
+        let report = try await drainer.drainJoining(deadline: deadline, patience: config.drainPatience, logger: context.logger)
+        // One look at the queue per drain (not per job) keeps its gauges current on Lambda.
+        if let stats = await queueStats() { ReviewMetrics.queue(stats) }
+        return report
     }
 
     /// Ready when the queue answers a PING.
@@ -76,6 +83,9 @@ public struct ReviewJobHandler: FunctionHandler {
     /// Shutting down: the drain claims no new job, and one interrupted gives its lease back.
     public func beginShutdown() { drainer.stopping.set() }
 
+    /// The background drain under way gets the grace period; then it is cancelled.
+    public func finishBackground(grace: TimeInterval) async { await background.finish(grace: grace) }
+
     /// Serve mode reviews whatever job it is POSTed: without a token, only on loopback (or when the
     /// platform in front authenticates callers, said explicitly).
     public func checkServe(host: String) throws(ReviewError) {
@@ -86,10 +96,30 @@ public struct ReviewJobHandler: FunctionHandler {
         )
     }
 
-    /// Serve mode: with `REVIEW_JOB_KICK_TOKEN` set, only a caller holding it may invoke.
+    /// Serve mode: with `REVIEW_JOB_KICK_TOKEN` set, only a caller holding it may invoke. A drain
+    /// asked with `Prefer: respond-async` (a kick) is answered 202 at once and drained in the
+    /// background; any drain here leaves a timer for the work it left (`BackgroundDrains`).
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
         if let refused = refusal(http) { return refused }
-        return await handleEvent(http: http, context: context)
+        guard http.method == "POST", (try? ReviewJobRequest.decode(http.body, drainFlag: false)) == .drain else {
+            return await handleEvent(http: http, context: context)
+        }
+        if Self.prefersAsync(http) {
+            await background.kick(logger: context.logger)
+            return .json(202, Self.json(DrainReport(stoppedBecause: .accepted, nextDueAt: nil, jobs: [])))
+        }
+        do {
+            let report = try await drain(context: context)
+            await background.schedule(after: report, logger: context.logger)
+            return .json(200, Self.json(report))
+        } catch {
+            return ErrorAnswer(error).http
+        }
+    }
+
+    /// RFC 7240's `Prefer: respond-async`: answer before the work is done.
+    static func prefersAsync(_ request: HTTPRequest) -> Bool {
+        (request.header("prefer") ?? "").lowercased().split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "respond-async" }
     }
 
     /// A caller without the token is refused from the request's head, before its body is read.
