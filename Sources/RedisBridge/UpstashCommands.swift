@@ -43,7 +43,8 @@ enum UpstashCommands {
         "ZRANK", "ZREVRANGE", "ZREVRANGEBYLEX", "ZREVRANGEBYSCORE", "ZREVRANK", "ZSCAN", "ZSCORE", "ZUNION", "GEODIST", "GEOHASH", "GEOPOS",
         "GEORADIUS_RO", "GEORADIUSBYMEMBER_RO", "GEOSEARCH", "PFCOUNT", "DBSIZE", "EXISTS", "EXPIRETIME", "KEYS", "PEXPIRETIME", "PTTL",
         "RANDOMKEY", "SCAN", "TTL", "TYPE", "TOUCH", "ECHO", "PING", "TIME", "EVAL_RO", "EVALSHA_RO", "FCALL_RO", "XLEN", "XRANGE",
-        "XREVRANGE", "XPENDING", "XINFO", "XREAD",
+        "XREVRANGE", "XPENDING", "XINFO", "XREAD", "JSON.GET", "JSON.MGET", "JSON.ARRINDEX", "JSON.ARRLEN", "JSON.OBJKEYS", "JSON.OBJLEN",
+        "JSON.RESP", "JSON.STRLEN", "JSON.TYPE", "JSON.DEBUG",
     ]
 
     /// Commands that may block: each gets a connection of its own, and none may run in a batch.
@@ -58,7 +59,7 @@ enum UpstashCommands {
 
     static let allowed: Set<String> = strings.union(bitmaps).union(hashes).union(lists).union(sets)
         .union(sortedSets).union(geo).union(hyperLogLog).union(generic).union(scripting).union(streams)
-        .union(server).union(blocking)
+        .union(server).union(json).union(blocking)
 
     private static let strings: Set<String> = [
         "APPEND", "DECR", "DECRBY", "GET", "GETDEL", "GETEX", "GETRANGE", "GETSET", "INCR", "INCRBY", "INCRBYFLOAT",
@@ -97,9 +98,17 @@ enum UpstashCommands {
     private static let scripting: Set<String> = [
         "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "SCRIPT", "FCALL", "FCALL_RO", "FUNCTION",
     ]
+    /// XDELEX and XACKDEL are Redis 8.2's; an older server answers them as unknown commands.
     private static let streams: Set<String> = [
-        "XACK", "XADD", "XAUTOCLAIM", "XCLAIM", "XDEL", "XGROUP", "XINFO", "XLEN", "XPENDING", "XRANGE",
+        "XACK", "XACKDEL", "XADD", "XAUTOCLAIM", "XCLAIM", "XDEL", "XDELEX", "XGROUP", "XINFO", "XLEN", "XPENDING", "XRANGE",
         "XREVRANGE", "XTRIM",
+    ]
+    /// RedisJSON, which Upstash serves (https://upstash.com/docs/redis/sdks/ts/commands/json/set); a
+    /// server without the module answers them as unknown commands.
+    private static let json: Set<String> = [
+        "JSON.ARRAPPEND", "JSON.ARRINDEX", "JSON.ARRINSERT", "JSON.ARRLEN", "JSON.ARRPOP", "JSON.ARRTRIM", "JSON.CLEAR", "JSON.DEBUG",
+        "JSON.DEL", "JSON.FORGET", "JSON.GET", "JSON.MERGE", "JSON.MGET", "JSON.MSET", "JSON.NUMINCRBY", "JSON.NUMMULTBY", "JSON.OBJKEYS",
+        "JSON.OBJLEN", "JSON.RESP", "JSON.SET", "JSON.STRAPPEND", "JSON.STRLEN", "JSON.TOGGLE", "JSON.TYPE",
     ]
     private static let server: Set<String> = ["DBSIZE", "FLUSHALL", "FLUSHDB", "INFO", "TIME", "ECHO", "PING"]
 }

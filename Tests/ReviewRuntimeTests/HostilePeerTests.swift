@@ -70,10 +70,10 @@ import Testing
 
     @Test func bodiesInFlightShareOneMemoryBudget() async throws {
         let registry = ConnectionRegistry(limits: HTTPServerLimits(maxBodyBytes: 1000, maxInFlightBodyBytes: 2500))
-        #expect(registry.reserveBody(1000) && registry.reserveBody(1000))
-        #expect(!registry.reserveBody(1000))
-        registry.releaseBody(1000)
-        #expect(registry.reserveBody(1000))
+        #expect(registry.reserveBody(1000, peer: "a") && registry.reserveBody(1000, peer: "b"))
+        #expect(!registry.reserveBody(1000, peer: "c"))
+        registry.releaseBody(1000, peer: "a")
+        #expect(registry.reserveBody(1000, peer: "c"))
         // Over the wire: a body bigger than the budget (but within the body limit) is refused with 503.
         let server = try await Self.server(HTTPServerLimits(maxBodyBytes: 10_000, maxInFlightBodyBytes: 4_000, idleTimeout: 600))
         let sender = try RawConnection(port: server.port)
@@ -85,6 +85,45 @@ import Testing
         #expect(String(decoding: answer.data, as: UTF8.self).hasPrefix("HTTP/1.1 503"))
         // The refused body's bytes were given back: a request within the budget is served.
         #expect(small.status == 200 && String(decoding: small.body, as: UTF8.self) == "ok 3000")
+    }
+
+    /// One peer holds at most its share of the body budget: a stranger's unfinished bodies cannot
+    /// black out deliveries (before: four of them filled the budget, and every delivery got 503).
+    @Test func aStrangerHoldingUnfinishedBodiesTakesOnlyItsShare() async throws {
+        let registry = ConnectionRegistry(limits: HTTPServerLimits(maxBodyBytes: 1000, maxInFlightBodyBytes: 4000))
+        #expect(registry.limits.maxPeerInFlightBodyBytes == 1000)
+        #expect(registry.reserveBody(900, peer: "203.0.113.9") && !registry.reserveBody(200, peer: "203.0.113.9"))
+        #expect(registry.reserveBody(900, peer: "198.51.100.7"))
+        // Over the wire, through a proxy on loopback that names the sender in X-Forwarded-For.
+        let server = try await Self.server(HTTPServerLimits(maxBodyBytes: 1000, maxInFlightBodyBytes: 4000, idleTimeout: 600))
+        let head = "POST / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 192.0.2.1, 203.0.113.9\r\nContent-Length: 1000\r\n\r\n"
+        let holder = try RawConnection(port: server.port)
+        #expect(holder.send(head + String(repeating: "h", count: 900)))  // never finished
+        var refused = 0
+        for _ in 0..<3 {
+            // The same sender again (a forged first entry changes nothing): over its share, 503.
+            let more = try RawConnection(port: server.port)
+            more.send(head + String(repeating: "m", count: 900))
+            let answer = try await onOwnThread { more.readUntilClosed() }
+            if String(decoding: answer.data, as: UTF8.self).hasPrefix("HTTP/1.1 503") { refused += 1 }
+        }
+        let genuine = try await URLSessionTransport().send(
+            HTTPRequest(
+                method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, headers: ["x-forwarded-for": "198.51.100.7"], body: Data(count: 900),
+                timeout: 60))
+        await server.stop()
+        #expect(refused == 3)
+        #expect(genuine.status == 200 && String(decoding: genuine.body, as: UTF8.self) == "ok 900")
+    }
+
+    @Test func thePeerIsTheConnectionUnlessAProxyOfOursNamesIt() {
+        #expect(PeerAddress.key(remote: "203.0.113.9", forwardedFor: "198.51.100.7") == "203.0.113.9")
+        #expect(PeerAddress.key(remote: "127.0.0.1", forwardedFor: "198.51.100.7, 10.0.0.3") == "198.51.100.7")
+        #expect(PeerAddress.key(remote: "169.254.1.1", forwardedFor: "1.2.3.4, 203.0.113.9") == "203.0.113.9")
+        #expect(PeerAddress.key(remote: "::ffff:10.1.2.3", forwardedFor: "2001:db8::1") == "2001:db8::1")
+        #expect(PeerAddress.key(remote: "127.0.0.1", forwardedFor: nil) == "127.0.0.1")
+        #expect(PeerAddress.key(remote: "127.0.0.1", forwardedFor: String(repeating: "x", count: 100_000)) == "127.0.0.1")
+        #expect(PeerAddress.isInternal("172.20.0.1") && !PeerAddress.isInternal("172.32.0.1") && PeerAddress.isInternal("fd00::1"))
     }
 
     @Test func keepAliveStillServesManyRequestsOnOneConnection() async throws {

@@ -22,6 +22,8 @@ final class ConnectionRegistry: Sendable {
     private struct State {
         var entries: [ObjectIdentifier: Entry] = [:]
         var bodyBytes = 0
+        /// The body bytes each peer holds (only peers holding some).
+        var peerBodyBytes: [String: Int] = [:]
         /// Shutting down: every response closes its connection.
         var draining = false
         /// Requests being answered now, to cancel when the grace period runs out.
@@ -128,17 +130,24 @@ final class ConnectionRegistry: Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    /// Takes `count` bytes of the shared body budget; false (nothing taken) when it would run over.
-    func reserveBody(_ count: Int) -> Bool {
+    /// Takes `count` bytes of the shared body budget for `peer`; false (nothing taken) when it would
+    /// run over the budget or the peer's share of it.
+    func reserveBody(_ count: Int, peer: String) -> Bool {
         state.withLockedValue { state in
-            guard state.bodyBytes + count <= limits.maxInFlightBodyBytes else { return false }
+            let held = state.peerBodyBytes[peer, default: 0]
+            guard state.bodyBytes + count <= limits.maxInFlightBodyBytes, held + count <= limits.maxPeerInFlightBodyBytes else { return false }
             state.bodyBytes += count
+            state.peerBodyBytes[peer] = held + count
             return true
         }
     }
 
-    func releaseBody(_ count: Int) {
+    func releaseBody(_ count: Int, peer: String) {
         guard count > 0 else { return }
-        state.withLockedValue { $0.bodyBytes = max(0, $0.bodyBytes - count) }
+        state.withLockedValue { state in
+            state.bodyBytes = max(0, state.bodyBytes - count)
+            let left = state.peerBodyBytes[peer, default: 0] - count
+            state.peerBodyBytes[peer] = left > 0 ? left : nil
+        }
     }
 }

@@ -134,7 +134,11 @@ private final class RequestHandler: ChannelInboundHandler {
     private var timer: Scheduled<Void>?
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
-    private var reservedBodyBytes = 0
+    /// Body bytes this connection holds of the shared budget, by the peer they count against
+    /// (requests pipelined through a proxy may come from different peers).
+    private var reserved: [String: Int] = [:]
+    /// Who sends the body being read, for its share of the budget (`PeerAddress`).
+    private var peer = ""
     private var rejected = false
 
     init(registry: ConnectionRegistry, handler: @escaping HTTPServer.Handler, screen: HTTPServer.Screen?) {
@@ -176,6 +180,7 @@ private final class RequestHandler: ChannelInboundHandler {
         case .head(let head):
             requestBegins()  // a pipelined request may have been read while the previous one was busy
             self.head = head
+            peer = PeerAddress.key(remote: context.channel.remoteAddress?.ipAddress, forwardedFor: head.headers.first(name: "x-forwarded-for"))
             body.clear()
             rejected = false
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limits.maxBodyBytes {
@@ -194,11 +199,11 @@ private final class RequestHandler: ChannelInboundHandler {
                 reject(context: context, .tooLarge, "body is at least \(size) bytes; the limit is \(limits.maxBodyBytes)")
                 return
             }
-            guard registry.reserveBody(chunk.readableBytes) else {
+            guard registry.reserveBody(chunk.readableBytes, peer: peer) else {
                 reject(context: context, .busy, "the server is holding as many request bodies as it may; retry later")
                 return
             }
-            reservedBodyBytes += chunk.readableBytes
+            reserved[peer, default: 0] += chunk.readableBytes
             body.writeBuffer(&chunk)
         case .end:
             guard !rejected, let head else { return }
@@ -233,8 +238,8 @@ private final class RequestHandler: ChannelInboundHandler {
     }
 
     private func releaseBody() {
-        registry.releaseBody(reservedBodyBytes)
-        reservedBodyBytes = 0
+        for (peer, bytes) in reserved { registry.releaseBody(bytes, peer: peer) }
+        reserved = [:]
     }
 
     private func reject(context: ChannelHandlerContext, _ code: ReviewError.Code, _ reason: String) {

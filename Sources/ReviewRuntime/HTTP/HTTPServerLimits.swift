@@ -7,6 +7,9 @@ public struct HTTPServerLimits: Sendable {
     public var maxBodyBytes: Int
     /// Request bodies being read or handled, across all connections; past it new body bytes get a 503.
     public var maxInFlightBodyBytes: Int
+    /// The part of that budget one peer may hold (`PeerAddress`): a stranger holding unfinished
+    /// bodies takes its share, not everyone's.
+    public var maxPeerInFlightBodyBytes: Int
     /// Open connections. At the cap the one idle longest is closed to make room (a busy one never is),
     /// so idle peers cannot lock out new requests.
     public var maxConnections: Int
@@ -16,11 +19,13 @@ public struct HTTPServerLimits: Sendable {
     public var readTimeout: TimeInterval
 
     public init(
-        maxBodyBytes: Int = 25 * 1024 * 1024, maxInFlightBodyBytes: Int? = nil, maxConnections: Int = HTTPServerLimits.defaultMaxConnections,
+        maxBodyBytes: Int = 25 * 1024 * 1024, maxInFlightBodyBytes: Int? = nil, maxPeerInFlightBodyBytes: Int? = nil,
+        maxConnections: Int = HTTPServerLimits.defaultMaxConnections,
         idleTimeout: TimeInterval = 60, readTimeout: TimeInterval = 30
     ) {
         self.maxBodyBytes = maxBodyBytes
         self.maxInFlightBodyBytes = maxInFlightBodyBytes ?? max(maxBodyBytes, min(4 * maxBodyBytes, 128 * 1024 * 1024))
+        self.maxPeerInFlightBodyBytes = maxPeerInFlightBodyBytes ?? max(maxBodyBytes, self.maxInFlightBodyBytes / 4)
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
         self.readTimeout = readTimeout
