@@ -57,8 +57,9 @@ struct QueueCommand: AsyncParsableCommand {
             options.print(stats) {
                 let age = stats.oldestWaitingAge.map { String(format: "%.1f s", $0) } ?? "-"
                 return """
-                    waiting \(stats.waiting)  delayed \(stats.delayed)  active \(stats.active) (expired leases \(stats.expiredLeases))
-                    completed \(stats.completed)  failed \(stats.failed)  oldest waiting \(age)
+                    waiting \(stats.waiting)  delayed \(stats.delayed)  active \(stats.active) (expired leases \(stats.expiredLeases))  unfinished \(stats.unfinished)
+                    completed \(stats.completed)  failed \(stats.failed)  oldest waiting \(age) since enqueued
+                    paused installations \(stats.pausedInstallations)  model paused \(Int(stats.modelPausedSeconds.rounded(.up))) s
                     """
             }
         }

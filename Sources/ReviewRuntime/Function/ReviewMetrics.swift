@@ -43,6 +43,10 @@ public enum ReviewMetrics {
         ] {
             Gauge(label: "pr_review_queue_jobs", dimensions: [("state", state)]).record(count)
         }
+        Gauge(label: "pr_review_queue_expired_leases").record(stats.expiredLeases)
+        Gauge(label: "pr_review_queue_unfinished_jobs").record(stats.unfinished)
         Gauge(label: "pr_review_queue_oldest_waiting_seconds").record(stats.oldestWaitingAge ?? 0)
+        Gauge(label: "pr_review_paused_installations").record(stats.pausedInstallations)
+        Gauge(label: "pr_review_model_paused_seconds").record(stats.modelPausedSeconds)
     }
 }

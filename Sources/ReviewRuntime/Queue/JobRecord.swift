@@ -9,10 +9,24 @@ public struct QueueStats: Sendable, Equatable, Codable {
     public var expiredLeases: Int
     public var completed: Int
     public var failed: Int
-    /// Seconds the oldest due job has waited, nil when none waits.
+    /// Jobs not finished yet: waiting, delayed or running (counted, not scanned).
+    public var unfinished: Int = 0
+    /// Seconds since the oldest waiting job was enqueued (delayed ones included; the head of each
+    /// installation's set), nil when none waits.
     public var oldestWaitingAge: Double?
     /// Installations whose jobs wait for a GitHub rate limit to end.
     public var pausedInstallations: Int = 0
+    /// Seconds until the model's shared circuit closes (0: closed).
+    public var modelPausedSeconds: Double = 0
+}
+
+/// The queue's depth in O(1): what an autoscaler polls (`GET /queue/depth`).
+public struct QueueDepth: Sendable, Equatable, Codable {
+    /// Jobs not finished yet: waiting, delayed or running.
+    public var unfinished: Int
+    public var completed: Int
+    public var failed: Int
+    public var pausedInstallations: Int
 }
 
 /// One job as `reviewctl queue show` reports it.

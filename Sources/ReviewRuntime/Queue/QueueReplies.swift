@@ -47,7 +47,16 @@ enum QueueReply {
         var expiredLeases: Int
         var completed: Int
         var failed: Int
-        var oldestRunAt: Int64
+        var unfinished: Int
+        var oldestEnqueuedAt: Int64
+        var pausedInstallations: Int
+        var modelPausedUntil: Int64
+    }
+
+    struct Depth: Decodable {
+        var unfinished: Int
+        var completed: Int
+        var failed: Int
         var pausedInstallations: Int
     }
 

@@ -26,6 +26,22 @@ enum QueueScripts {
         end
         -- keep < 0: no count limit. slack: how far over `keep` the set may grow before a trim, so
         -- that a trim removes many jobs in a few commands instead of one job in four on every call.
+        -- A waiting job's member on its installation's set: its id, a newline and its JSON when it
+        -- was queued fresh (its claim reads nothing more), or the bare id when it was queued again
+        -- after a failure or an expired lease (its attempts are in its hash).
+        local function member_of(id, data) return id .. '\\n' .. data end
+        local function split_member(member)
+          local cut = string.find(member, '\\n', 1, true)
+          if not cut then return member, nil end
+          return string.sub(member, 1, cut - 1), string.sub(member, cut + 1)
+        end
+        -- Takes a job off its installation's set, in either form; answers whether it was there.
+        local function unschedule(waiting, id, data)
+          if data then return redis.call('ZREM', waiting, id, member_of(id, data)) > 0 end
+          return redis.call('ZREM', waiting, id) > 0
+        end
+        -- Finished jobs removed: counted in `counts`, so the number of unfinished jobs stays
+        -- enqueued − trimmed − completed − failed (`depth`).
         local function trim(zset, prefix, keep, cutoff, slack)
           local victims = {}
           if keep >= 0 then
@@ -46,6 +62,7 @@ enum QueueScripts {
             redis.call('DEL', unpack(keys))
             redis.call('ZREM', zset, unpack(members))
           end
+          if #victims > 0 then redis.call('HINCRBY', prefix .. 'counts', 'trimmed', #victims) end
           return #victims
         end
         -- The installation back on `groups` at its head job's run-at (not before `at`), when it has a
@@ -77,7 +94,8 @@ enum QueueScripts {
         end
         -- The installation a stored job belongs to, or nil.
         local function group_of(prefix, id)
-          return group_in(redis.call('HGET', prefix .. 'job:' .. id, 'data'))
+          local data = redis.call('HGET', prefix .. 'job:' .. id, 'data')
+          return group_in(data), data
         end
         -- A job due at `at` on its installation's set, and the installation on `groups` unless it is
         -- at its cap or paused.
@@ -94,15 +112,17 @@ enum QueueScripts {
     /// review (it moves the pointer, supersedes the pull request's waiting review, and is refused
     /// while the pointer says the pull request is paused) or '0' for a comment's job, installation,
     /// the comment's author, comment jobs per author, per pull request (from people who may not
-    /// command the reviewer), the window they count in (s), '1' when the author may command.
+    /// command the reviewer), the window they count in (s), '1' when the author may command,
+    /// completed jobs to keep, the completed age cutoff ms.
     /// Answers {status: queued|duplicate|paused|capped, reason, superseded}.
     static let enqueue = RedisScript(
         name: "enqueue",
-        source: """
+        source: helpers + """
             local PAUSED = '!paused'
             local groups, job, pointer, completed, failed, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
             local id, data, now, delivery, prefix, gid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[8]
-            if redis.call('HSETNX', job, 'data', data) == 0 then
+            local fresh = redis.call('HSETNX', job, 'data', data) == 1
+            if not fresh then
               local fields = redis.call('HMGET', job, 'state', 'data')
               local state = fields[1]
               local ok, previous = pcall(cjson.decode, fields[2] or '{}')
@@ -137,7 +157,17 @@ enum QueueScripts {
                 return cjson.encode({status = 'capped', reason = 'this pull request already had ' .. reason .. ' comment jobs today'})
               end
             end
-            redis.call('ZADD', waiting, now, id)
+            if fresh then
+              -- A new job: counted, and on one enqueue in 256 (every one when fewer than 256 are
+              -- kept) the completed jobs are trimmed: back to the count to keep once a quarter over
+              -- it, and by age.
+              local enqueued, keep = redis.call('HINCRBY', prefix .. 'counts', 'enqueued', 1), tonumber(ARGV[14])
+              if enqueued % 256 == 0 or keep < 256 then
+                trim(completed, prefix, keep, nil, math.max(1, math.floor(keep / 4)))
+                trim(completed, prefix, -1, tonumber(ARGV[15]))
+              end
+            end
+            redis.call('ZADD', waiting, now, member_of(id, data))
             -- No read of the installation's count: a capped or paused installation put back here is
             -- dropped by the claim that finds it so (one wasted pop per such enqueue).
             redis.call('ZADD', groups, 'LT', now, gid)
@@ -146,16 +176,20 @@ enum QueueScripts {
             if previous == PAUSED then
               -- Paused: the pointer stays paused and the job ends cancelled, with why.
               redis.call('SET', pointer, PAUSED, 'KEEPTTL')
-              redis.call('ZREM', waiting, id)
+              unschedule(waiting, id, data)
               local reason = 'automatic reviews are paused on this pull request'
               redis.call('HSET', job, 'state', 'cancelled', 'result', reason, 'finishedAt', now)
               redis.call('ZADD', completed, now, id)
               return cjson.encode({status = 'paused', reason = reason})
             end
-            if previous and previous ~= id and redis.call('ZREM', waiting, previous) == 1 then
-              redis.call('HSET', prefix .. 'job:' .. previous, 'state', 'superseded', 'result', 'superseded by ' .. id, 'finishedAt', now)
-              redis.call('ZADD', completed, now, previous)
-              return cjson.encode({status = 'queued', superseded = previous})
+            if previous and previous ~= id then
+              -- The previous job, unless it has finished (its state says so), leaves its set if it waits there.
+              local old = redis.call('HMGET', prefix .. 'job:' .. previous, 'state', 'data')
+              if not old[1] and unschedule(waiting, previous, old[2] or nil) then
+                redis.call('HSET', prefix .. 'job:' .. previous, 'state', 'superseded', 'result', 'superseded by ' .. id, 'finishedAt', now)
+                redis.call('ZADD', completed, now, previous)
+                return cjson.encode({status = 'queued', superseded = previous})
+              end
             end
             return cjson.encode({status = 'queued'})
             """)
@@ -181,6 +215,7 @@ enum QueueScripts {
                 if gid then schedule(prefix, groups, active, gid, id, at, cap) end
                 redis.call('ZREM', legacy, old[i])
               end
+              redis.call('HINCRBY', prefix .. 'counts', 'enqueued', #old / 2)
             else
               local member, score = head[1], tonumber(head[2])
               if score > now then
@@ -246,13 +281,14 @@ enum QueueScripts {
                     redis.call('HINCRBY', active, gid, -1)
                     redis.call('ZADD', groups, jobs[2], gid)
                   else
-                    local id = jobs[1]
+                    local id, data = split_member(jobs[1])
                     if jobs[3] then
                       redis.call('ZADD', waiting, jobs[4], jobs[3])
                       -- Round robin: back behind every installation already due.
                       if room(running, cap) then redis.call('ZADD', groups, math.max(now, tonumber(jobs[4])), gid) end
                     end
-                    local fields = redis.call('HMGET', prefix .. 'job:' .. id, 'data', 'spent')
+                    -- A fresh job carries its JSON (first attempt); one queued again is read from its hash.
+                    local fields = data and {data, 0} or redis.call('HMGET', prefix .. 'job:' .. id, 'data', 'spent')
                     if fields[1] then
                       local deadline = now + lease
                       redis.call('ZADD', groups, deadline, id .. '|' .. token .. '|' .. gid)
@@ -292,35 +328,27 @@ enum QueueScripts {
             """)
 
     /// KEYS: groups, job, completed, active, failed, the layout before installations.
-    /// ARGV: member, id, now ms, result JSON, keep count, age cutoff ms, key prefix, installation,
-    /// per-installation cap, then — to claim the next job in the same step — lease ms, token, max
+    /// ARGV: member, id, now ms, result JSON, key prefix, installation, per-installation cap, then — to claim the next job in the same step — lease ms, token, max
     /// attempts, failed cutoff ms (none: no claim).
     /// Answers {held} (false: the caller no longer held the lease, and nothing changed for that
     /// job) and, when asked, {next} as `claim` answers.
     static let complete = RedisScript(
         name: "complete",
         source: helpers + claimNext + """
-            local groups, active, now, prefix, gid, cap = KEYS[1], KEYS[4], tonumber(ARGV[3]), ARGV[7], ARGV[8], tonumber(ARGV[9])
+            local groups, active, now, prefix, gid, cap = KEYS[1], KEYS[4], tonumber(ARGV[3]), ARGV[5], ARGV[6], tonumber(ARGV[7])
             local held = redis.call('ZREM', groups, ARGV[1]) == 1
             if held then
+              -- Completed jobs are trimmed by enqueue, on one new job in 256.
               redis.call('HSET', KEYS[2], 'state', 'completed', 'result', ARGV[4], 'finishedAt', ARGV[3])
               redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-              -- Trim checks cost a command, so they are spread by the id's SHA-1: by age on the jobs whose
-              -- hash starts 00 (1 in 256), by count on 01 to 03 (1 in 85; every job when keep is small).
-              local bucket, keep = string.sub(redis.sha1hex(ARGV[2]), 1, 2), tonumber(ARGV[5])
-              if bucket == '00' then
-                trim(KEYS[3], prefix, -1, tonumber(ARGV[6]))
-              elseif (bucket >= '01' and bucket <= '03') or keep < 160 then
-                trim(KEYS[3], prefix, keep, nil, math.max(1, math.floor(keep / 4)))
-              end
             end
-            if not ARGV[10] then
+            if not ARGV[8] then
               if held then release(prefix, groups, active, gid, now, cap, true) end
               return cjson.encode({held = held})
             end
             local function next_job(swap)
-              return claim_next(groups, KEYS[5], active, KEYS[6], now, tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12]), prefix,
-                tonumber(ARGV[13]), cap, swap)
+              return claim_next(groups, KEYS[5], active, KEYS[6], now, tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10]), prefix,
+                tonumber(ARGV[11]), cap, swap)
             end
             local reply, settled = next_job(held and gid or nil)
             if held and not settled and release(prefix, groups, active, gid, now, cap, true) and reply.status ~= 'claimed' then
@@ -329,6 +357,7 @@ enum QueueScripts {
             end
             return cjson.encode({held = held, next = reply})
             """)
+
     /// KEYS: groups, job, failed, active. ARGV: member, id, now ms, retryable 0/1, retry delay ms,
     /// error, max attempts, failed cutoff ms, key prefix, '1' for a rate limit, longest total wait
     /// for rate limits ms, installation, per-installation cap. A rate limit spends no attempt: it
@@ -409,8 +438,8 @@ enum QueueScripts {
               if id and id ~= '!paused' then redis.call('DEL', KEYS[1]) end
             end
             if not id or id == '!paused' then return cjson.encode({ids = {}}) end
-            local gid = group_of(ARGV[3], id)
-            if not gid or redis.call('ZREM', ARGV[3] .. 'g:' .. gid, id) == 0 then return cjson.encode({ids = {}}) end
+            local gid, data = group_of(ARGV[3], id)
+            if not gid or not unschedule(ARGV[3] .. 'g:' .. gid, id, data) then return cjson.encode({ids = {}}) end
             redis.call('HSET', ARGV[3] .. 'job:' .. id, 'state', 'cancelled', 'result', ARGV[2], 'finishedAt', ARGV[1])
             redis.call('ZADD', KEYS[2], ARGV[1], id)
             return cjson.encode({ids = {id}})
@@ -474,29 +503,79 @@ enum QueueScripts {
 
         """
 
+    /// What `stats` and `depth` share: the number of unfinished jobs from the counts the scripts
+    /// keep (enqueued − trimmed − completed − failed), and a job's enqueue time from its JSON.
+    private static let counting = """
+        -- Jobs not finished yet (waiting, delayed or running), in O(1). A queue whose jobs predate
+        -- the counts gets its baseline once, from a count of its sets and leases.
+        local function unfinished(prefix, groups, active, completed, failed)
+          local counts = prefix .. 'counts'
+          local c = redis.call('HMGET', counts, 'enqueued', 'trimmed', 'baseline')
+          local recorded = tonumber(c[1] or '0') - tonumber(c[2] or '0') - redis.call('ZCARD', completed) - redis.call('ZCARD', failed)
+          local base = tonumber(c[3] or '')
+          if not base then
+            local list, leases = installations(groups, active)
+            local actual = #leases
+            for _, gid in ipairs(list) do actual = actual + redis.call('ZCARD', prefix .. 'g:' .. gid) end
+            base = actual - recorded
+            redis.call('HSET', counts, 'baseline', base)
+          end
+          return recorded + base
+        end
+        -- `enqueuedAt` of a job's JSON (ISO 8601, UTC) in ms, or nil.
+        local function enqueued_ms(data)
+          local y, mo, d, h, mi, sec = string.match(data or '', '"enqueuedAt":"(%d%d%d%d)-(%d%d)-(%d%d)T(%d%d):(%d%d):(%d%d)')
+          if not y then return nil end
+          y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+          if mo <= 2 then y = y - 1 end
+          local era = math.floor(y / 400)
+          local yoe = y - era * 400
+          local doy = math.floor((153 * ((mo + 9) % 12) + 2) / 5) + d - 1
+          local days = era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+          return ((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60000 + tonumber(sec) * 1000
+        end
+
+        """
+
     /// KEYS: groups, completed, failed, active, paused. ARGV: now ms, key prefix.
-    /// Answers {waiting, delayed, active, expiredLeases, completed, failed, oldestRunAt (ms, -1 when
-    /// none waits), pausedInstallations}. Work grows with installations and running jobs, not with
-    /// waiting jobs.
+    /// Answers {waiting, delayed, active, expiredLeases, completed, failed, unfinished,
+    /// oldestEnqueuedAt (ms, -1 when none waits: the earliest enqueue among the head jobs of the
+    /// installations' sets, delayed ones included), pausedInstallations, modelPausedUntil (ms, 0
+    /// when the model's circuit is closed)}. Work grows with installations and running jobs, not
+    /// with waiting jobs; `depth` is the O(1) part.
     static let stats = RedisScript(
         name: "stats",
-        source: installations + """
-            local now = tonumber(ARGV[1])
+        source: helpers + installations + counting + """
+            local now, prefix = tonumber(ARGV[1]), ARGV[2]
             local list, leases = installations(KEYS[1], KEYS[4])
             local waiting, delayed, expired, oldest = 0, 0, 0, -1
             for _, lease in ipairs(leases) do
               if lease[2] <= now then expired = expired + 1 end
             end
             for _, gid in ipairs(list) do
-              local set = ARGV[2] .. 'g:' .. gid
+              local set = prefix .. 'g:' .. gid
               waiting = waiting + redis.call('ZCOUNT', set, '-inf', now)
               delayed = delayed + redis.call('ZCOUNT', set, '(' .. now, '+inf')
-              local head = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
-              if #head > 0 and tonumber(head[2]) <= now and (oldest < 0 or tonumber(head[2]) < oldest) then oldest = tonumber(head[2]) end
+              local head = redis.call('ZRANGE', set, 0, 0)
+              if #head > 0 then
+                local id, data = split_member(head[1])
+                local at = enqueued_ms(data or redis.call('HGET', prefix .. 'job:' .. id, 'data'))
+                if at and (oldest < 0 or at < oldest) then oldest = at end
+              end
             end
             return cjson.encode({waiting = waiting, delayed = delayed, active = #leases, expiredLeases = expired,
-              completed = redis.call('ZCARD', KEYS[2]), failed = redis.call('ZCARD', KEYS[3]), oldestRunAt = oldest,
-              pausedInstallations = redis.call('HLEN', KEYS[5])})
+              completed = redis.call('ZCARD', KEYS[2]), failed = redis.call('ZCARD', KEYS[3]),
+              unfinished = unfinished(prefix, KEYS[1], KEYS[4], KEYS[2], KEYS[3]), oldestEnqueuedAt = oldest,
+              pausedInstallations = redis.call('HLEN', KEYS[5]), modelPausedUntil = tonumber(redis.call('GET', prefix .. 'model:until') or '0')})
+            """)
+
+    /// KEYS: groups, completed, failed, active, paused. ARGV: key prefix. The queue's depth in O(1),
+    /// what an autoscaler polls: {unfinished, completed, failed, pausedInstallations}.
+    static let depth = RedisScript(
+        name: "depth",
+        source: installations + counting + """
+            return cjson.encode({unfinished = unfinished(ARGV[1], KEYS[1], KEYS[4], KEYS[2], KEYS[3]),
+              completed = redis.call('ZCARD', KEYS[2]), failed = redis.call('ZCARD', KEYS[3]), pausedInstallations = redis.call('HLEN', KEYS[5])})
             """)
 
     /// KEYS: groups, job. ARGV: id, now ms, key prefix. The state is the stored one once finished,
@@ -509,7 +588,10 @@ enum QueueScripts {
             if not f[2] then return cjson.encode({}) end
             local score, leased = nil, false
             local gid = group_in(f[2])
-            if gid then score = redis.call('ZSCORE', ARGV[3] .. 'g:' .. gid, ARGV[1]) end
+            if gid then
+              local scores = redis.call('ZMSCORE', ARGV[3] .. 'g:' .. gid, ARGV[1], member_of(ARGV[1], f[2]))
+              score = scores[1] or scores[2]
+            end
             if not score then
               local cursor = '0'
               repeat
@@ -537,7 +619,7 @@ enum QueueScripts {
     /// soonest first: {jobs: [{id, state, at, spent, lastError, data}]}.
     static let listScheduled = RedisScript(
         name: "listScheduled",
-        source: installations + """
+        source: helpers + installations + """
             local prefix, limit, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
             local list, leases = installations(KEYS[1], KEYS[2])
             local entries = {}
@@ -548,7 +630,7 @@ enum QueueScripts {
               local page = redis.call('ZRANGE', prefix .. 'g:' .. gid, 0, limit - 1, 'WITHSCORES')
               for i = 1, #page, 2 do
                 local at = tonumber(page[i + 1])
-                entries[#entries + 1] = {page[i], at > now and 'delayed' or 'waiting', at}
+                entries[#entries + 1] = {(split_member(page[i])), at > now and 'delayed' or 'waiting', at}
               end
             end
             table.sort(entries, function(a, b) return a[3] < b[3] end)

@@ -39,6 +39,7 @@ public struct RedisJobQueue: Sendable {
             args: [
                 job.id, data, ms(now), job.deliveryId, prefix, "2592000", job.kind.isAutomatic ? "1" : "0", installation, job.comment?.author ?? "",
                 String(settings.commentJobsPerAuthor), String(settings.commentJobsPerPullRequest), "86400", job.comment?.allowed == true ? "1" : "0",
+                String(settings.completedKeep), ms(now - settings.completedRetention),
             ]
         )
         switch reply.status {
@@ -128,10 +129,7 @@ public struct RedisJobQueue: Sendable {
     private func completeKeys(_ lease: Lease) -> [String] { [groups, jobKey(lease.jobId), completed, active, failed, legacySchedule] }
 
     private func completeArgs(_ lease: Lease, result: String, now: Date) -> [String] {
-        [
-            lease.member, lease.jobId, ms(now), result, String(settings.completedKeep), ms(now - settings.completedRetention), prefix, lease.installation,
-            cap,
-        ]
+        [lease.member, lease.jobId, ms(now), result, prefix, lease.installation, cap]
     }
 
     /// Re-queues a held job after `retryDelay` when the error is retryable and attempts remain,
@@ -187,10 +185,17 @@ public struct RedisJobQueue: Sendable {
         let counts = try await call(QueueScripts.stats, QueueReply.Stats.self, keys: [groups, completed, failed, active, paused], args: [ms(now), prefix])
         return QueueStats(
             waiting: counts.waiting, delayed: counts.delayed, active: counts.active, expiredLeases: counts.expiredLeases,
-            completed: counts.completed, failed: counts.failed,
-            oldestWaitingAge: counts.oldestRunAt < 0 ? nil : max(0, (now.timeIntervalSince1970 * 1000 - Double(counts.oldestRunAt)) / 1000),
-            pausedInstallations: counts.pausedInstallations
+            completed: counts.completed, failed: counts.failed, unfinished: counts.unfinished,
+            oldestWaitingAge: counts.oldestEnqueuedAt < 0 ? nil : max(0, (now.timeIntervalSince1970 * 1000 - Double(counts.oldestEnqueuedAt)) / 1000),
+            pausedInstallations: counts.pausedInstallations,
+            modelPausedSeconds: max(0, (Double(counts.modelPausedUntil) - now.timeIntervalSince1970 * 1000) / 1000)
         )
+    }
+
+    /// The queue's depth in O(1) (one script, a handful of commands whatever its size).
+    public func depth() async throws -> QueueDepth {
+        let reply = try await call(QueueScripts.depth, QueueReply.Depth.self, keys: [groups, completed, failed, active, paused], args: [prefix])
+        return QueueDepth(unfinished: reply.unfinished, completed: reply.completed, failed: reply.failed, pausedInstallations: reply.pausedInstallations)
     }
 
     /// One job's record, or nil when there is none.
