@@ -108,3 +108,42 @@ import Testing
         }
     }
 }
+
+/// `GET /queue/depth`: the O(1) depth for an autoscaler, behind the metrics token, and an empty
+/// queue remembered so a poller costs an idle deployment nothing.
+@Suite struct QueueDepthEndpointTests {
+    @Test func aPollerReadsTheDepthAndAnEmptyQueueIsRemembered() async throws {
+        try await RedisHarness.with { harness in
+            let clock = ManualClock()
+            let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:9/record"]) { $1 }
+            let handler = ReviewJobHandler(config: try ReviewJobConfig.load(ConfigReader(env)), processor: ScriptedProcessor(), clock: clock.wallClock)
+            let endpoint = QueueDepthEndpoint(token: "poller-token", host: "0.0.0.0", clock: clock.wallClock)
+            func poll(_ token: String? = "poller-token") async -> HTTPResponse {
+                await FunctionRunner.route(
+                    HTTPRequest(url: URL(string: "http://127.0.0.1/queue/depth")!, headers: token.map { ["authorization": "Bearer \($0)"] } ?? [:]),
+                    handler: handler, depth: endpoint, logger: .quiet)
+            }
+            func unfinished(_ response: HTTPResponse) throws -> Int { try JSONDecoder().decode(QueueDepth.self, from: response.body).unfinished }
+            let (stranger, wrong, first) = (await poll(nil), await poll("wrong"), await poll())
+            #expect(stranger.status == 401 && wrong.status == 401)
+            #expect(try first.status == 200 && unfinished(first) == 0 && first.header("x-depth-from") == "queue")
+            // Something queued behind this process's back: the remembered empty queue still answers.
+            _ = try await handler.drainer.queue.enqueue(SampleJobs.job(pr: 1), now: clock.now)
+            let remembered = await poll()
+            #expect(try unfinished(remembered) == 0 && remembered.header("x-depth-from") == "memory")
+            // An invocation of this process, or an hour, and the queue is read again.
+            _ = await FunctionRunner.route(
+                HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1/")!, body: Data("not json".utf8)), handler: handler, depth: endpoint,
+                logger: .quiet)
+            let read = await poll()
+            #expect(try unfinished(read) == 1 && read.header("x-depth-from") == "queue")
+            _ = try await handler.drainer.drain(deadline: clock.now + 600, logger: .quiet)
+            let drained = await poll()
+            #expect(try unfinished(drained) == 0)
+            _ = try await handler.drainer.queue.enqueue(SampleJobs.job(pr: 2), now: clock.now)
+            clock.advance(by: 3_601)
+            let later = await poll()
+            #expect(try unfinished(later) == 1)
+        }
+    }
+}

@@ -34,6 +34,9 @@ public protocol FunctionHandler: Sendable {
 
     /// The queue's counts for the metrics (nil: this function has none).
     func queueStats() async -> QueueStats?
+
+    /// The queue's depth in O(1), for an autoscaler (nil: this function has no queue).
+    func queueDepth() async throws -> QueueDepth?
 }
 
 extension FunctionHandler {
@@ -52,6 +55,8 @@ extension FunctionHandler {
     public func finishBackground(grace: TimeInterval) async {}
 
     public func queueStats() async -> QueueStats? { nil }
+
+    public func queueDepth() async throws -> QueueDepth? { nil }
 
     /// By default an HTTP invocation carries an event as its body.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {

@@ -140,10 +140,11 @@ public enum FunctionRunner {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let metrics = MetricsEndpoint(registry: registry, token: environment["METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }, host: host)
+        let depth = QueueDepthEndpoint(token: environment["METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }, host: host)
         let server: HTTPServer
         do {
             server = try await HTTPServer.start(host: host, port: port, limits: handler.serveLimits, screen: { handler.screen(head: $0) }) { request in
-                await route(request, handler: handler, readiness: readiness, metrics: metrics, logger: logger)
+                await route(request, handler: handler, readiness: readiness, metrics: metrics, depth: depth, logger: logger)
             }
         } catch {
             logger.critical("cannot listen on port \(port): \(error)")
@@ -169,10 +170,14 @@ public enum FunctionRunner {
     /// Health checks answer without invoking the handler — `/healthz` (liveness) always, `/readyz`
     /// once the handler's queue answers (checked at most once a second); everything else is an invocation.
     public static func route<Handler: FunctionHandler>(
-        _ request: HTTPRequest, handler: Handler, readiness: ReadinessCache? = nil, metrics: MetricsEndpoint? = nil, logger: Logger
+        _ request: HTTPRequest, handler: Handler, readiness: ReadinessCache? = nil, metrics: MetricsEndpoint? = nil,
+        depth: QueueDepthEndpoint? = nil, logger: Logger
     ) async -> HTTPResponse {
         if request.method == "GET", request.url.path == "/metrics", let metrics {
             return await metrics.answer(request, handler: handler)
+        }
+        if request.method == "GET", request.url.path == "/queue/depth", let depth {
+            return await depth.answer(request, handler: handler)
         }
         if request.method == "GET", ["/healthz", "/_/health"].contains(request.url.path) {
             return .json(200, Data(#"{"status":"ok"}"#.utf8))
@@ -180,6 +185,7 @@ public enum FunctionRunner {
         if request.method == "GET", request.url.path == "/readyz" {
             return await (readiness ?? ReadinessCache(handler: handler)).answer()
         }
+        await depth?.invoked()
         var context = InvocationContext(requestId: request.header("x-request-id") ?? UUID().uuidString, logger: logger)
         if let seconds = request.header("x-invocation-timeout").flatMap(TimeInterval.init) {
             context.deadline = Date().addingTimeInterval(seconds)

@@ -93,6 +93,8 @@ public struct WebhookIngestHandler: FunctionHandler {
     /// The queue's counts, for the metrics.
     public func queueStats() async -> QueueStats? { try? await queue.stats(now: clock.now()) }
 
+    public func queueDepth() async throws -> QueueDepth? { try await queue.depth() }
+
     /// Serve mode: the raw POST from GitHub.
     public func handle(http: HTTPRequest, context: InvocationContext) async -> HTTPResponse {
         guard http.method == "POST" else {

@@ -80,6 +80,8 @@ public struct ReviewJobHandler: FunctionHandler {
     /// The queue's counts, for the metrics.
     public func queueStats() async -> QueueStats? { try? await drainer.queue.stats(now: drainer.clock.now()) }
 
+    public func queueDepth() async throws -> QueueDepth? { try await drainer.queue.depth() }
+
     /// Shutting down: the drain claims no new job, and one interrupted gives its lease back.
     public func beginShutdown() { drainer.stopping.set() }
 
