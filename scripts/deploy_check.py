@@ -59,6 +59,17 @@ def sam(root):
     condition = translated["Conditions"]["UsesHostedModel"]
     check("template: ...and only when LlmProvider is not rules", condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "LlmProvider"}, "rules"]}]}, json.dumps(condition))
     check("template: review-job's timeout fits Lambda's 900 s", function["Properties"]["Timeout"] <= 900)
+    check("template: review-job wakes itself through EventBridge Scheduler, as the wake role",
+          variables.get("REVIEW_JOB_WAKE") == "scheduler:self" and variables.get("REVIEW_JOB_WAKE_ROLE_ARN") == {"Fn::GetAtt": ["ReviewJobWakeRole", "Arn"]})
+    role = translated["Resources"]["ReviewJobWakeRole"]["Properties"]
+    trusted = role["AssumeRolePolicyDocument"]["Statement"][0]
+    invokes = role["Policies"][0]["PolicyDocument"]["Statement"][0]
+    check("template: the wake role is EventBridge Scheduler's and may invoke review-job only",
+          trusted["Principal"] == {"Service": "scheduler.amazonaws.com"} and invokes["Action"] == "lambda:InvokeFunction"
+          and "ReviewJobFunction" in json.dumps(invokes["Resource"]))
+    policies = json.dumps(translated["Resources"]["ReviewJobFunctionRole"]["Properties"].get("Policies", []))
+    check("template: review-job may create its wakes and pass the wake role, nothing wider",
+          "scheduler:CreateSchedule" in policies and "schedule/default/prreview-*" in policies and "iam:PassRole" in policies)
     ingest = translated["Resources"]["WebhookIngestFunction"]["Properties"]["Environment"]["Variables"]
     check("template: ingest kicks review-job", ingest.get("REVIEW_JOB_KICK") == {"Fn::Sub": "lambda:${ReviewJobFunction}"}, json.dumps(ingest.get("REVIEW_JOB_KICK")))
 

@@ -36,26 +36,11 @@ package final class LambdaStandIn: Sendable {
         let state = NIOLockedValueBox<[Invocation]>([])
         let signer = AWSSigV4(credentials: credentials, region: region, service: "lambda")
         let server = try await HTTPServer.start(port: 0, threads: 1) { request in
-            func error(_ status: Int, _ type: String, _ message: String) -> HTTPResponse {
-                HTTPResponse(
-                    status: status, headers: ["content-type": "application/json", "x-amzn-errortype": type],
-                    body: Data(#"{"Type":"User","message":"\#(message)"}"#.utf8))
-            }
-            guard let authorization = request.header("authorization") else {
-                return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
-            }
-            guard let stamp = request.header("x-amz-date"), let date = AWSSigV4.date(fromTimestamp: stamp) else {
-                return error(403, "InvalidSignatureException", "Missing or malformed X-Amz-Date")
-            }
-            if abs(date.timeIntervalSince(now())) > 300 {
-                return error(403, "InvalidSignatureException", "Signature expired: \(stamp) is now earlier than the allowed window")
-            }
-            if expected(request, date: date, signer: signer) != authorization {
-                return error(403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
-            }
-            let parts = rawPath(request.url).split(separator: "/").map(String.init)
+            func error(_ status: Int, _ type: String, _ message: String) -> HTTPResponse { AWSStandIn.error(status, type, message) }
+            if let refused = AWSStandIn.refusal(request, signer: signer, now: now()) { return refused }
+            let parts = AWSStandIn.rawPath(request.url).split(separator: "/").map(String.init)
             guard request.method == "POST", parts.count == 4, parts[0] == "2015-03-31", parts[1] == "functions", parts[3] == "invocations" else {
-                return error(404, "UnknownOperationException", "Unknown operation \(request.method) \(rawPath(request.url))")
+                return error(404, "UnknownOperationException", "Unknown operation \(request.method) \(AWSStandIn.rawPath(request.url))")
             }
             let name = parts[2].removingPercentEncoding ?? parts[2]
             let function = name.split(separator: ":").count >= 7 ? String(name.split(separator: ":")[6]) : name
@@ -73,6 +58,37 @@ package final class LambdaStandIn: Sendable {
     }
 
     package func stop() async { await server.stop() }
+
+}
+
+/// What every AWS API stand-in checks first: a SigV4 signature, made within five minutes, that
+/// matches the request; and how AWS's REST-JSON APIs answer an error.
+package enum AWSStandIn {
+    package static func error(_ status: Int, _ type: String, _ message: String) -> HTTPResponse {
+        HTTPResponse(
+            status: status, headers: ["content-type": "application/json", "x-amzn-errortype": type],
+            body: (try? JSONEncoder().encode(["Type": "User", "message": message])) ?? Data())
+    }
+
+    /// The refusal AWS would send for the request's signature, or nil when it is good.
+    package static func refusal(_ request: HTTPRequest, signer: AWSSigV4, now: Date) -> HTTPResponse? {
+        guard let authorization = request.header("authorization") else {
+            return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        }
+        guard authorization.contains("/\(signer.region)/\(signer.service)/aws4_request") else {
+            return error(403, "InvalidSignatureException", "Credential should be scoped to a valid region and service \(signer.service)")
+        }
+        guard let stamp = request.header("x-amz-date"), let date = AWSSigV4.date(fromTimestamp: stamp) else {
+            return error(403, "InvalidSignatureException", "Missing or malformed X-Amz-Date")
+        }
+        if abs(date.timeIntervalSince(now)) > 300 {
+            return error(403, "InvalidSignatureException", "Signature expired: \(stamp) is now earlier than the allowed window")
+        }
+        if expected(request, date: date, signer: signer) != authorization {
+            return error(403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
+        }
+        return nil
+    }
 
     /// The Authorization header the caller should have sent: the request re-signed from the headers it
     /// says it signed.
@@ -93,7 +109,7 @@ package final class LambdaStandIn: Sendable {
     }
 
     /// The path as sent, percent-encoding kept (`URL.path` decodes it).
-    static func rawPath(_ url: URL) -> String {
+    package static func rawPath(_ url: URL) -> String {
         URLComponents(url: url, resolvingAgainstBaseURL: false)?.percentEncodedPath ?? url.path
     }
 }

@@ -62,7 +62,7 @@ import Testing
             var done = held.done.stream.makeAsyncIterator()
             #expect(await done.next() == job.id)
             // The kick ingest sends asks for exactly this.
-            let kick = DrainKick(target: .http(url: URL(string: "http://127.0.0.1:9/")!, token: nil), transport: URLSessionTransport()).request()
+            let kick = try #require(DrainKick(target: .http(url: URL(string: "http://127.0.0.1:9/")!, token: nil), transport: URLSessionTransport()).request())
             #expect(ReviewJobHandler.prefersAsync(kick))
         }
     }

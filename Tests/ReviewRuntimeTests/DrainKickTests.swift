@@ -37,7 +37,7 @@ import Testing
                 signer: AWSSigV4(credentials: Self.credentials, region: Self.region, service: "lambda")),
             transport: URLSessionTransport(), clock: WallClock(now: { Self.vectorDate }, sleep: { _ in })
         )
-        let request = kick.request()
+        let request = try #require(kick.request())
         let spec: JSONValue = .object([
             "method": .string(request.method), "url": .string(request.url.absoluteString), "body": .string(String(decoding: request.body, as: UTF8.self)),
             "headers": .object(["content-type": .string("application/json"), "x-amz-invocation-type": .string("Event")]),
@@ -127,7 +127,7 @@ import Testing
         await standIn.stop()
         #expect(expired.hasPrefix("failed: HTTP 403 Signature expired"), "\(expired)")
         #expect(unknown.hasPrefix("failed: HTTP 404 Function not found: other-function"), "\(unknown)")
-        #expect(wrongRegion.hasPrefix("failed: HTTP 403 The request signature we calculated does not match"), "\(wrongRegion)")
+        #expect(wrongRegion.hasPrefix("failed: HTTP 403 Credential should be scoped to a valid region"), "\(wrongRegion)")
         #expect(byArn == "sent")
         #expect(standIn.invocations.count == 1)
     }
@@ -153,7 +153,7 @@ import Testing
 
     @Test func badKickSettingsAreNamed() {
         for (env, problem) in [
-            (["REVIEW_JOB_KICK": "ftp://x"], "REVIEW_JOB_KICK must be lambda:FUNCTION or an http(s) URL"),
+            (["REVIEW_JOB_KICK": "ftp://x"], "REVIEW_JOB_KICK must be lambda:FUNCTION, an http(s) URL or cloudtasks:"),
             (["REVIEW_JOB_KICK": "lambda:review-job"], "AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"),
         ] {
             let all = env.merging(["GITHUB_WEBHOOK_SECRET": "s", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t"]) { $1 }

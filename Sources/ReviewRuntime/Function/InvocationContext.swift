@@ -10,6 +10,8 @@ public struct InvocationContext: Sendable {
     /// Function-specific command-line flags that were given (file/stdin mode only).
     public var flags: Set<String>
     public var logger: Logger
+    /// The function's ARN as Lambda invoked it (`Lambda-Runtime-Invoked-Function-Arn`), on Lambda.
+    public var invokedFunctionArn: String?
 
     public init(requestId: String = UUID().uuidString, deadline: Date? = nil, flags: Set<String> = [], logger: Logger) {
         self.requestId = requestId

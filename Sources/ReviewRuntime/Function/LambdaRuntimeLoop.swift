@@ -30,6 +30,7 @@ struct LambdaRuntimeLoop {
             }
             let deadline = next.header("lambda-runtime-deadline-ms").flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) }
             var context = InvocationContext(requestId: requestId, deadline: deadline, logger: logger)
+            context.invokedFunctionArn = next.header("lambda-runtime-invoked-function-arn")
             context.logger[metadataKey: "requestId"] = "\(requestId)"
             if let trace = next.header("lambda-runtime-trace-id") {
                 setenv("_X_AMZN_TRACE_ID", trace, 1)

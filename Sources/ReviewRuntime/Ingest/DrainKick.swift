@@ -7,14 +7,18 @@ import ReviewCore
 /// `REVIEW_JOB_KICK`:
 /// - `lambda:NAME` (or an ARN): an AWS Lambda asynchronous invoke (`InvocationType: Event`), signed
 ///   with the function's own credentials (SigV4); Lambda queues it and answers 202 at once.
-/// - `https://…`: an HTTP POST of `{"action":"drain"}` (OpenFaaS `/async-function/…`, a Knative or
-///   Cloud Run service, any endpoint), with `REVIEW_JOB_KICK_TOKEN` as a bearer token when set.
+/// - `https://…`: an HTTP POST of `{"action":"drain"}` (OpenFaaS `/async-function/…`, a Knative
+///   service, any endpoint), with `REVIEW_JOB_KICK_TOKEN` as a bearer token when set.
+/// - `cloudtasks:projects/P/locations/L/queues/Q`: a Cloud Tasks task that POSTs the drain to
+///   `REVIEW_JOB_KICK_URL` at once with an OIDC token of `REVIEW_JOB_KICK_SERVICE_ACCOUNT` (Cloud
+///   Run: the drain runs inside that request, with its CPU), one task a second at most.
 /// A kick that fails is logged, never an error: the job is already queued and the schedule drains it.
 public struct DrainKick: Sendable {
     /// Where a kick goes: a Lambda function (async Invoke) or an HTTP endpoint.
     public enum Target: Sendable {
         case lambda(function: String, endpoint: URL, signer: AWSSigV4)
         case http(url: URL, token: String?)
+        case cloudTasks(CloudTasksClient.Target)
     }
 
     public static let event = Data(#"{"action":"drain"}"#.utf8)
@@ -24,17 +28,24 @@ public struct DrainKick: Sendable {
     public let timeout: TimeInterval
     let transport: any HTTPTransport
     let clock: WallClock
+    private let tasks: CloudTasksClient?
 
     public init(target: Target, timeout: TimeInterval = 3, transport: any HTTPTransport, clock: WallClock = .system) {
         self.target = target
         self.timeout = timeout
         self.transport = transport
         self.clock = clock
+        if case .cloudTasks(let tasksTarget) = target { tasks = CloudTasksClient(target: tasksTarget, transport: transport, clock: clock) } else { tasks = nil }
     }
 
     /// The kick target named by `REVIEW_JOB_KICK`, or nil when kicks are off.
     public static func load(_ env: ConfigReader) -> Target? {
         guard let value = env.optional("REVIEW_JOB_KICK") else { return nil }
+        if value.hasPrefix("cloudtasks:") {
+            return CloudTasksClient.Target.load(
+                env, variable: "REVIEW_JOB_KICK", value: value, url: env.url("REVIEW_JOB_KICK_URL"), account: env.required("REVIEW_JOB_KICK_SERVICE_ACCOUNT")
+            ).map { .cloudTasks($0) }
+        }
         if value.hasPrefix("lambda:") {
             let function = String(value.dropFirst("lambda:".count))
             let region = env.required("AWS_REGION")
@@ -43,7 +54,7 @@ public struct DrainKick: Sendable {
             return .lambda(function: function, endpoint: endpoint, signer: AWSSigV4(credentials: .load(env), region: region, service: "lambda"))
         }
         guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-            env.invalid("REVIEW_JOB_KICK must be lambda:FUNCTION or an http(s) URL")
+            env.invalid("REVIEW_JOB_KICK must be lambda:FUNCTION, an http(s) URL or cloudtasks:projects/P/locations/L/queues/Q")
             return nil
         }
         return .http(url: url, token: env.optional("REVIEW_JOB_KICK_TOKEN"))
@@ -54,13 +65,14 @@ public struct DrainKick: Sendable {
         switch target {
         case .lambda(_, _, let signer)?: [signer.credentials.secretAccessKey, signer.credentials.sessionToken].compactMap(\.self)
         case .http(_, let token)?: [token].compactMap(\.self)
-        case nil: []
+        case .cloudTasks?, nil: []
         }
     }
 
-    /// The request the kick sends.
-    public func request() -> HTTPRequest {
+    /// The request the kick sends (a Cloud Tasks kick is a task made by `CloudTasksClient`: nil).
+    public func request() -> HTTPRequest? {
         switch target {
+        case .cloudTasks: return nil
         case .lambda(let function, let endpoint, let signer):
             let url = endpoint.appendingPathComponent("2015-03-31/functions").absoluteString + "/" + AWSSigV4.encode(function) + "/invocations"
             let request = HTTPRequest(
@@ -81,7 +93,16 @@ public struct DrainKick: Sendable {
     public func send(logger: Logger) async -> String {
         let outcome: String
         do {
-            let response = try await transport.send(request())
+            let response: HTTPResponse
+            if let tasks {
+                // One task a second: a burst of deliveries makes one drain request, not one each.
+                let id = CloudTasksClient.name("prreview", queue: "kick", at: clock.now(), digits: 14)
+                let created = try await tasks.create(id: id, at: nil, body: Self.event)
+                response = created.status == 409 ? HTTPResponse(status: 200) : created
+            } else {
+                guard let request = request() else { throw ReviewError(.internal, "no request for this kick") }
+                response = try await transport.send(request)
+            }
             if (200..<300).contains(response.status) {
                 outcome = "sent"
             } else {

@@ -45,6 +45,7 @@ public struct IngestConfig: Sendable, CustomStringConvertible {
         switch kick {
         case .lambda(let function, let endpoint, _)?: "lambda \(function) at \(endpoint.absoluteString)"
         case .http(let url, let token)?: "\(url.absoluteString)\(token == nil ? "" : " with a bearer token")"
+        case .cloudTasks(let target)?: "Cloud Tasks \(target.queue) → \(target.url.absoluteString) as \(target.serviceAccount)"
         case nil: "none"
         }
     }

@@ -17,6 +17,8 @@ public actor BackgroundDrains {
     private let drainer: JobDrainer
     private let maxSeconds: TimeInterval
     private let patience: TimeInterval
+    /// The platform's timer, for when this process is gone by the time the work falls due.
+    private let platformWake: DrainWake?
     /// The logger of the request that last kicked or scheduled (a timer's drain logs with it).
     private var logger = Logger(label: "review-job")
     private var drains: [Int: Task<Void, Never>] = [:]
@@ -25,10 +27,11 @@ public actor BackgroundDrains {
     /// Drains that ended since the start (for tests and the log).
     public private(set) var finished = 0
 
-    public init(drainer: JobDrainer, maxSeconds: TimeInterval, patience: TimeInterval) {
+    public init(drainer: JobDrainer, maxSeconds: TimeInterval, patience: TimeInterval, wake: DrainWake? = nil) {
         self.drainer = drainer
         self.maxSeconds = maxSeconds
         self.patience = patience
+        self.platformWake = wake
     }
 
     /// When the next drain is set to wake, if one is.
@@ -90,6 +93,7 @@ public actor BackgroundDrains {
                 logger.info("background drain ended", metadata: ["stoppedBecause": "\(report.stoppedBecause.rawValue)", "jobs": "\(report.jobs.count)"])
             }
             schedule(after: report)
+            await platformWake?.after(report, logger: logger)
         } catch {
             // The queue did not answer: try again in a minute rather than leave the jobs for the next delivery.
             logger.warning("background drain failed; trying again in 60 s", metadata: ["error": "\(ReviewError.from(error).message)"])

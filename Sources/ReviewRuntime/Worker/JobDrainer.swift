@@ -18,6 +18,9 @@ public struct JobDrainer: Sendable {
     public let stopping = ShutdownFlag()
     /// One drain at a time for this drainer's process (`drainJoining`).
     let coordinator = DrainCoordinator()
+    /// Called as each claimed job starts (a platform wake at its lease's end: if this worker dies
+    /// with the job, the job is taken again then).
+    public var onClaim: (@Sendable (ClaimedJob, Logger) async -> Void)?
 
     public init(
         queue: RedisJobQueue, processor: any JobProcessor, concurrency: Int = 2, deadlineMargin: TimeInterval = 30,
@@ -148,6 +151,7 @@ public struct JobDrainer: Sendable {
         logger[metadataKey: "pr"] = "\(claimed.job.prNumber)"
         let started = clock.now()
         logger.info("job claimed", metadata: ["attempt": "\(claimed.attempt)"])
+        await onClaim?(claimed, logger)
         let result = await processWithHeartbeat(claimed, logger: logger)
         let milliseconds = Int(clock.now().timeIntervalSince(started) * 1000)
         func outcome(_ name: DrainReport.Outcome, _ error: String? = nil) -> DrainReport.JobOutcome {

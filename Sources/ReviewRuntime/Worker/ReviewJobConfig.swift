@@ -25,6 +25,8 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
     public var headFiles = (count: 40, bytes: 4_000_000)
     public var github: GitHubAppConfig?
     public var llm: LLMConfig
+    /// Where a drain that leaves work for later asks to be woken (`REVIEW_JOB_WAKE`), if anywhere.
+    public var wake: DrainWake.Target?
 
     /// Reads review-job's settings, refusing what cannot work.
     public static func load(_ env: ConfigReader) throws(ReviewError) -> ReviewJobConfig {
@@ -44,6 +46,7 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
             llm: LLMConfig.load(env)
         )
         config.checkRuns = env.bool("REVIEW_CHECK_RUNS", default: true)
+        config.wake = DrainWake.load(env)
         config.headFiles = (
             env.int("HEAD_FILES_MAX", default: config.headFiles.count, range: 0...3_000),
             env.int("HEAD_FILES_MAX_BYTES", default: config.headFiles.bytes, range: 0...100_000_000)
@@ -52,7 +55,9 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
         return config
     }
 
-    public var secretValues: [String] { [redis.token, invokeToken].compactMap(\.self) + (github?.secretValues ?? []) + llm.secretValues }
+    public var secretValues: [String] {
+        [redis.token, invokeToken].compactMap(\.self) + (github?.secretValues ?? []) + llm.secretValues + DrainWake.secrets(of: wake)
+    }
 
     public var description: String {
         "ReviewJobConfig(\(redis), queue: \(queue.name), concurrency: \(concurrency), deadlineMargin: \(deadlineMargin), maxDrainSeconds: \(maxDrainSeconds), drainPatience: \(drainPatience), invokeToken: \(invokeToken == nil ? "none" : "<redacted>"))"

@@ -13,13 +13,22 @@ public struct ReviewJobHandler: FunctionHandler {
     /// Serve mode's kicks, answered at once and drained here, and the timer that wakes a drain
     /// when the work it left falls due.
     public let background: BackgroundDrains
+    /// The platform's timer for work left for later (`REVIEW_JOB_WAKE`), if set.
+    public let wake: DrainWake?
     public var secretValues: [String] { config.secretValues }
 
     public init(config: ReviewJobConfig, processor: any JobProcessor, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) {
         self.config = config
         let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
-        drainer = JobDrainer(queue: queue, processor: processor, concurrency: config.concurrency, deadlineMargin: config.deadlineMargin, clock: clock)
-        background = BackgroundDrains(drainer: drainer, maxSeconds: config.maxDrainSeconds, patience: config.drainPatience)
+        let wake = config.wake.map { DrainWake(target: $0, queueName: config.queue.name, transport: transport, clock: clock) }
+        var drainer = JobDrainer(queue: queue, processor: processor, concurrency: config.concurrency, deadlineMargin: config.deadlineMargin, clock: clock)
+        if let wake {
+            // A dead man's switch: a drain a little after the lease ends, whoever holds the job then.
+            drainer.onClaim = { job, logger in await wake.wake(at: job.lease.deadline.addingTimeInterval(1), logger: logger) }
+        }
+        self.drainer = drainer
+        self.wake = wake
+        background = BackgroundDrains(drainer: drainer, maxSeconds: config.maxDrainSeconds, patience: config.drainPatience, wake: wake)
     }
 
     /// The production wiring: the GitHub reviewer with the configured model (or the record sink),
@@ -67,8 +76,10 @@ public struct ReviewJobHandler: FunctionHandler {
     }
 
     private func drain(context: InvocationContext) async throws -> DrainReport {
+        await wake?.learn(invokedFunction: context.invokedFunctionArn)
         let deadline = context.deadline ?? drainer.clock.now().addingTimeInterval(config.maxDrainSeconds)
         let report = try await drainer.drainJoining(deadline: deadline, patience: config.drainPatience, logger: context.logger)
+        await wake?.after(report, logger: context.logger)
         // One look at the queue per drain (not per job) keeps its gauges current on Lambda.
         if let stats = await queueStats() { ReviewMetrics.queue(stats) }
         return report
