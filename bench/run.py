@@ -241,6 +241,12 @@ results["fairness"] = bench(["fairness", "500"])
 reset()
 results["pacing"] = bench(["pacing"])
 
+# 9. Serverless at scale (issue #24): waiting, bursts with kicks, a dead worker, stats, strangers.
+reset()
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import scale
+results["scale"] = scale.measure(BIN, FUNCTIONS, ENV, FIXTURES, start, free_port, bench)
+
 for proc in procs:
     proc.kill()
 shutil.rmtree(work, ignore_errors=True)
@@ -275,6 +281,21 @@ rows += [
     (f"hostile: rules on one {a['rules']['lineBytes'] / 1e6:.1f} MB line ms", f"{a['rules']['ms']:.0f} ({a['rules']['findings']} finding)", "", "< 1000"),
     (f"hostile: 20-star glob, {a['glob']['pathChars']}-char path ms", f"{a['glob']['ms']:.1f}", "", "< 100"),
     (f"hostile: one {a['reply']['bytes'] / 1e6:.0f} MB reply through redis-rest ms", f"{a['reply']['ms']:.0f} ({a['reply']['received']} items)", "", "< 2000"),
+]
+sc = results["scale"]
+rows += [
+    (f"CPU s while one call waits {sc['wait']['seconds']} s (AsyncHTTPClient / URLSession)", f"{sc['wait']['ahcCpuSeconds']:.2f}",
+     f"{sc['wait']['urlsessionCpuSecondsPer30s']:.1f}", "< 0.3"),
+    (f"burst of {sc['burst']['deliveries']}: most jobs at once in one review-job", f"{sc['burst']['mostJobsAtOnce']} ({sc['burst']['jobsDone']} done)",
+     "before: 19-101", f"= {sc['burst']['drainConcurrency']}"),
+    ("burst: ingest p99 ms with kicks / without", f"{sc['burst']['kickP99Ms']:.1f} / {sc['burst']['plainP99Ms']:.1f}",
+     "before: 10×", f"≤ 2× ({sc['burst']['kickP99Ms'] / sc['burst']['plainP99Ms']:.2f}×)"),
+    (f"dead worker: s from lease end to pickup (lease {sc['leaseExpiry']['leaseSeconds']} s)",
+     "-" if sc['leaseExpiry']['pickupSeconds'] is None else f"{sc['leaseExpiry']['pickupSeconds']:.2f}", "before: next delivery", "≤ 60"),
+    ("stats / depth ms at " + ", ".join(f"{s['jobs']:,}" for s in sc["stats"]) + " jobs",
+     " ; ".join(f"{s['statsMs']:.1f}/{s['depthMs']:.1f}" for s in sc["stats"]), "before: linear", "flat"),
+    (f"genuine deliveries answered 202 while {sc['blackout']['strangers']} strangers hold bodies",
+     f"{sc['blackout']['genuine202']} of {sc['blackout']['genuine']}", "before: 0 of 8", "all"),
 ]
 print(f"{'measure':58} {'ours':28} {'anchor':22} goal")
 for name, ours_text, anchor, goal in rows:

@@ -13,6 +13,10 @@ import ReviewRuntime
 //                                  UPSTASH_REDIS_REST_URL (defaults 1 MB, 4,000, 15 MB)
 //   review-bench fairness [BACKLOG]  BACKLOG jobs of one installation, then one of another: its claim position
 //   review-bench pacing            600 content writes of one installation reserved at once: the most in a minute and an hour
+//   review-bench stats             stats and depth over queues of 0, 2,000 and 100,000 jobs (100 installations): median ms
+//   review-bench wait URL TRANSPORT  one request to URL (which answers late) through TRANSPORT (ahc or urlsession):
+//                                  the process's CPU seconds while it waited
+//   review-bench dead-worker LEASE   a job queued and claimed with a LEASE-second lease that nobody ends: its id and deadline
 //   review-bench anchor [FINDINGS LINES]
 //                                  anchoring FINDINGS findings (quotes of real lines, line numbers off
 //                                  by a few, a third quoting nothing) on one file of LINES added lines
@@ -84,6 +88,62 @@ case "queue", "lpush":
         let trips = transport.count.withLockedValue { $0 } - before
         emit(["jobs": count, "seconds": elapsed, "jobsPerSecond": Double(count) / elapsed, "roundTripsPerJob": Double(trips) / Double(count)])
     }
+case "stats":
+    // Statistics over growing queues: `depth` is O(1); `stats` grows with installations, not jobs.
+    let redis = RedisConfig.load(env)
+    try env.validate()
+    let client = redis.client(transport: URLSessionTransport())
+    let now = Date()
+    var sizes: [[String: Any]] = []
+    for size in [0, 2_000, 100_000] {
+        var settings = QueueSettings()
+        settings.name = "stats-\(size)"
+        let queue = RedisJobQueue(redis: client, settings: settings)
+        func job(_ n: Int) -> ReviewJob {
+            ReviewJob(
+                owner: "org\(n % 100)", repo: "r", prNumber: n, installationId: 1 + n % 100, headSha: String(format: "%040x", n),
+                baseSha: String(repeating: "b", count: 40), kind: .full, deliveryId: "d\(n)", enqueuedAt: now)
+        }
+        if size > 0 {
+            _ = try await queue.enqueue(job(0), now: now)
+            try await queue.enqueueAll((1..<size).map(job), now: now)
+        }
+        _ = try await queue.stats(now: now)
+        _ = try await queue.depth()
+        var statsTimes: [Double] = [], depthTimes: [Double] = []
+        for _ in 0..<21 {
+            statsTimes.append(try await seconds { _ = try await queue.stats(now: now) })
+            depthTimes.append(try await seconds { _ = try await queue.depth() })
+        }
+        let depth = try await queue.depth()
+        sizes.append(["jobs": size, "unfinished": depth.unfinished, "statsMs": statsTimes.sorted()[10] * 1000, "depthMs": depthTimes.sorted()[10] * 1000])
+    }
+    emit(["sizes": sizes])
+case "wait":
+    // One call that waits for a late answer, and the CPU the process spent meanwhile.
+    guard arguments.count >= 3, let url = URL(string: arguments[1]) else { fatalError("review-bench wait URL ahc|urlsession") }
+    let transport: any HTTPTransport = arguments[2] == "ahc" ? AsyncHTTPClientTransport() : URLSessionTransport()
+    func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+    let before = cpuSeconds()
+    let wall = try await seconds { _ = try await transport.send(HTTPRequest(method: "POST", url: url, body: Data("{}".utf8), timeout: 600)) }
+    emit(["transport": arguments[2], "wallSeconds": wall, "cpuSeconds": cpuSeconds() - before])
+case "dead-worker":
+    // A worker that claims a job and dies: nobody completes it, heartbeats it or gives it back.
+    let redis = RedisConfig.load(env)
+    var settings = QueueSettings.load(env)
+    try env.validate()
+    settings.lease = Double(arguments.dropFirst().first ?? "5") ?? 5
+    let queue = RedisJobQueue(redis: redis.client(transport: URLSessionTransport()), settings: settings)
+    let job = ReviewJob(
+        owner: "o", repo: "dead", prNumber: 1, installationId: 1, headSha: String(repeating: "d", count: 40), baseSha: String(repeating: "b", count: 40),
+        kind: .full, deliveryId: "dead-worker", enqueuedAt: Date())
+    _ = try await queue.enqueue(job, now: Date())
+    guard case .claimed(let claimed) = try await queue.claim(now: Date()) else { fatalError("review-bench dead-worker: nothing to claim") }
+    emit(["jobId": claimed.id, "deadline": claimed.lease.deadline.timeIntervalSince1970])
 case "fairness":
     // 500 jobs of installation 1, then one of installation 2: where the second's job is claimed,
     // with every worker finishing in claim order (installation 1 never runs more than its cap).

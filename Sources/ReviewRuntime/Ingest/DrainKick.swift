@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ReviewCore
 
 /// Asks `review-job` to drain now, so a review starts seconds after its webhook instead of at the
@@ -91,6 +92,43 @@ public struct DrainKick: Sendable {
     /// Sends the kick. Returns what happened, for the log: "sent" (2xx), "waiting" (the endpoint
     /// drains before answering and outlasted the timeout), or "failed: …".
     public func send(logger: Logger) async -> String {
+        let outcome = await bounded { await attempt() }
+        if outcome.hasPrefix("failed") {
+            logger.warning("drain kick \(outcome); the job stays queued for the next drain")
+        } else {
+            logger.debug("drain kick \(outcome)")
+        }
+        return outcome
+    }
+
+    /// `work`'s answer, or "waiting" once the kick's timeout and two seconds more have passed without
+    /// one: whatever the transport does, a delivery's answer never waits longer for its kick.
+    private func bounded(_ work: @escaping @Sendable () async -> String) async -> String {
+        let waiting = NIOLockedValueBox<CheckedContinuation<String, Never>?>(nil)
+        let limit = timeout + 2
+        return await withCheckedContinuation { continuation in
+            waiting.withLockedValue { $0 = continuation }
+            let take: @Sendable () -> CheckedContinuation<String, Never>? = {
+                waiting.withLockedValue { state -> CheckedContinuation<String, Never>? in
+                    defer { state = nil }; return state
+                }
+            }
+            let worker = Task { await work() }
+            let timer = Task {
+                try? await Task.sleep(for: .seconds(limit))
+                guard !Task.isCancelled, let late = take() else { return }
+                worker.cancel()
+                late.resume(returning: "waiting")
+            }
+            Task {
+                let outcome = await worker.value
+                timer.cancel()
+                take()?.resume(returning: outcome)
+            }
+        }
+    }
+
+    private func attempt() async -> String {
         let outcome: String
         do {
             let response: HTTPResponse
@@ -115,11 +153,6 @@ public struct DrainKick: Sendable {
             outcome = "waiting"
         } catch {
             outcome = "failed: \((error as? ReviewError)?.message ?? "\(type(of: error))")"
-        }
-        if outcome.hasPrefix("failed") {
-            logger.warning("drain kick \(outcome); the job stays queued for the next drain")
-        } else {
-            logger.debug("drain kick \(outcome)")
         }
         return outcome
     }

@@ -15,7 +15,12 @@ public struct WebhookIngestHandler: FunctionHandler {
     public let kick: DrainKick?
     private let clock: WallClock
 
-    public init(config: IngestConfig, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) {
+    /// The queue's calls go through `transport`; kicks through `kickTransport` (AsyncHTTPClient:
+    /// its deadlines hold — a URLSession kick under a burst once held a delivery past 60 s).
+    public init(
+        config: IngestConfig, transport: any HTTPTransport = URLSessionTransport(), kickTransport: any HTTPTransport = AsyncHTTPClientTransport(),
+        clock: WallClock = .system
+    ) {
         intake = WebhookIntake(
             secrets: [config.webhookSecret, config.previousWebhookSecret].compactMap(\.self),
             router: WebhookRouter(options: config.router),
@@ -23,7 +28,7 @@ public struct WebhookIngestHandler: FunctionHandler {
         )
         queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         secretValues = config.secretValues
-        kick = config.kick.map { DrainKick(target: $0, timeout: config.kickTimeout, transport: transport, clock: clock) }
+        kick = config.kick.map { DrainKick(target: $0, timeout: config.kickTimeout, transport: kickTransport, clock: clock) }
         self.clock = clock
     }
 

@@ -31,17 +31,8 @@ public struct RedisJobQueue: Sendable {
 
     /// Adds a job unless one for the same head exists; supersedes waiting jobs of older heads.
     public func enqueue(_ job: ReviewJob, now: Date) async throws -> EnqueueOutcome {
-        let data = String(decoding: job.encoded(), as: UTF8.self)
-        let installation = String(job.installationId)
-        let reply = try await call(
-            QueueScripts.enqueue, QueueReply.Enqueue.self,
-            keys: [groups, jobKey(job.id), pointerKey(job.pullRequestKey), completed, failed, waitingKey(installation), prefix + "talk:" + job.pullRequestKey],
-            args: [
-                job.id, data, ms(now), job.deliveryId, prefix, "2592000", job.kind.isAutomatic ? "1" : "0", installation, job.comment?.author ?? "",
-                String(settings.commentJobsPerAuthor), String(settings.commentJobsPerPullRequest), "86400", job.comment?.allowed == true ? "1" : "0",
-                String(settings.completedKeep), ms(now - settings.completedRetention),
-            ]
-        )
+        let (keys, args) = enqueueCall(job, now: now)
+        let reply = try await call(QueueScripts.enqueue, QueueReply.Enqueue.self, keys: keys, args: args)
         switch reply.status {
         case "duplicate": return .duplicate(jobId: job.id, reason: reply.reason ?? "")
         case "capped": return .capped(jobId: job.id, reason: reply.reason ?? "")
@@ -49,6 +40,30 @@ public struct RedisJobQueue: Sendable {
         case "queued": return .queued(jobId: job.id, superseded: reply.superseded)
         default: throw Self.unexpected("enqueue")
         }
+    }
+
+    /// Enqueues many jobs, a thousand to a round trip (a pipeline of the enqueue script, which must
+    /// be loaded: enqueue one job first). For loading a queue in bulk (the bench).
+    package func enqueueAll(_ jobs: [ReviewJob], now: Date) async throws {
+        for start in stride(from: 0, to: jobs.count, by: 1000) {
+            let commands = jobs[start..<min(jobs.count, start + 1000)].map { job -> [String] in
+                let (keys, args) = enqueueCall(job, now: now)
+                return ["EVALSHA", QueueScripts.enqueue.sha1, String(keys.count)] + keys + args
+            }
+            for case .failure(let error) in try await redis.pipeline(commands) { throw error }
+        }
+    }
+
+    private func enqueueCall(_ job: ReviewJob, now: Date) -> (keys: [String], args: [String]) {
+        let installation = String(job.installationId)
+        return (
+            [groups, jobKey(job.id), pointerKey(job.pullRequestKey), completed, failed, waitingKey(installation), prefix + "talk:" + job.pullRequestKey],
+            [
+                job.id, String(decoding: job.encoded(), as: UTF8.self), ms(now), job.deliveryId, prefix, "2592000", job.kind.isAutomatic ? "1" : "0",
+                installation, job.comment?.author ?? "", String(settings.commentJobsPerAuthor), String(settings.commentJobsPerPullRequest), "86400",
+                job.comment?.allowed == true ? "1" : "0", String(settings.completedKeep), ms(now - settings.completedRetention),
+            ]
+        )
     }
 
     /// Retires the waiting job of a pull request (it was closed); returns the ids cancelled.
