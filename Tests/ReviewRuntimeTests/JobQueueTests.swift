@@ -232,12 +232,12 @@ import Testing
             }
             #expect(claimed == [2, 2, 1, 1, 1])
             #expect(try await queue.stats(now: clock.now).pausedInstallations == 0)
-            // Limited again within a pause's length of its end: twice as long (GitHub's exponential
-            // backoff for secondary limits); met again long after, as long as asked.
+            // Limited again within a pause's length of its end: four times as long (GitHub's
+            // exponential backoff for secondary limits); met again long after, as long as asked.
             clock.advance(by: 100)
-            let doubled = try await queue.pauseInstallation(1, for: 20, now: clock.now)
-            #expect(abs(doubled.timeIntervalSince(clock.now) - 400) < 0.01)
-            clock.advance(by: 400 + 401)
+            let longer = try await queue.pauseInstallation(1, for: 20, now: clock.now)
+            #expect(abs(longer.timeIntervalSince(clock.now) - 800) < 0.01)
+            clock.advance(by: 800 + 801)
             let fresh = try await queue.pauseInstallation(1, for: 20, now: clock.now)
             #expect(abs(fresh.timeIntervalSince(clock.now) - 20) < 0.01)
         }

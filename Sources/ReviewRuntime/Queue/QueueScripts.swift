@@ -397,7 +397,7 @@ enum QueueScripts {
     /// KEYS: groups, active, paused, limits. ARGV: installation, now ms, asked wait ms, longest pause ms.
     /// Stops claims of one installation's jobs (GitHub said it is rate limited): its count is raised
     /// by `PAUSE` once, and `!resume:<installation>` on `groups` ends the pause. A limit met again
-    /// soon after a pause ended doubles the pause (GitHub: "wait for an exponentially increasing
+    /// soon after a pause ended quadruples the pause (GitHub: "wait for an exponentially increasing
     /// amount of time between retries"), up to the longest; `limits` keeps the last pause's end and
     /// length for that. A report during a pause only moves its end later. Answers {until}.
     static let pauseInstallation = RedisScript(
@@ -410,7 +410,7 @@ enum QueueScripts {
               local last = redis.call('HGET', KEYS[4], gid)
               if last then
                 local lastEnd, lastLength = string.match(last, '^(%d+):(%d+)$')
-                if lastEnd and now - tonumber(lastEnd) <= tonumber(lastLength) then length = math.max(asked, tonumber(lastLength) * 2) end
+                if lastEnd and now - tonumber(lastEnd) <= tonumber(lastLength) then length = math.max(asked, tonumber(lastLength) * 4) end
               end
               length = math.min(length, longest)
               if current == 0 then redis.call('HINCRBY', KEYS[2], gid, PAUSE) end

@@ -169,7 +169,7 @@ public struct RedisJobQueue: Sendable {
     }
 
     /// Claims no job of `installation` for `seconds` (GitHub answered it with a rate limit), for
-    /// every worker — twice as long as last time when the limit is met again soon after a pause
+    /// every worker — four times as long as last time when the limit is met again soon after a pause
     /// ended, up to an hour; a report during a pause only moves its end later. Returns when the
     /// pause ends.
     @discardableResult
