@@ -42,7 +42,7 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
             provider: provider,
             model: env.optional("LLM_MODEL") ?? defaults.model,
             baseURL: env.url("LLM_BASE_URL", default: defaults.url),
-            apiKey: provider == .anthropic ? env.required("LLM_API_KEY") : env.optional("LLM_API_KEY"),
+            apiKey: env.optional("LLM_API_KEY"),
             maxOutputTokens: env.int("LLM_MAX_OUTPUT_TOKENS", default: 4096, range: 64...200_000),
             maxInputTokens: env.int("LLM_MAX_INPUT_TOKENS", default: 32_000, range: 2_000...2_000_000),
             maxCalls: env.int("LLM_MAX_CALLS", default: 4, range: 1...64),
@@ -52,7 +52,24 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
             outputPrice: Double(env.optional("LLM_PRICE_OUTPUT_PER_MTOK") ?? "") ?? 0
         )
         config.processCallLimit = env.int("LLM_MAX_CONCURRENT_CALLS", default: config.processCallLimit, range: 1...256)
+        if config.apiKey == nil, config.isHosted {
+            // Refused at start, not job by job: every pull request would fail on the first call.
+            env.invalid(
+                "LLM_API_KEY is required for LLM_PROVIDER=\(provider.rawValue) at \(config.baseURL.absoluteString) (a hosted model); "
+                    + "set it, or point LLM_BASE_URL at a local server (http://…)")
+        }
         return config
+    }
+
+    /// Whether the model is a hosted service, which needs a key: Anthropic, or an OpenAI-compatible
+    /// server reached over https off the local machine (a local server — llama.cpp, vLLM, a compose
+    /// service — is plain http, and may need none).
+    public var isHosted: Bool {
+        switch provider {
+        case .rules: false
+        case .anthropic: true
+        case .openai: baseURL.scheme == "https" && !HTTPAccess.isLoopback(baseURL.host ?? "")
+        }
     }
 
     /// The configured reviewer.
