@@ -57,3 +57,18 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         return "\(type(of: error))"
     }
 }
+
+extension AsyncHTTPClientTransport {
+    /// For calls that should fail at once when nothing listens — a kick: its job is queued anyway.
+    /// The shared client retries establishing a connection until the call's deadline (right for
+    /// GitHub and the model); this one does not, so a delivery's answer never waits for a kick to
+    /// an endpoint that is down.
+    public static let failingFast = AsyncHTTPClientTransport(client: failFastClient)
+}
+
+/// Lives as long as the process (a global is never released, so it needs no shutdown).
+private let failFastClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration.singletonConfiguration
+    configuration.connectionPool.retryConnectionEstablishment = false
+    return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+}()

@@ -18,7 +18,7 @@ public struct WebhookIngestHandler: FunctionHandler {
     /// The queue's calls go through `transport`; kicks through `kickTransport` (AsyncHTTPClient:
     /// its deadlines hold — a URLSession kick under a burst once held a delivery past 60 s).
     public init(
-        config: IngestConfig, transport: any HTTPTransport = URLSessionTransport(), kickTransport: any HTTPTransport = AsyncHTTPClientTransport(),
+        config: IngestConfig, transport: any HTTPTransport = URLSessionTransport(), kickTransport: any HTTPTransport = AsyncHTTPClientTransport.failingFast,
         clock: WallClock = .system
     ) {
         intake = WebhookIntake(
