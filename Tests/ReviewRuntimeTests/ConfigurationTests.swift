@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import NIOConcurrencyHelpers
 import ReviewCore
 import ReviewTesting
 import Testing
@@ -41,6 +43,34 @@ import Testing
             let named = Set(example.split(separator: "\n").compactMap { line in line.split(separator: "=", maxSplits: 1).first.map(String.init) })
             let absent = EnvironmentHelp.all.filter { $0.readers.contains(reader) && !named.contains($0.name) }.map(\.name)
             #expect(absent.isEmpty, "not in functions/\(folder)/env.example: \(absent)")
+        }
+    }
+}
+
+/// What an operator must act on is logged above info: a refused signature, a delivery the queue
+/// could not take, a job that failed for good.
+@Suite struct OperationalLogLevelTests {
+    @Test func failuresAreWarningsAndErrors() async throws {
+        try await RedisHarness.with { harness in
+            let lines = NIOLockedValueBox<[String]>([])
+            let logger = Logger(label: "levels") { _ in CapturingLogHandler(lines: lines) }
+            let env = harness.environment().merging(["GITHUB_WEBHOOK_SECRET": WebhookFixtures.secret]) { $1 }
+            let handler = WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+            let body = try WebhookFixtures.opened(for: .named("ky-small-single-file-edit"))
+            var headers = WebhookFixtures.headers(event: "pull_request", body: body, delivery: "levels-1")
+            headers["X-Hub-Signature-256"] = "sha256=" + String(repeating: "0", count: 64)
+            _ = await handler.ingest(WebhookRequest(headers: headers, body: body), logger: logger)
+            _ = await handler.ingest(
+                WebhookRequest(headers: WebhookFixtures.headers(event: "pull_request", body: body, delivery: "levels-2"), body: body), logger: logger)
+            await harness.stopRedis()
+            _ = await handler.ingest(
+                WebhookRequest(headers: WebhookFixtures.headers(event: "pull_request", body: body, delivery: "levels-3"), body: body), logger: logger)
+            try await harness.restartRedis()
+            let logged = lines.withLockedValue { $0 }
+            #expect(logged.count == 3)
+            #expect(logged[0].hasPrefix("warning delivery"), "\(logged[0])")
+            #expect(logged[1].hasPrefix("info delivery queued"), "\(logged[1])")
+            #expect(logged[2].hasPrefix("error delivery"), "\(logged[2])")
         }
     }
 }

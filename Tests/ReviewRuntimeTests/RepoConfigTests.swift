@@ -30,6 +30,20 @@ import Testing
         let (config, problems) = RepoConfigLoader.parse("max_comments: 500\nseverity_floor: awful\nfavourite_colour: blue\n")
         #expect(config == RepoConfig())
         #expect(problems.count == 3)
+        // Only the setting that is wrong keeps its default; a typo is named with what was meant.
+        let (partly, said) = RepoConfigLoader.parse(
+            "max_coments: 3\nskip-labels: [wip]\nseverity_floor: bug\ninclude: [src/**, 7]\nexclude: [\"**/*.lock\"]\nwalkthrough: false\n")
+        #expect(partly.severityFloor == .bug && partly.exclude == ["**/*.lock"] && !partly.walkthrough)
+        #expect(partly.maxComments == RepoConfig().maxComments && partly.include.isEmpty && partly.skipLabels.isEmpty)
+        #expect(
+            said == [
+                "unknown setting max_coments (did you mean max_comments?)", "unknown setting skip-labels (did you mean skip_labels?)",
+                "include must be a list of strings",
+            ], "\(said)")
+        // No guess for what is far from every setting, and a stranger's long key is cut short.
+        #expect(RepoConfigLoader.parse("colour: red\n").1 == ["unknown setting colour"])
+        let long = String(repeating: "k", count: 500)  // YAML allows plain keys up to 1,024 characters
+        #expect(RepoConfigLoader.parse("\(long): 1\n").1 == ["unknown setting \(long.prefix(64))…"])
         let (_, broken) = RepoConfigLoader.parse("include: [unclosed")
         #expect(broken == [".github/prreview.yml is not valid YAML"])
     }

@@ -43,7 +43,14 @@ public struct RepoConfig: Sendable, Equatable {
 
     public init() {}
 
-    /// Reads the decoded YAML document; unknown keys and bad values are reported and defaults kept.
+    /// The settings `prreview.yml` may hold.
+    public static let keys = [
+        "include", "exclude", "instructions", "severity_floor", "max_comments", "skip_drafts", "skip_labels", "walkthrough", "answer_replies",
+        "context_lines", "whole_file_context", "check_run",
+    ]
+
+    /// Reads the decoded YAML document. An unknown key (with the known one it is probably a typo
+    /// of) or a bad value is reported, and only that setting keeps its default: the others apply.
     public static func from(_ document: JSONValue) -> (RepoConfig, [String]) {
         var config = RepoConfig()
         var problems: [String] = []
@@ -54,19 +61,19 @@ public struct RepoConfig: Sendable, Equatable {
             case .string(let one)?: return [one]
             case .array(let items)?:
                 let texts = items.compactMap(\.stringValue)
-                if texts.count != items.count { problems.append("\(key) must be a list of strings") }
+                guard texts.count == items.count else {
+                    problems.append("\(key) must be a list of strings")
+                    return []
+                }
                 return texts
             default:
                 problems.append("\(key) must be a list of strings")
                 return []
             }
         }
-        for key in root.keys
-        where ![
-            "include", "exclude", "instructions", "severity_floor", "max_comments", "skip_drafts", "skip_labels", "walkthrough", "answer_replies",
-            "context_lines", "whole_file_context", "check_run",
-        ].contains(key) {
-            problems.append("unknown setting \(key)")
+        for key in root.keys.sorted() where !keys.contains(key) {
+            let shown = key.count > 64 ? String(key.prefix(64)) + "…" : key
+            problems.append("unknown setting \(shown)" + (closestKey(to: key).map { " (did you mean \($0)?)" } ?? ""))
         }
         config.include = strings("include")
         config.exclude = strings("exclude")
@@ -75,13 +82,10 @@ public struct RepoConfig: Sendable, Equatable {
         case nil, .null?: break
         case .string(let text)?: config.instructions = [PathInstruction(glob: "**", text: text)]
         case .array(let items)?:
-            for item in items {
-                if let path = item["path"]?.stringValue, let text = item["text"]?.stringValue {
-                    config.instructions.append(PathInstruction(glob: path, text: text))
-                } else {
-                    problems.append("each instructions entry needs path and text")
-                }
+            let read = items.compactMap { item in
+                item["path"]?.stringValue.flatMap { path in item["text"]?.stringValue.map { PathInstruction(glob: path, text: $0) } }
             }
+            if read.count == items.count { config.instructions = read } else { problems.append("each instructions entry needs path and text") }
         default: problems.append("instructions must be text or a list of {path, text}")
         }
         if let floor = root["severity_floor"] {
@@ -118,7 +122,29 @@ public struct RepoConfig: Sendable, Equatable {
                 problems.append("answer_replies must be mentions or all")
             }
         }
-        return problems.isEmpty ? (config, []) : (RepoConfig(), problems)
+        return (config, problems)
+    }
+
+    /// The known key `key` is most likely a typo of: at most two edits away (and not a short key
+    /// rewritten whole). Bounded work on a stranger's text: keys over 40 characters get no guess.
+    static func closestKey(to key: String) -> String? {
+        let typed = Array(key.lowercased().replacingOccurrences(of: "-", with: "_").utf8)
+        guard typed.count <= 40 else { return nil }
+        let scored = keys.map { ($0, editDistance(typed, Array($0.utf8))) }.filter { $0.1 <= min(2, $0.0.count / 3) }
+        return scored.min { $0.1 < $1.1 }?.0
+    }
+
+    /// Levenshtein distance (both sides are at most 40 bytes here).
+    static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, y) in b.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     /// Whether `path` is in scope.

@@ -43,8 +43,11 @@ public struct WebhookIngestHandler: FunctionHandler {
         case .act(_, let decision):
             response = await act(on: decision, logger: &logger)
         }
-        logger.info(
-            "delivery \(response.status.rawValue)",
+        // What an operator must look at stands out: refused signatures (a wrong secret, or someone
+        // probing), and deliveries not taken (the queue is down: GitHub will not redeliver).
+        let level: Logger.Level = response.statusCode >= 500 ? .error : response.statusCode == 401 ? .warning : .info
+        logger.log(
+            level: level, "delivery \(response.status.rawValue)",
             metadata: ["status": "\(response.statusCode)", "event": "\(request.event?.prefix(64) ?? "-")", "reason": "\(response.reason ?? "")"]
                 .merging(response.code.map { ["errorCode": "\($0.rawValue)"] } ?? [:], uniquingKeysWith: { $1 })
         )

@@ -156,8 +156,16 @@ public struct JobDrainer: Sendable {
         let milliseconds = Int(clock.now().timeIntervalSince(started) * 1000)
         func outcome(_ name: DrainReport.Outcome, _ error: String? = nil) -> DrainReport.JobOutcome {
             ReviewMetrics.job(name, seconds: Double(milliseconds) / 1000)
-            logger.info(
-                "job \(name)",
+            // A job that failed for good is an error; one retried, or whose lease or outcome was
+            // lost, a warning; the rest is the normal course.
+            let level: Logger.Level =
+                switch name {
+                case .failed: .error
+                case .retrying, .leaseLost, .unacknowledged, .released: .warning
+                default: .info
+                }
+            logger.log(
+                level: level, "job \(name)",
                 metadata: ["attempt": "\(claimed.attempt)", "durationMs": "\(milliseconds)"].merging(error.map { ["error": "\($0)"] } ?? [:]) { $1 })
             return DrainReport.JobOutcome(jobId: claimed.id, attempt: claimed.attempt, outcome: name, error: error, durationMs: milliseconds)
         }
