@@ -45,6 +45,11 @@ struct AppCommand: AsyncParsableCommand {
             let callbackPort = NIOLockedValueBox(0)
             let server = try await HTTPServer.start(host: "127.0.0.1", port: port, threads: 1) { request in
                 let callback = URL(string: "http://127.0.0.1:\(callbackPort.withLockedValue { $0 })/callback")!
+                // The flow's state and the App's credentials are for this machine's browser, not a
+                // page elsewhere that resolves its own name to 127.0.0.1 (DNS rebinding).
+                guard HTTPAccess.namesThisMachine(hostHeader: request.header("host")) else {
+                    return .html(403, AppManifestFlow.page(title: "Not this way", body: "<p>This page answers requests for 127.0.0.1 only.</p>"))
+                }
                 switch (request.method, request.url.path) {
                 case ("GET", "/"):
                     return .html(200, flow.startPage(callback: callback))

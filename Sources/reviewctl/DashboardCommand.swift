@@ -44,9 +44,7 @@ struct Dashboard: Sendable {
     }
 
     func answer(_ request: HTTPRequest) async -> HTTPResponse {
-        // A page elsewhere that resolves its own name to 127.0.0.1 (DNS rebinding) sends its own Host.
-        let host = request.header("host") ?? ""
-        guard host.hasPrefix("127.0.0.1:") || host.hasPrefix("localhost:") else {
+        guard HTTPAccess.namesThisMachine(hostHeader: request.header("host")) else {
             return ErrorAnswer(ReviewError(.unauthorized, "this dashboard answers requests for 127.0.0.1 only")).http
         }
         if request.method == "GET", request.url.path == "/" { return page }

@@ -21,6 +21,11 @@ import Testing
                 "app", "create", "--webhook-url", "https://hooks.example.com/", "--name", "My Reviewer", "--out", envFile,
                 "--github-url", app.standIn.url.absoluteString, "--api-url", app.standIn.url.absoluteString, "--timeout", "120",
             ], environment: ["PATH": "/usr/bin:/bin"])
+        // A page elsewhere that resolves its own name to 127.0.0.1 (DNS rebinding) gets nothing.
+        let rebound = try await URLSessionTransport().send(
+            HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/")!, headers: ["host": "evil.example:\(served.port)"], timeout: 60))
+        #expect(rebound.status == 403 && !String(decoding: rebound.body, as: UTF8.self).contains("state="))
+        #expect(HTTPAccess.namesThisMachine(hostHeader: "localhost:8080") && !HTTPAccess.namesThisMachine(hostHeader: "127.0.0.1.evil.example:80"))
         // One load: the page sends the browser to GitHub, GitHub back to the command, which answers and exits.
         let screenshot = try await HeadlessBrowser.screenshot(URL(string: "http://127.0.0.1:\(served.port)/")!)
         let status = await served.waitForExit()

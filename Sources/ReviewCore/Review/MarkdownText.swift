@@ -46,7 +46,8 @@ public enum MarkdownText {
             case "." where [recent.0, recent.1, recent.2].allSatisfy({ $0 == "w" || $0 == "W" }):
                 out.append(zeroWidthSpace)
                 out.append(scalar)
-            case "-" where lineStart, "+" where lineStart, "=" where lineStart:
+            case "-" where lineStart, "+" where lineStart, "=" where lineStart, "/" where lineStart:
+                // `/` too: a line starting `/approve` or `/lgtm` is a command to other bots that read the raw text.
                 out.append("\\")
                 out.append(scalar)
             case "." where afterLeadingDigits, ")" where afterLeadingDigits:
@@ -129,7 +130,7 @@ public enum MarkdownText {
     static let zeroWidthSpace: Unicode.Scalar = "\u{200B}"
 
     /// ASCII punctuation with a meaning anywhere in a line of GitHub Markdown (`<`, `>`, `&` become
-    /// entities; `-`, `+`, `=` and a number's `.` or `)` matter only at a line's start).
+    /// entities; `-`, `+`, `=`, `/` and a number's `.` or `)` matter only at a line's start).
     static let escaped: Set<UInt8> = Set("\\`*_[]#!|~$".utf8)
 
     /// C0/C1 controls (but tab and line breaks, handled by the callers), bidirectional overrides and

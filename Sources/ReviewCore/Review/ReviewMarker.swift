@@ -41,7 +41,14 @@ public enum ReviewMarker {
 
     /// The last line that is not blank, trimmed: where the markers that end a body sit.
     private static func lastLine(_ body: String) -> String? {
-        body.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }?.trimmingCharacters(in: .whitespaces)
+        lines(body).last { !$0.allSatisfy(\.isWhitespace) }?.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The lines of a body as we write them and as GitHub shows them: split at `\n` (a `\r` before
+    /// it dropped) and nowhere else — not at U+2028 or the other characters Swift counts as line
+    /// breaks, which Markdown shows inside a line, so text cannot forge a line of ours with them.
+    private static func lines(_ body: String) -> [Substring] {
+        body.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
     }
 
     /// Whether `body` (of a review by this App) ends with the review marker for `commit`.
@@ -54,11 +61,25 @@ public enum ReviewMarker {
         lastLine(body).flatMap { fingerprint(endingLine: $0[...]) }.map { [$0] } ?? []
     }
 
-    /// The fingerprints a review body (by this App) carries at the end of its top-level list items.
+    /// The fingerprints a review body (by this App) carries at the end of its top-level list items
+    /// — never from inside a fenced block, where a finding's suggestion (the model's text) sits.
     public static func fingerprints(inReview body: String) -> [String] {
-        body.split(whereSeparator: \.isNewline).compactMap { line in
-            line.hasPrefix("- ") ? fingerprint(endingLine: line.trimmingCharacters(in: .whitespaces)[...]) : nil
+        var found: [String] = []
+        var fence = 0  // the backtick count of the open fence, 0 outside one
+        for line in lines(body) {
+            let start = line.drop { $0 == " " }  // a fence inside a list item is indented
+            let ticks = start.prefix { $0 == "`" }.count
+            if fence > 0 {
+                if ticks >= fence, start.dropFirst(ticks).allSatisfy(\.isWhitespace) { fence = 0 }
+                continue
+            }
+            if ticks >= 3 {
+                fence = ticks
+                continue
+            }
+            if line.hasPrefix("- "), let print = fingerprint(endingLine: line.trimmingCharacters(in: .whitespaces)[...]) { found.append(print) }
         }
+        return found
     }
 
     private static func fingerprint(endingLine line: Substring) -> String? {

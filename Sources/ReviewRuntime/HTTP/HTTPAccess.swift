@@ -19,4 +19,12 @@ public enum HTTPAccess {
     public static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
+
+    /// Whether a request's `Host` header names this machine (`127.0.0.1:PORT`, `localhost:PORT`,
+    /// `[::1]:PORT`). A page we serve on loopback checks it: a page elsewhere whose name resolves to
+    /// 127.0.0.1 (DNS rebinding) reaches our port, but sends its own name as the Host.
+    public static func namesThisMachine(hostHeader: String?) -> Bool {
+        guard let header = hostHeader else { return false }
+        return ["127.0.0.1:", "localhost:", "[::1]:"].contains { header.hasPrefix($0) && header.dropFirst($0.count).allSatisfy(\.isNumber) }
+    }
 }
