@@ -7,6 +7,25 @@ import Testing
 
 /// The check run of each reviewed head: in progress while the review runs, completed with what it
 /// found; a failed job says why; an App without `checks: write` still reviews.
+/// The summary says only what there is: new findings, earlier ones, or both.
+@Suite struct CheckRunWordingTests {
+    @Test func theSummaryNamesOnlyWhatThereIs() {
+        let finding = Finding(path: "a.ts", line: 1, quote: "x", severity: .bug, title: "T", body: "B")
+        func summary(_ count: Int, new: Int) -> String {
+            CheckRunText.reviewed(
+                findings: Array(repeating: finding, count: count), newlyPosted: new, notReviewed: [], provider: "rules", model: "m",
+                usage: ModelUsage(inputTokens: 0, outputTokens: 0, costUSD: nil), reviewedFiles: 2
+            ).output.summary
+        }
+        #expect(summary(0, new: 0).hasPrefix("2 files reviewed."))
+        #expect(summary(1, new: 1).hasPrefix("2 files reviewed; new in this review."))
+        #expect(summary(3, new: 3).hasPrefix("2 files reviewed; all 3 new in this review."))
+        #expect(summary(2, new: 0).hasPrefix("2 files reviewed; nothing new: all 2 were already on the pull request."))
+        #expect(summary(3, new: 1).hasPrefix("2 files reviewed; 1 new in this review, 2 already on the pull request."))
+        #expect(!summary(3, new: 3).contains("the rest"))
+    }
+}
+
 @Suite struct CheckRunTests {
     static let key = "sindresorhus/ky#731"
     static let secret = SyntheticPullRequest.File("config/aws.ts", [#"export const key = "AKIAABCDEFGHIJKLMNOP";"#])
@@ -45,7 +64,7 @@ import Testing
         #expect(run["status"] == .string("completed") && run["conclusion"] == .string("neutral"))
         #expect(run["output"]?["title"] == .string("1 finding: 1 security"))
         let summary = run["output"]?["summary"]?.stringValue ?? ""
-        #expect(summary.contains("1 file reviewed; 1 new in this review") && summary.contains("input /") && summary.contains("built-in rules"), "\(summary)")
+        #expect(summary.contains("1 file reviewed; new in this review.") && summary.contains("input /") && summary.contains("built-in rules"), "\(summary)")
         #expect(run["output"]?["text"]?.stringValue?.contains("`config/aws.ts:1` **Security**: AWS access key committed") == true)
     }
 

@@ -36,7 +36,18 @@ public enum CheckRunText {
             ? "No problems found"
             : "\(findings.count) finding\(findings.count == 1 ? "" : "s"): \(tally.joined(separator: ", "))"
         var summary = "\(reviewedFiles) file\(reviewedFiles == 1 ? "" : "s") reviewed"
-        summary += findings.isEmpty ? "." : "; \(newlyPosted) new in this review, the rest already on the pull request."
+        // Only what there is: the new ones, those already on the pull request, or both.
+        let earlier = findings.count - newlyPosted
+        if findings.isEmpty {
+            summary += "."
+        } else if earlier <= 0 {
+            summary += newlyPosted == 1 ? "; new in this review." : "; all \(newlyPosted) new in this review."
+        } else if newlyPosted == 0 {
+            summary +=
+                earlier == 1 ? "; nothing new: the finding was already on the pull request." : "; nothing new: all \(earlier) were already on the pull request."
+        } else {
+            summary += "; \(newlyPosted) new in this review, \(earlier) already on the pull request."
+        }
         if !notReviewed.isEmpty {
             summary +=
                 "\n\n**Not reviewed**\n"

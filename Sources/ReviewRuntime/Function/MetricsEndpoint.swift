@@ -23,7 +23,12 @@ public struct MetricsEndpoint: Sendable {
                 return ErrorAnswer(ReviewError(.unauthorized, "GET /metrics needs Authorization: Bearer METRICS_TOKEN")).http
             }
         } else if !HTTPAccess.isLoopback(host) {
-            return ErrorAnswer(ReviewError(.unauthorized, "metrics are served on loopback only, or to callers holding METRICS_TOKEN")).http
+            return ErrorAnswer(
+                ReviewError(
+                    .unauthorized,
+                    "this server listens on \(host), beyond this machine: GET /metrics needs METRICS_TOKEN (Authorization: Bearer), or listen on 127.0.0.1 (HOST)"
+                )
+            ).http
         }
         if let stats = await handler.queueStats() { ReviewMetrics.queue(stats) }
         return HTTPResponse(status: 200, headers: ["content-type": "text/plain; version=0.0.4; charset=utf-8"], body: Data(registry.emitToString().utf8))

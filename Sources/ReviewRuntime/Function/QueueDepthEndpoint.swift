@@ -34,7 +34,12 @@ public actor QueueDepthEndpoint {
                 return ErrorAnswer(ReviewError(.unauthorized, "GET /queue/depth needs Authorization: Bearer METRICS_TOKEN")).http
             }
         } else if !HTTPAccess.isLoopback(host) {
-            return ErrorAnswer(ReviewError(.unauthorized, "the queue's depth is served on loopback only, or to callers holding METRICS_TOKEN")).http
+            return ErrorAnswer(
+                ReviewError(
+                    .unauthorized,
+                    "this server listens on \(host), beyond this machine: GET /queue/depth needs METRICS_TOKEN (Authorization: Bearer), or listen on 127.0.0.1 (HOST)"
+                )
+            ).http
         }
         let now = clock.now()
         if let empty, now.timeIntervalSince(empty.at) < remember { return Self.json(empty.depth, remembered: true) }
