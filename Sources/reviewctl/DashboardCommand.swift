@@ -105,6 +105,8 @@ struct Dashboard: Sendable {
         <script nonce="\(nonce)">
         const token = new URLSearchParams(location.hash.slice(1)).get('token') || '';
         const headers = {'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json'};
+        // Job ids are percent-encoded to be safe as Redis keys; people read them decoded (as text: textContent).
+        function shown(id) { try { return decodeURIComponent(id); } catch (e) { return id; } }
         function cell(row, text, cls) { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; }
         function pr(job) { return job && job.job ? job.job.owner + '/' + job.job.repo + '#' + job.job.prNumber : ''; }
         function when(text) { return text ? new Date(text).toLocaleString() : ''; }
@@ -137,10 +139,10 @@ struct Dashboard: Sendable {
               const b = document.createElement('b'); b.textContent = state.stats[name]; box.append(b, document.createTextNode(name)); counts.append(box);
             }
             table(document.getElementById('scheduled'), state.scheduled,
-              [['job', j => j.id], ['pull request', pr], ['state', j => j.state], ['attempts', j => String(j.attemptsSpent)],
+              [['job', j => shown(j.id)], ['pull request', pr], ['state', j => j.state], ['attempts', j => String(j.attemptsSpent)],
                ['due / lease until', j => when(j.scheduledAt)], ['last error', j => j.lastError || '', 'error']]);
             table(document.getElementById('failed'), state.failed,
-              [['job', j => j.id], ['pull request', pr], ['attempts', j => String(j.attemptsSpent)], ['failed at', j => when(j.finishedAt)], ['error', j => j.error || '', 'error']],
+              [['job', j => shown(j.id)], ['pull request', pr], ['attempts', j => String(j.attemptsSpent)], ['failed at', j => when(j.finishedAt)], ['error', j => j.error || '', 'error']],
               ['Retry', job => post('/api/retry', {ids: [job.id]})]);
             document.getElementById('status').textContent = 'updated ' + new Date().toLocaleTimeString();
           } catch (error) { document.getElementById('status').textContent = error.message; }

@@ -42,6 +42,8 @@ import Testing
                     "wait:document.querySelector('#count-failed b')?.textContent === '1'",
                     "wait:document.querySelector('#count-waiting b')?.textContent === '1'",
                     "wait:document.querySelector(\(Self.js(row)))?.textContent.includes(\(Self.js(hostile)))",
+                    // The job as people read it: octo-org/app#7@…, not its percent-encoded key.
+                    "wait:document.querySelector(\(Self.js(row)))?.cells[0].textContent === \(Self.js(claimed.id.removingPercentEncoding ?? ""))",
                     "wait:document.querySelector('#failed img') === null && document.title !== 'pwned'",
                     "click:button[data-retry=\"\(claimed.id)\"]",
                     "wait:document.querySelector('#count-failed b')?.textContent === '0' && document.querySelector('#count-waiting b')?.textContent === '2'",
