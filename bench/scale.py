@@ -14,63 +14,56 @@ import hashlib, hmac, http.client, json, os, socket, subprocess, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def serve(answer):
+    """A loopback HTTP server (TCP_NODELAY: URLSession otherwise stalls 40 ms a request) that calls
+    `answer(body)` for each POST and replies `{}`. Returns its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def setup(self):
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def do_POST(self):
+            answer(self.rfile.read(int(self.headers.get("content-length", 0))))
+            self.send_response(200)
+            self.send_header("content-length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/"
+
+
 class Sink:
     """The record endpoint review-job posts each job to: counts jobs at once, keeps arrivals."""
 
     def __init__(self, delay):
-        sink = self
         self.lock = threading.Lock()
         self.now = self.most = 0
         self.arrivals = []
+        self.delay = delay
+        self.url = serve(self.record)
 
-        class Handler(BaseHTTPRequestHandler):
-            def setup(self):
-                super().setup()
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                with sink.lock:
-                    sink.now += 1
-                    sink.most = max(sink.most, sink.now)
-                time.sleep(delay)
-                with sink.lock:
-                    sink.now -= 1
-                    sink.arrivals.append((time.time(), json.loads(body)))
-                self.send_response(200)
-                self.send_header("content-length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+    def record(self, body):
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(self.delay)
+        with self.lock:
+            self.now -= 1
+            self.arrivals.append((time.time(), json.loads(body)))
 
 
 class Late:
     """Answers every request after `seconds`."""
 
     def __init__(self, seconds):
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                time.sleep(seconds)
-                self.send_response(200)
-                self.send_header("content-length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.url = serve(lambda body: time.sleep(seconds))
 
 
 def wait_for_port(port):

@@ -74,6 +74,17 @@ def sam(root):
     check("template: ingest kicks review-job", ingest.get("REVIEW_JOB_KICK") == {"Fn::Sub": "lambda:${ReviewJobFunction}"}, json.dumps(ingest.get("REVIEW_JOB_KICK")))
 
 
+# A container's environment: values, or references to a secret's key.
+ENV_LIST = {"type": "array", "items": {
+    "type": "object", "required": ["name"], "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": "^[A-Z_][A-Z0-9_]*$"},
+        "value": {"type": "string"},
+        "valueFrom": {"type": "object", "required": ["secretKeyRef"], "additionalProperties": False, "properties": {
+            "secretKeyRef": {"type": "object", "required": ["name", "key"], "additionalProperties": False,
+                             "properties": {"name": {"type": "string"}, "key": {"type": "string"}}}}},
+    },
+    "oneOf": [{"required": ["value"]}, {"required": ["valueFrom"]}]}}
 KNATIVE_SERVICE = {
     "type": "object",
     "required": ["apiVersion", "kind", "metadata", "spec"],
@@ -107,16 +118,7 @@ KNATIVE_SERVICE = {
                                         "type": "object", "required": ["containerPort"], "additionalProperties": False,
                                         "properties": {"containerPort": {"type": "integer", "minimum": 1, "maximum": 65535}, "name": {"enum": ["http1", "h2c"]}}}},
                                     "resources": {"type": "object", "properties": {"limits": {"type": "object", "additionalProperties": {"type": "string"}}}},
-                                    "env": {"type": "array", "items": {
-                                        "type": "object", "required": ["name"], "additionalProperties": False,
-                                        "properties": {
-                                            "name": {"type": "string", "pattern": "^[A-Z_][A-Z0-9_]*$"},
-                                            "value": {"type": "string"},
-                                            "valueFrom": {"type": "object", "required": ["secretKeyRef"], "additionalProperties": False, "properties": {
-                                                "secretKeyRef": {"type": "object", "required": ["name", "key"], "additionalProperties": False,
-                                                                 "properties": {"name": {"type": "string"}, "key": {"type": "string"}}}}},
-                                        },
-                                        "oneOf": [{"required": ["value"]}, {"required": ["valueFrom"]}]}},
+                                    "env": ENV_LIST,
                                 }}},
                         }},
                 }}},
@@ -137,16 +139,6 @@ def knative(root):
             check(f"knative: {name}", False, f"{'/'.join(map(str, error.absolute_path))}: {error.message}")
 
 
-ENV_LIST = {"type": "array", "items": {
-    "type": "object", "required": ["name"], "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string", "pattern": "^[A-Z_][A-Z0-9_]*$"},
-        "value": {"type": "string"},
-        "valueFrom": {"type": "object", "required": ["secretKeyRef"], "additionalProperties": False, "properties": {
-            "secretKeyRef": {"type": "object", "required": ["name", "key"], "additionalProperties": False,
-                             "properties": {"name": {"type": "string"}, "key": {"type": "string"}}}}},
-    },
-    "oneOf": [{"required": ["value"]}, {"required": ["valueFrom"]}]}}
 CONTAINER = {
     "type": "object", "required": ["name", "image"], "additionalProperties": False,
     "properties": {

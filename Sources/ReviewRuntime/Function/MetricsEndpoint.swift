@@ -18,18 +18,7 @@ public struct MetricsEndpoint: Sendable {
     }
 
     public func answer<Handler: FunctionHandler>(_ request: HTTPRequest, handler: Handler) async -> HTTPResponse {
-        if let token {
-            guard HTTPAccess.bearer(request.header("authorization"), matches: token) else {
-                return ErrorAnswer(ReviewError(.unauthorized, "GET /metrics needs Authorization: Bearer METRICS_TOKEN")).http
-            }
-        } else if !HTTPAccess.isLoopback(host) {
-            return ErrorAnswer(
-                ReviewError(
-                    .unauthorized,
-                    "this server listens on \(host), beyond this machine: GET /metrics needs METRICS_TOKEN (Authorization: Bearer), or listen on 127.0.0.1 (HOST)"
-                )
-            ).http
-        }
+        if let refused = HTTPAccess.operatorRefusal(request, token: token, host: host) { return refused }
         if let stats = await handler.queueStats() { ReviewMetrics.queue(stats) }
         return HTTPResponse(status: 200, headers: ["content-type": "text/plain; version=0.0.4; charset=utf-8"], body: Data(registry.emitToString().utf8))
     }

@@ -29,18 +29,7 @@ public actor QueueDepthEndpoint {
     public func invoked() { empty = nil }
 
     public func answer<Handler: FunctionHandler>(_ request: HTTPRequest, handler: Handler) async -> HTTPResponse {
-        if let token {
-            guard HTTPAccess.bearer(request.header("authorization"), matches: token) else {
-                return ErrorAnswer(ReviewError(.unauthorized, "GET /queue/depth needs Authorization: Bearer METRICS_TOKEN")).http
-            }
-        } else if !HTTPAccess.isLoopback(host) {
-            return ErrorAnswer(
-                ReviewError(
-                    .unauthorized,
-                    "this server listens on \(host), beyond this machine: GET /queue/depth needs METRICS_TOKEN (Authorization: Bearer), or listen on 127.0.0.1 (HOST)"
-                )
-            ).http
-        }
+        if let refused = HTTPAccess.operatorRefusal(request, token: token, host: host) { return refused }
         let now = clock.now()
         if let empty, now.timeIntervalSince(empty.at) < remember { return Self.json(empty.depth, remembered: true) }
         do {

@@ -13,6 +13,20 @@ public enum HTTPAccess {
         return HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Data(header.dropFirst("Bearer ".count).utf8), using: key)
     }
 
+    /// The refusal for an operator's endpoint (`/metrics`, `/queue/depth`), or nil to answer: with
+    /// `token` set a caller must hold it; without one the server must listen on loopback only.
+    public static func operatorRefusal(_ request: HTTPRequest, token: String?, host: String) -> HTTPResponse? {
+        let endpoint = "\(request.method) \(request.url.path)"
+        if let token {
+            guard !bearer(request.header("authorization"), matches: token) else { return nil }
+            return ErrorAnswer(ReviewError(.unauthorized, "\(endpoint) needs Authorization: Bearer METRICS_TOKEN")).http
+        }
+        guard !isLoopback(host) else { return nil }
+        let reason =
+            "this server listens on \(host), beyond this machine: \(endpoint) needs METRICS_TOKEN (Authorization: Bearer), or listen on 127.0.0.1 (HOST)"
+        return ErrorAnswer(ReviewError(.unauthorized, reason)).http
+    }
+
     /// A fresh unguessable token (128 random bits, hex): a page's access token, a nonce, a flow's state.
     public static func newToken() -> String { SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }.hexString }
 
