@@ -15,7 +15,12 @@ import Testing
             ("ok <!-- prreview:review commit=abc --> done", "ok  done"),
             ("| a | b |", #"\| a \| b \|"#),
             ("see www.evil.example", "see www\u{200B}.evil.example"),
-            ("**bold** _it_ `code` ~~gone~~ $x$", #"\*\*bold\*\* \_it\_ \`code\` \~\~gone\~\~ \$x\$"#),
+            ("**bold** _it_ `code` ~~gone~~ $x$", #"\*\*bold\*\* \_it\_ `code` \~\~gone\~\~ \$x\$"#),
+            // Inline code spans stay code; inside one nothing else works, and it cannot close early.
+            ("cast with `error as Error` here", "cast with `error as Error` here"),
+            ("`@alice` and `[x](https://evil.example)`", "`@alice` and `[x](https://evil.example)`"),
+            ("one ` alone", #"one \` alone"#),
+            ("``", #"\`\`"#),
             ("- item", #"\- item"#),
             ("1. first", #"1\. first"#),
             ("line one\nline two", "line one line two"),
@@ -34,6 +39,19 @@ import Testing
 
     /// Other bots act on lines of raw comment text that start with `/` or `!` (`/approve`, `/lgtm`,
     /// `!merge`): from a model, such a line is escaped, so it never speaks in the bot's voice.
+    @Test func codeSpansStayCodeButCannotBreakOut() {
+        // A span ends at the next backtick, so none is inside it to close it early; spans side by
+        // side stay code (GitHub reads this one as the single span a``b).
+        #expect(MarkdownText.plain("run `a``b` now") == "run `a``b` now")
+        #expect(MarkdownText.plain("`a`@x`b`") == "`a`@\u{200B}x`b`")
+        // A span does not cross a line; a marker inside one is removed before spans are read.
+        #expect(MarkdownText.plain("`a\nb`", keepingLines: true) == "\\`a\nb\\`")
+        #expect(!MarkdownText.plain("`x <!-- prreview:fp=00000000deadbeef -->`").contains("<!--"))
+        // Linear on a long line of unmatched backticks.
+        let long = "`" + String(repeating: "a", count: 200_000)
+        #expect(MarkdownText.plain(long).hasPrefix("\\`a"))
+    }
+
     @Test func commandLinesForOtherBotsAreEscaped() {
         let answer = MarkdownText.plain("Looks fine.\n/approve\n  /lgtm\n!merge now\nsee a/b and c!", keepingLines: true)
         #expect(answer == "Looks fine.\n\\/approve\n\\/lgtm\n\\!merge now\nsee a/b and c\\!")

@@ -34,6 +34,20 @@ public enum MarkdownText {
             let afterLeadingDigits = inLeadingDigits  // "12" then "." or ")" would start a list
             inLeadingDigits = (lineStart || inLeadingDigits) && ("0"..."9").contains(scalar)
             switch scalar {
+            case "`":
+                // An inline code span a line holds stays one (`error as Error` reads as code), made
+                // again by `code`: it cannot close early, and no marker, mention or link works inside.
+                // A backtick with no partner on its line is escaped. Each scan stops at the next
+                // backtick or the line's end, so the work stays linear.
+                var end = index
+                while end < scalars.count, scalars[end] != "`", scalars[end] != "\n", scalars[end] != "\r" { end += 1 }
+                if end < scalars.count, scalars[end] == "`", end > index {
+                    out.append(contentsOf: code(String(String.UnicodeScalarView(scalars[index..<end]))).unicodeScalars)
+                    index = end + 1
+                } else {
+                    out.append("\\")
+                    out.append(scalar)
+                }
             case "<": out.append(contentsOf: "&lt;".unicodeScalars)
             case ">": out.append(contentsOf: "&gt;".unicodeScalars)
             case "&": out.append(contentsOf: "&amp;".unicodeScalars)
@@ -131,7 +145,7 @@ public enum MarkdownText {
 
     /// ASCII punctuation with a meaning anywhere in a line of GitHub Markdown (`<`, `>`, `&` become
     /// entities; `-`, `+`, `=`, `/` and a number's `.` or `)` matter only at a line's start).
-    static let escaped: Set<UInt8> = Set("\\`*_[]#!|~$".utf8)
+    static let escaped: Set<UInt8> = Set("\\*_[]#!|~$".utf8)
 
     /// C0/C1 controls (but tab and line breaks, handled by the callers), bidirectional overrides and
     /// isolates ("Trojan Source"), and the zero-width joiners that could hide text.

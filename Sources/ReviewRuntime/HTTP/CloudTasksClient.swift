@@ -37,11 +37,14 @@ public actor CloudTasksClient {
     public nonisolated let target: Target
     private let transport: any HTTPTransport
     private let clock: WallClock
+    /// Each call's limit (the metadata server's token, the task's creation).
+    private let timeout: TimeInterval
     private var accessToken: (value: String, expires: Date)?
 
-    public init(target: Target, transport: any HTTPTransport, clock: WallClock = .system) {
+    public init(target: Target, transport: any HTTPTransport, timeout: TimeInterval = 10, clock: WallClock = .system) {
         self.target = target
         self.transport = transport
+        self.timeout = timeout
         self.clock = clock
     }
 
@@ -62,7 +65,7 @@ public actor CloudTasksClient {
             HTTPRequest(
                 method: "POST", url: URL(string: target.apiURL.absoluteString + "/v2/" + target.queue + "/tasks") ?? target.apiURL,
                 headers: ["content-type": "application/json", "authorization": "Bearer \(token)"],
-                body: try JSONEncoder().encode(JSONValue.object(["task": .object(task)])), timeout: 10))
+                body: try JSONEncoder().encode(JSONValue.object(["task": .object(task)])), timeout: timeout))
     }
 
     private func googleToken() async throws -> String {
@@ -70,7 +73,7 @@ public actor CloudTasksClient {
         let response = try await transport.send(
             HTTPRequest(
                 url: target.metadataURL.appendingPathComponent("computeMetadata/v1/instance/service-accounts/default/token"),
-                headers: ["metadata-flavor": "Google"], timeout: 5))
+                headers: ["metadata-flavor": "Google"], timeout: timeout))
         guard response.status == 200, let document = try? JSONValue.parse(response.body), let value = document["access_token"]?.stringValue else {
             throw ReviewError(.badConfig, "the metadata server gave no access token (HTTP \(response.status))")
         }

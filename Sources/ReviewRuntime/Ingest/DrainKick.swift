@@ -36,7 +36,11 @@ public struct DrainKick: Sendable {
         self.timeout = timeout
         self.transport = transport
         self.clock = clock
-        if case .cloudTasks(let tasksTarget) = target { tasks = CloudTasksClient(target: tasksTarget, transport: transport, clock: clock) } else { tasks = nil }
+        if case .cloudTasks(let tasksTarget) = target {
+            tasks = CloudTasksClient(target: tasksTarget, transport: transport, timeout: timeout, clock: clock)
+        } else {
+            tasks = nil
+        }
     }
 
     /// The kick target named by `REVIEW_JOB_KICK`, or nil when kicks are off.

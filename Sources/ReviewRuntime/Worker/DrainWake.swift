@@ -27,6 +27,8 @@ public actor DrainWake {
     }
 
     public static let event = Data(#"{"action":"drain"}"#.utf8)
+    /// A wake is asked for at the end of a drain, off any webhook's path: it may take its time.
+    static let callTimeout: TimeInterval = 30
 
     public nonisolated let target: Target
     private let queueName: String
@@ -43,7 +45,11 @@ public actor DrainWake {
         self.queueName = queueName
         self.transport = transport
         self.clock = clock
-        if case .cloudTasks(let tasksTarget) = target { tasks = CloudTasksClient(target: tasksTarget, transport: transport, clock: clock) } else { tasks = nil }
+        if case .cloudTasks(let tasksTarget) = target {
+            tasks = CloudTasksClient(target: tasksTarget, transport: transport, timeout: Self.callTimeout, clock: clock)
+        } else {
+            tasks = nil
+        }
     }
 
     /// The wake target named by `REVIEW_JOB_WAKE`, or nil when wakes are off.
@@ -137,7 +143,7 @@ public actor DrainWake {
         ])
         let request = HTTPRequest(
             method: "POST", url: endpoint.appendingPathComponent("schedules").appendingPathComponent(name),
-            headers: ["content-type": "application/json"], body: try JSONEncoder().encode(body), timeout: 10)
+            headers: ["content-type": "application/json"], body: try JSONEncoder().encode(body), timeout: Self.callTimeout)
         return signer.sign(request, at: clock.now())
     }
 
