@@ -85,9 +85,9 @@ import Testing
         let body = Walkthrough.body(
             diff: Self.diff, summary: nil, fileSummaries: [:], notReviewed: [ReviewScope.Skipped(path: "img.png", reason: "binary file")], headSha: head)
         #expect(body.hasPrefix("## Walkthrough\n\n3 files changed, +2 −1."))
-        #expect(body.contains("| `src/a.swift` | +2 −1 | 1 hunk in `func run()` |"))
+        #expect(body.contains("| `src/a.swift` | +2 −1 | edits in `run` |"), "\(body)")
         #expect(body.contains("| `new.md` | renamed, +0 −0 | renamed from `old\\|name.md`, content unchanged |"))
-        #expect(body.contains("| `img.png` | added, +0 −0 | binary file added |"))
+        #expect(body.contains("| `img.png` | added, +0 −0 | not reviewed: binary file |"), "\(body)")
         #expect(body.contains("### Not reviewed\n\n- `img.png` — binary file"))
         #expect(body.hasSuffix(ReviewMarker.walkthrough(head: head)) && ReviewMarker.isWalkthrough(body))
     }

@@ -218,3 +218,44 @@ import Testing
         #expect(!RulesReviewer().review(diff).contains { $0.rule == "secret-password" })
     }
 }
+
+/// The walkthrough's "what changed" reads as a phrase: the declarations edited, by name — not cut-off
+/// hunk headers, and for a file not reviewed (a go.sum), why, not its hash lines.
+@Suite struct WalkthroughPhraseTests {
+    @Test(arguments: [
+        ("export async function fetchJson(url: string) {", "fetchJson"), ("class Retry extends Base {", "Retry"),
+        ("static int parse_line(char *s) {", "parse_line"), ("export const handler = async (event) =>", "handler"),
+        ("    def close(self):", "close"),
+    ])
+    func declarationsAreNamed(_ header: String, _ name: String) {
+        #expect(Walkthrough.declarationName(header[...]) == name)
+    }
+
+    @Test func rowsAreSentences() throws {
+        let text = """
+            diff --git a/src/a.ts b/src/a.ts
+            --- a/src/a.ts
+            +++ b/src/a.ts
+            @@ -1,3 +1,3 @@ export function first(x) {
+            -a
+            +b
+            @@ -20,3 +20,3 @@ export function second(y) {
+            -c
+            +d
+            @@ -40,3 +40,3 @@
+            -e
+            +f
+            diff --git a/go.sum b/go.sum
+            --- a/go.sum
+            +++ b/go.sum
+            @@ -1,2 +1,2 @@ github.com/spf13/cobra v1.8.0 h1:7aJaZx1B85qltLMc546zn58BxxfZdR/W22ej9CFoEf0=
+            -x
+            +y
+
+            """
+        let body = Walkthrough.body(
+            diff: DiffParser.parse(text), summary: nil, fileSummaries: [:], notReviewed: [.init(path: "go.sum", reason: "lockfile")], headSha: "abc")
+        #expect(body.contains("| edits in `first` and `second` and 1 other place |"), "\(body)")
+        #expect(body.contains("| not reviewed: lockfile |") && !body.contains("h1:7aJ"), "\(body)")
+    }
+}

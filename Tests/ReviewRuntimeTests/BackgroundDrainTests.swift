@@ -61,6 +61,8 @@ import Testing
             held.release()
             var done = held.done.stream.makeAsyncIterator()
             #expect(await done.next() == job.id)
+            // Its drain ends before the queue goes away (nothing sleeps on the clock meanwhile).
+            await handler.background.finish(grace: 1_000)
             // The kick ingest sends asks for exactly this.
             let kick = try #require(DrainKick(target: .http(url: URL(string: "http://127.0.0.1:9/")!, token: nil), transport: URLSessionTransport()).request())
             #expect(ReviewJobHandler.prefersAsync(kick))
@@ -117,6 +119,7 @@ import Testing
             held.release()
             var done = held.done.stream.makeAsyncIterator()
             #expect(await done.next() == job.id)
+            await handler.background.finish(grace: 1_000)
         }
     }
 }

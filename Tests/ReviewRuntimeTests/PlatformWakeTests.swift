@@ -164,7 +164,7 @@ import Testing
             }
             var done = flaky.done.stream.makeAsyncIterator()
             #expect(await done.next() == job.id)
-            await handler.background.finish(grace: 0)
+            await handler.background.finish(grace: 1_000)
             await tasks.stop()
         }
     }

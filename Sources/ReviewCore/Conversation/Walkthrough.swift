@@ -19,8 +19,11 @@ public enum Walkthrough {
         if let summary, !summary.isEmpty { text += MarkdownText.plain(summary, keepingLines: true) + "\n\n" }
         text += "\(diff.files.count) file\(diff.files.count == 1 ? "" : "s") changed, +\(additions) −\(deletions).\n\n"
         text += "| file | change | what changed |\n|---|---|---|\n"
+        let skipped = Dictionary(notReviewed.map { ($0.path, $0.reason) }, uniquingKeysWith: { first, _ in first })
         for file in diff.files.prefix(maxRows) {
-            let line = fileSummaries[file.path].map { MarkdownText.plain($0) } ?? describe(file)
+            let line =
+                fileSummaries[file.path].map { MarkdownText.plain($0) }
+                ?? skipped[file.path].map { "not reviewed: " + MarkdownText.plain($0) } ?? describe(file)
             text += "| \(cell(MarkdownText.code(file.path))) | \(change(file)) | \(cell(line)) |\n"
         }
         if diff.files.count > maxRows { text += "\n_\(diff.files.count - maxRows) more files not listed._\n" }
@@ -58,11 +61,43 @@ public enum Walkthrough {
             return "\(verb) from \(MarkdownText.code(old))" + (file.hunks.isEmpty ? ", content unchanged" : " with edits")
         }
         if file.hunks.isEmpty { return file.oldMode != file.newMode ? "mode changed" : "no line changes" }
-        let sections = Set(file.hunks.map { $0.section.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }).sorted()
-        let hunks = "\(file.hunks.count) hunk\(file.hunks.count == 1 ? "" : "s")"
-        guard !sections.isEmpty else { return hunks }
-        return hunks + " in " + sections.prefix(3).map { MarkdownText.code(String($0.prefix(60))) }.joined(separator: ", ") + (sections.count > 3 ? ", …" : "")
+        if file.status == .added { return "new file" }
+        if file.status == .removed { return "file deleted" }
+        // The declarations git named in the hunk headers, by name: a phrase, not the cut-off header
+        // lines (which in data files are any line at all — a hash in go.sum).
+        var names: [String] = []
+        for hunk in file.hunks {
+            if let name = declarationName(hunk.section[...]), !names.contains(name) { names.append(name) }
+        }
+        let places = file.hunks.count
+        guard !names.isEmpty else { return places == 1 ? "one edit" : "edits in \(places) places" }
+        let shown = names.prefix(3).map { MarkdownText.code($0) }
+        let listed = shown.count == 1 ? shown[0] : shown.dropLast().joined(separator: ", ") + " and " + shown.last!
+        let elsewhere = places - min(names.count, 3)
+        return "edits in " + listed + (elsewhere > 0 ? " and \(elsewhere) other place\(elsewhere == 1 ? "" : "s")" : "")
     }
+
+    /// The name a hunk header's declaration gives (`fetchJson` from `export async function
+    /// fetchJson(url) {`, `Retry` from `struct Retry {`), or nil when the header is not one.
+    public static func declarationName(_ section: Substring) -> String? {
+        guard FileContext.looksLikeDeclaration(section) else { return nil }
+        let code = section.utf8.prefix(400)
+        let head = String(
+            decoding: code.prefix {
+                $0 != UInt8(ascii: "(") && $0 != UInt8(ascii: "{") && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ":")
+            }, as: UTF8.self)
+        let words = head.split { !($0.isLetter || $0.isNumber || $0 == "_") }
+        // `class Foo extends Bar`: the word after the keyword; `int parse_line(`: the last one.
+        let keyword = words.firstIndex { namingKeywords.contains($0) }
+        let name = keyword.flatMap { words.index(after: $0) < words.endIndex ? words[words.index(after: $0)] : nil } ?? words.last
+        guard let name, name.count <= 60 else { return nil }
+        return String(name)
+    }
+
+    private static let namingKeywords: Set<Substring> = [
+        "func", "def", "class", "struct", "enum", "protocol", "extension", "actor", "interface", "impl", "fn", "trait", "function", "module",
+        "namespace", "object", "fun", "type", "record", "union", "macro",
+    ]
 
     /// Table cells cannot hold a raw `|`.
     static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
