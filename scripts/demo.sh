@@ -87,7 +87,7 @@ done
 T1=$(ms)
 REVIEW_JOB_KICK="http://127.0.0.1:$JOB_PORT/" REVIEW_JOB_KICK_TOKEN="$KICK_TOKEN" \
   "$BIN/webhook-ingest" <"$WORK/event.json" >"$WORK/ingest.json" 2>"$WORK/ingest.log"
-echo "[$(( $(ms) - T0 )) ms] webhook-ingest answered in $(( $(ms) - T1 )) ms (process start and the kicked drain included): $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["statusCode"], r["body"])' "$WORK/ingest.json")"
+echo "[$(( $(ms) - T0 )) ms] webhook-ingest answered in $(( $(ms) - T1 )) ms (process start and the kick included; review-job answers the kick at once and drains after): $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["statusCode"], r["body"])' "$WORK/ingest.json")"
 # A slow model outlasts the kick's wait: the drain goes on in review-job; wait for the queue to settle.
 for _ in $(seq 1 1200); do
   "$BIN/reviewctl" queue stats --json | python3 -c 'import json,sys; s=json.load(sys.stdin); sys.exit(0 if s["waiting"] + s["active"] + s["delayed"] == 0 else 1)' && break
