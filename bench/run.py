@@ -7,6 +7,8 @@ Environment: JOBS (5000), IDLE_SECONDS (60), WRK_SECONDS (10).
 import asyncio, hashlib, hmac, json, os, re, shutil, socket, subprocess, sys, tempfile, time, uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import scale  # noqa: E402  (part 9, and its loopback helpers)
 FIXTURES = os.environ.get("FIXTURES_DIR", os.path.join(ROOT, "fixtures"))
 BIN = sys.argv[1]
 FUNCTIONS = sys.argv[2] if len(sys.argv) > 2 else BIN
@@ -135,12 +137,7 @@ signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdiges
 port = free_port()
 ingest_env = {**ENV, "GITHUB_WEBHOOK_SECRET": secret, "PORT": str(port), "LOG_LEVEL": "error", "QUEUE_NAME": "ingest"}
 start([f"{FUNCTIONS}/webhook-ingest", "serve"], ingest_env)
-while True:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        break
-    except OSError:
-        time.sleep(0.05)
+scale.wait_for_port(port)
 lua = os.path.join(work, "post.lua")
 with open(lua, "w") as f:
     f.write('wrk.method = "POST"\nwrk.body = io.open("%s", "rb"):read("*a")\n' % os.path.join(FIXTURES, "github-webhooks/pull_request/opened.payload.json"))
@@ -243,8 +240,6 @@ results["pacing"] = bench(["pacing"])
 
 # 9. Serverless at scale (issue #24): waiting, bursts with kicks, a dead worker, stats, strangers.
 reset()
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-import scale
 results["scale"] = scale.measure(BIN, FUNCTIONS, ENV, FIXTURES, start, free_port, bench)
 
 for proc in procs:

@@ -151,41 +151,30 @@ CONTAINER = {
         "env": ENV_LIST,
     }}
 NAME = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63}}}
-DEPLOYMENT = {
-    "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "apps/v1"}, "kind": {"const": "Deployment"}, "metadata": NAME,
-        "spec": {"type": "object", "required": ["selector", "template"], "additionalProperties": False, "properties": {
+
+
+def resource(api_version, kind, spec):
+    """A Kubernetes object of `kind` whose spec follows the schema `spec`."""
+    return {"type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
+            "properties": {"apiVersion": {"const": api_version}, "kind": {"const": kind}, "metadata": NAME, "spec": spec}}
+
+
+DEPLOYMENT = resource("apps/v1", "Deployment", {"type": "object", "required": ["selector", "template"], "additionalProperties": False, "properties": {
             "replicas": {"type": "integer", "minimum": 1},
             "selector": {"type": "object", "required": ["matchLabels"]},
             "template": {"type": "object", "required": ["metadata", "spec"], "additionalProperties": False, "properties": {
                 "metadata": {"type": "object", "required": ["labels"]},
                 "spec": {"type": "object", "required": ["containers"], "additionalProperties": False,
-                         "properties": {"containers": {"type": "array", "minItems": 1, "items": CONTAINER}}}}}}},
-    }}
-SERVICE = {
-    "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "v1"}, "kind": {"const": "Service"}, "metadata": NAME,
-        "spec": {"type": "object", "required": ["selector", "ports"], "additionalProperties": False, "properties": {
+                         "properties": {"containers": {"type": "array", "minItems": 1, "items": CONTAINER}}}}}}})
+SERVICE = resource("v1", "Service", {"type": "object", "required": ["selector", "ports"], "additionalProperties": False, "properties": {
             "selector": {"type": "object", "additionalProperties": {"type": "string"}},
             "ports": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["port"], "additionalProperties": False, "properties": {
-                "port": {"type": "integer", "minimum": 1, "maximum": 65535}, "targetPort": {"type": ["integer", "string"]}}}}}},
-    }}
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535}, "targetPort": {"type": ["integer", "string"]}}}}}})
 # KEDA's CRDs, for the fields used: names, types, enums, minimums and required lists as published.
-TRIGGER_AUTHENTICATION = {
-    "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "keda.sh/v1alpha1"}, "kind": {"const": "TriggerAuthentication"}, "metadata": NAME,
-        "spec": {"type": "object", "additionalProperties": False, "properties": {
+TRIGGER_AUTHENTICATION = resource("keda.sh/v1alpha1", "TriggerAuthentication", {"type": "object", "additionalProperties": False, "properties": {
             "secretTargetRef": {"type": "array", "items": {"type": "object", "required": ["key", "name", "parameter"], "additionalProperties": False,
-                                                           "properties": {"key": {"type": "string"}, "name": {"type": "string"}, "parameter": {"type": "string"}}}}}},
-    }}
-SCALED_JOB = {
-    "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "keda.sh/v1alpha1"}, "kind": {"const": "ScaledJob"}, "metadata": NAME,
-        "spec": {"type": "object", "required": ["jobTargetRef", "triggers"], "additionalProperties": False, "properties": {
+                                                           "properties": {"key": {"type": "string"}, "name": {"type": "string"}, "parameter": {"type": "string"}}}}}})
+SCALED_JOB = resource("keda.sh/v1alpha1", "ScaledJob", {"type": "object", "required": ["jobTargetRef", "triggers"], "additionalProperties": False, "properties": {
             "pollingInterval": {"type": "integer", "minimum": 1},
             "maxReplicaCount": {"type": "integer", "minimum": 1},
             "minReplicaCount": {"type": "integer", "minimum": 0},
@@ -207,8 +196,7 @@ SCALED_JOB = {
                     "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
                     "authenticationRef": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
                         "name": {"type": "string"}, "kind": {"enum": ["TriggerAuthentication", "ClusterTriggerAuthentication"]}}}}}},
-        }},
-    }}
+        }})
 
 
 def keda(root):

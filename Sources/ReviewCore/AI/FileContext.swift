@@ -124,7 +124,8 @@ public enum FileContext {
         "abstract", "mutating", "nonisolated", "package", "declare", "unsafe", "extern", "inline", "virtual", "sealed", "partial", "readonly",
         "convenience", "required", "lazy", "synchronized", "suspend", "inner", "data",
     ]
-    private static let declarations: Set<Substring> = [
+    /// Keywords that start a declaration; the word after one is its name (`Walkthrough` names edits by it).
+    static let declarations: Set<Substring> = [
         "func", "def", "class", "struct", "enum", "protocol", "extension", "actor", "interface", "impl", "fn", "trait", "function", "module",
         "namespace", "object", "init", "deinit", "subscript", "fun", "macro", "union", "type", "record",
     ]

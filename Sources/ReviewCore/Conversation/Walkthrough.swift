@@ -88,16 +88,11 @@ public enum Walkthrough {
             }, as: UTF8.self)
         let words = head.split { !($0.isLetter || $0.isNumber || $0 == "_") }
         // `class Foo extends Bar`: the word after the keyword; `int parse_line(`: the last one.
-        let keyword = words.firstIndex { namingKeywords.contains($0) }
+        let keyword = words.firstIndex { FileContext.declarations.contains($0) }
         let name = keyword.flatMap { words.index(after: $0) < words.endIndex ? words[words.index(after: $0)] : nil } ?? words.last
         guard let name, name.count <= 60 else { return nil }
         return String(name)
     }
-
-    private static let namingKeywords: Set<Substring> = [
-        "func", "def", "class", "struct", "enum", "protocol", "extension", "actor", "interface", "impl", "fn", "trait", "function", "module",
-        "namespace", "object", "fun", "type", "record", "union", "macro",
-    ]
 
     /// Table cells cannot hold a raw `|`.
     static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }

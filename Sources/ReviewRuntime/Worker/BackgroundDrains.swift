@@ -60,14 +60,7 @@ public actor BackgroundDrains {
     }
 
     private func schedule(after report: DrainReport) {
-        switch report.stoppedBecause {
-        case .nothingDue:
-            if let next = report.nextDueAt { wake(at: next) }
-        case .deadline:
-            // A drain that ran out of its own time with work left: the next one starts at once.
-            wake(at: drainer.clock.now())
-        case .empty, .joined, .shuttingDown, .accepted: break
-        }
+        if let next = report.nextDrain(now: drainer.clock.now()) { wake(at: next) }
     }
 
     /// Shutting down: no more timers; the drains under way get `grace` seconds, then are cancelled

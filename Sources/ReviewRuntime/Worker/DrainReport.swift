@@ -46,4 +46,14 @@ public struct DrainReport: Codable, Sendable, Equatable {
     public var jobs: [JobOutcome]
 
     public func count(_ outcome: Outcome) -> Int { jobs.filter { $0.outcome == outcome }.count }
+
+    /// When a drain should run again for the work this one left: when it falls due (a delayed
+    /// job, a lease that may expire), at once after a drain that ran out of its own time, or never.
+    public func nextDrain(now: Date) -> Date? {
+        switch stoppedBecause {
+        case .nothingDue: nextDueAt
+        case .deadline: now
+        case .empty, .joined, .shuttingDown, .accepted: nil
+        }
+    }
 }

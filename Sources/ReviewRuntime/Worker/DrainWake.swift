@@ -87,11 +87,7 @@ public actor DrainWake {
     /// What a drain left decides the wake: the earliest due work (a delayed job or a lease), or —
     /// a drain that ran out of time with work left — the next minute.
     public func after(_ report: DrainReport, logger: Logger) async {
-        switch report.stoppedBecause {
-        case .nothingDue: if let next = report.nextDueAt { _ = await wake(at: next, logger: logger) }
-        case .deadline: _ = await wake(at: clock.now(), logger: logger)
-        case .empty, .joined, .shuttingDown, .accepted: break
-        }
+        if let next = report.nextDrain(now: clock.now()) { await wake(at: next, logger: logger) }
     }
 
     /// A drain at the first whole minute at or after `due` (and after now). Answers what happened:
