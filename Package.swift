@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "ReviewCore", "ReviewRuntime", "RedisBridge",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

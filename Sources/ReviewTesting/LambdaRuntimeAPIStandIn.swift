@@ -44,7 +44,10 @@ package final class LambdaRuntimeAPIStandIn: Sendable {
     /// - Parameters:
     ///   - maxResponseBytes: the payload limit (6 MB for a synchronous invocation).
     ///   - failResponses: how many response posts to answer 500 first (a runtime API hiccup).
-    package static func start(events: [Data], maxResponseBytes: Int = 6 * 1024 * 1024, failResponses: Int = 0) async throws -> LambdaRuntimeAPIStandIn {
+    ///   - timeout: the function's timeout, which sets each invocation's deadline.
+    package static func start(
+        events: [Data], maxResponseBytes: Int = 6 * 1024 * 1024, failResponses: Int = 0, timeout: TimeInterval = 30
+    ) async throws -> LambdaRuntimeAPIStandIn {
         let state = NIOLockedValueBox(State(events: events, failResponses: failResponses))
         let server = try await HTTPServer.start(port: 0, threads: 1) { request in
             func refuse(_ status: Int, _ type: String, _ message: String) -> HTTPResponse {
@@ -61,7 +64,7 @@ package final class LambdaRuntimeAPIStandIn: Sendable {
                     return (state.events.removeFirst(), state.served)
                 }
                 guard let (event, number) = next else { return refuse(500, "Runtime.ContainerError", "no more events") }
-                let deadline = String(Int64((Date().timeIntervalSince1970 + 30) * 1000))
+                let deadline = String(Int64((Date().timeIntervalSince1970 + timeout) * 1000))
                 return HTTPResponse(
                     status: 200,
                     headers: [

@@ -33,6 +33,34 @@ import Testing
 /// The README's table and each function's `env.example` name every variable `--help` lists (the
 /// one list, itself checked against the code by `theEnvironmentListIsTheCodes`).
 @Suite struct EnvironmentDocsTests {
+    /// Secrets mounted as files (Docker, Kubernetes, OpenFaaS): `NAME_FILE` names the file.
+    @Test func anyVariableMayBeGivenAsAFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let secret = folder.appendingPathComponent("webhook-secret")
+        try Data("from-a-file\n".utf8).write(to: secret)
+        let huge = folder.appendingPathComponent("huge")
+        try Data(repeating: 65, count: ConfigReader.maxFileBytes + 1).write(to: huge)
+
+        let reader = ConfigReader(["GITHUB_WEBHOOK_SECRET_FILE": secret.path, "QUEUE_NAME": "given", "QUEUE_NAME_FILE": secret.path])
+        #expect(reader.required("GITHUB_WEBHOOK_SECRET") == "from-a-file")  // one trailing line break dropped
+        #expect(reader.optional("QUEUE_NAME") == "given")  // the variable itself wins
+        try reader.validate()
+
+        let broken = ConfigReader(["GITHUB_WEBHOOK_SECRET_FILE": folder.appendingPathComponent("absent").path, "LLM_API_KEY_FILE": huge.path])
+        _ = broken.required("GITHUB_WEBHOOK_SECRET")
+        #expect(broken.optional("LLM_API_KEY") == nil)
+        #expect(throws: ReviewError.self) { try broken.validate() }
+        do {
+            try broken.validate()
+        } catch {
+            #expect(error.message.contains("GITHUB_WEBHOOK_SECRET_FILE must name a readable UTF-8 file"))
+            #expect(error.message.contains("LLM_API_KEY_FILE must name a readable UTF-8 file of at most 1 MiB"))
+            #expect(!error.message.contains("missing environment variables: GITHUB_WEBHOOK_SECRET"))
+        }
+    }
+
     @Test func everyVariableIsInTheReadmeAndTheExamples() throws {
         let root = Tools.packageRoot
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)

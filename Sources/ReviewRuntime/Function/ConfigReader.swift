@@ -12,10 +12,33 @@ public final class ConfigReader: @unchecked Sendable {
         self.values = values
     }
 
+    /// The largest file a `NAME_FILE` variable may name (a PEM key is about 3 KB).
+    static let maxFileBytes = 1 << 20
+
+    /// `NAME`'s value as given: the variable itself, or — Docker's and OpenFaaS's convention for
+    /// secrets mounted as files — the contents of the file `NAME_FILE` names, one trailing line
+    /// break removed. A file that cannot be read is reported by its variable's name.
+    private func given(_ key: String) -> String? {
+        if let value = values[key], !value.isEmpty { return value }
+        guard let path = values[key + "_FILE"], !path.isEmpty else { return nil }
+        guard let handle = FileHandle(forReadingAtPath: path),
+            let data = try? handle.read(upToCount: Self.maxFileBytes + 1), data.count <= Self.maxFileBytes,
+            var text = String(data: data, encoding: .utf8)
+        else {
+            invalid.append("\(key)_FILE must name a readable UTF-8 file of at most 1 MiB (\(path))")
+            return nil
+        }
+        try? handle.close()
+        if text.hasSuffix("\n") || text.hasSuffix("\r\n") { text.removeLast() }
+        if text.isEmpty { invalid.append("\(key)_FILE names an empty file (\(path))") }
+        return text.isEmpty ? nil : text
+    }
+
     /// A variable that must be set to a non-empty value.
     public func required(_ key: String) -> String {
-        guard let value = values[key], !value.isEmpty else {
-            missing.append(key)
+        guard let value = given(key) else {
+            // A NAME_FILE that cannot be read is reported as such, not as a missing NAME.
+            if values[key + "_FILE"]?.isEmpty ?? true { missing.append(key) }
             return ""
         }
         return value
@@ -23,8 +46,7 @@ public final class ConfigReader: @unchecked Sendable {
 
     /// The value of `key`, nil when unset or empty.
     public func optional(_ key: String) -> String? {
-        guard let value = values[key], !value.isEmpty else { return nil }
-        return value
+        given(key)
     }
 
     /// The URL in `key` (or `fallback`).

@@ -77,7 +77,9 @@ public enum EnvironmentHelp {
         Variable(name: "GITHUB_APP_ID", readers: [.reviewJob, .reviewctl], text: "the App's id (or GITHUB_APP_CLIENT_ID)"),
         Variable(name: "GITHUB_APP_CLIENT_ID", readers: [.reviewJob, .reviewctl], text: "the App's client id (preferred as the JWT issuer)"),
         Variable(name: "GITHUB_APP_PRIVATE_KEY", readers: [.reviewJob, .reviewctl], text: "the App's private key, PEM (or GITHUB_APP_PRIVATE_KEY_FILE)"),
-        Variable(name: "GITHUB_APP_PRIVATE_KEY_FILE", readers: [.reviewJob, .reviewctl], text: "a file holding it"),
+        Variable(
+            name: "GITHUB_APP_PRIVATE_KEY_FILE", readers: [.reviewJob, .reviewctl],
+            text: "a file holding it: any variable NAME may be given as NAME_FILE (secrets mounted as files)"),
         Variable(name: "GITHUB_API_URL", readers: [.reviewJob, .reviewctl], text: "default https://api.github.com (Enterprise: https://HOST/api/v3)"),
         Variable(
             name: "HEAD_FILES_MAX", readers: [.reviewJob],

@@ -23,10 +23,7 @@ public struct GitHubAppConfig: Sendable, CustomStringConvertible {
     /// Reads the App's id, key, slug and API URL from the environment.
     public static func load(_ env: ConfigReader) -> GitHubAppConfig {
         let issuer = env.optional("GITHUB_APP_CLIENT_ID") ?? env.required("GITHUB_APP_ID")
-        var pem = env.optional("GITHUB_APP_PRIVATE_KEY")
-        if pem == nil, let path = env.optional("GITHUB_APP_PRIVATE_KEY_FILE") {
-            pem = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        }
+        var pem = env.optional("GITHUB_APP_PRIVATE_KEY")  // or GITHUB_APP_PRIVATE_KEY_FILE, as every variable
         // An env file holds a key on one line, perhaps quoted, its line breaks written `\n`.
         if var oneLine = pem, !oneLine.contains("\n") {
             if oneLine.count >= 2, let first = oneLine.first, first == oneLine.last, first == "'" || first == "\"" {
