@@ -9,6 +9,7 @@ import asyncio, hashlib, hmac, json, os, re, shutil, socket, subprocess, sys, te
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import scale  # noqa: E402  (part 9, and its loopback helpers)
+import tokens  # noqa: E402  (part 10)
 FIXTURES = os.environ.get("FIXTURES_DIR", os.path.join(ROOT, "fixtures"))
 BIN = sys.argv[1]
 FUNCTIONS = sys.argv[2] if len(sys.argv) > 2 else BIN
@@ -242,6 +243,9 @@ results["pacing"] = bench(["pacing"])
 reset()
 results["scale"] = scale.measure(BIN, FUNCTIONS, ENV, FIXTURES, start, free_port, bench)
 
+# 10. What a review costs (issue #25): prompt tokens per fixture beside pr-agent's.
+results["tokens"] = tokens.measure(ROOT, FIXTURES, bench)
+
 for proc in procs:
     proc.kill()
 shutil.rmtree(work, ignore_errors=True)
@@ -292,6 +296,7 @@ rows += [
     (f"genuine deliveries answered 202 while {sc['blackout']['strangers']} strangers hold bodies",
      f"{sc['blackout']['genuine202']} of {sc['blackout']['genuine']}", "before: 0 of 8", "all"),
 ]
+rows += tokens.rows(results["tokens"])
 print(f"{'measure':58} {'ours':28} {'anchor':22} goal")
 for name, ours_text, anchor, goal in rows:
     print(f"{name:58} {ours_text:28} {anchor:22} {goal}")

@@ -212,6 +212,8 @@ package final class GitHubStandIn: Sendable {
             pull.formerCommits = earlier?.formerCommits ?? []
             pull.snapshots[head] = entries
             $0.pulls[key] = pull
+            // The files at head, where the fixture recorded them, answer the contents API at that ref.
+            for (path, text) in fixture.headFiles { $0.contents["\(owner)/\(repo) \(path)@\(head)"] = text }
         }
         return (owner, repo, number, head, base)
     }

@@ -26,6 +26,17 @@ package struct PullRequestFixture: Sendable {
     }
 
     package func data(_ file: String) throws -> Data { try Data(contentsOf: folder.appendingPathComponent(file)) }
+
+    /// The changed files as they are at head (`head/PATH`), where the fixture records them: path → text.
+    package var headFiles: [String: String] {
+        var found: [String: String] = [:]
+        for entry in files where entry.status != "removed" {
+            if let text = try? String(contentsOf: folder.appendingPathComponent("head").appendingPathComponent(entry.filename), encoding: .utf8) {
+                found[entry.filename] = text
+            }
+        }
+        return found
+    }
     package var diffText: String { (try? data("pull.diff")).map { String(decoding: $0, as: UTF8.self) } ?? "" }
 
     /// `files.json` entries.

@@ -17,6 +17,8 @@ import ReviewRuntime
 //   review-bench wait URL TRANSPORT  one request to URL (which answers late) through TRANSPORT (ahc or urlsession):
 //                                  the process's CPU seconds while it waited
 //   review-bench dead-worker LEASE   a job queued and claimed with a LEASE-second lease that nobody ends: its id and deadline
+//   review-bench prompts FIXTURE…  each fixture folder (pull.json, pull.diff, head/) reviewed with the
+//                                  default settings: the system prompt, user prompt and schema of each model call
 //   review-bench anchor [FINDINGS LINES]
 //                                  anchoring FINDINGS findings (quotes of real lines, line numbers off
 //                                  by a few, a third quoting nothing) on one file of LINES added lines
@@ -28,6 +30,18 @@ final class CountingTransport: HTTPTransport, Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         count.withLockedValue { $0 += 1 }
         return try await inner.send(request)
+    }
+}
+
+/// A model that answers every call with no findings and keeps what it was sent.
+final class PromptRecorder: ChatProvider, Sendable {
+    let name = "recorder"
+    let model = "recorder"
+    let calls = NIOLockedValueBox<[[String: String]]>([])
+    func complete(system: String, user: String, schema: ResponseSchema) async throws -> ProviderAnswer {
+        let schemaText = String(decoding: (try? JSONEncoder().encode(schema.schema)) ?? Data(), as: UTF8.self)
+        calls.withLockedValue { $0.append(["system": system, "user": user, "schema": schemaText]) }
+        return ProviderAnswer(text: #"{"summary":"","changes":[],"findings":[]}"#, stop: .complete, usage: ModelUsage())
     }
 }
 
@@ -226,6 +240,27 @@ case "diff":
         ])
     }
     emit(["diffs": results])
+case "prompts":
+    var results: [[String: Any]] = []
+    for path in arguments.dropFirst() {
+        let folder = URL(fileURLWithPath: path)
+        let pull = try JSONValue.parse(Data(contentsOf: folder.appendingPathComponent("pull.json")))
+        let diff = DiffParser.parse(try String(contentsOf: folder.appendingPathComponent("pull.diff"), encoding: .utf8))
+        let plan = ReviewPlan(diff: diff, changedByPush: nil, withoutDiff: [], config: RepoConfig())
+        var heads: [String: HeadFile] = [:]
+        for file in plan.diff.files {
+            guard let text = try? String(contentsOf: folder.appendingPathComponent("head").appendingPathComponent(file.path), encoding: .utf8) else { continue }
+            heads[file.path] = HeadFile(text: text)
+        }
+        let recorder = PromptRecorder()
+        let llm = LLMConfig.load(ConfigReader([:]))
+        let model = LLMReviewModel(provider: recorder, planner: ReviewPlanner(maxInputTokens: llm.maxInputTokens, maxCalls: llm.maxCalls))
+        _ = try await model.review(
+            ReviewInput(
+                title: pull["title"]?.stringValue ?? "", body: pull["body"]?.stringValue ?? "", diff: plan.diff, heads: heads, context: RepoConfig().context))
+        results.append(["fixture": folder.lastPathComponent, "headFiles": heads.count, "calls": recorder.calls.withLockedValue { $0 }])
+    }
+    emit(["prompts": results])
 case "anchor":
     let sizes = arguments.dropFirst().compactMap { Int($0) }
     let count = sizes.count > 0 ? sizes[0] : 1_000

@@ -9,8 +9,10 @@ import Testing
 /// template gives it — secrets filled in from what the documented steps put in each platform's
 /// secret store, out of the `pr-review.env` that steps 1 and 2 write — and serves. Beside the
 /// files' environment, a function gets only what its platform provides (`PORT`, Lambda's `AWS_*`)
-/// and where this machine's stand-ins for GitHub, Cloud Tasks and AWS listen.
+/// and where this machine's stand-ins for GitHub, Cloud Tasks and AWS listen — and a Redis timeout
+/// for two loaded cores (`loadedMachine`): these tests assert outcomes, not speed.
 @Suite struct DeployPathTests {
+    static let loadedMachine = ["REDIS_REST_TIMEOUT_SECONDS": "120"]
     static let root = Tools.packageRoot
     static let slug = "acme-review-bot"  // not the default: a slug that does not reach a function shows
 
@@ -205,7 +207,8 @@ import Testing
             let fixture = PullRequestFixture.named("ky-small-single-file-edit")
             let delivery = try WebhookFixtures.opened(for: fixture)
             let pull = github.standIn.serve(fixture)
-            let served = try await ServedProcess.start(try Tools.binary(ingest.executable), arguments: ingest.arguments, environment: ingest.environment)
+            let served = try await ServedProcess.start(
+                try Tools.binary(ingest.executable), arguments: ingest.arguments, environment: ingest.environment.merging(Self.loadedMachine) { $1 })
             let answer = try await Self.post(port: served.port, body: delivery, headers: WebhookFixtures.headers(event: "pull_request", body: delivery))
             #expect(answer.status == 202, "\(answer.text)")
             // KEDA polls the depth with the metrics token from the same secret, then starts a Job.
@@ -214,7 +217,7 @@ import Testing
             #expect(depth.status == 200 && depth.text.contains(#""unfinished":1"#), "\(depth.text)")
             let run = try await ProcessRun.run(
                 try Tools.binary(job.executable), arguments: job.arguments,
-                environment: job.environment.merging(["GITHUB_API_URL": github.standIn.url.absoluteString]) { $1 })
+                environment: job.environment.merging(["GITHUB_API_URL": github.standIn.url.absoluteString]) { $1 }.merging(Self.loadedMachine) { $1 })
             #expect(run.exitCode == 0, "\(run.stderrText)")
             #expect(run.stdoutText.contains(#""outcome":"completed""#), "\(run.stdoutText)")
             #expect(github.standIn.reviews("\(pull.owner)/\(pull.repo)#\(pull.number)").count == 1)
@@ -257,7 +260,7 @@ import Testing
                     "AWS_LAMBDA_RUNTIME_API": runtime.address, "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
                     "AWS_SECRET_ACCESS_KEY": "secret-example", "AWS_SESSION_TOKEN": "session-example",
                     "AWS_LAMBDA_FUNCTION_NAME": "pr-review-\(function.executable)", "PATH": "/usr/bin:/bin",
-                ]
+                ].merging(Self.loadedMachine) { $1 }
                 let run = try await ProcessRun.run(try Tools.binary(function.executable), environment: function.environment.merging(platform) { $1 })
                 await runtime.stop()
                 #expect(run.exitCode == 0, "\(function): \(run.stderrText)")
@@ -285,7 +288,7 @@ import Testing
         let github = try await GitHubTestApp.start()
         let fixture = PullRequestFixture.named("ky-small-single-file-edit")
         let pull = github.standIn.serve(fixture)
-        let world = world.merging(["GITHUB_API_URL": github.standIn.url.absoluteString]) { $1 }
+        let world = world.merging(["GITHUB_API_URL": github.standIn.url.absoluteString]) { $1 }.merging(loadedMachine) { $1 }
         let ingestProcess = try await ServedProcess.start(
             try Tools.binary(ingest.executable), arguments: ingest.arguments, environment: ingest.environment.merging(world) { $1 })
         let jobProcess = try await ServedProcess.start(

@@ -48,6 +48,8 @@ import _CryptoExtras
         let listed = Set(EnvironmentHelp.all.map(\.name))
         // Read from the raw environment, not through ConfigReader.
         let direct: Set<String> = ["METRICS_TOKEN", "SHUTDOWN_GRACE_SECONDS", "FUNCTIONS_CUSTOMHANDLER_PORT", "AWS_LAMBDA_RUNTIME_API", "LOG_LEVEL"]
+        // Any variable NAME may be given as NAME_FILE (ConfigReader reads the file); --help names the key's.
+        read.formUnion(read.map { $0 + "_FILE" }.filter(listed.contains))
         #expect(read.subtracting(listed).isEmpty, "read but not in --help: \(read.subtracting(listed).sorted())")
         #expect(listed.subtracting(read).subtracting(direct).isEmpty, "in --help but never read: \(listed.subtracting(read).subtracting(direct).sorted())")
     }

@@ -4,8 +4,8 @@ import ReviewRuntime
 import ReviewTesting
 import Testing
 
-/// The model sees the file around each hunk (its enclosing declaration, surrounding lines, small
-/// files whole), marked as context only; the budget holds and no context line can carry a comment.
+/// The model sees the file around each hunk (its enclosing declaration, surrounding lines, a small
+/// file whole when that is cheap next to the change), marked as context only; the budget holds and no context line can carry a comment.
 @Suite struct ReviewContextTests {
     /// A head version of `file` consistent with its diff: each hunk's new-side lines at their numbers,
     /// the lines between them filled in, `extra` lines placed where given, `tail` lines after the last hunk.
@@ -34,20 +34,44 @@ import Testing
         #expect(FileContext.enclosingHeader(above: Self.kyFile.hunks[0], head: head, settings: ContextSettings()) == 100)
     }
 
-    @Test func aSmallFileGoesWholeAndTheSettingsApply() throws {
+    /// Context pays for itself: a small file goes whole only when what that adds beyond its hunks is
+    /// no more than the change (or two windows); otherwise the header and a window around each hunk.
+    @Test func aFileGoesWholeOnlyWhenThatIsCheapNextToTheChange() throws {
         let diff = DiffParser.parse(Self.ky.diffText)
         let heads = [Self.kyFile.path: HeadFile(text: Self.kyHead)]
         func shown(_ context: ContextSettings) -> Set<Int> {
             Set(ReviewPlanner().plan(diff, heads: heads, context: context).calls.flatMap { $0.flatMap(\.contextLines).map(\.line) })
         }
-        let lines = HeadFile(text: Self.kyHead).lines.count
-        let hunk = Set(112...127)
-        #expect(shown(ContextSettings()) == Set(1...lines).subtracting(hunk), "the file has \(lines) lines: whole")
+        // Ky.ts here has 157 lines for a 9-line change: the header and five lines each side, not 141 lines.
+        #expect(HeadFile(text: Self.kyHead).lines.count == 157)
+        #expect(shown(ContextSettings()) == Set([100] + Array(107...111) + Array(128...132)))
         #expect(shown(ContextSettings(lines: 0, wholeFileLines: 0)) == [100], "only the header")
+
+        let small = DiffParser.parse(
+            "diff --git a/s.ts b/s.ts\n--- a/s.ts\n+++ b/s.ts\n@@ -5,7 +5,8 @@\n c5\n c6\n c7\n-old8\n+new8\n+new9\n c10\n c11\n c12\n")
+        func shownOf(lines count: Int) -> Set<Int> {
+            let head = (1...count).map { "c\($0)" }.joined(separator: "\n") + "\n"
+            return Set(ReviewPlanner().plan(small, heads: ["s.ts": HeadFile(text: head)]).calls.flatMap { $0.flatMap(\.contextLines).map(\.line) })
+        }
+        #expect(shownOf(lines: 18) == Set(1...4).union(13...18), "10 lines beyond the hunk: whole")
+        #expect(shownOf(lines: 40) == Set(1...4).union(13...17), "32 lines beyond a 3-line change: five lines each side")
         #expect(shown(ContextSettings(lines: 5, wholeFileLines: 0)) == Set([100] + Array(107...111) + Array(128...132)))
         let (config, problems) = RepoConfig.from(try JSONValue.parse(Data(#"{"context_lines": 5, "whole_file_context": false}"#.utf8)))
         #expect(problems.isEmpty && config.context == ContextSettings(lines: 5, wholeFileLines: 0))
         #expect(RepoConfig.from(try JSONValue.parse(Data(#"{"context_lines": 101}"#.utf8))).1 == ["context_lines must be a whole number from 0 to 100"])
+    }
+
+    /// Prose is read with its section's heading, not windows: paragraphs around an edit seldom explain it.
+    @Test func proseHunksGetTheirHeadingOnly() throws {
+        let diff = DiffParser.parse(
+            "diff --git a/readme.md b/readme.md\n--- a/readme.md\n+++ b/readme.md\n@@ -30,7 +30,7 @@\n p30\n p31\n p32\n-old\n+new\n p34\n p35\n p36\n")
+        var lines = (1...80).map { "p\($0)" }
+        lines[9] = "## Options"
+        lines[19] = "### retry"
+        let plan = ReviewPlanner().plan(diff, heads: ["readme.md": HeadFile(text: lines.joined(separator: "\n"))])
+        #expect(plan.calls.flatMap { $0.flatMap(\.contextLines).map(\.line) } == [20], "the nearest heading above, nothing else")
+        #expect(
+            FileContext.isProse("docs/Guide.MD") && FileContext.isProse("notes.txt") && !FileContext.isProse("src/md.swift") && !FileContext.isProse("a.md/b"))
     }
 
     @Test(arguments: [1_500, 2_500, 4_000, 8_000, 32_000])
@@ -120,6 +144,6 @@ import Testing
         await app.stop()
         #expect(outcome.status == .posted)
         #expect(prompt.contains(#"~100 | \t\t\t\tasync parseBody(type) {"#), "\(prompt.prefix(3000))")
-        #expect(prompt.contains("~1 | "), "Ky.ts is small enough to go whole")
+        #expect(prompt.contains("~107 | ") && !prompt.contains("~1 | "), "a 157-line file for a 9-line change goes as windows, not whole")
     }
 }

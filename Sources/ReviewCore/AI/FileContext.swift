@@ -21,7 +21,7 @@ public struct ContextSettings: Sendable, Equatable {
     /// How far above a hunk the enclosing declaration's header is looked for.
     public var headerSearchLines: Int
 
-    public static let defaultLines = 10
+    public static let defaultLines = 5
     public static let defaultWholeFileLines = 400
 
     public init(lines: Int = defaultLines, wholeFileLines: Int = defaultWholeFileLines, headerSearchLines: Int = 300) {
@@ -45,15 +45,17 @@ public enum FileContext {
     public static func around(_ file: DiffFile, head: HeadFile, settings: ContextSettings) -> [(before: [ContextLine], after: [ContextLine])] {
         let count = head.lines.count
         guard !file.hunks.isEmpty, count > 0 else { return file.hunks.map { _ in ([], []) } }
-        let whole = settings.wholeFileLines > 0 && count <= settings.wholeFileLines
-        let n = max(0, settings.lines)
+        let prose = isProse(file.path)
+        let whole = !prose && sendsWhole(file, lines: count, settings: settings)
+        let n = prose ? 0 : max(0, settings.lines)
         var result: [(before: [ContextLine], after: [ContextLine])] = []
         var shownUpTo = 0  // the last head line already shown (in a hunk or as context)
         for (index, hunk) in file.hunks.enumerated() {
             let (first, last) = span(hunk)
             let from = whole ? shownUpTo + 1 : max(shownUpTo + 1, first - n)
             var before: [ContextLine] = []
-            if let header = enclosingHeader(above: hunk, head: head, settings: settings), header > shownUpTo, header < from {
+            let header = prose ? enclosingHeading(above: hunk, head: head, settings: settings) : enclosingHeader(above: hunk, head: head, settings: settings)
+            if let header, header > shownUpTo, header < from {
                 before.append(ContextLine(line: header, text: head.lines[header - 1]))
             }
             if from <= first - 1 { before += (from...(first - 1)).map { ContextLine(line: $0, text: head.lines[$0 - 1]) } }
@@ -68,6 +70,37 @@ public enum FileContext {
             result.append((before, after))
         }
         return result
+    }
+
+    /// Whether a file goes whole: when it is small (`wholeFileLines`) and what it adds beyond its
+    /// hunks is cheap next to the change — at most as many lines as the change adds and deletes, or
+    /// as two windows of `lines`. A 350-line file with a 9-line edit gets windows, not 340 lines.
+    static func sendsWhole(_ file: DiffFile, lines count: Int, settings: ContextSettings) -> Bool {
+        guard settings.wholeFileLines > 0, count <= settings.wholeFileLines else { return false }
+        var covered = 0
+        var changed = 0
+        for hunk in file.hunks {
+            covered += hunk.newCount
+            changed += hunk.lines.count - hunk.lines.reduce(0) { $0 + ($1.kind == .context ? 1 : 0) }
+        }
+        return count - covered <= max(changed, 2 * max(0, settings.lines))
+    }
+
+    /// Prose (Markdown, reStructuredText, plain text): its hunks are read with their section's
+    /// heading, not with windows of the file — paragraphs around an edit seldom explain it.
+    public static func isProse(_ path: String) -> Bool {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return false }
+        return [".md", ".markdown", ".mdx", ".rst", ".txt", ".adoc"].contains(path[dot...].lowercased())
+    }
+
+    /// The Markdown heading (`#` … at a line's start) nearest above the hunk, within `headerSearchLines`.
+    static func enclosingHeading(above hunk: DiffHunk, head: HeadFile, settings: ContextSettings) -> Int? {
+        var line = min(span(hunk).first, head.lines.count + 1) - 1
+        while line >= 1, line >= span(hunk).first - settings.headerSearchLines {
+            if head.lines[line - 1].utf8.first == UInt8(ascii: "#") { return line }
+            line -= 1
+        }
+        return nil
     }
 
     /// The head lines a hunk covers: `first...last` (for a hunk that only deletes, the line before

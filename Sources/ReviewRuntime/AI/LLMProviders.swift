@@ -16,6 +16,12 @@ public struct ProviderAnswer: Sendable, Equatable {
     public var text: String
     public var stop: StopKind
     public var usage: ModelUsage
+
+    public init(text: String, stop: StopKind, usage: ModelUsage) {
+        self.text = text
+        self.stop = stop
+        self.usage = usage
+    }
 }
 
 /// One chat-completion API: a system prompt and a user prompt in, a JSON answer out.
