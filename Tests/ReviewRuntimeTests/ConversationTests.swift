@@ -104,12 +104,12 @@ import Testing
         }
 
         /// A reply in a review thread, as GitHub delivers it (the comment exists on the stand-in).
-        func reply(_ text: String, to root: Int, path: String, association: String = "MEMBER") throws -> Data {
+        func reply(_ text: String, to root: Int, path: String, association: String = "MEMBER", login: String = "octocat") throws -> Data {
             let id = app.standIn.addReviewCommentByOther(
-                ConversationTests.key, path: path, body: text, login: "octocat", inReplyTo: root, association: association)
+                ConversationTests.key, path: path, body: text, login: login, inReplyTo: root, association: association)
             let fields: [String: JSONValue] = [
                 "id": .number(Double(id)), "in_reply_to_id": .number(Double(root)), "body": .string(text), "path": .string(path),
-                "author_association": .string(association), "user": .object(["login": .string("octocat"), "type": .string("User")]),
+                "author_association": .string(association), "user": .object(["login": .string(login), "type": .string("User")]),
             ]
             return try Self.delivery("pull_request_review_comment", "created.payload.json", comment: fields, inIssue: false)
         }
@@ -353,4 +353,40 @@ import Testing
         }
         await standIn.stop()
     }
+    /// `answer_replies: all`: a writer's reply in the reviewer's thread is answered without a
+    /// mention, and a stranger's gets nothing — not even the 👀 — since permission is checked before
+    /// anything is written (a read-only collaborator's association alone would pass).
+    @Test func withAnswerRepliesAllAStrangersReplyGetsNoReaction() async throws {
+        let standIn = try await ModelStandIn.start([.findings(#"{"answer":"Because the key is live."}"#)])
+        let model = LLMConfig.load(
+            ConfigReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
+        ).makeModel(transport: URLSessionTransport())
+        try await World.with(model: RulesModel()) { world in
+            world.app.standIn.setFile("sindresorhus/ky", RepoConfig.path, "answer_replies: all\n")
+            try world.push([Self.firstSecret, Self.secondSecret], head: Self.heads[0])
+            await world.deliver("pull_request", try world.pullRequestEvent("opened", head: Self.heads[0]))
+            try await world.drain()
+            let ours = world.app.standIn.reviewComments(Self.key).filter { $0.author == "pr-review[bot]" && $0.inReplyTo == nil }
+            try #require(ours.count == 2)
+            let answering = JobDrainer(
+                queue: world.queue, processor: PullRequestReviewer(github: world.app.client(queue: world.queue), model: model, queue: world.queue),
+                concurrency: 1, deadlineMargin: 0)
+            world.app.standIn.setRole("reader", "read")
+            let reactions = world.app.standIn.reactions.count
+            await world.deliver(
+                "pull_request_review_comment",
+                try world.reply("this is wrong", to: ours[0].id, path: "config/aws.ts", association: "COLLABORATOR", login: "reader"))
+            await world.deliver(
+                "pull_request_review_comment", try world.reply("so wrong", to: ours[0].id, path: "config/aws.ts", association: "NONE", login: "drive-by"))
+            _ = try await answering.drain(deadline: Date() + 600, logger: .quiet)
+            func botReplies() -> Int { world.app.standIn.reviewComments(Self.key).filter { $0.author == "pr-review[bot]" && $0.inReplyTo != nil }.count }
+            #expect(world.app.standIn.reactions.count == reactions && botReplies() == 0 && standIn.requests.isEmpty)
+
+            await world.deliver("pull_request_review_comment", try world.reply("why does this matter", to: ours[1].id, path: "config/more.ts", login: "writer"))
+            _ = try await answering.drain(deadline: Date() + 600, logger: .quiet)
+            #expect(botReplies() == 1 && standIn.requests.count == 1 && world.app.standIn.reactions.count == reactions + 1)
+        }
+        await standIn.stop()
+    }
+
 }
