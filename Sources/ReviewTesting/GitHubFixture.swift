@@ -31,9 +31,8 @@ package struct GitHubTestApp: Sendable {
     package func job(for fixture: PullRequestFixture) -> ReviewJob {
         let served = standIn.serve(fixture)
         return ReviewJob(
-            owner: served.owner, repo: served.repo, prNumber: served.number, installationId: 42, headSha: served.head, baseSha: served.base,
-            kind: .full, deliveryId: "delivery-\(fixture.name)", enqueuedAt: Date()
-        )
+            PullRequestRef(owner: served.owner, repo: served.repo, number: served.number, installationId: 42),
+            .review(.init(head: served.head, base: served.base)), deliveryId: "delivery-\(fixture.name)", enqueuedAt: Date())
     }
 }
 

@@ -131,9 +131,8 @@ package enum SampleJobs {
     package static func job(pr: Int, head: String? = nil, delivery: String? = nil, at date: Date = Date(), installation: Int = 42) -> ReviewJob {
         let sha = head ?? String(repeating: String(pr % 10), count: 40)
         return ReviewJob(
-            owner: installation == 42 ? "octo-org" : "org-\(installation)", repo: "app", prNumber: pr, installationId: installation, headSha: sha,
-            baseSha: String(repeating: "b", count: 40), kind: .full, deliveryId: delivery ?? "delivery-\(pr)-\(sha.prefix(6))", enqueuedAt: date
-        )
+            PullRequestRef(owner: installation == 42 ? "octo-org" : "org-\(installation)", repo: "app", number: pr, installationId: installation),
+            .review(.init(head: sha, base: String(repeating: "b", count: 40))), deliveryId: delivery ?? "delivery-\(pr)-\(sha.prefix(6))", enqueuedAt: date)
     }
 }
 
@@ -144,4 +143,9 @@ package extension Logger {
         logger.logLevel = .critical
         return logger
     }()
+}
+
+extension ReviewJob {
+    /// The head a review job reviews ("" for a comment job): tests read it often.
+    package var head: String { review?.head ?? "" }
 }

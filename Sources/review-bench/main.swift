@@ -82,16 +82,16 @@ case "queue", "lpush":
         // Warm the script cache first so the figures are the steady state. A worker that goes on
         // working completes a job and claims the next in one step, as the drainer does.
         let warm = ReviewJob(
-            owner: "o", repo: "r", prNumber: 0, installationId: 1, headSha: String(repeating: "0", count: 40), baseSha: String(repeating: "b", count: 40),
-            kind: .full, deliveryId: "warm", enqueuedAt: Date())
+            PullRequestRef(owner: "o", repo: "r", number: 0, installationId: 1),
+            .review(.init(head: String(repeating: "0", count: 40), base: String(repeating: "b", count: 40))), deliveryId: "warm", enqueuedAt: Date())
         _ = try await queue.enqueue(warm, now: Date())
         guard case .claimed(var held) = try await queue.claim(now: Date()) else { fatalError("bench: the warm-up claim found nothing") }
         let before = transport.count.withLockedValue { $0 }
         let elapsed = try await seconds {
             for n in 1...count {
                 let job = ReviewJob(
-                    owner: "o", repo: "r", prNumber: n, installationId: 1, headSha: String(format: "%040x", n), baseSha: String(repeating: "b", count: 40),
-                    kind: .full, deliveryId: "d\(n)", enqueuedAt: Date())
+                    PullRequestRef(owner: "o", repo: "r", number: n, installationId: 1),
+                    .review(.init(head: String(format: "%040x", n), base: String(repeating: "b", count: 40))), deliveryId: "d\(n)", enqueuedAt: Date())
                 _ = try await queue.enqueue(job, now: Date())
                 guard case (true, .claimed(let claimed)) = try await queue.completeAndClaim(held.lease, result: "{}", now: Date()) else {
                     fatalError("bench: complete-and-claim found nothing")
@@ -115,8 +115,8 @@ case "stats":
         let queue = RedisJobQueue(redis: client, settings: settings)
         func job(_ n: Int) -> ReviewJob {
             ReviewJob(
-                owner: "org\(n % 100)", repo: "r", prNumber: n, installationId: 1 + n % 100, headSha: String(format: "%040x", n),
-                baseSha: String(repeating: "b", count: 40), kind: .full, deliveryId: "d\(n)", enqueuedAt: now)
+                PullRequestRef(owner: "org\(n % 100)", repo: "r", number: n, installationId: 1 + n % 100),
+                .review(.init(head: String(format: "%040x", n), base: String(repeating: "b", count: 40))), deliveryId: "d\(n)", enqueuedAt: now)
         }
         if size > 0 {
             _ = try await queue.enqueue(job(0), now: now)
@@ -153,8 +153,8 @@ case "dead-worker":
     settings.lease = Double(arguments.dropFirst().first ?? "5") ?? 5
     let queue = RedisJobQueue(redis: redis.client(transport: URLSessionTransport()), settings: settings)
     let job = ReviewJob(
-        owner: "o", repo: "dead", prNumber: 1, installationId: 1, headSha: String(repeating: "d", count: 40), baseSha: String(repeating: "b", count: 40),
-        kind: .full, deliveryId: "dead-worker", enqueuedAt: Date())
+        PullRequestRef(owner: "o", repo: "dead", number: 1, installationId: 1),
+        .review(.init(head: String(repeating: "d", count: 40), base: String(repeating: "b", count: 40))), deliveryId: "dead-worker", enqueuedAt: Date())
     _ = try await queue.enqueue(job, now: Date())
     guard case .claimed(let claimed) = try await queue.claim(now: Date()) else { fatalError("review-bench dead-worker: nothing to claim") }
     emit(["jobId": claimed.id, "deadline": claimed.lease.deadline.timeIntervalSince1970])
@@ -170,8 +170,8 @@ case "fairness":
     let now = Date()
     func job(_ pr: Int, _ installation: Int) -> ReviewJob {
         ReviewJob(
-            owner: "org\(installation)", repo: "r", prNumber: pr, installationId: installation, headSha: String(format: "%040x", pr),
-            baseSha: String(repeating: "b", count: 40), kind: .full, deliveryId: "d\(installation)-\(pr)", enqueuedAt: now)
+            PullRequestRef(owner: "org\(installation)", repo: "r", number: pr, installationId: installation),
+            .review(.init(head: String(format: "%040x", pr), base: String(repeating: "b", count: 40))), deliveryId: "d\(installation)-\(pr)", enqueuedAt: now)
     }
     for pr in 1...backlog { _ = try await queue.enqueue(job(pr, 1), now: now) }
     _ = try await queue.enqueue(job(1, 2), now: now.addingTimeInterval(0.001))
@@ -185,7 +185,7 @@ case "fairness":
         }
         claimed += 1
         held.append(next.lease)
-        if next.job.installationId == 2 { position = claimed }
+        if next.job.repository.installationId == 2 { position = claimed }
     }
     emit(["backlog": backlog, "cap": settings.installationConcurrency, "position": position])
 case "pacing":

@@ -95,9 +95,13 @@ struct QueueCommand: AsyncParsableCommand {
             options.print(record) {
                 var lines = ["\(JobID.decode(record.id))", "state      \(record.state)", "attempts   \(record.attemptsSpent) spent"]
                 if let job = record.job {
-                    lines.append(
-                        "job        \(job.kind.rawValue) review of \(job.owner)/\(job.repo)#\(job.prNumber) at \(job.headSha.prefix(12)), delivery \(job.deliveryId)"
-                    )
+                    let what =
+                        switch job.work {
+                        case .review(let review): "\(job.kindName) review of \(job.pullRequest) at \(review.head.prefix(12))"
+                        case .command(let command, let comment): "command \(command) by \(comment.author) on \(job.pullRequest)"
+                        case .reply(_, let comment): "reply to \(comment.author) on \(job.pullRequest)"
+                        }
+                    lines.append("job        \(what), delivery \(job.deliveryId)")
                 }
                 if let at = record.scheduledAt { lines.append("scheduled  \(at.formatted(.iso8601))") }
                 if let error = record.error { lines.append("error      \(error)") }

@@ -14,18 +14,18 @@ import Testing
     @Test(arguments: ["opened.payload.json", "reopened.payload.json", "ready_for_review.with-installation.payload.json", "opened.with-null-body.json"])
     func fullReviewActions(_ file: String) throws {
         guard case .enqueue(let job) = try route("pull_request", file) else { Issue.record("not enqueued"); return }
-        #expect(job.kind == .full)
-        #expect(job.owner == "Codertocat" && job.repo == "Hello-World")
-        #expect(job.prNumber == 2 && job.installationId == 1)
-        #expect(job.headSha.hasPrefix("ec26c3e5") && job.headSha.count == 40)
-        #expect(job.id == "Codertocat%2FHello-World%232%40" + job.headSha)
+        let review = try #require(job.review)
+        #expect(!review.incremental && job.kindName == "full")
+        #expect(job.pullRequest == PullRequestRef(owner: "Codertocat", repo: "Hello-World", number: 2, installationId: 1))
+        #expect(review.head.hasPrefix("ec26c3e5") && review.head.count == 40 && review.base.count == 40)
+        #expect(job.id == "Codertocat%2FHello-World%232%40" + review.head)
         #expect(job.deliveryId == "d-1" && job.enqueuedAt == now)
     }
 
     @Test func synchronizeIsIncremental() throws {
         guard case .enqueue(let job) = try route("pull_request", "synchronize.payload.json") else { Issue.record("not enqueued"); return }
-        #expect(job.kind == .incremental)
-        #expect(job.before?.count == 40 && job.after == job.headSha)
+        // What changed is measured from the last head reviewed, so the push's before/after are not kept.
+        #expect(job.review?.incremental == true && job.kindName == "incremental")
     }
 
     @Test func closedCancels() throws {
@@ -83,7 +83,7 @@ import Testing
         guard case .enqueue(let job) = try WebhookRouter().route(event: "pull_request", deliveryID: "d", payload: .object(root), now: now) else {
             Issue.record(); return
         }
-        #expect(job.kind == .full)
+        #expect(job.review?.incremental == false)
     }
 
     @Test func installationDeletionDropsToken() throws {
@@ -163,8 +163,8 @@ import Testing
             Issue.record("not enqueued")
             return
         }
-        let comment = try #require(job.comment)
-        #expect(job.kind == .command && comment.command == .fullReview && comment.allowed && !comment.inReviewThread)
+        guard case .command(let command, let comment) = job.work else { Issue.record("not a command job: \(job.work)"); return }
+        #expect(command == .fullReview && comment.allowed && !comment.inReviewThread)
         #expect(job.id == JobID.encode("Codertocat/Hello-World#1/comment/\(comment.id)"))
         // One comment is one job, whichever delivery brings it.
         guard
@@ -202,7 +202,8 @@ import Testing
         comment["body"] = .string("@pr-review why?")
         root["comment"] = .object(comment)
         guard case .enqueue(let job) = try route("pull_request_review_comment", .object(root)) else { Issue.record("not enqueued"); return }
-        #expect(job.kind == .reply && job.comment?.threadRoot == 77 && job.comment?.mentioned == true && job.comment?.inReviewThread == true)
+        guard case .reply(let root, let comment) = job.work else { Issue.record("not a reply job: \(job.work)"); return }
+        #expect(root == 77 && comment.mentioned && comment.inReviewThread)
         #expect(job.comment?.text == "@pr-review why?")
     }
 }

@@ -60,7 +60,7 @@ import Testing
             "\(during.withLockedValue { $0 })")
         #expect(runs.count == 1, "one check run per head")
         let run = try #require(runs.first)
-        #expect(run["name"] == .string("PR review") && run["head_sha"] == .string(job.headSha) && run["external_id"] == .string(job.id))
+        #expect(run["name"] == .string("PR review") && run["head_sha"] == .string(job.head) && run["external_id"] == .string(job.id))
         #expect(run["status"] == .string("completed") && run["conclusion"] == .string("neutral"))
         #expect(run["output"]?["title"] == .string("1 finding: 1 security"))
         let summary = run["output"]?["summary"]?.stringValue ?? ""
@@ -127,23 +127,23 @@ import Testing
         let client = app.client()
         func refused(_ fields: GitHubClient.CheckRunFields, by client: GitHubClient = client) async -> String? {
             do {
-                _ = try await client.createCheckRun(job, fields)
+                _ = try await client.createCheckRun(job.repository, fields)
                 return nil
             } catch {
                 return ReviewError.from(error).message
             }
         }
         let output = CheckRunText.Output(title: "t", summary: "s", text: nil)
-        let noName = await refused(.init(headSha: job.headSha))
+        let noName = await refused(.init(headSha: job.head))
         let unknownSha = await refused(.init(name: "x", headSha: String(repeating: "0", count: 40)))
-        let noConclusion = await refused(.init(name: "x", headSha: job.headSha, status: "completed"))
-        let badConclusion = await refused(.init(name: "x", headSha: job.headSha, conclusion: "approved"))
+        let noConclusion = await refused(.init(name: "x", headSha: job.head, status: "completed"))
+        let badConclusion = await refused(.init(name: "x", headSha: job.head, conclusion: "approved"))
         let longSummary = await refused(
-            .init(name: "x", headSha: job.headSha, output: .init(title: "t", summary: String(repeating: "s", count: 65_536), text: nil)))
-        let fine = await refused(.init(name: "x", headSha: job.headSha, status: "in_progress", output: output))
+            .init(name: "x", headSha: job.head, output: .init(title: "t", summary: String(repeating: "s", count: 65_536), text: nil)))
+        let fine = await refused(.init(name: "x", headSha: job.head, status: "in_progress", output: output))
         // An installation without checks: write: the client's token is minted without it, and GitHub refuses the call.
         app.standIn.grantChecks(false)
-        let denied = await refused(.init(name: "x", headSha: job.headSha), by: app.client())
+        let denied = await refused(.init(name: "x", headSha: job.head), by: app.client())
         await app.stop()
         #expect(noName?.contains("name is required") == true && unknownSha?.contains("No commit found") == true)
         #expect(noConclusion?.contains("conclusion is required") == true && badConclusion?.contains("not included in the list") == true)

@@ -79,9 +79,7 @@ import Testing
         #expect(opened.status == .posted)
         try between(app.standIn)
         var job = app.job(for: try SyntheticPullRequest.write(files, head: second))
-        job.kind = .incremental
-        job.before = first
-        job.after = second
+        job.work = .review(.init(head: second, base: try #require(job.review).base, incremental: true))
         let outcome = try await reviewer.review(job, logger: .quiet)
         let reviews = app.standIn.reviews("sindresorhus/ky#731")
         await app.stop()
@@ -198,8 +196,10 @@ import Testing
         let added = try #require(lines.first { $0.kind == .added }?.newLine)
         let client = app.client()
         let range = ReviewComment(path: file.path, line: added, side: .right, startLine: deleted, startSide: .left, body: "across the change")
-        _ = try await client.createReview(job, ReviewSubmission(commitId: job.headSha, body: "x", comments: [range]))
-        await #expect(throws: ReviewError.self) { _ = try await client.createReview(job, ReviewSubmission(commitId: job.headSha, body: "", comments: [])) }
+        _ = try await client.createReview(job.pullRequest, ReviewSubmission(commitId: job.head, body: "x", comments: [range]))
+        await #expect(throws: ReviewError.self) {
+            _ = try await client.createReview(job.pullRequest, ReviewSubmission(commitId: job.head, body: "", comments: []))
+        }
         let rejections = app.standIn.rejections
         await app.stop()
         #expect(rejections == ["Body is required for COMMENT"])
@@ -219,9 +219,9 @@ extension GitHubRulesTests {
             path: diff.files[0].path, line: lines[at + 1].newLine, quote: String(lines[at].text) + "\n" + String(lines[at + 1].text), severity: .bug,
             title: "Changed", body: "b")
         let composed = ReviewComposer(anchorer: Anchorer(index: HunkIndex(diff))).compose(
-            findings: [finding], summary: nil, headSha: job.headSha, notReviewed: [],
+            findings: [finding], summary: nil, headSha: job.head, notReviewed: [],
             footer: .init(provider: "p", model: "m", usage: ModelUsage(), latencyMs: 1), reviewedFiles: 1)
-        _ = try await app.client().createReview(job, ReviewSubmission(commitId: job.headSha, body: composed.body, comments: composed.comments))
+        _ = try await app.client().createReview(job.pullRequest, ReviewSubmission(commitId: job.head, body: composed.body, comments: composed.comments))
         let posted = app.standIn.reviews("sindresorhus/ky#731").first?.comments.first
         await app.stop()
         #expect(composed.comments.count == 1 && posted?["start_side"]?.stringValue == "LEFT" && posted?["side"]?.stringValue == "RIGHT")

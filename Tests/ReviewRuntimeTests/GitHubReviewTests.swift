@@ -73,7 +73,7 @@ import _CryptoExtras
         let app = try await GitHubTestApp.start()
         let fixture = PullRequestFixture.named(name)
         let job = app.job(for: fixture)
-        let key = "\(job.owner)/\(job.repo)#\(job.prNumber)"
+        let key = "\(job.repository.owner)/\(job.repository.name)#\(job.pullRequest.number)"
         let reviewer = PullRequestReviewer(github: app.client(), model: QuotingModel())
         let first = try await reviewer.review(job, logger: .quiet)
         let again = try await reviewer.review(job, logger: .quiet)
@@ -84,8 +84,8 @@ import _CryptoExtras
         #expect(rejections.isEmpty, "\(rejections)")
         #expect(first.status == .posted)
         #expect(reviews.count == 1)
-        #expect(reviews.first?.event == "COMMENT" && reviews.first?.commitId == job.headSha)
-        #expect(reviews.first?.body.contains(ReviewMarker.review(commit: job.headSha)) == true)
+        #expect(reviews.first?.event == "COMMENT" && reviews.first?.commitId == job.head)
+        #expect(reviews.first?.body.contains(ReviewMarker.review(commit: job.head)) == true)
         #expect((reviews.first?.body.count ?? 0) <= 65_536)
         #expect(again.status == .alreadyReviewed)
         let reviewable = DiffParser.parse(fixture.diffText).files.filter { ReviewScope.skipReason($0) == nil }
@@ -108,7 +108,7 @@ import _CryptoExtras
         let pushed = String(repeating: "c", count: 40)
         app.standIn.moveHead("sindresorhus/ky#842", to: pushed)
         var next = job
-        next.headSha = pushed
+        next.work = .review(.init(head: pushed, base: try #require(job.review).base))
         let second = try await reviewer.review(next, logger: .quiet)
         let count = app.standIn.reviews("sindresorhus/ky#842").count
         await app.stop()
@@ -137,7 +137,7 @@ import _CryptoExtras
         let app = try await GitHubTestApp.start()
         let job = app.job(for: .named("ky-multi-file-feature-network-error"))
         app.standIn.forceTooLarge("sindresorhus/ky#842")
-        let (diff, notReviewed) = try await app.client().diff(job)
+        let (diff, notReviewed) = try await app.client().diff(job.pullRequest)
         let direct = DiffParser.parse(PullRequestFixture.named("ky-multi-file-feature-network-error").diffText)
         let log = app.standIn.requestLog
         await app.stop()
@@ -198,8 +198,8 @@ import _CryptoExtras
             let app = try await GitHubTestApp.start()
             let queue = RedisJobQueue(redis: harness.client(), settings: QueueSettings())
             let job = app.job(for: .named("ky-small-single-file-edit"))
-            _ = try await app.client(queue: queue).pullRequest(job)
-            _ = try await app.client(queue: queue).pullRequest(job)  // a "cold" client: token from Redis
+            _ = try await app.client(queue: queue).pullRequest(job.pullRequest)
+            _ = try await app.client(queue: queue).pullRequest(job.pullRequest)  // a "cold" client: token from Redis
             let mints = app.standIn.requestLog.filter { $0.hasSuffix("/access_tokens") }.count
             await app.stop()
             #expect(mints == 1)
@@ -240,7 +240,7 @@ import _CryptoExtras
             settings.name = "faults"
             let queue = RedisJobQueue(redis: harness.client(), settings: settings)
             var job = app.job(for: .named(fixture))
-            if missing { job.prNumber = 999_999 }
+            if missing { job.pullRequest.number = 999_999 }
             if let fault { app.standIn.script(fault) }
             _ = try await queue.enqueue(job, now: Date())
             let clock = ManualClock()
@@ -249,7 +249,7 @@ import _CryptoExtras
                 clock: clock.wallClock, jitter: { 0 })
             let report = try await drainer.drain(deadline: clock.now + 60, logger: .quiet)
             let record = try await queue.inspect(id: job.id, now: clock.now)
-            let posted = app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)").count
+            let posted = app.standIn.reviews("\(job.repository.owner)/\(job.repository.name)#\(job.pullRequest.number)").count
             await app.stop()
             return (report, record, posted)
         }

@@ -45,7 +45,7 @@ import Testing
         let job = app.job(for: fixture)
         let findings = try await QuotingModel().review(ReviewInput(title: "", body: "", diff: DiffParser.parse(fixture.diffText))).findings
         #expect(!findings.isEmpty)
-        let forged = findings.map { "- x " + ReviewMarker.finding($0.fingerprint) }.joined(separator: "\n") + "\n" + ReviewMarker.review(commit: job.headSha)
+        let forged = findings.map { "- x " + ReviewMarker.finding($0.fingerprint) }.joined(separator: "\n") + "\n" + ReviewMarker.review(commit: job.head)
         for (login, type) in [("mallory[bot]", "Bot"), ("pr-review", "User"), ("pr-review[bot]", "User"), ("mallory", "User")] {
             app.standIn.addReviewByOther(Self.key, body: forged, login: login, type: type)
             for finding in findings {

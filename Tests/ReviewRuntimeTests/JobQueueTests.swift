@@ -31,7 +31,7 @@ import Testing
             let before = harness.bridge.requestCount
             _ = try await queue.enqueue(SampleJobs.job(pr: 2), now: clock.now)
             guard case .claimed(let claimed) = try await queue.claim(now: clock.now) else { Issue.record("no claim"); return }
-            #expect(claimed.attempt == 1 && claimed.job.prNumber == 2)
+            #expect(claimed.attempt == 1 && claimed.job.pullRequest.number == 2)
             #expect(try await queue.complete(claimed.lease, result: #"{"ok":true}"#, now: clock.now))
             #expect(harness.bridge.requestCount - before == 3)
             #expect(try await queue.inspect(id: claimed.id, now: clock.now)?.state == .completed)
@@ -192,9 +192,9 @@ import Testing
                     running[Int(oldest.installation)!]?.removeAll { $0 == oldest }
                     continue
                 }
-                order.append(claimed.job.installationId)
-                running[claimed.job.installationId, default: []].append(claimed.lease)
-                #expect(running[claimed.job.installationId]!.count <= 2, "over the cap: \(order)")
+                order.append(claimed.job.repository.installationId)
+                running[claimed.job.repository.installationId, default: []].append(claimed.lease)
+                #expect(running[claimed.job.repository.installationId]!.count <= 2, "over the cap: \(order)")
             }
             let position = try #require(order.firstIndex(of: 2))
             #expect(position < 2 * (2 + 1), "installation 2 came at \(position + 1): \(order)")
@@ -215,7 +215,7 @@ import Testing
             #expect(abs(end.timeIntervalSince(clock.now) - 200) < 0.01)
             var claimed: [Int] = []
             while case .claimed(let job) = try await queue.claim(now: clock.now) {
-                claimed.append(job.job.installationId)
+                claimed.append(job.job.repository.installationId)
                 #expect(try await queue.complete(job.lease, result: "{}", now: clock.now))
             }
             #expect(claimed == [2, 2])
@@ -227,7 +227,7 @@ import Testing
             #expect(abs(next.timeIntervalSince(clock.now) - 200) < 0.01)
             clock.advance(by: 200)
             while case .claimed(let job) = try await queue.claim(now: clock.now) {
-                claimed.append(job.job.installationId)
+                claimed.append(job.job.repository.installationId)
                 #expect(try await queue.complete(job.lease, result: "{}", now: clock.now))
             }
             #expect(claimed == [2, 2, 1, 1, 1])
@@ -288,7 +288,7 @@ import Testing
             let listed = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["queue", "failed"], environment: env)
             #expect(listed.exitCode == 0 && listed.stdoutText.contains("model_timeout: the model did not answer"))
             let retry = try await ProcessRun.run(
-                try Tools.binary("reviewctl"), arguments: ["queue", "retry", "--json", "octo-org/app#9@\(job.headSha)"], environment: env)
+                try Tools.binary("reviewctl"), arguments: ["queue", "retry", "--json", "octo-org/app#9@\(job.head)"], environment: env)
             #expect(retry.exitCode == 0, "\(retry.stderrText)")
             #expect(retry.stdoutText.contains(job.id))
             let stats = try await ProcessRun.run(try Tools.binary("reviewctl"), arguments: ["queue", "stats", "--json"], environment: env)
@@ -435,7 +435,7 @@ import Testing
             for pr in 1...jobs {
                 _ = try await queue.enqueue(SampleJobs.job(pr: pr), now: clock.now)
                 let (completed, next) = try await queue.completeAndClaim(held.lease, result: "{}", now: clock.now)
-                guard completed, case .claimed(let claimed) = next, claimed.job.prNumber == pr else { Issue.record("\(next)"); return }
+                guard completed, case .claimed(let claimed) = next, claimed.job.pullRequest.number == pr else { Issue.record("\(next)"); return }
                 held = claimed
             }
             var calls = try await Self.commandStats(harness.client()).merging(before) { after, earlier in after - earlier }
@@ -451,7 +451,7 @@ import Testing
             #expect(Double(inner) / Double(jobs) < 12.1, "\(calls)")
             #expect(Double(inner + scripts) / Double(jobs) < 14.1, "\(calls)")
             // The count is right after the swaps: the held job is the installation's one running job.
-            #expect(try await harness.client().send(["HGET", "{cost}:active", String(held.job.installationId)]).string == "1")
+            #expect(try await harness.client().send(["HGET", "{cost}:active", String(held.job.repository.installationId)]).string == "1")
         }
     }
 
@@ -466,19 +466,19 @@ import Testing
             let clock = ManualClock()
             for pr in 1...3 { _ = try await queue.enqueue(SampleJobs.job(pr: pr, installation: 1), now: clock.now) }
             _ = try await queue.enqueue(SampleJobs.job(pr: 9, installation: 2), now: clock.now)
-            guard case .claimed(let first) = try await queue.claim(now: clock.now), first.job.installationId == 1 else { Issue.record(); return }
+            guard case .claimed(let first) = try await queue.claim(now: clock.now), first.job.repository.installationId == 1 else { Issue.record(); return }
             // Installation 1 is at its cap of 1: the next claim serves installation 2.
-            guard case .claimed(let other) = try await queue.claim(now: clock.now), other.job.installationId == 2 else { Issue.record(); return }
+            guard case .claimed(let other) = try await queue.claim(now: clock.now), other.job.repository.installationId == 2 else { Issue.record(); return }
             // Nothing is due but the two leases.
             guard case .nothingDue(_, lease: true) = try await queue.claim(now: clock.now) else { Issue.record(); return }
             // Completing 1's job and claiming: 1's next job, in the ended one's place.
             let (held, next) = try await queue.completeAndClaim(first.lease, result: "{}", now: clock.now)
-            guard held, case .claimed(let second) = next, second.job.installationId == 1 else { Issue.record("\(next)"); return }
+            guard held, case .claimed(let second) = next, second.job.repository.installationId == 1 else { Issue.record("\(next)"); return }
             // Completing 2's job: nothing of 2 waits, and 1 is at its cap again.
             let (otherHeld, none) = try await queue.completeAndClaim(other.lease, result: "{}", now: clock.now)
             guard otherHeld, case .nothingDue(_, lease: true) = none else { Issue.record("\(none)"); return }
             let (_, third) = try await queue.completeAndClaim(second.lease, result: "{}", now: clock.now)
-            guard case .claimed(let last) = third, last.job.prNumber == 3 else { Issue.record("\(third)"); return }
+            guard case .claimed(let last) = third, last.job.pullRequest.number == 3 else { Issue.record("\(third)"); return }
             #expect(try await queue.complete(last.lease, result: "{}", now: clock.now))
             #expect(try await harness.client().send(["HGET", "{swap}:active", "1"]).string == "0")
             #expect(try await harness.client().send(["HGET", "{swap}:active", "2"]).string == "0")

@@ -42,7 +42,7 @@ import _CryptoExtras
             #expect(drain.exitCode == 0, "\(drain.stderrText)")
             let report = try ReviewJob.decoder.decode(DrainReport.self, from: drain.stdout)
             #expect(report.jobs.map(\.outcome) == [.completed], "\(drain.stdoutText)")
-            let reviews = app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)")
+            let reviews = app.standIn.reviews("\(job.repository.owner)/\(job.repository.name)#\(job.pullRequest.number)")
             let rejections = app.standIn.rejections
             await model.stop()
             await app.stop()
@@ -102,7 +102,7 @@ import _CryptoExtras
             let request = try ReviewJobRequest.decode(Data(contentsOf: folder.appendingPathComponent(file)), drainFlag: false)
             if file == "job.json" {
                 guard case .job(let job) = request else { Issue.record("job.json is not a job"); continue }
-                #expect(job.owner == "Codertocat" && job.prNumber == 2)
+                #expect(job.repository.owner == "Codertocat" && job.pullRequest.number == 2)
             } else {
                 #expect(request == .drain, "\(file)")
             }

@@ -29,7 +29,7 @@ import Testing
             var jobs: [ReviewJob] = []
             for (index, fixture) in PullRequestFixture.all.enumerated() {
                 var job = app.job(for: fixture)
-                job.installationId = index < 5 ? 1 : 2
+                job.pullRequest.repository.installationId = index < 5 ? 1 : 2
                 jobs.append(job)
                 _ = try await queue.enqueue(job, now: clock.now)
             }
@@ -44,9 +44,10 @@ import Testing
                 let report = try await drainer.drain(deadline: clock.now + 3_600, logger: .quiet)
                 run.failed += report.jobs.filter { $0.outcome == .failed }.count
                 run.attemptsAfterTheFirst += report.jobs.filter { $0.attempt > 1 }.count
-                for job in jobs where !seen.contains(job.id) && !app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)").isEmpty {
+                for job in jobs
+                where !seen.contains(job.id) && !app.standIn.reviews("\(job.repository.owner)/\(job.repository.name)#\(job.pullRequest.number)").isEmpty {
                     seen.insert(job.id)
-                    run.postedAt[job.installationId, default: []].append(clock.now)
+                    run.postedAt[job.repository.installationId, default: []].append(clock.now)
                 }
                 guard let next = report.nextDueAt else { break }
                 clock.set(next.addingTimeInterval(0.001))
@@ -101,21 +102,21 @@ import Testing
     @Test func aFileOverTheCapIsNeverDownloaded() async throws {
         let app = try await GitHubTestApp.start()
         let job = app.job(for: .named("ky-small-single-file-edit"))
-        let repository = "\(job.owner)/\(job.repo)"
+        let repository = "\(job.repository.owner)/\(job.repository.name)"
         let big = String(repeating: "let x = 1\n", count: 500_000)  // 5 MB
         app.standIn.setFile(repository, "big.swift", big)
         app.standIn.setFile(repository, "small.swift", "let y = 2\n")
         let transport = CountingBodies()
         let client = app.client(transport: transport)
         let before = transport.bytes.value
-        #expect(try await client.fileContents(job, path: "big.swift", ref: job.headSha, maxBytes: 1_000_000) == .tooLarge(bytes: 5_000_000))
+        #expect(try await client.fileContents(job.repository, path: "big.swift", ref: job.head, maxBytes: 1_000_000) == .tooLarge(bytes: 5_000_000))
         // The answer said the size and carried no content.
         #expect(transport.bytes.value - before < 2_000)
-        #expect(try await client.fileContents(job, path: "small.swift", ref: job.headSha, maxBytes: 1_000_000) == .file(Data("let y = 2\n".utf8)))
-        #expect(try await client.fileContents(job, path: "missing.swift", ref: job.headSha, maxBytes: 1_000_000) == nil)
+        #expect(try await client.fileContents(job.repository, path: "small.swift", ref: job.head, maxBytes: 1_000_000) == .file(Data("let y = 2\n".utf8)))
+        #expect(try await client.fileContents(job.repository, path: "missing.swift", ref: job.head, maxBytes: 1_000_000) == nil)
         // A config over its limit is reported with its size, not read.
         app.standIn.setFile(repository, RepoConfig.path, String(repeating: "# padding\n", count: 10_000))
-        let (_, problems) = try await RepoConfigLoader.load(client, job: job, baseRef: "")
+        let (_, problems) = try await RepoConfigLoader.load(client, repository: job.repository, ref: try #require(job.review).base)
         #expect(problems == ["the file is 100000 bytes; the limit is 65536"])
         await app.stop()
     }
@@ -177,7 +178,7 @@ import Testing
             #expect(report.jobs.map(\.outcome) == [.completed])
             let writes = app.standIn.requestLog.filter { !$0.hasPrefix("GET ") && !$0.hasSuffix("/access_tokens") }
             let posts = writes.filter { $0.hasPrefix("POST ") }.count
-            let reserved = try await harness.client().send(["ZCARD", queue.prefix + "writes:\(job.installationId)"]).int
+            let reserved = try await harness.client().send(["ZCARD", queue.prefix + "writes:\(job.repository.installationId)"]).int
             await app.stop()
             #expect(posts >= 2 && reserved == posts, "\(writes)")
         }

@@ -41,9 +41,11 @@ import Testing
             let transaction = try await redis.multiExec([["SET", "t", "1"], ["INCR", "t"]])
             #expect(try transaction.map { try $0.get() } == [.string("OK"), .int(2)])
 
-            await #expect(throws: ReviewError(.redisError, "ERR wrong number of arguments for 'get' command")) {
+            let error = await #expect(throws: ReviewError.self) {
                 try await redis.send(["GET"])
             }
+            #expect(error?.code == .redisError && error?.message == "ERR wrong number of arguments for 'get' command")
+            #expect(error?.cause?.has(code: "ERR") == true, "Redis's error word is kept as data")
             let binarySafe = RedisREST(baseURL: harness.restURL, token: harness.token, transport: URLSessionTransport(), timeout: 30, base64: true)
             #expect(try await binarySafe.send(["SET", "u", "ünïcødé \"quoted\""]) == .string("OK"))
             #expect(try await binarySafe.send(["GET", "u"]) == .string("ünïcødé \"quoted\""))
@@ -88,9 +90,10 @@ import Testing
     @Test func wrongTokenAndBadRequestsGetUpstashErrors() async throws {
         try await RedisHarness.with { harness in
             let wrong = RedisREST(baseURL: harness.restURL, token: "nope", transport: URLSessionTransport(), timeout: 30)
-            await #expect(throws: ReviewError(.queueUnauthorized, "Redis REST endpoint refused the token (HTTP 401)")) {
+            let error = await #expect(throws: ReviewError.self) {
                 try await wrong.send(["PING"])
             }
+            #expect(error?.code == .queueUnauthorized && error?.message == "Redis REST endpoint refused the token (HTTP 401)")
             let transport = URLSessionTransport()
             let auth = ["authorization": "Bearer \(harness.token)"]
             let garbage = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data("[\"SET\"".utf8)))

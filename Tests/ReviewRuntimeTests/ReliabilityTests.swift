@@ -205,7 +205,7 @@ import Testing
                 let jobs = PullRequestFixture.all.map { app.job(for: $0) }
                 let secondary = #"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#
                 for job in jobs {
-                    let pull = "\(job.repo)/pulls/\(job.prNumber)"
+                    let pull = "\(job.repository.name)/pulls/\(job.pullRequest.number)"
                     let faults: [GitHubStandIn.Fault?] = [
                         nil,
                         .init(pathSuffix: pull, status: 429, headers: ["retry-after": "30"]),
@@ -269,7 +269,7 @@ import Testing
                 for job in jobs {
                     let record = try #require(try await queue.inspect(id: job.id, now: clock.now))
                     finished[record.state, default: 0] += 1
-                    let reviews = app.standIn.reviews("\(job.owner)/\(job.repo)#\(job.prNumber)").count
+                    let reviews = app.standIn.reviews("\(job.repository.owner)/\(job.repository.name)#\(job.pullRequest.number)").count
                     #expect(reviews <= 1, "seed \(round): \(job.id) reviewed \(reviews) times")
                     switch record.state {
                     case .completed:

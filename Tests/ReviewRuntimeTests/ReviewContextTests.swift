@@ -132,7 +132,7 @@ import Testing
         let app = try await GitHubTestApp.start()
         let model = try await ModelStandIn.start([.findings(#"{"summary":"","changes":[],"findings":[]}"#)])
         let job = app.job(for: Self.ky)
-        app.standIn.setFile("sindresorhus/ky", Self.kyFile.path, Self.kyHead, ref: job.headSha)
+        app.standIn.setFile("sindresorhus/ky", Self.kyFile.path, Self.kyHead, ref: job.head)
         let reviewer = PullRequestReviewer(
             github: app.client(),
             model: LLMConfig.load(

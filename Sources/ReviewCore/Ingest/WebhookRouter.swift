@@ -86,20 +86,18 @@ public struct WebhookRouter: Sendable {
         guard !owner.isEmpty, !repo.isEmpty, number > 0, installationId > 0 else {
             throw .badInput("fields repository.owner.login, repository.name, pull_request.number and installation.id must be non-empty and positive")
         }
-        let job = ReviewJob(
-            owner: owner, repo: repo, prNumber: number, installationId: installationId,
-            headSha: headSha, baseSha: baseSha, kind: .full, deliveryId: deliveryID, enqueuedAt: now
-        )
+        let pullRequest = PullRequestRef(owner: owner, repo: repo, number: number, installationId: installationId)
+        func review(incremental: Bool) -> ReviewJob {
+            ReviewJob(pullRequest, .review(.init(head: headSha, base: baseSha, incremental: incremental)), deliveryId: deliveryID, enqueuedAt: now)
+        }
+        let job = review(incremental: false)
 
         switch action {
         case "opened", "reopened", "ready_for_review":
             return try reviewUnlessSkipped(job, reader)
         case "synchronize":
-            var incremental = job
-            incremental.kind = .incremental
-            incremental.before = try Self.commitSHA(reader, "before")
-            incremental.after = try Self.commitSHA(reader, "after")
-            return try reviewUnlessSkipped(incremental, reader)
+            // What changed is measured from the last head this App reviewed, not the push's `before`.
+            return try reviewUnlessSkipped(review(incremental: true), reader)
         case "edited":
             guard reader.value(at: "changes.base") != nil else {
                 return .ignore(reason: "pull_request edited without a base change is not reviewed")
@@ -122,8 +120,8 @@ public struct WebhookRouter: Sendable {
         guard let command = CommandParser.parse(body, slug: options.appSlug) else {
             return .ignore(reason: "issue_comment holds no command for the reviewer")
         }
-        let comment = try commentRequest(reader, command: command, text: "", threadRoot: nil, inReviewThread: false)
-        return .enqueue(try commentJob(reader, number: try reader.int("issue.number"), kind: .command, comment: comment, deliveryID: deliveryID, now: now))
+        let comment = try commentRequest(reader, text: "", inReviewThread: false)
+        return .enqueue(try commentJob(reader, number: try reader.int("issue.number"), work: .command(command, comment), deliveryID: deliveryID, now: now))
     }
 
     /// A review comment: a reply in a review thread is answered when the thread is the reviewer's
@@ -136,12 +134,14 @@ public struct WebhookRouter: Sendable {
         }
         if let bot = try Self.botAuthor(reader) { return .ignore(reason: "pull_request_review_comment by \(bot), a bot: never answered") }
         let body = try reader.optionalString("comment.body") ?? ""
-        let comment = try commentRequest(reader, command: nil, text: String(body.prefix(4_000)), threadRoot: Int(rootId), inReviewThread: true)
-        return .enqueue(try commentJob(reader, number: try reader.int("pull_request.number"), kind: .reply, comment: comment, deliveryID: deliveryID, now: now))
+        let comment = try commentRequest(reader, text: String(body.prefix(4_000)), inReviewThread: true)
+        return .enqueue(
+            try commentJob(
+                reader, number: try reader.int("pull_request.number"), work: .reply(threadRoot: Int(rootId), comment), deliveryID: deliveryID, now: now))
     }
 
     private func commentRequest(
-        _ reader: JSONFieldReader, command: PRCommand?, text: String, threadRoot: Int?, inReviewThread: Bool
+        _ reader: JSONFieldReader, text: String, inReviewThread: Bool
     ) throws(ReviewError)
         -> ReviewJob.Comment
     {
@@ -149,8 +149,8 @@ public struct WebhookRouter: Sendable {
         let body = try reader.optionalString("comment.body") ?? ""
         var comment = ReviewJob.Comment(
             id: try reader.int("comment.id"), author: try reader.optionalString("comment.user.login") ?? "ghost", association: association,
-            allowed: options.commandAssociations.contains(association), command: command, text: text, threadRoot: threadRoot,
-            mentioned: CommandParser.mentions(body, slug: options.appSlug), inReviewThread: inReviewThread
+            allowed: options.commandAssociations.contains(association), text: text, mentioned: CommandParser.mentions(body, slug: options.appSlug),
+            inReviewThread: inReviewThread
         )
         // Only a time in GitHub's own form is kept: it goes into a query.
         comment.createdAt = (try? reader.optionalString("comment.created_at")).flatMap { $0 }.flatMap {
@@ -160,20 +160,18 @@ public struct WebhookRouter: Sendable {
     }
 
     private func commentJob(
-        _ reader: JSONFieldReader, number: Int, kind: ReviewJob.Kind, comment: ReviewJob.Comment, deliveryID: String, now: Date
+        _ reader: JSONFieldReader, number: Int, work: ReviewJob.Work, deliveryID: String, now: Date
     )
         throws(ReviewError) -> ReviewJob
     {
         let installationId = try reader.int("installation.id")
         let owner = try reader.string("repository.owner.login")
         let repo = try reader.string("repository.name")
-        guard !owner.isEmpty, !repo.isEmpty, number > 0, installationId > 0, comment.id > 0 else {
+        guard !owner.isEmpty, !repo.isEmpty, number > 0, installationId > 0, (work.comment?.id ?? 0) > 0 else {
             throw .badInput("fields repository.owner.login, repository.name, the number, comment.id and installation.id must be non-empty and positive")
         }
         return ReviewJob(
-            owner: owner, repo: repo, prNumber: number, installationId: installationId, headSha: "", baseSha: "", kind: kind,
-            deliveryId: deliveryID, enqueuedAt: now, comment: comment
-        )
+            PullRequestRef(owner: owner, repo: repo, number: number, installationId: installationId), work, deliveryId: deliveryID, enqueuedAt: now)
     }
 
     /// The comment's author when it is a bot (ours included), so the reviewer never answers itself.

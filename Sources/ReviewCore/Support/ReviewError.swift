@@ -2,17 +2,41 @@
 /// errors, a message a person can act on (never a secret), and an optional delay before a retry.
 /// Whether a retry may help, and what each boundary answers, follow from the code alone
 /// (`Code.isRetryable`, `Code.httpStatus`, `Code.exitCode`).
+///
+/// Two errors are equal when their codes are: the message is for people, and what the failing
+/// service said is kept as data (`cause`) for the decisions that depend on it.
 public struct ReviewError: Error, Sendable, Equatable, CustomStringConvertible {
     public let code: Code
     public let message: String
     /// Seconds to wait before a retry, when the failing service said so (`retry-after`, rate-limit reset).
     public let retryAfter: Double?
+    /// What the failing service answered, when one did.
+    public let cause: Cause?
 
-    public init(_ code: Code, _ message: String, retryAfter: Double? = nil) {
+    public init(_ code: Code, _ message: String, retryAfter: Double? = nil, cause: Cause? = nil) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
+        self.cause = cause
     }
+
+    /// What a service answered when it refused: its HTTP status, its error codes (Redis's error
+    /// word such as `NOSCRIPT`; the `code`s of GitHub's `errors`) and its own message.
+    public struct Cause: Sendable, Equatable {
+        public var status: Int?
+        public var codes: [String]
+        public var text: String
+
+        public init(status: Int? = nil, codes: [String] = [], text: String = "") {
+            self.status = status
+            self.codes = codes
+            self.text = text
+        }
+
+        public func has(code: String) -> Bool { codes.contains(code) }
+    }
+
+    public static func == (lhs: ReviewError, rhs: ReviewError) -> Bool { lhs.code == rhs.code }
 
     /// `error` itself when it is a ReviewError; otherwise `code` with the error's type and text.
     public static func from(_ error: any Error, otherwise code: Code = .internal) -> ReviewError {

@@ -49,18 +49,33 @@ public struct PostedItem: Sendable, Equatable {
         self.authorType = authorType
         self.appId = appId
     }
+}
 
-    /// Reads one item of a GitHub list or object answer (review, review comment, issue comment).
-    public init(_ entry: JSONValue) {
-        let reader = JSONFieldReader(entry)
+/// One item of a GitHub list or object answer (review, review comment, issue comment).
+extension PostedItem: Decodable {
+    private enum Key: String, CodingKey {
+        case id, body, user, path, line
+        case commitId = "commit_id"
+        case app = "performed_via_github_app"
+        case inReplyTo = "in_reply_to_id"
+        case diffHunk = "diff_hunk"
+    }
+    private struct User: Decodable {
+        let login: String?
+        let type: String?
+    }
+    private struct App: Decodable { let id: Int? }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        let user = try container.decodeIfPresent(User.self, forKey: .user)
         self.init(
-            id: (try? reader.int("id")) ?? 0, body: (try? reader.optionalString("body")) ?? "", commitId: try? reader.optionalString("commit_id"),
-            author: try? reader.optionalString("user.login"), authorType: try? reader.optionalString("user.type"),
-            appId: try? reader.int("performed_via_github_app.id")
-        )
-        inReplyTo = try? reader.int("in_reply_to_id")
-        path = try? reader.optionalString("path")
-        line = try? reader.int("line")
-        diffHunk = try? reader.optionalString("diff_hunk")
+            id: try container.decode(Int.self, forKey: .id), body: try container.decodeIfPresent(String.self, forKey: .body) ?? "",
+            commitId: try container.decodeIfPresent(String.self, forKey: .commitId), author: user?.login, authorType: user?.type,
+            appId: try container.decodeIfPresent(App.self, forKey: .app)?.id)
+        inReplyTo = try container.decodeIfPresent(Int.self, forKey: .inReplyTo)
+        path = try container.decodeIfPresent(String.self, forKey: .path)
+        line = try container.decodeIfPresent(Int.self, forKey: .line)
+        diffHunk = try container.decodeIfPresent(String.self, forKey: .diffHunk)
     }
 }

@@ -80,19 +80,22 @@ public enum GitHubAPI {
         }.filter { !$0.isEmpty }
         let said = ([message] + reasons).filter { !$0.isEmpty }.joined(separator: "; ")
         let detail = "GitHub answered \(response.status) while \(what)" + (said.isEmpty ? "" : ": \(said.prefix(300))")
+        let codes = (answer?["errors"]?.arrayValue ?? []).compactMap { $0["code"]?.stringValue }
+        let cause = ReviewError.Cause(status: response.status, codes: codes, text: String(said.prefix(1_000)))
         if let limit = rateLimitDelay(response, message: message, now: now) {
-            return ReviewError(.githubRateLimited, detail, retryAfter: limit)
+            return ReviewError(.githubRateLimited, detail, retryAfter: limit, cause: cause)
         }
-        switch response.status {
-        case 401: return ReviewError(.githubUnauthorized, detail)
-        case 403: return ReviewError(.githubForbidden, detail)
-        case 404: return ReviewError(.githubNotFound, detail)
-        case 406 where String(decoding: response.body, as: UTF8.self).contains("too_large"):
-            return ReviewError(.githubTooLarge, detail)
-        case 422: return ReviewError(.githubUnprocessable, detail)
-        case 500...599: return ReviewError(.githubUnavailable, detail)
-        default: return ReviewError(.githubError, detail)
-        }
+        let code: ReviewError.Code =
+            switch response.status {
+            case 401: .githubUnauthorized
+            case 403: .githubForbidden
+            case 404: .githubNotFound
+            case 406 where String(decoding: response.body.prefix(65_536), as: UTF8.self).contains("too_large"): .githubTooLarge
+            case 422: .githubUnprocessable
+            case 500...599: .githubUnavailable
+            default: .githubError
+            }
+        return ReviewError(code, detail, cause: cause)
     }
 
     /// `retry-after` (seconds or an HTTP date), else `x-ratelimit-remaining: 0` until
@@ -103,6 +106,15 @@ public enum GitHubAPI {
         if let wait = RetryAfter.seconds(now: now, header: response.header) { return max(1, wait) }
         if response.status == 429 || message.lowercased().contains("rate limit") { return 60 }
         return nil
+    }
+
+    /// An answer read as `T`; one that does not fit is a `github_protocol` error naming the field.
+    public static func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse, what: String) throws -> T {
+        do {
+            return try JSONDecoder.iso.decode(T.self, from: response.body)
+        } catch {
+            throw ReviewError(.githubProtocol, "GitHub's answer while \(what) is not what its API documents (\(DecodingFailure.describe(error)))")
+        }
     }
 
     /// The `rel="next"` URL of a `Link` header.

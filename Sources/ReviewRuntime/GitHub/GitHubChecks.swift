@@ -38,22 +38,26 @@ extension GitHubClient {
     }
 
     /// The id of this App's latest check run named `name` on `head`, if there is one.
-    public func checkRun(_ job: ReviewJob, named name: String, head: String, app: AppIdentity) async throws -> Int? {
-        let url = GitHubAPI.url(apiURL, ["repos", job.owner, job.repo, "commits", head, "check-runs"], query: [("check_name", name), ("per_page", "100")])
-        let response = try await send(job, "GET", url: url, what: "listing check runs")
-        guard case .array(let runs)? = try JSONValue.parse(response.body, what: "check runs")["check_runs"] else { return nil }
-        let ours = runs.first { $0["app"]?["slug"]?.stringValue == app.slug && $0["name"]?.stringValue == name }
-        return ours.flatMap { JSONFieldReader($0).value(at: "id") }.flatMap { if case .number(let id) = $0 { Int(id) } else { nil } }
+    public func checkRun(_ repository: RepositoryRef, named name: String, head: String, app: AppIdentity) async throws -> Int? {
+        struct Runs: Decodable {
+            struct Run: Decodable {
+                struct App: Decodable { let slug: String? }
+                let id: Int
+                let name: String?
+                let app: App?
+            }
+            let check_runs: [Run]
+        }
+        let runs = try await get(
+            Runs.self, repository, ["commits", head, "check-runs"], query: [("check_name", name), ("per_page", "100")], what: "listing check runs")
+        return runs.check_runs.first { $0.app?.slug == app.slug && $0.name == name }?.id
     }
 
-    public func createCheckRun(_ job: ReviewJob, _ fields: CheckRunFields) async throws -> Int {
-        let response = try await send(
-            job, "POST", "repos/\(job.owner)/\(job.repo)/check-runs", body: try JSONEncoder.iso.encode(fields), what: "creating the check run")
-        return Self.id(response)
+    public func createCheckRun(_ repository: RepositoryRef, _ fields: CheckRunFields) async throws -> Int {
+        try await write("POST", repository, ["check-runs"], fields, what: "creating the check run")
     }
 
-    public func updateCheckRun(_ job: ReviewJob, id: Int, _ fields: CheckRunFields) async throws {
-        _ = try await send(
-            job, "PATCH", "repos/\(job.owner)/\(job.repo)/check-runs/\(id)", body: try JSONEncoder.iso.encode(fields), what: "updating the check run")
+    public func updateCheckRun(_ repository: RepositoryRef, id: Int, _ fields: CheckRunFields) async throws {
+        try await write("PATCH", repository, ["check-runs", "\(id)"], fields, what: "updating the check run")
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import ReviewCore
 
-/// GitHub's REST API for one installation (`GITHUB_API_URL`, default https://api.github.com, also
-/// GitHub Enterprise Server's `https://HOST/api/v3`).
+/// GitHub's REST API as an App installation reaches it (`GITHUB_API_URL`, default
+/// https://api.github.com, also GitHub Enterprise Server's `https://HOST/api/v3`). Every call names
+/// the repository it is about (`RepositoryRef`: owner, name and the installation whose token opens
+/// it); every URL is built by `url(_:_:query:)` and every answer read as a `Decodable` type.
 public struct GitHubClient: Sendable {
     public let apiURL: URL
     public let transport: any HTTPTransport
@@ -27,42 +29,30 @@ public struct GitHubClient: Sendable {
     }
 
     /// The pull request as it is now: state, head, base, draft, labels, title and body.
-    public func pullRequest(_ job: ReviewJob) async throws -> PullRequestInfo {
-        let response = try await send(job, "GET", "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)", what: "reading the pull request")
-        let json = JSONFieldReader(try JSONValue.parse(response.body, what: "pull request"))
+    public func pullRequest(_ pr: PullRequestRef) async throws -> PullRequestInfo {
+        let answer = try await get(PullAnswer.self, pr.repository, ["pulls", "\(pr.number)"], what: "reading the pull request")
         return PullRequestInfo(
-            number: try json.int("number"), state: try json.string("state"), title: try json.optionalString("title") ?? "",
-            body: try json.optionalString("body") ?? "", draft: try json.bool("draft", default: false),
-            headSha: try json.string("head.sha"), baseSha: try json.string("base.sha"), baseRef: try json.optionalString("base.ref") ?? "",
-            labels: { if case .array(let items)? = json.value(at: "labels") { items.compactMap { $0["name"]?.stringValue } } else { [] } }(),
-            changedFiles: (try? json.int("changed_files")) ?? 0
-        )
+            number: answer.number, state: answer.state, title: answer.title ?? "", body: answer.body ?? "", draft: answer.draft ?? false,
+            headSha: answer.head.sha, baseSha: answer.base.sha, baseRef: answer.base.ref ?? "", labels: (answer.labels ?? []).compactMap(\.name),
+            changedFiles: answer.changed_files ?? 0)
     }
 
     /// The pull request's diff; when GitHub says it is too large (406), rebuilt from the paginated
     /// file list, where files without a `patch` are listed as not reviewed with their true reason.
-    public func diff(_ job: ReviewJob) async throws -> (diff: UnifiedDiff, notReviewed: [ReviewScope.Skipped]) {
-        let path = "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)"
+    public func diff(_ pr: PullRequestRef) async throws -> (diff: UnifiedDiff, notReviewed: [ReviewScope.Skipped]) {
         do {
-            let response = try await send(job, "GET", path, accept: "application/vnd.github.diff", what: "reading the diff")
+            let response = try await send(
+                pr.repository, "GET", url(pr.repository, ["pulls", "\(pr.number)"]), accept: "application/vnd.github.diff", what: "reading the diff")
             return (DiffParser.parse(String(decoding: response.body, as: UTF8.self)), [])
         } catch let error as ReviewError where error.code == .githubTooLarge {
-            return try await diffFromFiles(job)
+            return try await diffFromFiles(pr)
         }
     }
 
-    private func diffFromFiles(_ job: ReviewJob) async throws -> (diff: UnifiedDiff, notReviewed: [ReviewScope.Skipped]) {
+    private func diffFromFiles(_ pr: PullRequestRef) async throws -> (diff: UnifiedDiff, notReviewed: [ReviewScope.Skipped]) {
         var files: [DiffFile] = []
         var notReviewed: [ReviewScope.Skipped] = []
-        let first = GitHubAPI.firstPage(apiURL.appendingPathComponent("repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/files"))
-        let entries: [ChangedFile] = try await GitHubAPI.pages(from: first, fetch: { try await send(job, "GET", url: $0, what: "listing the changed files") }) {
-            response in
-            guard let entries = try? JSONDecoder.iso.decode([ChangedFile].self, from: response.body) else {
-                throw ReviewError(.githubProtocol, "the file list is not an array of files")
-            }
-            return (entries, true)
-        }
-        for entry in entries {
+        for entry in try await pages(ChangedFile.self, pr.repository, ["pulls", "\(pr.number)", "files"], what: "listing the changed files") {
             guard let patch = entry.patch else {
                 notReviewed.append(ReviewScope.Skipped(path: entry.filename, reason: entry.whyNoPatch))
                 continue
@@ -94,86 +84,107 @@ public struct GitHubClient: Sendable {
     /// The paths changed between two commits, or nil when the push must be reviewed in full: the
     /// histories diverged (a force push), `base` is gone (404), or the list may be cut at GitHub's
     /// 300 files. Every listed file counts, with a patch or without.
-    public func changedPaths(_ job: ReviewJob, base: String, head: String) async throws -> Set<String>? {
-        let response: HTTPResponse
+    public func changedPaths(_ repository: RepositoryRef, base: String, head: String) async throws -> Set<String>? {
+        struct Comparison: Decodable {
+            struct File: Decodable { let filename: String }
+            let status: String
+            let files: [File]?
+        }
+        let comparison: Comparison
         do {
-            response = try await send(job, "GET", "repos/\(job.owner)/\(job.repo)/compare/\(base)...\(head)", what: "comparing commits")
+            comparison = try await get(Comparison.self, repository, ["compare", "\(base)...\(head)"], what: "comparing commits")
         } catch let error as ReviewError where error.code == .githubNotFound {
             return nil
         }
-        let json = try JSONValue.parse(response.body, what: "comparison")
-        guard json["status"]?.stringValue == "ahead" || json["status"]?.stringValue == "identical" else { return nil }
-        guard case .array(let entries)? = json["files"], entries.count < Self.compareFileLimit else { return nil }
-        return Set(entries.compactMap { $0["filename"]?.stringValue })
+        guard comparison.status == "ahead" || comparison.status == "identical", let files = comparison.files, files.count < Self.compareFileLimit
+        else { return nil }
+        return Set(files.map(\.filename))
     }
 
     /// A file at a ref, read no further than `maxBytes`: GitHub's contents API answers with the
     /// file's `size` first, and its content (base64) only for files up to 1 MB, so a larger file
     /// is never downloaded. Nil when the file does not exist.
-    public func fileContents(_ job: ReviewJob, path: String, ref: String, maxBytes: Int) async throws -> FileContents? {
-        let response: HTTPResponse
+    public func fileContents(_ repository: RepositoryRef, path: String, ref: String, maxBytes: Int) async throws -> FileContents? {
+        struct Contents: Decodable {
+            let type: String?
+            let size: Int
+            let encoding: String?
+            let content: String?
+        }
+        let contents: Contents
         do {
-            let segments = ["repos", job.owner, job.repo, "contents"] + path.split(separator: "/").map(String.init)
-            let url = GitHubAPI.url(apiURL, segments, query: [("ref", ref)])
-            response = try await send(job, "GET", url: url, accept: "application/vnd.github.object+json", what: "reading \(path)")
+            contents = try await get(
+                Contents.self, repository, ["contents"] + path.split(separator: "/").map(String.init), query: [("ref", ref)],
+                accept: "application/vnd.github.object+json", what: "reading \(path)")
         } catch let error as ReviewError where error.code == .githubNotFound {
             return nil
-        } catch let error as ReviewError where error.code == .githubForbidden && error.message.contains("too_large") {
+        } catch let error as ReviewError where error.code == .githubForbidden && error.cause?.has(code: "too_large") == true {
             return .tooLarge(bytes: nil)
         }
-        let json = JSONFieldReader(try JSONValue.parse(response.body, what: "\(path)'s contents"))
-        guard try json.optionalString("type") ?? "file" == "file" else { return .notAFile }
-        let size = try json.int("size")
-        guard size <= maxBytes else { return .tooLarge(bytes: size) }
-        guard try json.optionalString("encoding") == "base64", let content = try json.optionalString("content"),
-            let data = Data(base64Encoded: content, options: .ignoreUnknownCharacters)
-        else { return .tooLarge(bytes: size) }
+        guard (contents.type ?? "file") == "file" else { return .notAFile }
+        guard contents.size <= maxBytes else { return .tooLarge(bytes: contents.size) }
+        guard contents.encoding == "base64", let content = contents.content, let data = Data(base64Encoded: content, options: .ignoreUnknownCharacters)
+        else { return .tooLarge(bytes: contents.size) }
         return .file(data)
     }
 
     /// Review comments on the pull request (every page).
-    public func reviewComments(_ job: ReviewJob) async throws -> [PostedItem] {
-        try await pages(job, "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/comments", what: "listing review comments")
+    public func reviewComments(_ pr: PullRequestRef) async throws -> [PostedItem] {
+        try await pages(PostedItem.self, pr.repository, ["pulls", "\(pr.number)", "comments"], what: "listing review comments")
     }
 
     /// Reviews on the pull request (every page).
-    public func reviews(_ job: ReviewJob) async throws -> [PostedItem] {
-        try await pages(job, "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/reviews", what: "listing reviews")
+    public func reviews(_ pr: PullRequestRef) async throws -> [PostedItem] {
+        try await pages(PostedItem.self, pr.repository, ["pulls", "\(pr.number)", "reviews"], what: "listing reviews")
     }
 
     /// Posts one review; returns its id.
-    public func createReview(_ job: ReviewJob, _ review: ReviewSubmission) async throws -> Int {
-        let response = try await send(
-            job, "POST", "repos/\(job.owner)/\(job.repo)/pulls/\(job.prNumber)/reviews", body: try JSONEncoder.iso.encode(review), what: "posting the review"
-        )
-        return Self.id(response)
+    public func createReview(_ pr: PullRequestRef, _ review: ReviewSubmission) async throws -> Int {
+        try await write("POST", pr.repository, ["pulls", "\(pr.number)", "reviews"], review, what: "posting the review")
     }
 
-    func pages(_ job: ReviewJob, _ path: String, what: String, from first: URL? = nil) async throws -> [PostedItem] {
+    // MARK: The one way every call is made
+
+    /// `repos/OWNER/NAME/…segments` on this API, each segment percent-encoded, with `query`.
+    func url(_ repository: RepositoryRef, _ segments: [String], query: [(String, String)] = []) -> URL {
+        GitHubAPI.url(apiURL, ["repos", repository.owner, repository.name] + segments, query: query)
+    }
+
+    /// A GET whose JSON answer is read as `T`.
+    func get<T: Decodable>(
+        _ type: T.Type, _ repository: RepositoryRef, _ segments: [String], query: [(String, String)] = [],
+        accept: String = "application/vnd.github+json", what: String
+    ) async throws -> T {
+        let response = try await send(repository, "GET", url(repository, segments, query: query), accept: accept, what: what)
+        return try GitHubAPI.decode(T.self, from: response, what: what)
+    }
+
+    /// Every page of a list answer, read as `[T]`.
+    func pages<T: Decodable>(
+        _ type: T.Type, _ repository: RepositoryRef, _ segments: [String], query: [(String, String)] = [], what: String
+    ) async throws -> [T] {
         try await GitHubAPI.pages(
-            from: first ?? GitHubAPI.firstPage(apiURL.appendingPathComponent(path)), fetch: { try await send(job, "GET", url: $0, what: what) }
-        ) { response in
-            guard case .array(let entries) = try JSONValue.parse(response.body, what: what) else { return ([], false) }
-            return (entries.map(PostedItem.init), true)
-        }
+            from: url(repository, segments, query: [("per_page", "100")] + query), fetch: { try await send(repository, "GET", $0, what: what) }
+        ) { response in (try GitHubAPI.decode([T].self, from: response, what: what), true) }
     }
 
-    func send(
-        _ job: ReviewJob, _ method: String, _ path: String, accept: String = "application/vnd.github+json", body: Data = Data(), what: String
-    ) async throws -> HTTPResponse {
-        try await send(job, method, url: apiURL.appendingPathComponent(path), accept: accept, body: body, what: what)
+    /// A POST or PATCH of `body` as JSON; the id of what it created or changed.
+    @discardableResult
+    func write(_ method: String, _ repository: RepositoryRef, _ segments: [String], _ body: some Encodable, what: String) async throws -> Int {
+        let response = try await send(repository, method, url(repository, segments), body: try JSONEncoder.iso.encode(body), what: what)
+        return (try? JSONDecoder.iso.decode(Written.self, from: response.body))?.id ?? 0
     }
 
     /// One authenticated call; a 401 mints a fresh token and tries once more. Nothing is sent while
     /// the installation is rate limited (`limits`), and every answer tells `limits` what remains.
     func send(
-        _ job: ReviewJob, _ method: String, url: URL, accept: String = "application/vnd.github+json", body: Data = Data(), what: String
+        _ repository: RepositoryRef, _ method: String, _ url: URL, accept: String = "application/vnd.github+json", body: Data = Data(), what: String
     ) async throws -> HTTPResponse {
-        let repository = "\(job.owner)/\(job.repo)"
+        let installation = repository.installationId
         for attempt in 0..<2 {
-            try limits.check(job.installationId, now: clock.now(), what: what)
-            if method != "GET" { try await waitForWriteSlot(job.installationId, creatingContent: method == "POST", what: what) }
-            let token = try await tokens.token(installationId: job.installationId, repository: repository)
+            try limits.check(installation, now: clock.now(), what: what)
+            if method != "GET" { try await waitForWriteSlot(installation, creatingContent: method == "POST", what: what) }
+            let token = try await tokens.token(installationId: installation, repository: repository.description)
             let request = HTTPRequest(
                 method: method, url: url, headers: GitHubAPI.headers(authorization: "Bearer \(token)", accept: accept), body: body,
                 maxResponseBytes: Self.maxResponseBytes)
@@ -181,13 +192,13 @@ public struct GitHubClient: Sendable {
             do {
                 response = try await GitHubAPI.call(
                     request, transport: transport, what: what, now: clock.now(), acceptingUnauthorized: attempt == 0,
-                    observe: { limits.observe($0, installation: job.installationId, now: clock.now()) })
+                    observe: { limits.observe($0, installation: installation, now: clock.now()) })
             } catch let error as ReviewError where error.code == .githubRateLimited {
-                limits.pause(job.installationId, until: clock.now().addingTimeInterval(error.retryAfter ?? 60))
+                limits.pause(installation, until: clock.now().addingTimeInterval(error.retryAfter ?? 60))
                 throw error
             }
             if response.status == 401 {
-                await tokens.invalidate(installationId: job.installationId, repository: repository)
+                await tokens.invalidate(installationId: installation, repository: repository.description)
                 continue
             }
             return response
@@ -209,6 +220,27 @@ public struct GitHubClient: Sendable {
         }
         try await clock.sleep(wait)
     }
+}
+
+/// What a write answers with: the id of what it created or changed.
+struct Written: Decodable { let id: Int? }
+
+/// The fields of a pull request a review reads (`GET /repos/{owner}/{repo}/pulls/{n}`).
+struct PullAnswer: Decodable {
+    struct Commit: Decodable {
+        let sha: String
+        let ref: String?
+    }
+    struct Label: Decodable { let name: String? }
+    let number: Int
+    let state: String
+    let title: String?
+    let body: String?
+    let draft: Bool?
+    let head: Commit
+    let base: Commit
+    let labels: [Label]?
+    let changed_files: Int?
 }
 
 /// One entry of GitHub's changed-file lists (`/pulls/{n}/files`, compare's `files`).

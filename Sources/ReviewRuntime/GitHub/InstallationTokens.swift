@@ -86,7 +86,7 @@ public actor InstallationTokens {
     private func mint(installationId: Int, repository: String) async throws -> Cached {
         do {
             return try await mint(installationId: installationId, repository: repository, permissions: Self.permissions)
-        } catch let error as ReviewError where error.code == .githubUnprocessable && error.message.contains("permissions") {
+        } catch let error as ReviewError where error.code == .githubUnprocessable && error.cause?.text.contains("permissions") == true {
             var without = Self.permissions
             without["checks"] = nil
             return try await mint(installationId: installationId, repository: repository, permissions: without)

@@ -55,11 +55,11 @@ public struct RedisJobQueue: Sendable {
     }
 
     private func enqueueCall(_ job: ReviewJob, now: Date) -> (keys: [String], args: [String]) {
-        let installation = String(job.installationId)
+        let installation = String(job.repository.installationId)
         return (
             [groups, jobKey(job.id), pointerKey(job.pullRequestKey), completed, failed, waitingKey(installation), prefix + "talk:" + job.pullRequestKey],
             [
-                job.id, String(decoding: job.encoded(), as: UTF8.self), ms(now), job.deliveryId, prefix, "2592000", job.kind.isAutomatic ? "1" : "0",
+                job.id, String(decoding: job.encoded(), as: UTF8.self), ms(now), job.deliveryId, prefix, "2592000", job.isAutomatic ? "1" : "0",
                 installation, job.comment?.author ?? "", String(settings.commentJobsPerAuthor), String(settings.commentJobsPerPullRequest), "86400",
                 job.comment?.allowed == true ? "1" : "0", String(settings.completedKeep), ms(now - settings.completedRetention),
             ]

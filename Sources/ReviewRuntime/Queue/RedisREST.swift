@@ -44,7 +44,7 @@ public struct RedisREST: Sendable {
         let tail = [String(keys.count)] + keys + args
         do {
             return try await send(["EVALSHA", script.sha1] + tail)
-        } catch let error as ReviewError where error.code == .redisError && error.message.contains("NOSCRIPT") {
+        } catch let error as ReviewError where error.cause?.has(code: "NOSCRIPT") == true {
             return try await send(["EVAL", script.source] + tail)
         }
     }
@@ -84,7 +84,9 @@ public struct RedisREST: Sendable {
 
     private static func result(of reply: JSONValue, encoded: Bool) -> Result<RedisValue, ReviewError> {
         if let error = reply["error"]?.stringValue {
-            return .failure(ReviewError(.redisError, error))
+            // Redis's error word (`NOSCRIPT`, `WRONGTYPE`, `ERR`) is kept as data for callers to act on.
+            let word = String(error.prefix { $0 != " " })
+            return .failure(ReviewError(.redisError, error, cause: ReviewError.Cause(codes: [word], text: error)))
         }
         guard let result = reply["result"] else {
             return .failure(ReviewError(.redisError, "reply has neither result nor error"))

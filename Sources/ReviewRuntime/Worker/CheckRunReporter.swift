@@ -11,33 +11,33 @@ struct CheckRunReporter: Sendable {
     let clock: WallClock
 
     /// Marks the head's check run in progress (creating it the first time); nil when it cannot.
-    func start(_ job: ReviewJob, app: AppIdentity, attempt: Int = 1, logger: Logger) async -> Int? {
+    func start(_ repository: RepositoryRef, head: String, externalId: String, app: AppIdentity, attempt: Int = 1, logger: Logger) async -> Int? {
         await report("starting the check run", logger: logger) {
             let fields = GitHubClient.CheckRunFields(
-                name: CheckRunText.name, headSha: job.headSha, externalId: job.id, status: "in_progress", startedAt: clock.now(),
+                name: CheckRunText.name, headSha: head, externalId: externalId, status: "in_progress", startedAt: clock.now(),
                 output: CheckRunText.inProgress(attempt: attempt))
-            if let id = try await github.checkRun(job, named: CheckRunText.name, head: job.headSha, app: app) {
-                try await github.updateCheckRun(job, id: id, fields)
+            if let id = try await github.checkRun(repository, named: CheckRunText.name, head: head, app: app) {
+                try await github.updateCheckRun(repository, id: id, fields)
                 return id
             }
-            return try await github.createCheckRun(job, fields)
+            return try await github.createCheckRun(repository, fields)
         }
     }
 
     /// Completes the check run `id` with `conclusion` and `output`.
-    func finish(_ job: ReviewJob, id: Int?, _ result: (conclusion: String, output: CheckRunText.Output), logger: Logger) async {
+    func finish(_ repository: RepositoryRef, id: Int?, _ result: (conclusion: String, output: CheckRunText.Output), logger: Logger) async {
         guard let id else { return }
         _ = await report("completing the check run", logger: logger) {
             try await github.updateCheckRun(
-                job, id: id, .init(status: "completed", conclusion: result.conclusion, completedAt: clock.now(), output: result.output))
+                repository, id: id, .init(status: "completed", conclusion: result.conclusion, completedAt: clock.now(), output: result.output))
             return id
         }
     }
 
     /// A failed attempt: the check run says a retry follows, or — after the last — that the review failed.
-    func failed(_ job: ReviewJob, app: AppIdentity, error: ReviewError, attempt: Int, willRetry: Bool, logger: Logger) async {
+    func failed(_ repository: RepositoryRef, head: String, app: AppIdentity, error: ReviewError, attempt: Int, willRetry: Bool, logger: Logger) async {
         _ = await report("reporting the failure on the check run", logger: logger) {
-            guard let id = try await github.checkRun(job, named: CheckRunText.name, head: job.headSha, app: app) else { return nil }
+            guard let id = try await github.checkRun(repository, named: CheckRunText.name, head: head, app: app) else { return nil }
             let fields: GitHubClient.CheckRunFields =
                 willRetry
                 ? .init(status: "in_progress", output: CheckRunText.inProgress(attempt: attempt + 1, previousError: error.message))
@@ -45,7 +45,7 @@ struct CheckRunReporter: Sendable {
                     let failed = CheckRunText.failed(error.message, attempts: attempt)
                     return .init(status: "completed", conclusion: failed.conclusion, completedAt: clock.now(), output: failed.output)
                 }()
-            try await github.updateCheckRun(job, id: id, fields)
+            try await github.updateCheckRun(repository, id: id, fields)
             return id
         }
     }

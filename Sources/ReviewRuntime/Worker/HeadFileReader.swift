@@ -30,7 +30,7 @@ struct HeadFileReader {
         return paths
     }
 
-    func read(_ job: ReviewJob, diff: UnifiedDiff, budgetTokens: Int) async throws -> [String: HeadFile] {
+    func read(_ repository: RepositoryRef, head: String, diff: UnifiedDiff, budgetTokens: Int) async throws -> [String: HeadFile] {
         let paths = Self.candidates(diff, budgetTokens: budgetTokens, maxFiles: maxFiles)
         guard !paths.isEmpty else { return [:] }
         var heads: [String: HeadFile] = [:]
@@ -41,7 +41,7 @@ struct HeadFileReader {
                 guard next < paths.count, bytes < maxBytes else { return }
                 let path = paths[next]
                 next += 1
-                group.addTask { (path, try await readOne(job, path: path)) }
+                group.addTask { (path, try await readOne(repository, head: head, path: path)) }
             }
             for _ in 0..<Self.concurrency { start() }
             while let (path, read) = try await group.next() {
@@ -54,10 +54,10 @@ struct HeadFileReader {
     }
 
     /// The file and its size in bytes, or nil when it is reviewed without.
-    private func readOne(_ job: ReviewJob, path: String) async throws -> (HeadFile, Int)? {
+    private func readOne(_ repository: RepositoryRef, head: String, path: String) async throws -> (HeadFile, Int)? {
         let contents: FileContents?
         do {
-            contents = try await github.fileContents(job, path: path, ref: job.headSha, maxBytes: min(Self.maxFileBytes, maxBytes))
+            contents = try await github.fileContents(repository, path: path, ref: head, maxBytes: min(Self.maxFileBytes, maxBytes))
         } catch let error as ReviewError where !error.code.isRetryable {
             return nil
         }

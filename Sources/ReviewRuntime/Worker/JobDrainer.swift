@@ -147,8 +147,8 @@ public struct JobDrainer: Sendable {
     ) async -> (outcome: DrainReport.JobOutcome, next: ClaimOutcome?) {
         var logger = logger
         logger[metadataKey: "jobId"] = "\(claimed.id)"
-        logger[metadataKey: "repo"] = "\(claimed.job.owner)/\(claimed.job.repo)"
-        logger[metadataKey: "pr"] = "\(claimed.job.prNumber)"
+        logger[metadataKey: "repo"] = "\(claimed.job.repository)"
+        logger[metadataKey: "pr"] = "\(claimed.job.pullRequest.number)"
         let started = clock.now()
         logger.info("job claimed", metadata: ["attempt": "\(claimed.attempt)"])
         await onClaim?(claimed, logger)
@@ -190,10 +190,10 @@ public struct JobDrainer: Sendable {
                 ReviewMetrics.errors(error.code)
                 if error.code == .githubRateLimited {
                     // Every worker leaves the installation alone until its limit ends; others go on.
-                    if let until = try? await queue.pauseInstallation(claimed.job.installationId, for: error.retryAfter ?? 60, now: clock.now()) {
+                    if let until = try? await queue.pauseInstallation(claimed.job.repository.installationId, for: error.retryAfter ?? 60, now: clock.now()) {
                         logger.warning(
                             "installation paused for GitHub's rate limit",
-                            metadata: ["installation": "\(claimed.job.installationId)", "seconds": "\(Int(until.timeIntervalSince(clock.now())))"])
+                            metadata: ["installation": "\(claimed.job.repository.installationId)", "seconds": "\(Int(until.timeIntervalSince(clock.now())))"])
                     }
                 }
                 let delay =

@@ -7,9 +7,9 @@ import Yams
 public enum RepoConfigLoader {
     public static let path = RepoConfig.path
 
-    /// The base branch's `.github/prreview.yml` (defaults when absent) and its problems.
-    public static func load(_ github: GitHubClient, job: ReviewJob, baseRef: String) async throws -> (RepoConfig, [String]) {
-        switch try await github.fileContents(job, path: path, ref: baseRef.isEmpty ? job.baseSha : baseRef, maxBytes: maxBytes) {
+    /// `.github/prreview.yml` at `ref` (the base branch; defaults when absent) and its problems.
+    public static func load(_ github: GitHubClient, repository: RepositoryRef, ref: String) async throws -> (RepoConfig, [String]) {
+        switch try await github.fileContents(repository, path: path, ref: ref, maxBytes: maxBytes) {
         case nil: return (RepoConfig(), [])
         case .file(let data)?: return parse(String(decoding: data, as: UTF8.self))
         case .tooLarge(let bytes)?: return (RepoConfig(), ["the file is \(bytes.map { "\($0) bytes" } ?? "too large"); the limit is \(maxBytes)"])
