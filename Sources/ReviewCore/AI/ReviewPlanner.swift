@@ -87,61 +87,103 @@ public struct ReviewPlanner: Sendable {
             (units, shortened) = shorten(units, diff: diff)
         }
 
+        var packer = Packer(diff: diff, headers: headers, budget: budget, maxCalls: maxCalls, overhead: overhead)
+        for unit in units { packer.place(unit) }
+        return packer.plan(shortened: shortened)
+    }
+
+    /// Fills calls in the diff's order: a hunk goes into the current call when it fits there, else
+    /// starts the next call while calls are left; without room for its context it goes bare; without
+    /// room at all it is left out (and named).
+    private struct Packer {
+        let diff: UnifiedDiff
+        /// What each file's `### PATH` line costs.
+        let headers: [Int]
+        let budget: Int
+        let maxCalls: Int
+        let overhead: Int
         var calls: [[PromptFile]] = []
         var tokens: [Int] = []
         var current: [PromptFile] = []
         var used = 0
         var leftOut: [String: Int] = [:]
-        var order: [String] = []
+        var leftOutOrder: [String] = []
         var contextCut: [String] = []
 
-        func flush() {
-            if !current.isEmpty { calls.append(current); tokens.append(used + overhead) }
-            current = []
-            used = 0
+        init(diff: UnifiedDiff, headers: [Int], budget: Int, maxCalls: Int, overhead: Int) {
+            self.diff = diff
+            self.headers = headers
+            self.budget = budget
+            self.maxCalls = maxCalls
+            self.overhead = overhead
         }
-        func add(_ unit: Unit, parts: [PromptFile.Part], cost: Int) {
+
+        mutating func place(_ unit: Unit) {
+            let path = diff.files[unit.file].path
+            if fitsCurrent(unit, cost: unit.cost) {
+                add(unit, parts: unit.parts, cost: unit.cost)
+            } else if fitsNext(unit, cost: unit.cost) {
+                flush()
+                add(unit, parts: unit.parts, cost: unit.cost)
+            } else if fitsCurrent(unit, cost: unit.bareCost) || fitsNext(unit, cost: unit.bareCost) {
+                if !fitsCurrent(unit, cost: unit.bareCost) { flush() }
+                add(unit, parts: unit.bare, cost: unit.bareCost)
+                if unit.parts.count > unit.bare.count, contextCut.last != path { contextCut.append(path) }
+            } else {
+                if leftOut[path] == nil { leftOutOrder.append(path) }
+                leftOut[path, default: 0] += 1
+            }
+        }
+
+        /// Calls started so far, the one being filled included.
+        private var callsInUse: Int { calls.count + (current.isEmpty ? 0 : 1) }
+
+        /// What the unit's file header adds to the current call (nothing when the file is already in it).
+        private func header(_ unit: Unit, continuing: Bool) -> Int {
+            unit.deletedInShort || (continuing && current.last?.path == diff.files[unit.file].path) ? 0 : headers[unit.file]
+        }
+
+        private func fitsCurrent(_ unit: Unit, cost: Int) -> Bool {
+            (!current.isEmpty || callsInUse < maxCalls) && used + cost + header(unit, continuing: true) <= budget
+        }
+
+        private func fitsNext(_ unit: Unit, cost: Int) -> Bool {
+            !current.isEmpty && callsInUse < maxCalls && cost + header(unit, continuing: false) <= budget
+        }
+
+        private mutating func add(_ unit: Unit, parts: [PromptFile.Part], cost: Int) {
             let file = diff.files[unit.file]
             if current.last?.path != file.path {
                 var shown = file
                 shown.hunks = []
                 current.append(PromptFile(file: shown, parts: [], deletedInShort: unit.deletedInShort ? file.deletions : nil))
-                used += unit.deletedInShort ? 0 : headers[unit.file]
+                used += header(unit, continuing: false)
             }
             current[current.count - 1].parts += parts
-            current[current.count - 1].file.hunks += parts.compactMap { if case .hunk(let hunk) = $0 { return hunk } else { return nil } }
+            for case .hunk(let hunk) in parts { current[current.count - 1].file.hunks.append(hunk) }
             used += cost
         }
-        for unit in units {
-            let path = diff.files[unit.file].path
-            let header = current.last?.path == path || unit.deletedInShort ? 0 : headers[unit.file]
-            let fresh = unit.deletedInShort ? 0 : headers[unit.file]
-            let inUse = calls.count + (current.isEmpty ? 0 : 1)
-            func fitsCurrent(_ cost: Int) -> Bool { (!current.isEmpty || inUse < maxCalls) && used + cost + header <= budget }
-            func fitsNew(_ cost: Int) -> Bool { !current.isEmpty && inUse < maxCalls && cost + fresh <= budget }
-            let cut = unit.parts.count > unit.bare.count
-            if fitsCurrent(unit.cost) {
-                add(unit, parts: unit.parts, cost: unit.cost)
-            } else if fitsNew(unit.cost) {
-                flush()
-                add(unit, parts: unit.parts, cost: unit.cost)
-            } else if fitsCurrent(unit.bareCost) || fitsNew(unit.bareCost) {
-                if !fitsCurrent(unit.bareCost) { flush() }
-                add(unit, parts: unit.bare, cost: unit.bareCost)
-                if cut, contextCut.last != path { contextCut.append(path) }
-            } else {
-                if leftOut[path] == nil { order.append(path) }
-                leftOut[path, default: 0] += 1
+
+        private mutating func flush() {
+            if !current.isEmpty {
+                calls.append(current)
+                tokens.append(used + overhead)
             }
+            current = []
+            used = 0
         }
-        flush()
-        let skipped = order.map { path in
-            let total = diff.file(path)?.hunks.count ?? 0
-            let missing = leftOut[path] ?? 0
-            return ReviewScope.Skipped(path: path, reason: missing >= total ? "over the review budget" : "\(missing) of \(total) hunks over the review budget")
+
+        mutating func plan(shortened: [String]) -> Plan {
+            flush()
+            let skipped = leftOutOrder.map { path in
+                let total = diff.file(path)?.hunks.count ?? 0
+                let missing = leftOut[path] ?? 0
+                return ReviewScope.Skipped(
+                    path: path, reason: missing >= total ? "over the review budget" : "\(missing) of \(total) hunks over the review budget")
+            }
+            let cut = contextCut.filter { leftOut[$0] == nil }
+            return Plan(calls: calls, estimatedTokens: tokens, leftOut: skipped, contextCut: Array(Set(cut)).sorted(), shortened: shortened)
         }
-        let cut = contextCut.filter { leftOut[$0] == nil }
-        return Plan(calls: calls, estimatedTokens: tokens, leftOut: skipped, contextCut: Array(Set(cut)).sorted(), shortened: shortened)
     }
 
     /// One unit per hunk: the hunk with its head-file lines (the lines after only for the last hunk).
@@ -152,8 +194,8 @@ public struct ReviewPlanner: Sendable {
             if !lines.before.isEmpty { parts.append(.context(lines.before)) }
             parts.append(.hunk(hunk))
             if !lines.after.isEmpty { parts.append(.context(lines.after)) }
-            let cost = parts.reduce(0) { $0 + Self.estimateTokens($1) }
             let bare = Self.estimateTokens(hunk)
+            let cost = parts.reduce(0) { total, part in if case .hunk = part { total + bare } else { total + Self.estimateTokens(part) } }
             return Unit(file: index, parts: parts, bare: [.hunk(hunk)], cost: cost, bareCost: bare)
         }
     }

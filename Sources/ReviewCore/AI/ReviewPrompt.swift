@@ -98,35 +98,51 @@ public enum ReviewPrompt {
         }
     }
 
-    /// The longest run of backticks in a hunk's code.
+    /// The longest run of backticks in a hunk's code and section.
     static func longestBacktickRun(_ hunk: DiffHunk) -> Int {
-        hunk.lines.reduce(MarkdownText.longestBacktickRun(hunk.section)) { max($0, MarkdownText.longestBacktickRun($1.code)) }
+        max(MarkdownText.longestBacktickRun(hunk.section), hunk.lines.longestBacktickRun())
     }
 
     /// A path as the prompt shows it: control characters (a newline in a file name could forge a
     /// section of the prompt) written as escapes. `FindingsParser` maps it back.
     public static func displayPath(_ path: String) -> String { MarkdownText.showingControls(path) }
 
-    /// One hunk as the prompt shows it: its header, then each line with its new-side number.
+    /// One hunk as the prompt shows it: its header, then each line as `MARKER NUMBER | CODE` (the
+    /// new-side number; a deleted line's old one). `renderedSize` measures the same layout, from
+    /// the same pieces, without building it.
     public static func render(_ hunk: DiffHunk) -> String {
-        var text = "@@ -\(hunk.oldStart),\(hunk.oldCount) +\(hunk.newStart),\(hunk.newCount) @@ \(hunk.section)\n"
+        var text = hunkHeader(hunk)
         for line in hunk.lines {
-            let code = line.code
-            switch line.kind {
-            case .added: text += "+\(line.newLine ?? 0) | \(code)\n"
-            case .context: text += " \(line.newLine ?? 0) | \(code)\n"
-            case .deleted: text += "-\(line.oldLine ?? 0) | \(code)\n"
-            }
+            text += lineStart(line.kind, number: (line.kind == .deleted ? line.oldLine : line.newLine) ?? 0)
+            text += line.code
+            text += "\n"
         }
         return text
     }
 
-    /// The byte and line counts of `render(hunk)`, without building it.
-    public static func renderedSize(_ hunk: DiffHunk) -> (bytes: Int, lines: Int) {
-        var bytes = 13 + digits(hunk.oldStart) + digits(hunk.oldCount) + digits(hunk.newStart) + digits(hunk.newCount) + hunk.section.utf8.count
-        for line in hunk.lines.records {
-            bytes += 1 + digits((line.kind == .deleted ? line.oldLine : line.newLine) ?? 0) + 3 + line.codeByteCount + 1
+    /// `@@ -OLD,N +NEW,M @@ SECTION` and its line break.
+    static func hunkHeader(_ hunk: DiffHunk) -> String {
+        "@@ -\(hunk.oldStart),\(hunk.oldCount) +\(hunk.newStart),\(hunk.newCount) @@ \(hunk.section)\n"
+    }
+
+    /// What precedes a line's code: its marker, its number and the separator.
+    static func lineStart(_ kind: DiffLine.Kind, number: Int) -> String { "\(marker(kind))\(number)\(separator)" }
+
+    static func marker(_ kind: DiffLine.Kind) -> Character {
+        switch kind {
+        case .added: "+"
+        case .context: " "
+        case .deleted: "-"
         }
+    }
+
+    static let separator = " | "
+
+    /// The byte and line counts of `render(hunk)`, without building it: the header as rendered,
+    /// and per line the byte counts of `lineStart`'s pieces, the code and the line break.
+    public static func renderedSize(_ hunk: DiffHunk) -> (bytes: Int, lines: Int) {
+        let pieces = separator.utf8.count + 1 + 1  // the separator, the one-byte marker, the line break
+        let bytes = hunk.lines.reduceLayout(hunkHeader(hunk).utf8.count) { total, number, code in total + pieces + digits(number) + code }
         return (bytes, hunk.lines.count + 1)
     }
 

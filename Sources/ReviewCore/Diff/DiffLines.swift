@@ -74,6 +74,28 @@ public struct DiffLines: RandomAccessCollection, Sendable, Equatable, Expressibl
         }
     }
 
+    /// The longest run of backticks in the lines' code, read straight from the diff's bytes.
+    public func longestBacktickRun() -> Int {
+        var source = self.source
+        return source.withUTF8 { bytes in
+            var longest = 0
+            for record in records {
+                var run = 0
+                for byte in bytes[record.textStart..<(record.textStart + record.codeByteCount)] {
+                    run = byte == UInt8(ascii: "`") ? run + 1 : 0
+                    if run > longest { longest = run }
+                }
+            }
+            return longest
+        }
+    }
+
+    /// Sums `body` over the lines without making them: each line's number as the prompt shows it
+    /// (new for added and context lines, old for deleted ones) and its code's byte count.
+    func reduceLayout(_ initial: Int, _ body: (_ total: Int, _ number: Int, _ codeBytes: Int) -> Int) -> Int {
+        records.reduce(initial) { body($0, ($1.kind == .deleted ? $1.oldLine : $1.newLine) ?? 0, $1.codeByteCount) }
+    }
+
     /// The bytes of the lines shown on `side` (what `normalisedLines` writes at most).
     func byteCount(on side: DiffSide) -> Int {
         records.reduce(0) { $1.number(on: side) == nil ? $0 : $0 + $1.textCount }
