@@ -13,7 +13,7 @@ struct RedisREST: AsyncParsableCommand {
     )
 
     func run() async throws {
-        let env = ConfigReader()
+        let env = EnvironmentReader()
         let token = env.required("REDIS_REST_TOKEN")
         let port = env.int("PORT", default: 8079, range: 0...65535)
         let host = env.optional("HOST") ?? "127.0.0.1"

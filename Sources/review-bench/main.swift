@@ -19,6 +19,8 @@ import ReviewRuntime
 //   review-bench dead-worker LEASE   a job queued and claimed with a LEASE-second lease that nobody ends: its id and deadline
 //   review-bench prompts FIXTURE…  each fixture folder (pull.json, pull.diff, head/) reviewed with the
 //                                  default settings: the system prompt, user prompt and schema of each model call
+//   review-bench json FILE…        each JSON file parsed by JSONValue.parse (ours), Foundation's
+//                                  JSONSerialization and JSONDecoder into JSONValue: median ms
 //   review-bench anchor [FINDINGS LINES]
 //                                  anchoring FINDINGS findings (quotes of real lines, line numbers off
 //                                  by a few, a third quoting nothing) on one file of LINES added lines
@@ -64,7 +66,7 @@ func seconds(_ body: () async throws -> Void) async rethrows -> Double {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let env = ConfigReader()
+let env = EnvironmentReader()
 switch arguments.first {
 case "queue", "lpush":
     let redis = RedisConfig.load(env)
@@ -206,12 +208,6 @@ case "pacing":
         return best
     }
     emit(["writes": times.count, "mostInMinute": most(60), "mostInHour": most(3600), "perMinute": pacer.perMinute, "perHour": pacer.perHour])
-case "json":
-    let data = try Data(contentsOf: URL(fileURLWithPath: arguments[1]))
-    var times: [Double] = []
-    for _ in 0..<51 { times.append(try await seconds { _ = try JSONValue.parse(data) }) }
-    times.sort()
-    emit(["bytes": data.count, "parseMedianMs": times[25] * 1000])
 case "diff":
     // The whole path (parse, index, scope, pack) timed as one, and each stage on its own.
     func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] * 1000 }
@@ -253,7 +249,7 @@ case "prompts":
             heads[file.path] = HeadFile(text: text)
         }
         let recorder = PromptRecorder()
-        let llm = LLMConfig.load(ConfigReader([:]))
+        let llm = LLMConfig.load(EnvironmentReader([:]))
         let model = LLMReviewModel(provider: recorder, planner: ReviewPlanner(maxInputTokens: llm.maxInputTokens, maxCalls: llm.maxCalls))
         _ = try await model.review(
             ReviewInput(
@@ -295,6 +291,21 @@ case "anchor":
     }
     let indexOnly = (0..<5).map { _ in secondsSync { _ = HunkIndex(diff).sideText(path: "big.swift", side: .right) } }.sorted()[2]
     emit(["findings": count, "lines": lines, "anchored": anchored, "medianMs": times.sorted()[2] * 1000, "indexMs": indexOnly * 1000])
+case "json":
+    func median(_ body: () -> Void) -> Double {
+        (0..<21).map { _ in secondsSync(body) }.sorted()[10] * 1000
+    }
+    var results: [[String: Any]] = []
+    for path in arguments.dropFirst() {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        results.append([
+            "file": path, "bytes": data.count,
+            "oursMs": median { _ = try? JSONValue.parse(data) },
+            "jsonSerializationMs": median { _ = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) },
+            "jsonDecoderMs": median { _ = try? JSONDecoder().decode(JSONValue.self, from: data) },
+        ])
+    }
+    emit(["json": results])
 case "adversarial":
     let sizes = arguments.dropFirst().compactMap { Int($0) }
     let rulesBytes = sizes.count > 0 ? sizes[0] : 1_000_000

@@ -28,7 +28,7 @@ struct EvalCommand: AsyncParsableCommand {
         var loaded = try EvalCase.load(from: URL(fileURLWithPath: cases))
         if let only { loaded = loaded.filter { $0.name.contains(only) } }
         guard !loaded.isEmpty else { throw ValidationError("no cases in \(cases)\(only.map { " matching \($0)" } ?? "")") }
-        let env = ConfigReader()
+        let env = EnvironmentReader()
         let llm = LLMConfig.load(env)
         try env.validate()
         let report = try await EvalRunner(model: llm.makeModel(transport: URLSessionTransport())).run(loaded)

@@ -28,7 +28,7 @@ struct RedeliverCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let env = ConfigReader()
+        let env = EnvironmentReader()
         let app = GitHubAppConfig.load(env)
         try env.validate()
         let deliveries = HookDeliveries(

@@ -35,7 +35,7 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         let files = try Self.expand(paths)
         guard !files.isEmpty else { throw ValidationError("no .json delivery files under \(paths.joined(separator: ", "))") }
-        let handler: WebhookIngestHandler? = url == nil ? try WebhookIngestHandler(config: IngestConfig.load(ConfigReader())) : nil
+        let handler: WebhookIngestHandler? = url == nil ? try WebhookIngestHandler(config: IngestConfig.load(EnvironmentReader())) : nil
         let transport = URLSessionTransport()
         for file in files {
             let result = await replay(file, handler: handler, transport: transport)

@@ -24,7 +24,7 @@ struct QueueOptions: ParsableArguments {
     var json = false
 
     func open() throws -> RedisJobQueue {
-        let env = ConfigReader()
+        let env = EnvironmentReader()
         let redis = RedisConfig.load(env)
         var settings = QueueSettings.load(env)
         if let queue { settings.name = queue }

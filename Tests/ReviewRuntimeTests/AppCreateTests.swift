@@ -45,7 +45,7 @@ import Testing
         #expect(values["GITHUB_APP_SLUG"] == "my-reviewer" && Int(values["GITHUB_APP_ID"] ?? "") != nil)
         #expect(values["GITHUB_APP_CLIENT_ID"]?.hasPrefix("Iv1.") == true && (values["GITHUB_WEBHOOK_SECRET"]?.count ?? 0) >= 32)
         // review-job reads the key as the file holds it (quoted, on one line) and can sign with it.
-        let config = GitHubAppConfig.load(ConfigReader(values))
+        let config = GitHubAppConfig.load(EnvironmentReader(values))
         #expect(throws: Never.self) { try GitHubAppSigner(issuer: config.issuer, pem: config.privateKeyPEM) }
     }
 

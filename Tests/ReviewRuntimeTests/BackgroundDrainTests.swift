@@ -39,7 +39,7 @@ import Testing
         let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:9/record", "DRAIN_CONCURRENCY": "2", "DRAIN_WAIT_SECONDS": "0"]) {
             $1
         }
-        return ReviewJobHandler(config: try ReviewJobConfig.load(ConfigReader(env)), processor: processor.processor, clock: clock.wallClock)
+        return ReviewJobHandler(config: try ReviewJobConfig.load(EnvironmentReader(env)), processor: processor.processor, clock: clock.wallClock)
     }
 
     static func drainRequest(async: Bool) -> HTTPRequest {

@@ -12,7 +12,7 @@ import Testing
 @Suite struct ConfigurationTests {
     static let base = ["UPSTASH_REDIS_REST_URL": "http://127.0.0.1:9", "UPSTASH_REDIS_REST_TOKEN": "t", "REVIEW_RECORD_URL": "http://127.0.0.1:9/r"]
 
-    func load(_ extra: [String: String]) throws -> ReviewJobConfig { try ReviewJobConfig.load(ConfigReader(Self.base.merging(extra) { $1 })) }
+    func load(_ extra: [String: String]) throws -> ReviewJobConfig { try ReviewJobConfig.load(EnvironmentReader(Self.base.merging(extra) { $1 })) }
 
     @Test func aHostedModelWithoutItsKeyIsRefusedAtStart() throws {
         for extra in [
@@ -28,11 +28,22 @@ import Testing
         #expect(try !load(["LLM_PROVIDER": "openai", "LLM_BASE_URL": "https://127.0.0.1:8443/v1"]).llm.isHosted)
         #expect(try load([:]).llm.provider == .rules)
     }
-}
 
-/// The README's table and each function's `env.example` name every variable `--help` lists (the
-/// one list, itself checked against the code by `theEnvironmentListIsTheCodes`).
-@Suite struct EnvironmentDocsTests {
+    /// Serve mode's own variables go through the same reader: a bad one is named at start with the rest.
+    @Test func badServeSettingsAreNamedTogetherAtStart() async throws {
+        let env = [
+            "PATH": "/usr/bin:/bin", "GITHUB_WEBHOOK_SECRET": "s", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:9", "UPSTASH_REDIS_REST_TOKEN": "t",
+            "PORT": "eighty", "LOG_LEVEL": "loud", "SHUTDOWN_GRACE_SECONDS": "-1",
+        ]
+        let run = try await ProcessRun.run(try Tools.binary("webhook-ingest"), arguments: ["serve"], environment: env)
+        #expect(run.exitCode == 2)
+        for problem in [
+            "PORT must be an integer in 0...65535", "LOG_LEVEL must be one of trace, debug, info", "SHUTDOWN_GRACE_SECONDS must be a number of seconds",
+        ] {
+            #expect(run.stderrText.contains(problem), "\(problem): \(run.stderrText)")
+        }
+    }
+
     /// Secrets mounted as files (Docker, Kubernetes, OpenFaaS): `NAME_FILE` names the file.
     @Test func anyVariableMayBeGivenAsAFile() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
@@ -41,14 +52,14 @@ import Testing
         let secret = folder.appendingPathComponent("webhook-secret")
         try Data("from-a-file\n".utf8).write(to: secret)
         let huge = folder.appendingPathComponent("huge")
-        try Data(repeating: 65, count: ConfigReader.maxFileBytes + 1).write(to: huge)
+        try Data(repeating: 65, count: EnvironmentReader.maxFileBytes + 1).write(to: huge)
 
-        let reader = ConfigReader(["GITHUB_WEBHOOK_SECRET_FILE": secret.path, "QUEUE_NAME": "given", "QUEUE_NAME_FILE": secret.path])
+        let reader = EnvironmentReader(["GITHUB_WEBHOOK_SECRET_FILE": secret.path, "QUEUE_NAME": "given", "QUEUE_NAME_FILE": secret.path])
         #expect(reader.required("GITHUB_WEBHOOK_SECRET") == "from-a-file")  // one trailing line break dropped
         #expect(reader.optional("QUEUE_NAME") == "given")  // the variable itself wins
         try reader.validate()
 
-        let broken = ConfigReader(["GITHUB_WEBHOOK_SECRET_FILE": folder.appendingPathComponent("absent").path, "LLM_API_KEY_FILE": huge.path])
+        let broken = EnvironmentReader(["GITHUB_WEBHOOK_SECRET_FILE": folder.appendingPathComponent("absent").path, "LLM_API_KEY_FILE": huge.path])
         _ = broken.required("GITHUB_WEBHOOK_SECRET")
         #expect(broken.optional("LLM_API_KEY") == nil)
         #expect(throws: ReviewError.self) { try broken.validate() }
@@ -60,7 +71,11 @@ import Testing
             #expect(!error.message.contains("missing environment variables: GITHUB_WEBHOOK_SECRET"))
         }
     }
+}
 
+/// The README's table and each function's `env.example` name every variable `--help` lists (the
+/// one list, itself checked against the code by `theEnvironmentListIsTheCodes`).
+@Suite struct EnvironmentDocsTests {
     @Test func everyVariableIsInTheReadmeAndTheExamples() throws {
         let root = Tools.packageRoot
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
@@ -83,7 +98,7 @@ import Testing
             let lines = NIOLockedValueBox<[String]>([])
             let logger = Logger(label: "levels") { _ in CapturingLogHandler(lines: lines) }
             let env = harness.environment().merging(["GITHUB_WEBHOOK_SECRET": WebhookFixtures.secret]) { $1 }
-            let handler = WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+            let handler = WebhookIngestHandler(config: try IngestConfig.load(EnvironmentReader(env)))
             let body = try WebhookFixtures.opened(for: .named("ky-small-single-file-edit"))
             var headers = WebhookFixtures.headers(event: "pull_request", body: body, delivery: "levels-1")
             headers["X-Hub-Signature-256"] = "sha256=" + String(repeating: "0", count: 64)

@@ -27,7 +27,7 @@ import Testing
                 var env = harness.environment()
                 env["GITHUB_WEBHOOK_SECRET"] = WebhookFixtures.secret
                 env["GITHUB_APP_SLUG"] = GitHubStandIn.appSlug
-                let config = try IngestConfig.load(ConfigReader(env))
+                let config = try IngestConfig.load(EnvironmentReader(env))
                 let queue = RedisJobQueue(redis: harness.client(), settings: config.queue)
                 let reviewer = PullRequestReviewer(github: app.client(queue: queue), model: model, queue: queue)
                 let world = World(
@@ -187,7 +187,7 @@ import Testing
     @Test func askPostsOneReplyFromTheModel() async throws {
         let standIn = try await ModelStandIn.start([.findings(#"{"answer":"It retries twice, then <b>gives up</b>."}"#)])
         let model = LLMConfig.load(
-            ConfigReader([
+            EnvironmentReader([
                 "LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "test-model",
             ])
         ).makeModel(transport: URLSessionTransport())
@@ -329,7 +329,7 @@ import Testing
     @Test func aThreadReplyIsAnsweredInItsThread() async throws {
         let standIn = try await ModelStandIn.start([.findings(#"{"answer":"Because the key is live."}"#)])
         let model = LLMConfig.load(
-            ConfigReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
+            EnvironmentReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
         ).makeModel(transport: URLSessionTransport())
         try await World.with(model: RulesModel()) { world in
             try world.push([Self.firstSecret, Self.secondSecret], head: Self.heads[0])
@@ -359,7 +359,7 @@ import Testing
     @Test func withAnswerRepliesAllAStrangersReplyGetsNoReaction() async throws {
         let standIn = try await ModelStandIn.start([.findings(#"{"answer":"Because the key is live."}"#)])
         let model = LLMConfig.load(
-            ConfigReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
+            EnvironmentReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
         ).makeModel(transport: URLSessionTransport())
         try await World.with(model: RulesModel()) { world in
             world.app.standIn.setFile("sindresorhus/ky", RepoConfig.path, "answer_replies: all\n")

@@ -55,7 +55,7 @@ import Testing
 
     func ingest(_ harness: RedisHarness, kick: [String: String]) throws -> WebhookIngestHandler {
         let env = harness.environment().merging(["GITHUB_WEBHOOK_SECRET": WebhookFixtures.secret]) { $1 }.merging(kick) { $1 }
-        return WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+        return WebhookIngestHandler(config: try IngestConfig.load(EnvironmentReader(env)))
     }
 
     func lambdaKick(_ standIn: LambdaStandIn, secret: String = credentials.secretAccessKey) -> [String: String] {
@@ -157,8 +157,8 @@ import Testing
             (["REVIEW_JOB_KICK": "lambda:review-job"], "AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"),
         ] {
             let all = env.merging(["GITHUB_WEBHOOK_SECRET": "s", "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:1", "UPSTASH_REDIS_REST_TOKEN": "t"]) { $1 }
-            #expect(throws: ReviewError.self) { try IngestConfig.load(ConfigReader(all)) }
-            do { _ = try IngestConfig.load(ConfigReader(all)) } catch { #expect(error.message.contains(problem), "\(error.message)") }
+            #expect(throws: ReviewError.self) { try IngestConfig.load(EnvironmentReader(all)) }
+            do { _ = try IngestConfig.load(EnvironmentReader(all)) } catch { #expect(error.message.contains(problem), "\(error.message)") }
         }
     }
 }
@@ -183,7 +183,7 @@ struct CapturingLogHandler: LogHandler {
     @Test func serveModeRequiresTheKickTokenWhenOneIsSet() async throws {
         try await RedisHarness.with { harness in
             let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:9/record", "REVIEW_JOB_KICK_TOKEN": "job-invoke-token"]) { $1 }
-            let handler = ReviewJobHandler(config: try ReviewJobConfig.load(ConfigReader(env)), processor: ScriptedProcessor { _, _ in Data() })
+            let handler = ReviewJobHandler(config: try ReviewJobConfig.load(EnvironmentReader(env)), processor: ScriptedProcessor { _, _ in Data() })
             let context = InvocationContext(logger: .quiet)
             func post(_ authorization: String?) async -> Int {
                 let headers = authorization.map { ["authorization": $0] } ?? [:]
@@ -227,7 +227,7 @@ struct CapturingLogHandler: LogHandler {
                 }
                 return Data("{}".utf8)
             }
-            let config = try ReviewJobConfig.load(ConfigReader(env))
+            let config = try ReviewJobConfig.load(EnvironmentReader(env))
             let handler = ReviewJobHandler(config: config, processor: processor, clock: clock.wallClock)
             for pr in 1...4 { _ = try await handler.drainer.queue.enqueue(SampleJobs.job(pr: pr), now: clock.now) }
             let drain = Data(#"{"action":"drain"}"#.utf8)

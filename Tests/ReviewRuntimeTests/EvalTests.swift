@@ -98,7 +98,7 @@ import Testing
             }
         ])
         let reviewer = LLMConfig.load(
-            ConfigReader([
+            EnvironmentReader([
                 "LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "scripted",
                 "LLM_PRICE_INPUT_PER_MTOK": "3", "LLM_PRICE_OUTPUT_PER_MTOK": "15",
             ])

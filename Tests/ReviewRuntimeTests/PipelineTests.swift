@@ -80,7 +80,7 @@ import _CryptoExtras
     @Test func everyIngestEventIsAccepted() async throws {
         try await RedisHarness.with { harness in
             let env = try Self.env("webhook-ingest").merging(harness.environment()) { $1 }
-            let handler = WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+            let handler = WebhookIngestHandler(config: try IngestConfig.load(EnvironmentReader(env)))
             let folder = Self.root.appendingPathComponent("functions/webhook-ingest/events")
             let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
             #expect(files.count == 3)
@@ -109,7 +109,7 @@ import _CryptoExtras
         }
         try await RedisHarness.with { harness in
             let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:1/"]) { $1 }
-            let handler = try ReviewJobHandler(config: ReviewJobConfig.load(ConfigReader(env)))
+            let handler = try ReviewJobHandler(config: ReviewJobConfig.load(EnvironmentReader(env)))
             let output = try await handler.handle(
                 event: Data(contentsOf: folder.appendingPathComponent("eventbridge-schedule.json")), context: InvocationContext(logger: .quiet))
             #expect(try ReviewJob.decoder.decode(DrainReport.self, from: output).stoppedBecause == .empty)

@@ -52,7 +52,7 @@ import Testing
             let clock = ManualClock(Self.start)
             let scheduler = try await EventBridgeSchedulerStandIn.start(credentials: Self.credentials, region: "eu-west-1", now: { clock.now })
             let flaky = FlakyProcessor()
-            let config = try ReviewJobConfig.load(ConfigReader(awsEnvironment(harness, scheduler: scheduler)))
+            let config = try ReviewJobConfig.load(EnvironmentReader(awsEnvironment(harness, scheduler: scheduler)))
             let handler = ReviewJobHandler(config: config, processor: flaky.processor, clock: clock.wallClock)
             // An empty queue: nothing is asked of the platform.
             _ = try await handler.handle(event: DrainKick.event, context: lambdaContext)
@@ -90,7 +90,7 @@ import Testing
         try await RedisHarness.with { harness in
             let world = ManualClock(Self.start)
             let scheduler = try await EventBridgeSchedulerStandIn.start(credentials: Self.credentials, region: "eu-west-1", now: { Self.start })
-            let config = try ReviewJobConfig.load(ConfigReader(awsEnvironment(harness, scheduler: scheduler)))
+            let config = try ReviewJobConfig.load(EnvironmentReader(awsEnvironment(harness, scheduler: scheduler)))
             // The dying worker's time stands still (it never heartbeats again); its job never ends.
             let frozen = ManualClock(Self.start)
             let started = AsyncStream<Void>.makeStream()
@@ -142,7 +142,7 @@ import Testing
                 "CLOUD_TASKS_API_URL": tasks.url.absoluteString, "GCE_METADATA_HOST": "127.0.0.1:\(tasks.server.port)",
             ]) { $1 }
             let flaky = FlakyProcessor()
-            let config = try ReviewJobConfig.load(ConfigReader(env))
+            let config = try ReviewJobConfig.load(EnvironmentReader(env))
             let handler = ReviewJobHandler(config: config, processor: flaky.processor, clock: clock.wallClock)
             let job = SampleJobs.job(pr: 3)
             _ = try await handler.drainer.queue.enqueue(job, now: clock.now)
@@ -181,7 +181,7 @@ import Testing
             "REVIEW_JOB_KICK_SERVICE_ACCOUNT": "pr-review-scheduler@pr-review.iam.gserviceaccount.com", "CLOUD_TASKS_API_URL": tasks.url.absoluteString,
             "GCE_METADATA_HOST": "127.0.0.1:\(tasks.server.port)",
         ]
-        let reader = ConfigReader(env)
+        let reader = EnvironmentReader(env)
         let target = try #require(DrainKick.load(reader))
         try reader.validate()
         // A generous timeout: outcomes are asserted, not speed, on two loaded cores.
@@ -207,7 +207,7 @@ import Testing
                 "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:9", "UPSTASH_REDIS_REST_TOKEN": "t", "REVIEW_RECORD_URL": "http://127.0.0.1:9/r",
                 "REVIEW_JOB_WAKE": value, "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b",
             ].merging(extra) { $1 }
-            #expect(throws: ReviewError.self, "\(value)") { try ReviewJobConfig.load(ConfigReader(env)) }
+            #expect(throws: ReviewError.self, "\(value)") { try ReviewJobConfig.load(EnvironmentReader(env)) }
         }
     }
 }

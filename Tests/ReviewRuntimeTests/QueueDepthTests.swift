@@ -116,7 +116,7 @@ import Testing
         try await RedisHarness.with { harness in
             let clock = ManualClock()
             let env = harness.environment().merging(["REVIEW_RECORD_URL": "http://127.0.0.1:9/record"]) { $1 }
-            let handler = ReviewJobHandler(config: try ReviewJobConfig.load(ConfigReader(env)), processor: ScriptedProcessor(), clock: clock.wallClock)
+            let handler = ReviewJobHandler(config: try ReviewJobConfig.load(EnvironmentReader(env)), processor: ScriptedProcessor(), clock: clock.wallClock)
             let endpoint = QueueDepthEndpoint(token: "poller-token", host: "0.0.0.0", clock: clock.wallClock)
             func poll(_ token: String? = "poller-token") async -> HTTPResponse {
                 await FunctionRunner.route(

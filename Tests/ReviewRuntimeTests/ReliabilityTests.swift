@@ -48,7 +48,7 @@ import Testing
         try await RedisHarness.with { harness in
             var env = harness.environment(queue: "fuzz")
             env["GITHUB_WEBHOOK_SECRET"] = WebhookFixtures.secret
-            let ingest = WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+            let ingest = WebhookIngestHandler(config: try IngestConfig.load(EnvironmentReader(env)))
             let seeds = try WebhookFixtures.all().map { try WebhookFixtures.payload($0.event, $0.file) }
             var rng = SplitMix(state: 2026)
             var statuses: [Int: Int] = [:]
@@ -111,7 +111,7 @@ import Testing
         try await RedisHarness.with { harness in
             var env = harness.environment(queue: "outage")
             env["GITHUB_WEBHOOK_SECRET"] = WebhookFixtures.secret
-            let ingest = WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+            let ingest = WebhookIngestHandler(config: try IngestConfig.load(EnvironmentReader(env)))
             let template = String(decoding: try WebhookFixtures.payload("pull_request", "opened.payload.json"), as: UTF8.self)
             var acknowledged: [String] = []
             let deliveries = 40 * Self.scale
@@ -240,7 +240,7 @@ import Testing
                 for job in jobs { _ = try await queue.enqueue(job, now: clock.now) }
                 let reviewer = PullRequestReviewer(
                     github: app.client(queue: queue, clock: clock.wallClock),
-                    model: LLMConfig.load(ConfigReader(env)).makeModel(transport: URLSessionTransport()),
+                    model: LLMConfig.load(EnvironmentReader(env)).makeModel(transport: URLSessionTransport()),
                     clock: clock.wallClock)
                 let drainer = JobDrainer(queue: queue, processor: reviewer, concurrency: 1, deadlineMargin: 0, clock: clock.wallClock, jitter: { 0.5 })
 

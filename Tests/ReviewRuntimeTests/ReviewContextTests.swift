@@ -136,7 +136,7 @@ import Testing
         let reviewer = PullRequestReviewer(
             github: app.client(),
             model: LLMConfig.load(
-                ConfigReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
+                EnvironmentReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
             ).makeModel(transport: URLSessionTransport()))
         let outcome = try await reviewer.review(job, logger: .quiet)
         let prompt = model.requests.first.map { String(decoding: $0.body, as: UTF8.self) } ?? ""

@@ -19,7 +19,7 @@ import Testing
             Self.answer(title: "Leaked access key id", body: "This key is now public.", severity: "security", line: 9),
         ])
         let model = LLMConfig.load(
-            ConfigReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
+            EnvironmentReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
         ).makeModel(transport: URLSessionTransport())
         try await ConversationTests.World.with(model: model) { world in
             let secret = ConversationTests.firstSecret

@@ -11,7 +11,7 @@ import Testing
     func handler(_ harness: RedisHarness, queue: String = "q-\(UUID().uuidString.prefix(8))", extra: [String: String] = [:]) throws -> WebhookIngestHandler {
         let env = harness.environment(queue: queue).merging(["GITHUB_WEBHOOK_SECRET": WebhookFixtures.secret], uniquingKeysWith: { $1 }).merging(
             extra, uniquingKeysWith: { $1 })
-        return WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(env)))
+        return WebhookIngestHandler(config: try IngestConfig.load(EnvironmentReader(env)))
     }
 
     func deliver(_ handler: WebhookIngestHandler, event: String, body: Data, delivery: String = UUID().uuidString) async -> IngestResponse {
@@ -190,7 +190,7 @@ import Testing
             var unreachable = harness.environment(queue: "outage")
             unreachable["UPSTASH_REDIS_REST_URL"] = "http://127.0.0.1:1"
             unreachable["GITHUB_WEBHOOK_SECRET"] = WebhookFixtures.secret
-            let offline = WebhookIngestHandler(config: try IngestConfig.load(ConfigReader(unreachable)))
+            let offline = WebhookIngestHandler(config: try IngestConfig.load(EnvironmentReader(unreachable)))
             #expect(await deliver(offline, event: "pull_request", body: body).statusCode == 503)
         }
     }
@@ -240,10 +240,10 @@ import Testing
 
     @Test func configurationErrorsNameEveryMissingVariable() {
         #expect(throws: ReviewError.badConfig("missing environment variables: GITHUB_WEBHOOK_SECRET, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN")) {
-            try IngestConfig.load(ConfigReader([:]))
+            try IngestConfig.load(EnvironmentReader([:]))
         }
         let config = try? IngestConfig.load(
-            ConfigReader([
+            EnvironmentReader([
                 "GITHUB_WEBHOOK_SECRET": "s3cr3t-value", "UPSTASH_REDIS_REST_URL": "http://x", "UPSTASH_REDIS_REST_TOKEN": "t0k3n-value",
             ]))
         #expect(config.map { !"\($0)".contains("s3cr3t-value") && !"\($0)".contains("t0k3n-value") } == true)

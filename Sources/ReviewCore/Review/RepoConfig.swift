@@ -39,88 +39,112 @@ public struct RepoConfig: Sendable, Equatable {
     }
 
     /// `answer_replies: mentions | all`.
-    public enum AnswerReplies: String, Sendable, Equatable { case mentions, all }
+    public enum AnswerReplies: String, Sendable, Equatable, CaseIterable { case mentions, all }
 
     public init() {}
 
-    /// The settings `prreview.yml` may hold.
-    public static let keys = [
-        "include", "exclude", "instructions", "severity_floor", "max_comments", "skip_drafts", "skip_labels", "walkthrough", "answer_replies",
-        "context_lines", "whole_file_context", "check_run",
+    /// One setting `prreview.yml` may hold: its key, and how its value is read into the config
+    /// (nil, or the problem with it — the setting then keeps its default).
+    struct Setting: Sendable {
+        let key: String
+        let read: @Sendable (JSONValue, inout RepoConfig) -> String?
+
+        /// A list of strings (one string is a list of one).
+        static func strings(_ key: String, _ set: @escaping @Sendable (inout RepoConfig, [String]) -> Void) -> Setting {
+            Setting(key: key) { value, config in
+                switch value {
+                case .null: return nil
+                case .string(let one): set(&config, [one])
+                case .array(let items):
+                    let texts = items.compactMap(\.stringValue)
+                    guard texts.count == items.count else { return "\(key) must be a list of strings" }
+                    set(&config, texts)
+                default: return "\(key) must be a list of strings"
+                }
+                return nil
+            }
+        }
+
+        /// A whole number in `range`.
+        static func wholeNumber(_ key: String, in range: ClosedRange<Int>, _ set: @escaping @Sendable (inout RepoConfig, Int) -> Void) -> Setting {
+            Setting(key: key) { value, config in
+                guard case .number(let n) = value, n.rounded() == n, n >= Double(range.lowerBound), n <= Double(range.upperBound) else {
+                    return "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)"
+                }
+                set(&config, Int(n))
+                return nil
+            }
+        }
+
+        /// true or false.
+        static func flag(_ key: String, _ set: @escaping @Sendable (inout RepoConfig, Bool) -> Void) -> Setting {
+            Setting(key: key) { value, config in
+                guard case .bool(let flag) = value else { return "\(key) must be true or false" }
+                set(&config, flag)
+                return nil
+            }
+        }
+
+        /// One of an enumeration's raw values.
+        static func choice<Value: RawRepresentable & CaseIterable>(
+            _ key: String, _ set: @escaping @Sendable (inout RepoConfig, Value) -> Void
+        ) -> Setting where Value.RawValue == String {
+            Setting(key: key) { value, config in
+                guard let chosen = value.stringValue.flatMap(Value.init(rawValue:)) else {
+                    let names = Value.allCases.map(\.rawValue)
+                    return "\(key) must be " + (names.count == 2 ? names.joined(separator: " or ") : "one of " + names.joined(separator: ", "))
+                }
+                set(&config, chosen)
+                return nil
+            }
+        }
+    }
+
+    /// Every setting, in the order their problems are reported: a new setting is a property above
+    /// and one line here.
+    static let settings: [Setting] = [
+        .strings("include") { $0.include = $1 },
+        .strings("exclude") { $0.exclude = $1 },
+        .strings("skip_labels") { $0.skipLabels = $1 },
+        Setting(key: "instructions") { value, config in
+            switch value {
+            case .null: return nil
+            case .string(let text): config.instructions = [PathInstruction(glob: "**", text: text)]
+            case .array(let items):
+                let read = items.compactMap { item in
+                    item["path"]?.stringValue.flatMap { path in item["text"]?.stringValue.map { PathInstruction(glob: path, text: $0) } }
+                }
+                guard read.count == items.count else { return "each instructions entry needs path and text" }
+                config.instructions = read
+            default: return "instructions must be text or a list of {path, text}"
+            }
+            return nil
+        },
+        .choice("severity_floor") { (config, floor: Finding.Severity) in config.severityFloor = floor },
+        .wholeNumber("max_comments", in: 0...30) { $0.maxComments = $1 },
+        .wholeNumber("context_lines", in: 0...100) { $0.contextLines = $1 },
+        .flag("skip_drafts") { $0.skipDrafts = $1 },
+        .flag("walkthrough") { $0.walkthrough = $1 },
+        .flag("check_run") { $0.checkRun = $1 },
+        .flag("whole_file_context") { $0.wholeFileContext = $1 },
+        .choice("answer_replies") { (config, replies: AnswerReplies) in config.answerReplies = replies },
     ]
+
+    /// The settings `prreview.yml` may hold.
+    public static let keys = settings.map(\.key)
 
     /// Reads the decoded YAML document. An unknown key (with the known one it is probably a typo
     /// of) or a bad value is reported, and only that setting keeps its default: the others apply.
     public static func from(_ document: JSONValue) -> (RepoConfig, [String]) {
         var config = RepoConfig()
-        var problems: [String] = []
         guard case .object(let root) = document else { return (config, ["the file is not a mapping of settings"]) }
-        func strings(_ key: String) -> [String] {
-            switch root[key] {
-            case nil, .null?: return []
-            case .string(let one)?: return [one]
-            case .array(let items)?:
-                let texts = items.compactMap(\.stringValue)
-                guard texts.count == items.count else {
-                    problems.append("\(key) must be a list of strings")
-                    return []
-                }
-                return texts
-            default:
-                problems.append("\(key) must be a list of strings")
-                return []
-            }
-        }
-        for key in root.keys.sorted() where !keys.contains(key) {
+        var problems: [String] = root.keys.sorted().filter { !keys.contains($0) }.map { key in
             let shown = key.count > 64 ? String(key.prefix(64)) + "…" : key
-            problems.append("unknown setting \(shown)" + (closestKey(to: key).map { " (did you mean \($0)?)" } ?? ""))
+            return "unknown setting \(shown)" + (closestKey(to: key).map { " (did you mean \($0)?)" } ?? "")
         }
-        config.include = strings("include")
-        config.exclude = strings("exclude")
-        config.skipLabels = strings("skip_labels")
-        switch root["instructions"] {
-        case nil, .null?: break
-        case .string(let text)?: config.instructions = [PathInstruction(glob: "**", text: text)]
-        case .array(let items)?:
-            let read = items.compactMap { item in
-                item["path"]?.stringValue.flatMap { path in item["text"]?.stringValue.map { PathInstruction(glob: path, text: $0) } }
-            }
-            if read.count == items.count { config.instructions = read } else { problems.append("each instructions entry needs path and text") }
-        default: problems.append("instructions must be text or a list of {path, text}")
-        }
-        if let floor = root["severity_floor"] {
-            if let value = floor.stringValue.flatMap(Finding.Severity.init(rawValue:)) {
-                config.severityFloor = value
-            } else {
-                problems.append("severity_floor must be one of bug, security, performance, maintainability, nit")
-            }
-        }
-        /// A whole number in `range`, or the problem named.
-        func wholeNumber(_ key: String, in range: ClosedRange<Int>, _ set: (Int) -> Void) {
-            guard let value = root[key] else { return }
-            if case .number(let n) = value, n.rounded() == n, n >= Double(range.lowerBound), n <= Double(range.upperBound) {
-                set(Int(n))
-            } else {
-                problems.append("\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-        }
-        /// true or false, or the problem named.
-        func flag(_ key: String, _ set: (Bool) -> Void) {
-            guard let value = root[key] else { return }
-            if case .bool(let flag) = value { set(flag) } else { problems.append("\(key) must be true or false") }
-        }
-        wholeNumber("max_comments", in: 0...30) { config.maxComments = $0 }
-        wholeNumber("context_lines", in: 0...100) { config.contextLines = $0 }
-        flag("skip_drafts") { config.skipDrafts = $0 }
-        flag("walkthrough") { config.walkthrough = $0 }
-        flag("check_run") { config.checkRun = $0 }
-        flag("whole_file_context") { config.wholeFileContext = $0 }
-        if let replies = root["answer_replies"] {
-            if let value = replies.stringValue.flatMap(AnswerReplies.init(rawValue:)) {
-                config.answerReplies = value
-            } else {
-                problems.append("answer_replies must be mentions or all")
-            }
+        for setting in settings {
+            guard let value = root[setting.key], let problem = setting.read(value, &config) else { continue }
+            problems.append(problem)
         }
         return (config, problems)
     }

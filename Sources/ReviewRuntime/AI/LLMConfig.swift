@@ -22,7 +22,7 @@ public struct LLMConfig: Sendable, CustomStringConvertible {
     public var outputPrice: Double
 
     /// Reads `LLM_*` from the environment (defaults: the rules reviewer).
-    public static func load(_ env: ConfigReader) -> LLMConfig {
+    public static func load(_ env: EnvironmentReader) -> LLMConfig {
         let explicit = env.optional("LLM_PROVIDER")?.lowercased()
         let implied: String = env.optional("LLM_BASE_URL") != nil || env.optional("LLM_API_KEY") != nil ? "openai" : "rules"
         let providerName = explicit.map { $0 == "openai-compatible" ? "openai" : $0 } ?? implied

@@ -39,13 +39,28 @@ public enum FunctionRunner {
         }
     }
 
-    /// How to run: the Runtime API loop when Lambda set `AWS_LAMBDA_RUNTIME_API`, else serve or one event.
-    public static func mode(_ arguments: Arguments, environment: [String: String]) throws(ReviewError) -> Mode {
-        if let api = environment["AWS_LAMBDA_RUNTIME_API"], !api.isEmpty { return .lambda(api: api) }
+    /// How to run: the Runtime API loop when Lambda set `AWS_LAMBDA_RUNTIME_API`, else serve or one
+    /// event. Read through `env`, so a bad `PORT` is named with every other bad variable.
+    public static func mode(_ arguments: Arguments, env: EnvironmentReader) -> Mode {
+        if let api = env.optional("AWS_LAMBDA_RUNTIME_API") { return .lambda(api: api) }
         guard arguments.serve else { return .event(path: arguments.eventPath) }
-        let text = environment["PORT"] ?? environment["FUNCTIONS_CUSTOMHANDLER_PORT"] ?? "8080"
-        guard let port = Int(text), (0...65535).contains(port) else { throw .badConfig("PORT must be a TCP port number") }
-        return .serve(host: environment["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0", port: port)
+        // Azure Functions' custom handlers are told their port in FUNCTIONS_CUSTOMHANDLER_PORT.
+        let port =
+            env.optional("FUNCTIONS_CUSTOMHANDLER_PORT") != nil
+            ? env.int("FUNCTIONS_CUSTOMHANDLER_PORT", default: 8080, range: 0...65535) : env.int("PORT", default: 8080, range: 0...65535)
+        return .serve(host: env.optional("HOST") ?? "0.0.0.0", port: port)
+    }
+
+    /// What serve mode reads beyond its address.
+    struct ServeSettings {
+        /// `SHUTDOWN_GRACE_SECONDS`: how long requests under way get after SIGTERM (default 10, what Cloud Run gives).
+        var grace: TimeInterval
+        /// `METRICS_TOKEN`: the bearer token of `/metrics` and `/queue/depth` off loopback.
+        var metricsToken: String?
+
+        static func load(_ env: EnvironmentReader) -> ServeSettings {
+            ServeSettings(grace: env.seconds("SHUTDOWN_GRACE_SECONDS", default: 10), metricsToken: env.optional("METRICS_TOKEN"))
+        }
     }
 
     /// The modes, for `--help`.
@@ -66,25 +81,29 @@ public enum FunctionRunner {
         name: String,
         arguments: Arguments,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        makeHandler: (ConfigReader) throws -> Handler
+        makeHandler: (EnvironmentReader) throws -> Handler
     ) async -> Never {
-        let mode: Mode
+        let env = EnvironmentReader(environment)
+        let mode = Self.mode(arguments, env: env)
+        let level = JSONLogHandler.level(env)
+        let serving = ServeSettings.load(env)
         let handler: Handler
         do {
-            mode = try Self.mode(arguments, environment: environment)
-            handler = try makeHandler(ConfigReader(environment))
+            // The handler's configuration validates every variable read so far, these included.
+            handler = try makeHandler(env)
+            try env.validate()
             if case .serve(let host, _) = mode { try handler.checkServe(host: host) }
         } catch {
             let failure = ReviewError.from(error, otherwise: .badConfig)
-            JSONLogHandler.bootstrap(label: name, environment: environment, secrets: [])
+            JSONLogHandler.bootstrap(label: name, level: level, secrets: [])
             Logger(label: name).critical("cannot start: \(failure.message)", metadata: ["errorCode": "\(failure.code.rawValue)"])
-            if case .lambda(let api)? = try? Self.mode(arguments, environment: environment) {
+            if case .lambda(let api) = mode {
                 await LambdaRuntimeLoop(api: api, name: name).reportInitError(failure)
             }
             FileHandle.standardError.write(Data("\(name): \(failure.message)\n".utf8))
             exit(2)
         }
-        JSONLogHandler.bootstrap(label: name, environment: environment, secrets: handler.secretValues)
+        JSONLogHandler.bootstrap(label: name, level: level, secrets: handler.secretValues + [serving.metricsToken].compactMap(\.self))
         let logger = Logger(label: name)
 
         switch mode {
@@ -94,7 +113,7 @@ public enum FunctionRunner {
             await LambdaRuntimeLoop(api: api, name: name, metrics: metrics).run(handler: handler, logger: logger)
             exit(0)
         case .serve(let host, let port):
-            await serve(handler: handler, host: host, port: port, name: name, environment: environment, logger: logger)
+            await serve(handler: handler, host: host, port: port, name: name, settings: serving, logger: logger)
             exit(0)
         case .event(let path):
             exit(await runOnce(handler: handler, path: path, arguments: arguments, logger: logger))
@@ -133,14 +152,13 @@ public enum FunctionRunner {
     /// within `SHUTDOWN_GRACE_SECONDS` (default 10, what Cloud Run gives), cancel what is left —
     /// review-job gives the lease of an interrupted job back — and exit.
     private static func serve<Handler: FunctionHandler>(
-        handler: Handler, host: String, port: Int, name: String, environment: [String: String], logger: Logger
+        handler: Handler, host: String, port: Int, name: String, settings: ServeSettings, logger: Logger
     ) async {
-        let grace = environment["SHUTDOWN_GRACE_SECONDS"].flatMap(TimeInterval.init).map { max(0, $0) } ?? 10
         let readiness = ReadinessCache(handler: handler)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let metrics = MetricsEndpoint(registry: registry, token: environment["METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }, host: host)
-        let depth = QueueDepthEndpoint(token: environment["METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }, host: host)
+        let metrics = MetricsEndpoint(registry: registry, token: settings.metricsToken, host: host)
+        let depth = QueueDepthEndpoint(token: settings.metricsToken, host: host)
         let server: HTTPServer
         do {
             server = try await HTTPServer.start(host: host, port: port, limits: handler.serveLimits, screen: { handler.screen(head: $0) }) { request in
@@ -152,7 +170,7 @@ public enum FunctionRunner {
         }
         // The service says where it serves once the group runs, so SIGTERM is handled from the first request on.
         let service = GracefulHTTPService(
-            server: server, grace: grace, logger: logger, listening: "\(name) serving on \(host):\(server.port)",
+            server: server, grace: settings.grace, logger: logger, listening: "\(name) serving on \(host):\(server.port)",
             beginShutdown: {
                 readiness.shuttingDown.set()
                 handler.beginShutdown()

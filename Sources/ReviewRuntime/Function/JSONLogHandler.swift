@@ -40,9 +40,13 @@ public struct JSONLogHandler: LogHandler {
         Redaction.redact(text, secrets: secrets)
     }
 
-    /// Installs the handler for the whole process; `LOG_LEVEL` picks the level (default info).
-    public static func bootstrap(label: String, environment: [String: String], secrets: [String]) {
-        let level = environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+    /// `LOG_LEVEL` (default info).
+    public static func level(_ env: EnvironmentReader) -> Logger.Level {
+        Logger.Level(rawValue: env.choice("LOG_LEVEL", of: Logger.Level.allCases.map(\.rawValue), default: "info")) ?? .info
+    }
+
+    /// Installs the handler for the whole process at `level`.
+    public static func bootstrap(label: String, level: Logger.Level, secrets: [String]) {
         LoggingSystem.bootstrap { _ in JSONLogHandler(label: label, level: level, secrets: secrets) }
     }
 }

@@ -21,7 +21,7 @@ public struct GitHubAppConfig: Sendable, CustomStringConvertible {
     public var contentWritesPerHour = 500
 
     /// Reads the App's id, key, slug and API URL from the environment.
-    public static func load(_ env: ConfigReader) -> GitHubAppConfig {
+    public static func load(_ env: EnvironmentReader) -> GitHubAppConfig {
         let issuer = env.optional("GITHUB_APP_CLIENT_ID") ?? env.required("GITHUB_APP_ID")
         var pem = env.optional("GITHUB_APP_PRIVATE_KEY")  // or GITHUB_APP_PRIVATE_KEY_FILE, as every variable
         // An env file holds a key on one line, perhaps quoted, its line breaks written `\n`.

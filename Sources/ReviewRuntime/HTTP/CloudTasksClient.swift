@@ -19,7 +19,7 @@ public actor CloudTasksClient {
 
         /// `cloudtasks:projects/P/locations/L/queues/Q` in `variable`, calling `url` as `account`;
         /// nil (and the problem noted) when malformed.
-        static func load(_ env: ConfigReader, variable: String, value: String, url: URL, account: String) -> Target? {
+        static func load(_ env: EnvironmentReader, variable: String, value: String, url: URL, account: String) -> Target? {
             let queue = String(value.dropFirst("cloudtasks:".count))
             let parts = queue.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 6, parts[0] == "projects", parts[2] == "locations", parts[4] == "queues", !parts.contains(where: \.isEmpty) else {

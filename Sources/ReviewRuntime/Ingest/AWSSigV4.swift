@@ -16,7 +16,7 @@ public struct AWSCredentials: Sendable {
     }
 
     /// Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
-    public static func load(_ env: ConfigReader) -> AWSCredentials {
+    public static func load(_ env: EnvironmentReader) -> AWSCredentials {
         AWSCredentials(
             accessKeyId: env.required("AWS_ACCESS_KEY_ID"), secretAccessKey: env.required("AWS_SECRET_ACCESS_KEY"),
             sessionToken: env.optional("AWS_SESSION_TOKEN")

@@ -44,7 +44,7 @@ public struct DrainKick: Sendable {
     }
 
     /// The kick target named by `REVIEW_JOB_KICK`, or nil when kicks are off.
-    public static func load(_ env: ConfigReader) -> Target? {
+    public static func load(_ env: EnvironmentReader) -> Target? {
         guard let value = env.optional("REVIEW_JOB_KICK") else { return nil }
         if value.hasPrefix("cloudtasks:") {
             return CloudTasksClient.Target.load(

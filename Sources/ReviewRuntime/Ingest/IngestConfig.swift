@@ -16,7 +16,7 @@ public struct IngestConfig: Sendable, CustomStringConvertible {
     public var kickTimeout: TimeInterval
 
     /// Reads ingest's settings, refusing what cannot work (no secret, bad queue URL).
-    public static func load(_ env: ConfigReader) throws(ReviewError) -> IngestConfig {
+    public static func load(_ env: EnvironmentReader) throws(ReviewError) -> IngestConfig {
         let config = IngestConfig(
             webhookSecret: env.required("GITHUB_WEBHOOK_SECRET"),
             previousWebhookSecret: env.optional("GITHUB_WEBHOOK_SECRET_PREVIOUS"),

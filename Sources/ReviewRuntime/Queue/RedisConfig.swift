@@ -8,7 +8,7 @@ public struct RedisConfig: Sendable, CustomStringConvertible {
     public var timeout: TimeInterval
 
     /// Reads `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`.
-    public static func load(_ env: ConfigReader) -> RedisConfig {
+    public static func load(_ env: EnvironmentReader) -> RedisConfig {
         RedisConfig(
             url: env.url("UPSTASH_REDIS_REST_URL"),
             token: env.required("UPSTASH_REDIS_REST_TOKEN"),

@@ -53,7 +53,7 @@ public actor DrainWake {
     }
 
     /// The wake target named by `REVIEW_JOB_WAKE`, or nil when wakes are off.
-    public static func load(_ env: ConfigReader) -> Target? {
+    public static func load(_ env: EnvironmentReader) -> Target? {
         guard let value = env.optional("REVIEW_JOB_WAKE") else { return nil }
         if value.hasPrefix("scheduler:") {
             let function = String(value.dropFirst("scheduler:".count))

@@ -29,7 +29,7 @@ public struct ReviewJobConfig: Sendable, CustomStringConvertible {
     public var wake: DrainWake.Target?
 
     /// Reads review-job's settings, refusing what cannot work.
-    public static func load(_ env: ConfigReader) throws(ReviewError) -> ReviewJobConfig {
+    public static func load(_ env: EnvironmentReader) throws(ReviewError) -> ReviewJobConfig {
         let recordURL = env.optional("REVIEW_RECORD_URL").map { _ in env.url("REVIEW_RECORD_URL") }
         var config = ReviewJobConfig(
             redis: .load(env),

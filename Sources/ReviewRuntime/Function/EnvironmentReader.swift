@@ -3,7 +3,7 @@ import ReviewCore
 
 /// Reads a function's configuration from environment variables once, collecting every missing or
 /// invalid variable so that one error names them all. Tests pass a dictionary; nothing calls `setenv`.
-public final class ConfigReader: @unchecked Sendable {
+public final class EnvironmentReader {
     public let values: [String: String]
     private var missing: [String] = []
     private var invalid: [String] = []
@@ -91,6 +91,16 @@ public final class ConfigReader: @unchecked Sendable {
         }
     }
 
+    /// One of `choices` (compared in lower case), `fallback` when unset; anything else is reported.
+    public func choice(_ key: String, of choices: [String], default fallback: String) -> String {
+        guard let text = optional(key)?.lowercased() else { return fallback }
+        guard choices.contains(text) else {
+            invalid.append("\(key) must be one of \(choices.joined(separator: ", "))")
+            return fallback
+        }
+        return text
+    }
+
     /// A comma-separated list from `key`, upper-cased and trimmed; `fallback` when unset.
     public func list(_ key: String, default fallback: Set<String>) -> Set<String> {
         guard let text = optional(key) else { return fallback }
@@ -115,7 +125,7 @@ public final class ConfigReader: @unchecked Sendable {
 
 extension QueueSettings {
     /// `QUEUE_*` variables; every one has a default.
-    public static func load(_ env: ConfigReader) -> QueueSettings {
+    public static func load(_ env: EnvironmentReader) -> QueueSettings {
         var settings = QueueSettings()
         settings.name = env.optional("QUEUE_NAME") ?? settings.name
         settings.lease = env.seconds("QUEUE_LEASE_SECONDS", default: settings.lease)
