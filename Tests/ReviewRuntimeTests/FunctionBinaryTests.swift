@@ -30,6 +30,30 @@ import _CryptoExtras
         }
     }
 
+    /// LOG_LEVEL=debug: one line per call to another service, naming it without its secrets.
+    @Test func debugLogsEachExternalCall() async throws {
+        try await RedisHarness.with { harness in
+            let body = try WebhookFixtures.payload("pull_request", "opened.payload.json")
+            let event = WebhookFixtures.functionURLEvent(headers: WebhookFixtures.headers(event: "pull_request", body: body), body: body)
+            var env = environment(harness)
+            env["LOG_LEVEL"] = "debug"
+            let run = try await ProcessRun.run(try Tools.binary("webhook-ingest"), stdin: event, environment: env)
+            #expect(run.exitCode == 0, "\(run.stderrText)")
+            let calls = run.stderrText.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.filter {
+                $0["msg"] == .string("external call")
+            }
+            #expect(!calls.isEmpty, "\(run.stderrText)")
+            #expect(
+                calls.allSatisfy { $0["method"] == .string("POST") && $0["host"] == .string("127.0.0.1") && $0["status"] != nil && $0["ms"] != nil }, "\(calls)"
+            )
+            #expect(calls.contains { $0["status"] == .string("200") }, "\(calls)")
+            #expect(!run.stderrText.contains(harness.token) && !run.stderrText.contains(WebhookFixtures.secret))
+            env["LOG_LEVEL"] = "info"
+            let quiet = try await ProcessRun.run(try Tools.binary("webhook-ingest"), stdin: event, environment: env)
+            #expect(!quiet.stderrText.contains("external call"))
+        }
+    }
+
     @Test func rejectedDeliveryStillExitsZeroButUnreadableEventDoesNot() async throws {
         try await RedisHarness.with { harness in
             let env = environment(harness)

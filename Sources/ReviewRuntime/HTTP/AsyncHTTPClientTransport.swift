@@ -20,6 +20,10 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
     public init(client: HTTPClient = .shared) { self.client = client }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await ExternalCallLog.record(request) { try await exchange(request) }
+    }
+
+    private func exchange(_ request: HTTPRequest) async throws -> HTTPResponse {
         var outgoing = HTTPClientRequest(url: request.url.absoluteString)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }

@@ -56,6 +56,10 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
 
     /// Sends the request on the session for its timeout.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await ExternalCallLog.record(request) { try await exchange(request) }
+    }
+
+    private func exchange(_ request: HTTPRequest) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url, timeoutInterval: request.timeout)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
