@@ -176,7 +176,7 @@ package final class GitHubStandIn: Sendable {
     package static func start(publicKey: _RSA.Signing.PublicKey, issuer: String) async throws -> GitHubStandIn {
         let state = NIOLockedValueBox(State())
         let stalls = Stalls()
-        let server = try await HTTPServer.start(port: 0, threads: 1) { request in
+        let server = try await HTTPServer.start(port: 0) { request in
             let after = await stalls.wait(for: request, after: false)
             let response = Router(state: state, publicKey: publicKey, issuer: issuer).handle(request)
             if after { _ = await stalls.wait(for: request, after: true) }

@@ -49,7 +49,7 @@ package final class LambdaRuntimeAPIStandIn: Sendable {
         events: [Data], maxResponseBytes: Int = 6 * 1024 * 1024, failResponses: Int = 0, timeout: TimeInterval = 30
     ) async throws -> LambdaRuntimeAPIStandIn {
         let state = NIOLockedValueBox(State(events: events, failResponses: failResponses))
-        let server = try await HTTPServer.start(port: 0, threads: 1) { request in
+        let server = try await HTTPServer.start(port: 0) { request in
             func refuse(_ status: Int, _ type: String, _ message: String) -> HTTPResponse {
                 .json(status, Data(#"{"errorMessage":"\#(message)","errorType":"\#(type)"}"#.utf8))
             }

@@ -35,7 +35,7 @@ package final class LambdaStandIn: Sendable {
     ) async throws -> LambdaStandIn {
         let state = NIOLockedValueBox<[Invocation]>([])
         let signer = AWSSigV4(credentials: credentials, region: region, service: "lambda")
-        let server = try await HTTPServer.start(port: 0, threads: 1) { request in
+        let server = try await HTTPServer.start(port: 0) { request in
             func error(_ status: Int, _ type: String, _ message: String) -> HTTPResponse { AWSStandIn.error(status, type, message) }
             if let refused = AWSStandIn.refusal(request, signer: signer, now: now()) { return refused }
             let parts = AWSStandIn.rawPath(request.url).split(separator: "/").map(String.init)

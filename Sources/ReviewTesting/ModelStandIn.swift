@@ -33,7 +33,7 @@ package final class ModelStandIn: Sendable {
 
     package static func start(_ replies: [Reply]) async throws -> ModelStandIn {
         let state = NIOLockedValueBox<(replies: [Reply], requests: [HTTPRequest])>((replies, []))
-        let server = try await HTTPServer.start(port: 0, threads: 1) { request in
+        let server = try await HTTPServer.start(port: 0) { request in
             let reply = state.withLockedValue { state -> Reply in
                 state.requests.append(request)
                 return state.replies.count > 1 ? state.replies.removeFirst() : state.replies.first ?? .raw("")

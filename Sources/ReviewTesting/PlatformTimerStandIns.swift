@@ -50,7 +50,7 @@ package final class EventBridgeSchedulerStandIn: Sendable {
         let schedules = NIOLockedValueBox<[String: Schedule]>([:])
         let calls = NIOLockedValueBox(0)
         let signer = AWSSigV4(credentials: credentials, region: region, service: "scheduler")
-        let server = try await HTTPServer.start(port: 0, threads: 1) { request in
+        let server = try await HTTPServer.start(port: 0) { request in
             calls.withLockedValue { $0 += 1 }
             if let refused = AWSStandIn.refusal(request, signer: signer, now: now()) { return refused }
             func invalid(_ message: String) -> HTTPResponse { AWSStandIn.error(400, "ValidationException", message) }
@@ -144,7 +144,7 @@ package final class CloudTasksStandIn: Sendable {
     package static func start(queue: String, now: @escaping @Sendable () -> Date = Date.init) async throws -> CloudTasksStandIn {
         let tasks = NIOLockedValueBox<(pending: [String: ScheduledWake], seen: Set<String>)>(([:], []))
         let tokenReads = NIOLockedValueBox(0)
-        let server = try await HTTPServer.start(port: 0, threads: 1) { request in
+        let server = try await HTTPServer.start(port: 0) { request in
             func error(_ code: Int, _ status: String, _ message: String) -> HTTPResponse {
                 .json(
                     code,

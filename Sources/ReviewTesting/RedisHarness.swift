@@ -26,7 +26,7 @@ package final class RedisHarness: @unchecked Sendable {
         self.redis = redis
         bridge = RedisRESTBridge(redis: .unix(path: folder.appendingPathComponent("redis.sock").path), token: token)
         let bridge = self.bridge
-        server = try await HTTPServer.start(port: 0, threads: 1) { await bridge.handle($0) }
+        server = try await HTTPServer.start(port: 0) { await bridge.handle($0) }
     }
 
     /// The environment a function needs to reach this queue.

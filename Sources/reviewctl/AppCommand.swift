@@ -43,7 +43,7 @@ struct AppCommand: AsyncParsableCommand {
             let outPath = out
             // The bound port, known only once the server listens (the page's callback URL names it).
             let callbackPort = NIOLockedValueBox(0)
-            let server = try await HTTPServer.start(host: "127.0.0.1", port: port, threads: 1) { request in
+            let server = try await HTTPServer.start(host: "127.0.0.1", port: port) { request in
                 let callback = URL(string: "http://127.0.0.1:\(callbackPort.withLockedValue { $0 })/callback")!
                 // The flow's state and the App's credentials are for this machine's browser, not a
                 // page elsewhere that resolves its own name to 127.0.0.1 (DNS rebinding).

@@ -22,7 +22,7 @@ struct DashboardCommand: AsyncParsableCommand {
         let queue = try queueOptions.open()
         let token = HTTPAccess.newToken()
         let nonce = HTTPAccess.newToken()
-        let server = try await HTTPServer.start(host: "127.0.0.1", port: port, threads: 1) { request in
+        let server = try await HTTPServer.start(host: "127.0.0.1", port: port) { request in
             await Dashboard(queue: queue, token: token, nonce: nonce).answer(request)
         }
         FileHandle.standardError.write(

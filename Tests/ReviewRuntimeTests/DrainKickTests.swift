@@ -135,7 +135,7 @@ import Testing
     @Test func httpKickPostsTheDrainEventWithItsToken() async throws {
         try await RedisHarness.with { harness in
             let received = NIOLockedValueBox<[HTTPRequest]>([])
-            let endpoint = try await HTTPServer.start(port: 0, threads: 1) { request in
+            let endpoint = try await HTTPServer.start(port: 0) { request in
                 received.withLockedValue { $0.append(request) }
                 return .json(202, Data(#"{"status":"accepted"}"#.utf8))
             }

@@ -14,7 +14,7 @@ import Testing
     /// A server that accepts the request and stays silent until released.
     static func silentServer() async throws -> (HTTPServer, AsyncStream<Void>.Continuation) {
         let (release, releaser) = AsyncStream.makeStream(of: Void.self)
-        let server = try await HTTPServer.start(port: 0, threads: 1) { _ in
+        let server = try await HTTPServer.start(port: 0) { _ in
             for await _ in release {}
             return .json(200, Data("{}".utf8))
         }
@@ -44,7 +44,7 @@ import Testing
 
     /// An answer longer than the request's cap is cut off and fails `too_large`; one within it is read whole.
     @Test(arguments: transports) func answersOverTheCapAreCutOff(_ name: String) async throws {
-        let server = try await HTTPServer.start(port: 0, threads: 1) { request in
+        let server = try await HTTPServer.start(port: 0) { request in
             HTTPResponse(status: 200, headers: [:], body: Data(repeating: 0x61, count: request.url.path == "/big" ? 3_000_000 : 1_000))
         }
         // A generous timeout: the whole suite shares two cores in CI, and this asserts outcomes, not speed.
@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test(arguments: transports) func emptyAnswersAreAnswers(_ name: String) async throws {
-        let server = try await HTTPServer.start(port: 0, threads: 1) { _ in HTTPResponse(status: 204, headers: [:], body: Data()) }
+        let server = try await HTTPServer.start(port: 0) { _ in HTTPResponse(status: 204, headers: [:], body: Data()) }
         // The suite's generous timeout: on two loaded cores a 10 s one expired (outcome asserted, not speed).
         let response = try await Self.transport(name).send(HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 120))
         await server.stop()

@@ -7,7 +7,7 @@ import Testing
 /// Anyone who can reach a port is a stranger: what one can hold of a server is bounded.
 @Suite struct HostilePeerTests {
     static func server(_ limits: HTTPServerLimits) async throws -> HTTPServer {
-        try await HTTPServer.start(port: 0, limits: limits, threads: 1) { request in
+        try await HTTPServer.start(port: 0, limits: limits) { request in
             HTTPResponse(status: 200, headers: ["content-type": "text/plain"], body: Data("ok \(request.body.count)".utf8))
         }
     }
@@ -43,6 +43,8 @@ import Testing
         let server = try await Self.server(HTTPServerLimits(maxConnections: 8, idleTimeout: 600))
         var idle: [RawConnection] = []
         for _ in 0..<30 { idle.append(try RawConnection(port: server.port)) }
+        // Every one of them has been seen (the event loops admit them in no set order) before the request comes.
+        await server.waitUntil(admitted: 30)
         let response = try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/healthz")!, timeout: 60))
         let open = server.openConnections
         await server.stop()
@@ -99,6 +101,8 @@ import Testing
         let head = "POST / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 192.0.2.1, 203.0.113.9\r\nContent-Length: 1000\r\n\r\n"
         let holder = try RawConnection(port: server.port)
         #expect(holder.send(head + String(repeating: "h", count: 900)))  // never finished
+        // Its bytes are counted before the next connection is read, whichever event loop reads which.
+        await server.waitUntil(peer: "203.0.113.9", holds: 900)
         var refused = 0
         for _ in 0..<3 {
             // The same sender again (a forged first entry changes nothing): over its share, 503.

@@ -285,7 +285,7 @@ import _CryptoExtras
             outputs += [broken.stdoutText, broken.stderrText]
             // Kicks: an HTTP endpoint that echoes the bearer token it refuses, and a Lambda kick with credentials.
             let kickToken = "kick-RECOGNISABLE-token-91b7"
-            let echoing = try await HTTPServer.start(port: 0, threads: 1) { request in
+            let echoing = try await HTTPServer.start(port: 0) { request in
                 .json(401, Data(#"{"message":"unknown token \#(request.header("authorization") ?? "")"}"#.utf8))
             }
             let lambda = try await LambdaStandIn.start(

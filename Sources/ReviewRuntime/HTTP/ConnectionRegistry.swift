@@ -30,7 +30,17 @@ final class ConnectionRegistry: Sendable {
         var tasks: [ObjectIdentifier: Task<Void, Never>] = [:]
         /// Waiting for the last busy connection to finish.
         var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Connections admitted since the server started.
+        var admitted = 0
+        /// Waiting for what the registry has seen to reach a point (`waitUntil`).
+        var waiters: [(condition: @Sendable (Seen) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
         var nextWaiter = 0
+    }
+
+    /// What the registry has seen so far, for `waitUntil`.
+    struct Seen: Sendable {
+        let admitted: Int
+        let peerBodyBytes: [String: Int]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -45,21 +55,23 @@ final class ConnectionRegistry: Sendable {
     /// Registers `channel`; at the cap, closes the connection idle (then reading) longest. False when
     /// every connection is busy, and `channel` should be refused.
     func admit(_ channel: any Channel) -> Bool {
-        let (admitted, evicted) = state.withLockedValue { state -> (Bool, (any Channel)?) in
+        let (admitted, evicted, met) = state.withLockedValue { state -> (Bool, (any Channel)?, [CheckedContinuation<Void, Never>]) in
             var evicted: (any Channel)?
             if state.entries.count >= limits.maxConnections {
                 let candidates = state.entries.filter { $0.value.phase != .busy }
                 let oldest = candidates.min { lhs, rhs in
                     (lhs.value.phase == .idle ? 0 : 1, lhs.value.since) < (rhs.value.phase == .idle ? 0 : 1, rhs.value.since)
                 }
-                guard let oldest else { return (false, nil) }
+                guard let oldest else { return (false, nil, []) }
                 state.entries[oldest.key] = nil
                 evicted = oldest.value.channel
             }
             state.entries[ObjectIdentifier(channel)] = Entry(channel: channel, phase: .idle, since: .now())
-            return (true, evicted)
+            state.admitted += 1
+            return (true, evicted, Self.metWaiters(&state))
         }
         evicted?.close(promise: nil)
+        met.forEach { $0.resume() }
         return admitted
     }
 
@@ -80,6 +92,16 @@ final class ConnectionRegistry: Sendable {
             state.draining = true
             return state.entries.values.filter { $0.phase == .idle }.map(\.channel)
         }
+    }
+
+    /// Stopping: every connection, busy ones too, to close now, and every request under way cancelled.
+    func stopAll() -> [any Channel] {
+        let (channels, tasks) = state.withLockedValue { state in
+            state.draining = true
+            return (state.entries.values.map(\.channel), Array(state.tasks.values))
+        }
+        tasks.forEach { $0.cancel() }
+        return channels
     }
 
     /// The task answering `channel`'s current request.
@@ -133,12 +155,35 @@ final class ConnectionRegistry: Sendable {
     /// Takes `count` bytes of the shared body budget for `peer`; false (nothing taken) when it would
     /// run over the budget or the peer's share of it.
     func reserveBody(_ count: Int, peer: String) -> Bool {
-        state.withLockedValue { state in
+        let (reserved, met) = state.withLockedValue { state -> (Bool, [CheckedContinuation<Void, Never>]) in
             let held = state.peerBodyBytes[peer, default: 0]
-            guard state.bodyBytes + count <= limits.maxInFlightBodyBytes, held + count <= limits.maxPeerInFlightBodyBytes else { return false }
+            guard state.bodyBytes + count <= limits.maxInFlightBodyBytes, held + count <= limits.maxPeerInFlightBodyBytes else { return (false, []) }
             state.bodyBytes += count
             state.peerBodyBytes[peer] = held + count
-            return true
+            return (true, Self.metWaiters(&state))
+        }
+        met.forEach { $0.resume() }
+        return reserved
+    }
+
+    private static func metWaiters(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        guard !state.waiters.isEmpty else { return [] }
+        let seen = Seen(admitted: state.admitted, peerBodyBytes: state.peerBodyBytes)
+        let met = state.waiters.filter { $0.condition(seen) }.map(\.continuation)
+        state.waiters.removeAll { $0.condition(seen) }
+        return met
+    }
+
+    /// Returns once what the registry has seen meets `condition` (a test waits so on events the
+    /// server's event loops handle in no set order, instead of on time).
+    func waitUntil(_ condition: @escaping @Sendable (Seen) -> Bool) async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLockedValue { state -> Bool in
+                guard !condition(Seen(admitted: state.admitted, peerBodyBytes: state.peerBodyBytes)) else { return true }
+                state.waiters.append((condition, continuation))
+                return false
+            }
+            if now { continuation.resume() }
         }
     }
 

@@ -14,14 +14,12 @@ public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
     private let channel: any Channel
-    private let group: MultiThreadedEventLoopGroup
     private let registry: ConnectionRegistry
     /// The port actually bound (useful when asked for port 0).
     public let port: Int
 
-    private init(channel: any Channel, group: MultiThreadedEventLoopGroup, registry: ConnectionRegistry) {
+    private init(channel: any Channel, registry: ConnectionRegistry) {
         self.channel = channel
-        self.group = group
         self.registry = registry
         port = channel.localAddress?.port ?? 0
     }
@@ -29,15 +27,23 @@ public final class HTTPServer: Sendable {
     /// Connections open now.
     public var openConnections: Int { registry.openConnections }
 
+    /// Returns once `peer` holds at least `bytes` of unfinished request bodies.
+    public func waitUntil(peer: String, holds bytes: Int) async { await registry.waitUntil { $0.peerBodyBytes[peer, default: 0] >= bytes } }
+
+    /// Returns once `count` connections have been admitted since the server started.
+    public func waitUntil(admitted count: Int) async { await registry.waitUntil { $0.admitted >= count } }
+
     /// Binds `host:port` (port 0 picks a free one) and serves `handler` until `stop()`.
     /// Decides a request from its head alone (its body not read); nil reads and handles it.
     public typealias Screen = @Sendable (HTTPRequest) -> HTTPResponse?
 
+    /// Every server of the process shares NIO's one event loop group (a thread per core), as
+    /// AsyncHTTPClient's shared client does: a server adds no threads of its own.
     public static func start(
-        host: String = "127.0.0.1", port: Int, limits: HTTPServerLimits = HTTPServerLimits(),
-        threads: Int = System.coreCount, screen: Screen? = nil, handler: @escaping Handler
+        host: String = "127.0.0.1", port: Int, limits: HTTPServerLimits = HTTPServerLimits(), screen: Screen? = nil,
+        handler: @escaping Handler
     ) async throws -> HTTPServer {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let group = MultiThreadedEventLoopGroup.singleton
         let registry = ConnectionRegistry(limits: limits)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
@@ -51,24 +57,19 @@ public final class HTTPServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(requests)
                 }
             }
-        do {
-            let channel = try await bootstrap.bind(host: host, port: port).get()
-            return HTTPServer(channel: channel, group: group, registry: registry)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
-        }
+        let channel = try await bootstrap.bind(host: host, port: port).get()
+        return HTTPServer(channel: channel, registry: registry)
     }
 
-    /// Stops accepting connections and releases the threads.
+    /// Stops accepting connections, cancels the requests under way and closes every connection.
     public func stop() async {
         try? await channel.close()
-        try? await group.shutdownGracefully()
+        for open in registry.stopAll() { try? await open.close() }
     }
 
     /// A graceful stop: no new connections, idle ones closed, every response from now on closes
     /// its connection; requests under way get `grace` seconds to finish, then are cancelled (and
-    /// get a moment to wind down) before the threads are released.
+    /// get a moment to wind down).
     public func shutdown(grace: TimeInterval, clock: WallClock = .system) async {
         try? await channel.close()
         for idle in registry.beginDraining() { idle.close(promise: nil) }
@@ -77,7 +78,6 @@ public final class HTTPServer: Sendable {
             registry.cancelAll()
             _ = await Self.first(of: { await self.registry.waitUntilNoneBusy() }, orAfter: 5, clock: clock)
         }
-        try? await group.shutdownGracefully()
     }
 
     /// True when `work` returned within `seconds`.
