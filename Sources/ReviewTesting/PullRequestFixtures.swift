@@ -11,15 +11,21 @@ package struct PullRequestFixture: Sendable {
         self.folder = folder
     }
 
+    /// Every fixture. None found stops the run: a test looping over fixtures must never pass on zero.
     package static var all: [PullRequestFixture] {
         let root = Tools.fixtures.appendingPathComponent("pull-requests")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-        return names.sorted().compactMap { name in
+        let fixtures = names.sorted().compactMap { name in
             let folder = root.appendingPathComponent(name)
             return FileManager.default.fileExists(atPath: folder.appendingPathComponent("pull.diff").path)
                 ? PullRequestFixture(name: name, folder: folder) : nil
         }
+        precondition(fixtures.count == expectedCount, "expected \(expectedCount) pull-request fixtures in \(root.path), found \(fixtures.count)")
+        return fixtures
     }
+
+    /// How many pull requests `fixtures/pull-requests` records.
+    package static let expectedCount = 10
 
     package static func named(_ name: String) -> PullRequestFixture {
         PullRequestFixture(name: name, folder: Tools.fixtures.appendingPathComponent("pull-requests").appendingPathComponent(name))

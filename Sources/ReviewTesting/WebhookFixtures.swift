@@ -13,14 +13,20 @@ package enum WebhookFixtures {
     }
 
     /// Every payload file as (event, file name).
+    /// None found stops the run: a test looping over fixtures must never pass on zero.
     package static func all() throws -> [(event: String, file: String)] {
         let fm = FileManager.default
-        return try fm.contentsOfDirectory(atPath: folder.path).sorted().flatMap { event -> [(event: String, file: String)] in
+        let found = try fm.contentsOfDirectory(atPath: folder.path).sorted().flatMap { event -> [(event: String, file: String)] in
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: folder.appendingPathComponent(event).path, isDirectory: &isDirectory), isDirectory.boolValue else { return [] }
             return try fm.contentsOfDirectory(atPath: folder.appendingPathComponent(event).path).filter { $0.hasSuffix(".json") }.sorted().map { (event, $0) }
         }
+        precondition(found.count == expectedCount, "expected \(expectedCount) webhook payloads in \(folder.path), found \(found.count)")
+        return found
     }
+
+    /// How many payloads `fixtures/github-webhooks` records.
+    package static let expectedCount = 39
 
     /// The headers GitHub sends with a delivery of `body`.
     package static func headers(event: String, body: Data, delivery: String = UUID().uuidString, secret: String = secret) -> [String: String] {
