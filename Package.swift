@@ -114,6 +114,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ReviewCoreTests", dependencies: ["ReviewCore", "ReviewTesting"], swiftSettings: swiftSettings),
+        // Unit tests of the I/O layer: scripted transports, no redis-server, no built binaries (make unit).
+        .testTarget(
+            name: "ReviewUnitTests",
+            dependencies: ["ReviewRuntime", "RedisBridge", "ReviewTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ReviewRuntimeTests",
             dependencies: [

@@ -67,7 +67,10 @@ public struct RedisREST: Sendable {
         do {
             response = try await transport.send(request)
         } catch let error as ReviewError {
-            throw ReviewError(.queueUnreachable, "Redis REST endpoint unreachable: \(error.message)")
+            // The transport's own code (timeout, network) stays on the error as its cause.
+            throw ReviewError(
+                .queueUnreachable, "Redis REST endpoint unreachable: \(error.message)",
+                cause: error.cause ?? ReviewError.Cause(codes: [error.code.rawValue], text: error.message))
         }
         if response.status == 401 || response.status == 403 {
             throw ReviewError(.queueUnauthorized, "Redis REST endpoint refused the token (HTTP \(response.status))")
