@@ -114,6 +114,24 @@ import Testing
             return try Self.delivery("pull_request_review_comment", "created.payload.json", comment: fields, inIssue: false)
         }
 
+        /// The pull request reviewed with two findings, each starting one of the reviewer's threads
+        /// (their first comments), and a drainer whose reviewer answers with `model`.
+        func reviewedWithTwoThreads(answeringWith model: any ReviewModel) async throws -> (ours: [Int], answering: JobDrainer) {
+            try push([ConversationTests.firstSecret, ConversationTests.secondSecret], head: ConversationTests.heads[0])
+            await deliver("pull_request", try pullRequestEvent("opened", head: ConversationTests.heads[0]))
+            try await drain()
+            let ours = app.standIn.reviewComments(ConversationTests.key).filter { $0.author == "pr-review[bot]" && $0.inReplyTo == nil }.map(\.id)
+            try #require(ours.count == 2)
+            let answering = JobDrainer(
+                queue: queue, processor: PullRequestReviewer(github: app.client(queue: queue), model: model, queue: queue), concurrency: 1, deadlineMargin: 0)
+            return (ours, answering)
+        }
+
+        /// Replies to the reviewer's threads, in the order asked.
+        var botReplies: [(id: Int, body: String, author: String, inReplyTo: Int?)] {
+            app.standIn.reviewComments(ConversationTests.key).filter { $0.author == "pr-review[bot]" && $0.inReplyTo != nil }
+        }
+
         var reviews: [GitHubStandIn.RecordedReview] { app.standIn.reviews(ConversationTests.key) }
         /// Our answers to comment `id`.
         func answers(to id: Int) -> [String] {
@@ -326,28 +344,24 @@ import Testing
         }
     }
 
-    @Test func aThreadReplyIsAnsweredInItsThread() async throws {
-        let standIn = try await ModelStandIn.start([.findings(#"{"answer":"Because the key is live."}"#)])
-        let model = LLMConfig.load(
+    /// A model (behind the OpenAI-compatible stand-in) that answers one question.
+    static func answeringModel(_ standIn: ModelStandIn) -> any ReviewModel {
+        LLMConfig.load(
             EnvironmentReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
         ).makeModel(transport: URLSessionTransport())
+    }
+
+    @Test func aThreadReplyIsAnsweredInItsThread() async throws {
+        let standIn = try await ModelStandIn.start([.findings(#"{"answer":"Because the key is live."}"#)])
         try await World.with(model: RulesModel()) { world in
-            try world.push([Self.firstSecret, Self.secondSecret], head: Self.heads[0])
-            await world.deliver("pull_request", try world.pullRequestEvent("opened", head: Self.heads[0]))
-            try await world.drain()
-            let ours = world.app.standIn.reviewComments(Self.key).filter { $0.author == "pr-review[bot]" && $0.inReplyTo == nil }
-            try #require(ours.count == 2)
-            let path = world.app.standIn.reviewComments(Self.key).first { $0.id == ours[1].id }.map { _ in "config/more.ts" } ?? ""
-            // The worker with the model answers; the one above only reviewed.
-            let answering = JobDrainer(
-                queue: world.queue, processor: PullRequestReviewer(github: world.app.client(queue: world.queue), model: model, queue: world.queue),
-                concurrency: 1, deadlineMargin: 0)
-            await world.deliver("pull_request_review_comment", try world.reply("@pr-review why does this matter?", to: ours[1].id, path: path))
-            await world.deliver("pull_request_review_comment", try world.reply("unrelated chatter", to: ours[0].id, path: "config/aws.ts"))
+            // The worker with the model answers; the one that reviewed has only the rules.
+            let (ours, answering) = try await world.reviewedWithTwoThreads(answeringWith: Self.answeringModel(standIn))
+            await world.deliver("pull_request_review_comment", try world.reply("@pr-review why does this matter?", to: ours[1], path: "config/more.ts"))
+            await world.deliver("pull_request_review_comment", try world.reply("unrelated chatter", to: ours[0], path: "config/aws.ts"))
             _ = try await answering.drain(deadline: Date() + 600, logger: .quiet)
-            let replies = world.app.standIn.reviewComments(Self.key).filter { $0.author == "pr-review[bot]" && $0.inReplyTo != nil }
+            let replies = world.botReplies
             #expect(replies.count == 1)
-            #expect(replies.first?.inReplyTo == ours[1].id && replies.first?.body.contains("Because the key is live.") == true)
+            #expect(replies.first?.inReplyTo == ours[1] && replies.first?.body.contains("Because the key is live.") == true)
             let prompt = String(decoding: standIn.requests.last?.body ?? Data(), as: UTF8.self)
             #expect(prompt.contains("why does this matter?") && prompt.contains("untrusted"))
         }
@@ -358,33 +372,22 @@ import Testing
     /// anything is written (a read-only collaborator's association alone would pass).
     @Test func withAnswerRepliesAllAStrangersReplyGetsNoReaction() async throws {
         let standIn = try await ModelStandIn.start([.findings(#"{"answer":"Because the key is live."}"#)])
-        let model = LLMConfig.load(
-            EnvironmentReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
-        ).makeModel(transport: URLSessionTransport())
         try await World.with(model: RulesModel()) { world in
             world.app.standIn.setFile("sindresorhus/ky", RepoConfig.path, "answer_replies: all\n")
-            try world.push([Self.firstSecret, Self.secondSecret], head: Self.heads[0])
-            await world.deliver("pull_request", try world.pullRequestEvent("opened", head: Self.heads[0]))
-            try await world.drain()
-            let ours = world.app.standIn.reviewComments(Self.key).filter { $0.author == "pr-review[bot]" && $0.inReplyTo == nil }
-            try #require(ours.count == 2)
-            let answering = JobDrainer(
-                queue: world.queue, processor: PullRequestReviewer(github: world.app.client(queue: world.queue), model: model, queue: world.queue),
-                concurrency: 1, deadlineMargin: 0)
+            let (ours, answering) = try await world.reviewedWithTwoThreads(answeringWith: Self.answeringModel(standIn))
             world.app.standIn.setRole("reader", "read")
             let reactions = world.app.standIn.reactions.count
             await world.deliver(
                 "pull_request_review_comment",
-                try world.reply("this is wrong", to: ours[0].id, path: "config/aws.ts", association: "COLLABORATOR", login: "reader"))
+                try world.reply("this is wrong", to: ours[0], path: "config/aws.ts", association: "COLLABORATOR", login: "reader"))
             await world.deliver(
-                "pull_request_review_comment", try world.reply("so wrong", to: ours[0].id, path: "config/aws.ts", association: "NONE", login: "drive-by"))
+                "pull_request_review_comment", try world.reply("so wrong", to: ours[0], path: "config/aws.ts", association: "NONE", login: "drive-by"))
             _ = try await answering.drain(deadline: Date() + 600, logger: .quiet)
-            func botReplies() -> Int { world.app.standIn.reviewComments(Self.key).filter { $0.author == "pr-review[bot]" && $0.inReplyTo != nil }.count }
-            #expect(world.app.standIn.reactions.count == reactions && botReplies() == 0 && standIn.requests.isEmpty)
+            #expect(world.app.standIn.reactions.count == reactions && world.botReplies.isEmpty && standIn.requests.isEmpty)
 
-            await world.deliver("pull_request_review_comment", try world.reply("why does this matter", to: ours[1].id, path: "config/more.ts", login: "writer"))
+            await world.deliver("pull_request_review_comment", try world.reply("why does this matter", to: ours[1], path: "config/more.ts", login: "writer"))
             _ = try await answering.drain(deadline: Date() + 600, logger: .quiet)
-            #expect(botReplies() == 1 && standIn.requests.count == 1 && world.app.standIn.reactions.count == reactions + 1)
+            #expect(world.botReplies.count == 1 && standIn.requests.count == 1 && world.app.standIn.reactions.count == reactions + 1)
         }
         await standIn.stop()
     }
