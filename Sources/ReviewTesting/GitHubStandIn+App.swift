@@ -112,10 +112,10 @@ extension GitHubStandIn.Router {
         }
         let id = state.withLockedValue { state -> Int in
             state.nextId += 1
-            state.issueComments[key, default: []].append([
-                "id": state.nextId, "body": text, "author_association": body["association"]?.stringValue ?? "MEMBER",
-                "user": ["login": body["login"]?.stringValue ?? "octocat", "type": "User"],
-            ])
+            state.issueComments[key, default: []].append(
+                GitHubStandIn.Comment(
+                    id: state.nextId, body: text, author: GitHubStandIn.Author(login: body["login"]?.stringValue ?? "octocat", type: "User"),
+                    association: body["association"]?.stringValue ?? "MEMBER"))
             return state.nextId
         }
         return json(201, ["id": id])
@@ -124,7 +124,7 @@ extension GitHubStandIn.Router {
     /// Not GitHub: everything posted and refused, for the demo to print.
     func recorded() -> HTTPResponse {
         let (reviews, rejected, conversation, reactions, checkRuns) = state.withLockedValue {
-            ($0.reviews, $0.rejected, $0.issueComments, $0.reactions, $0.checkRuns.sorted { $0.key < $1.key }.map(\.value))
+            ($0.reviews, $0.rejected, $0.issueComments, $0.reactions, $0.checkRuns.sorted { $0.key < $1.key }.map(\.value.json))
         }
         var out: [[String: Any]] = []
         for (key, list) in reviews.sorted(by: { $0.key < $1.key }) {
@@ -136,7 +136,7 @@ extension GitHubStandIn.Router {
             }
         }
         let comments = conversation.sorted { $0.key < $1.key }.flatMap { key, items in
-            items.map { ["pullRequest": key, "id": $0["id"] ?? 0, "body": $0["body"] ?? "", "author": ($0["user"] as? [String: Any])?["login"] ?? ""] }
+            items.map { ["pullRequest": key, "id": $0.id, "body": $0.body, "author": $0.author?.login ?? ""] }
         }
         return json(200, ["reviews": out, "rejections": rejected, "comments": comments, "reactions": reactions, "checkRuns": checkRuns])
     }

@@ -15,10 +15,8 @@ extension GitHubStandIn.Router {
         let query = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems ?? []
         let name = query.first { $0.name == "check_name" }?.value
         let runs: [Any] = state.withLockedValue { state in
-            state.checkRuns.keys.sorted(by: >).compactMap { id -> [String: Any]? in
-                guard state.checkRunRepos[id] == repoKey, let run = state.checkRuns[id], run["head_sha"] as? String == ref else { return nil }
-                return name == nil || run["name"] as? String == name ? run : nil
-            }
+            state.checkRuns.values.filter { $0.repository == repoKey && $0.headSha == ref && (name == nil || $0.name == name) }
+                .sorted { $0.id > $1.id }.map(\.json)
         }
         return json(200, ["total_count": runs.count, "check_runs": runs])
     }
@@ -28,34 +26,34 @@ extension GitHubStandIn.Router {
         let isUpdate = given != nil
         guard permissions(request)["checks"] == "write" else { return json(403, ["message": "Resource not accessible by integration"]) }
         guard let body = try? JSONValue.parse(request.body), case .object(let fields) = body else { return json(400, ["message": "Problems parsing JSON"]) }
-        var run: [String: Any] = [:]
-        if isUpdate {
-            guard let id = given, let existing = state.withLockedValue({ $0.checkRunRepos[id] == repoKey ? $0.checkRuns[id] : nil }) else {
+        var run: GitHubStandIn.CheckRun
+        if let id = given {
+            guard let existing = state.withLockedValue({ $0.checkRuns[id].flatMap { $0.repository == repoKey ? $0 : nil } }) else {
                 return json(404, ["message": "Not Found"])
             }
-            guard (existing["app"] as? [String: Any])?["slug"] as? String == GitHubStandIn.appSlug else { return json(403, ["message": "Invalid app_id"]) }
+            guard existing.appSlug == GitHubStandIn.appSlug else { return json(403, ["message": "Invalid app_id"]) }
             run = existing
         } else {
             guard let name = fields["name"]?.stringValue, !name.isEmpty else { return reject("name is required") }
             guard let sha = fields["head_sha"]?.stringValue, sha.count == 40 else { return reject("head_sha is required") }
             let known = state.withLockedValue { state in state.pulls.values.contains { $0.commits.contains(sha) || $0.formerCommits.contains(sha) } }
             guard known else { return reject("No commit found for SHA: \(sha)") }
-            run = ["name": name, "head_sha": sha, "status": "queued", "app": ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug]]
+            run = GitHubStandIn.CheckRun(repository: repoKey, name: name, headSha: sha)
         }
-        if let name = fields["name"]?.stringValue { run["name"] = name }
-        if let external = fields["external_id"]?.stringValue { run["external_id"] = external }
+        if let name = fields["name"]?.stringValue { run.name = name }
+        if let external = fields["external_id"]?.stringValue { run.externalId = external }
         if let status = fields["status"]?.stringValue {
             guard ["queued", "in_progress", "completed"].contains(status) else { return reject("status is not included in the list") }
-            run["status"] = status
+            run.status = status
         }
-        if fields["completed_at"]?.stringValue != nil { run["status"] = "completed" }
+        if fields["completed_at"]?.stringValue != nil { run.status = "completed" }
         if let conclusion = fields["conclusion"]?.stringValue {
             let known = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"]
             guard known.contains(conclusion) else { return reject("conclusion is not included in the list") }
-            run["conclusion"] = conclusion
-            run["status"] = "completed"
+            run.conclusion = conclusion
+            run.status = "completed"
         }
-        if run["status"] as? String == "completed", run["conclusion"] == nil { return reject("conclusion is required when status is completed") }
+        if run.status == "completed", run.conclusion == nil { return reject("conclusion is required when status is completed") }
         if case .object(let output)? = fields["output"] {
             guard let title = output["title"]?.stringValue, let summary = output["summary"]?.stringValue else {
                 return reject("output requires title and summary")
@@ -63,25 +61,16 @@ extension GitHubStandIn.Router {
             for (key, text) in [("title", title), ("summary", summary), ("text", output["text"]?.stringValue ?? "")] where text.count > 65_535 {
                 return reject("output.\(key) is too long (maximum is 65535 characters)")
             }
-            run["output"] = ["title": title, "summary": summary, "text": output["text"]?.stringValue ?? NSNull()]
+            run.output = .init(title: title, summary: summary, text: output["text"]?.stringValue)
         }
-        nonisolated(unsafe) let saved = run
-        let id = state.withLockedValue { state -> Int in
-            let id: Int
-            if let given {
-                id = given
-            } else {
+        let saved = state.withLockedValue { state -> GitHubStandIn.CheckRun in
+            if given == nil {
                 state.nextId += 1
-                id = state.nextId
+                run.id = state.nextId
             }
-            var stored = saved
-            stored["id"] = id
-            state.checkRuns[id] = stored
-            state.checkRunRepos[id] = repoKey
-            return id
+            state.checkRuns[run.id] = run
+            return run
         }
-        var answer = saved
-        answer["id"] = id
-        return json(isUpdate ? 200 : 201, answer)
+        return json(isUpdate ? 200 : 201, saved.json)
     }
 }

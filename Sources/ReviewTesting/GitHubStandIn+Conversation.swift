@@ -21,9 +21,9 @@ extension GitHubStandIn.Router {
         var items = state.withLockedValue { $0.issueComments[key] ?? [] }
         if let since {
             guard let from = GitHubStandIn.date(since) else { return json(422, ["message": "Invalid value for `since`"]) }
-            items = items.filter { ($0["updated_at"] as? String).flatMap(GitHubStandIn.date).map { $0 >= from } ?? true }
+            items = items.filter { $0.updatedAt.flatMap(GitHubStandIn.date).map { $0 >= from } ?? true }
         }
-        let response = paged(request, items)
+        let response = paged(request, items.map(\.json))
         let served = ((try? JSONSerialization.jsonObject(with: response.body)) as? [Any])?.count ?? 0
         state.withLockedValue { $0.listedIssueComments += served }
         return response
@@ -32,11 +32,9 @@ extension GitHubStandIn.Router {
     /// One review comment of the repository by id.
     func reviewComment(repoKey: String, id: Int) -> HTTPResponse {
         let found = state.withLockedValue { state in
-            state.reviewComments.first { $0.key.hasPrefix(repoKey + "#") && $0.value.contains { $0["id"] as? Int == id } }?.value.first {
-                $0["id"] as? Int == id
-            }
+            state.reviewComments.first { $0.key.hasPrefix(repoKey + "#") && $0.value.contains { $0.id == id } }?.value.first { $0.id == id }
         }
-        return found.map { json(200, $0) } ?? json(404, ["message": "Not Found"])
+        return found.map { json(200, $0.json) } ?? json(404, ["message": "Not Found"])
     }
 
     /// "Body cannot be blank": GitHub refuses an issue comment without text (422), and bodies past 65,536 characters.
@@ -45,17 +43,15 @@ extension GitHubStandIn.Router {
         guard let body = try? JSONValue.parse(request.body), case .object = body else { return json(400, ["message": "Problems parsing JSON"]) }
         guard let text = body["body"]?.stringValue, !text.isEmpty else { return reject("Body cannot be blank") }
         guard text.count <= 65_536 else { return reject("Body is too long (maximum is 65536 characters)") }
-        let item = state.withLockedValue { state -> [String: Any] in
+        let comment = state.withLockedValue { state -> GitHubStandIn.Comment in
             state.nextId += 1
             let now = GitHubStandIn.timestamp(state.clock())
-            let item: [String: Any] = [
-                "id": state.nextId, "body": text, "user": Self.bot, "author_association": "NONE",
-                "performed_via_github_app": ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug], "created_at": now, "updated_at": now,
-            ]
-            state.issueComments[key, default: []].append(item)
-            return item
+            var comment = GitHubStandIn.Comment.ours(id: state.nextId, body: text)
+            (comment.createdAt, comment.updatedAt) = (now, now)
+            state.issueComments[key, default: []].append(comment)
+            return comment
         }
-        return json(201, item)
+        return json(201, comment.json)
     }
 
     /// Only the author edits a comment here (an App may not rewrite people's words).
@@ -67,13 +63,11 @@ extension GitHubStandIn.Router {
         guard text.count <= 65_536 else { return reject("Body is too long (maximum is 65536 characters)") }
         return state.withLockedValue { state -> HTTPResponse in
             for (key, items) in state.issueComments where key.hasPrefix(repoKey + "#") {
-                guard let index = items.firstIndex(where: { $0["id"] as? Int == id }) else { continue }
-                guard (items[index]["user"] as? [String: Any])?["login"] as? String == "\(GitHubStandIn.appSlug)[bot]" else {
-                    return json(403, ["message": "Resource not accessible by integration"])
-                }
-                state.issueComments[key]?[index]["body"] = text
-                state.issueComments[key]?[index]["updated_at"] = GitHubStandIn.timestamp(state.clock())
-                return json(200, state.issueComments[key]?[index] ?? [:])
+                guard let index = items.firstIndex(where: { $0.id == id }) else { continue }
+                guard items[index].author == .bot else { return json(403, ["message": "Resource not accessible by integration"]) }
+                state.issueComments[key]?[index].body = text
+                state.issueComments[key]?[index].updatedAt = GitHubStandIn.timestamp(state.clock())
+                return json(200, state.issueComments[key]?[index].json ?? [:])
             }
             return json(404, ["message": "Not Found"])
         }
@@ -87,7 +81,7 @@ extension GitHubStandIn.Router {
         }
         return state.withLockedValue { state -> HTTPResponse in
             let store = kind == "issues" ? state.issueComments : state.reviewComments
-            guard store.contains(where: { $0.key.hasPrefix(repoKey + "#") && $0.value.contains { $0["id"] as? Int == id } }) else {
+            guard store.contains(where: { $0.key.hasPrefix(repoKey + "#") && $0.value.contains { $0.id == id } }) else {
                 return json(404, ["message": "Not Found"])
             }
             let entry = "\(kind) \(id) \(content)"

@@ -73,17 +73,17 @@ extension GitHubStandIn.Router {
     func listReviews(_ request: HTTPRequest, _ key: String) -> HTTPResponse {
         let (reviews, others) = state.withLockedValue { ($0.reviews[key] ?? [], $0.othersReviews[key] ?? []) }
         let ours: [Any] = reviews.map {
-            ["id": $0.id, "body": $0.body, "commit_id": $0.commitId, "state": $0.event == "PENDING" ? "PENDING" : "COMMENTED", "user": Self.bot]
+            [
+                "id": $0.id, "body": $0.body, "commit_id": $0.commitId, "state": $0.event == "PENDING" ? "PENDING" : "COMMENTED",
+                "user": GitHubStandIn.Author.bot.json,
+            ]
         }
-        return paged(request, others + ours)
+        return paged(request, others.map(\.json) + ours)
     }
 
     func listComments(_ request: HTTPRequest, _ key: String) -> HTTPResponse {
-        paged(request, state.withLockedValue { $0.reviewComments[key] ?? [] })
+        paged(request, state.withLockedValue { $0.reviewComments[key] ?? [] }.map(\.json))
     }
-
-    /// The `user` of what the App posts: its bot account.
-    static var bot: [String: Any] { ["login": "\(GitHubStandIn.appSlug)[bot]", "type": "Bot", "id": 9_000_001] }
 
     /// `POST /pulls/{n}/comments/{id}/replies`: the id must be a top-level review comment of this
     /// pull request ("Replies to replies are not supported"), and a body is required.
@@ -91,18 +91,16 @@ extension GitHubStandIn.Router {
         guard let text = (try? JSONValue.parse(request.body))?["body"]?.stringValue, !text.isEmpty else { return reject("body is required") }
         guard text.count <= 65_536 else { return reject("Body is too long (maximum is 65536 characters)") }
         return state.withLockedValue { state -> HTTPResponse in
-            guard let target = state.reviewComments[key]?.first(where: { $0["id"] as? Int == root }) else { return json(404, ["message": "Not Found"]) }
-            guard target["in_reply_to_id"] == nil else {
+            guard let target = state.reviewComments[key]?.first(where: { $0.id == root }) else { return json(404, ["message": "Not Found"]) }
+            guard target.inReplyTo == nil else {
                 state.rejected.append("Replies to replies are not supported")
                 return json(422, ["message": "Validation Failed", "errors": ["Replies to replies are not supported"]])
             }
             state.nextId += 1
-            let item: [String: Any] = [
-                "id": state.nextId, "body": text, "path": target["path"] ?? "", "in_reply_to_id": root, "user": Self.bot,
-                "author_association": "NONE", "performed_via_github_app": ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug],
-            ]
-            state.reviewComments[key, default: []].append(item)
-            return json(201, item)
+            var reply = GitHubStandIn.Comment.ours(id: state.nextId, body: text)
+            (reply.path, reply.inReplyTo) = (target.path ?? "", root)
+            state.reviewComments[key, default: []].append(reply)
+            return json(201, reply.json)
         }
     }
 
@@ -149,14 +147,11 @@ extension GitHubStandIn.Router {
             state.reviews[key, default: []].append(GitHubStandIn.RecordedReview(id: reviewId, commitId: commit, event: event, body: text, comments: comments))
             for comment in comments {
                 state.nextId += 1
-                var item: [String: Any] = [
-                    "id": state.nextId, "pull_request_review_id": reviewId, "body": comment["body"]?.stringValue ?? "",
-                    "path": comment["path"]?.stringValue ?? "", "commit_id": commit, "user": Self.bot, "author_association": "NONE",
-                    "performed_via_github_app": ["id": GitHubStandIn.appId, "slug": GitHubStandIn.appSlug],
-                ]
-                if case .number(let line)? = comment["line"] { item["line"] = Int(line) }
-                item["diff_hunk"] = "@@ (the stand-in keeps no hunk text) @@"
-                state.reviewComments[key, default: []].append(item)
+                var posted = GitHubStandIn.Comment.ours(id: state.nextId, body: comment["body"]?.stringValue ?? "")
+                (posted.reviewId, posted.path, posted.commitId) = (reviewId, comment["path"]?.stringValue ?? "", .some(commit))
+                if case .number(let line)? = comment["line"] { posted.line = Int(line) }
+                posted.diffHunk = "@@ (the stand-in keeps no hunk text) @@"
+                state.reviewComments[key, default: []].append(posted)
             }
             return reviewId
         }

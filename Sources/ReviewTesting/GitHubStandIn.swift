@@ -76,8 +76,7 @@ package final class GitHubStandIn: Sendable {
         /// What the App's installation was granted (`checks: write` can be taken away).
         var granted: [String: String] = ["pull_requests": "write", "contents": "read", "metadata": "read", "checks": "write", "issues": "write"]
         /// Check runs by id, each `[repo, head_sha, name, status, conclusion?, output?, app slug, external_id?]` as GitHub returns it.
-        var checkRuns: [Int: [String: Any]] = [:]
-        var checkRunRepos: [Int: String] = [:]
+        var checkRuns: [Int: CheckRun] = [:]
         /// Manifest codes GitHub handed out, each good for one conversion within an hour.
         var manifestCodes: [String: (manifest: JSONValue, issued: Date)] = [:]
         var reviews: [String: [RecordedReview]] = [:]
@@ -101,11 +100,11 @@ package final class GitHubStandIn: Sendable {
         var redelivered: [Int] = []
         var rejected: [String] = []
         /// Reviews and review comments written by others (users, other Apps): key → items.
-        var othersReviews: [String: [[String: Any]]] = [:]
+        var othersReviews: [String: [Comment]] = [:]
         /// Review comments (ours as posted in reviews and replies, and others'): key → items, in order.
-        var reviewComments: [String: [[String: Any]]] = [:]
+        var reviewComments: [String: [Comment]] = [:]
         /// Conversation comments on pull requests: key → items, in order.
-        var issueComments: [String: [[String: Any]]] = [:]
+        var issueComments: [String: [Comment]] = [:]
         /// Reactions: "issues 123 eyes" / "pulls 456 eyes".
         var reactions: [String] = []
         var requests: [String] = []
@@ -285,10 +284,12 @@ package final class GitHubStandIn: Sendable {
     ) {
         state.withLockedValue { state in
             state.nextId += 1
-            let user: Any = login.map { ["login": $0, "type": type, "id": state.nextId] as [String: Any] } ?? NSNull()
-            var item: [String: Any] = ["id": state.nextId, "body": body, "state": "COMMENTED", "user": user, "commit_id": commitId ?? NSNull()]
-            if let appId { item["performed_via_github_app"] = ["id": appId, "slug": login ?? "ghost"] }
-            state.othersReviews[key, default: []].append(item)
+            var review = Comment(
+                id: state.nextId, body: body, author: login.map { Author(login: $0, type: type, id: state.nextId) },
+                app: appId.map { ($0, login ?? "ghost") })
+            review.state = "COMMENTED"
+            review.commitId = .some(commitId)
+            state.othersReviews[key, default: []].append(review)
         }
     }
 
@@ -299,11 +300,10 @@ package final class GitHubStandIn: Sendable {
     ) -> Int {
         state.withLockedValue { state in
             state.nextId += 1
-            var item: [String: Any] = [
-                "id": state.nextId, "body": body, "path": path, "user": ["login": login, "type": type], "author_association": association,
-            ]
-            if let inReplyTo { item["in_reply_to_id"] = inReplyTo }
-            state.reviewComments[key, default: []].append(item)
+            var comment = Comment(id: state.nextId, body: body, author: Author(login: login, type: type), association: association)
+            comment.path = path
+            comment.inReplyTo = inReplyTo
+            state.reviewComments[key, default: []].append(comment)
             return state.nextId
         }
     }
@@ -314,10 +314,9 @@ package final class GitHubStandIn: Sendable {
         state.withLockedValue { state in
             state.nextId += 1
             let now = GitHubStandIn.timestamp(state.clock())
-            state.issueComments[key, default: []].append([
-                "id": state.nextId, "body": body, "user": ["login": login, "type": type], "author_association": association,
-                "created_at": now, "updated_at": now,
-            ])
+            var comment = Comment(id: state.nextId, body: body, author: Author(login: login, type: type), association: association)
+            (comment.createdAt, comment.updatedAt) = (now, now)
+            state.issueComments[key, default: []].append(comment)
             return state.nextId
         }
     }
@@ -325,18 +324,14 @@ package final class GitHubStandIn: Sendable {
     /// The conversation comments on `key` as GitHub lists them.
     package func issueComments(_ key: String) -> [(id: Int, body: String, author: String)] {
         state.withLockedValue { state in
-            (state.issueComments[key] ?? []).map {
-                ($0["id"] as? Int ?? 0, $0["body"] as? String ?? "", ($0["user"] as? [String: Any])?["login"] as? String ?? "")
-            }
+            (state.issueComments[key] ?? []).map { ($0.id, $0.body, $0.author?.login ?? "") }
         }
     }
 
     /// The review comments on `key` (ours and others'), with the thread each replies in.
     package func reviewComments(_ key: String) -> [(id: Int, body: String, author: String, inReplyTo: Int?)] {
         state.withLockedValue { state in
-            (state.reviewComments[key] ?? []).map {
-                ($0["id"] as? Int ?? 0, $0["body"] as? String ?? "", ($0["user"] as? [String: Any])?["login"] as? String ?? "", $0["in_reply_to_id"] as? Int)
-            }
+            (state.reviewComments[key] ?? []).map { ($0.id, $0.body, $0.author?.login ?? "", $0.inReplyTo) }
         }
     }
 
@@ -348,8 +343,8 @@ package final class GitHubStandIn: Sendable {
     /// The check runs on `repo` ("owner/repo"), oldest first, as GitHub returns them.
     package func checkRuns(_ repo: String) -> [JSONValue] {
         state.withLockedValue { state in
-            state.checkRuns.keys.sorted().filter { state.checkRunRepos[$0] == repo }.compactMap { id in
-                (try? JSONSerialization.data(withJSONObject: state.checkRuns[id] ?? [:])).flatMap { try? JSONValue.parse($0) }
+            state.checkRuns.values.filter { $0.repository == repo }.sorted { $0.id < $1.id }.compactMap { run in
+                (try? JSONSerialization.data(withJSONObject: run.json)).flatMap { try? JSONValue.parse($0) }
             }
         }
     }
