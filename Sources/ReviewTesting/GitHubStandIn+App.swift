@@ -55,7 +55,7 @@ extension GitHubStandIn.Router {
     }
 
     /// The App's webhook delivery log.
-    func hookDeliveries() -> HTTPResponse { json(200, state.withLockedValue { $0.deliveries }) }
+    func hookDeliveries() -> HTTPResponse { json(200, state.withLockedValue { $0.deliveries }.map(\.foundation)) }
 
     /// A redelivery asked for.
     func redeliver(id: Int) -> HTTPResponse {

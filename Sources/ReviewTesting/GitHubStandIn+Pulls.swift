@@ -43,7 +43,7 @@ extension GitHubStandIn.Router {
         let baseSha = (try? JSONFieldReader(pull.fixture.pull).string("base.sha")) ?? ""
         let headFiles = pull.snapshots[head] ?? []
         let status: String
-        var files: [Any]
+        var files: [JSONValue]
         if base == baseSha {
             (status, files) = ("ahead", headFiles)
         } else if let from = pull.commits.firstIndex(of: base), let to = pull.commits.firstIndex(of: head) {
@@ -60,14 +60,14 @@ extension GitHubStandIn.Router {
             return json(404, ["message": "Not Found"])
         }
         // "The response includes up to 300 changed files for the entire comparison."
-        return json(200, ["status": status, "ahead_by": 1, "files": Array(files.prefix(300))])
+        return json(200, ["status": status, "ahead_by": 1, "files": files.prefix(300).map(\.foundation)])
     }
 
-    private static func filename(_ entry: Any) -> String { (entry as? [String: Any])?["filename"] as? String ?? "" }
+    private static func filename(_ entry: JSONValue) -> String { entry["filename"]?.stringValue ?? "" }
 
     /// path → its patch ("" for a file without one), of one commit's file list.
-    private static func patchesByPath(_ entries: [Any]) -> [String: String] {
-        Dictionary(entries.map { (filename($0), ($0 as? [String: Any])?["patch"] as? String ?? "") }) { $1 }
+    private static func patchesByPath(_ entries: [JSONValue]) -> [String: String] {
+        Dictionary(entries.map { (filename($0), $0["patch"]?.stringValue ?? "") }) { $1 }
     }
 
     func listReviews(_ request: HTTPRequest, _ key: String) -> HTTPResponse {

@@ -1,4 +1,5 @@
 import Foundation
+import ReviewCore
 
 extension GitHubStandIn {
     /// Who wrote something: a user or an App's bot account.
@@ -94,6 +95,20 @@ extension GitHubStandIn {
                 fields["output"] = ["title": output.title, "summary": output.summary, "text": output.text.map { $0 as Any } ?? NSNull()] as [String: Any]
             }
             return fields
+        }
+    }
+}
+
+extension JSONValue {
+    /// The value as JSONSerialization takes it, for answers built from recorded data.
+    var foundation: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let flag): flag
+        case .number(let number): number.rounded() == number && abs(number) < 1e15 ? Int(number) as Any : number
+        case .string(let text): text
+        case .array(let items): items.map(\.foundation)
+        case .object(let fields): fields.mapValues(\.foundation)
         }
     }
 }

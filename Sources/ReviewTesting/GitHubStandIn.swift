@@ -62,7 +62,7 @@ package final class GitHubStandIn: Sendable {
         /// Commits a force push took out of the pull request: they still exist, on a diverged history.
         var formerCommits: [String] = []
         /// Each commit's files.json entries, for `/compare` between two of them.
-        var snapshots: [String: [Any]] = [:]
+        var snapshots: [String: [JSONValue]] = [:]
         var forceTooLarge = false
         /// path → side → line → hunk number, read from files.json patches (independently of ReviewCore).
         var lines: [String: [String: [Int: Int]]]
@@ -70,7 +70,7 @@ package final class GitHubStandIn: Sendable {
         var patchLines: [String: Int] = [:]
     }
 
-    struct State: @unchecked Sendable {
+    struct State: Sendable {
         var pulls: [String: Pull] = [:]
         var tokens: [String: (installation: Int, expires: Date, permissions: [String: String])] = [:]
         /// What the App's installation was granted (`checks: write` can be taken away).
@@ -96,7 +96,7 @@ package final class GitHubStandIn: Sendable {
         /// "owner/repo path" → file text (served on any ref), "owner/repo path@ref" → on that ref only.
         var contents: [String: String] = [:]
         /// The App's webhook delivery log, and the ids redelivered.
-        var deliveries: [[String: Any]] = []
+        var deliveries: [JSONValue] = []
         var redelivered: [Int] = []
         var rejected: [String] = []
         /// Reviews and review comments written by others (users, other Apps): key → items.
@@ -202,7 +202,7 @@ package final class GitHubStandIn: Sendable {
             lines[file.filename] = Self.commentableLines(patch)
             patchLines[file.filename] = patch.split(separator: "\n", omittingEmptySubsequences: false).count
         }
-        let entries = (try? JSONSerialization.jsonObject(with: fixture.data("files.json"))) as? [Any] ?? []
+        let entries = (try? JSONValue.parse(fixture.data("files.json")))?.arrayValue ?? []
         state.withLockedValue {
             let key = "\(owner)/\(repo)#\(number)"
             let earlier = $0.pulls[key]
@@ -241,7 +241,10 @@ package final class GitHubStandIn: Sendable {
     }
     package func forceTooLarge(_ key: String) { state.withLockedValue { $0.pulls[key]?.forceTooLarge = true } }
     /// The App's delivery log as `GET /app/hook/deliveries` returns it.
-    package func setDeliveries(_ deliveries: [[String: Any]]) { nonisolated(unsafe) let list = deliveries; state.withLockedValue { $0.deliveries = list } }
+    package func setDeliveries(_ deliveries: [[String: Any]]) {
+        let list = deliveries.compactMap { (try? JSONSerialization.data(withJSONObject: $0)).flatMap { try? JSONValue.parse($0) } }
+        state.withLockedValue { $0.deliveries = list }
+    }
     package var redelivered: [Int] { state.withLockedValue { $0.redelivered } }
 
     /// Puts a file in the repository: on every branch, or on `ref` only.
