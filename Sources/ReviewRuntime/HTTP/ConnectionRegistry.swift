@@ -26,8 +26,6 @@ final class ConnectionRegistry: Sendable {
         var peerBodyBytes: [String: Int] = [:]
         /// Shutting down: every response closes its connection.
         var draining = false
-        /// Requests being answered now, to cancel when the grace period runs out.
-        var tasks: [ObjectIdentifier: Task<Void, Never>] = [:]
         /// Waiting for the last busy connection to finish.
         var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         /// Connections admitted since the server started.
@@ -78,7 +76,6 @@ final class ConnectionRegistry: Sendable {
     func remove(_ channel: any Channel) {
         let waiters = state.withLockedValue { state in
             state.entries.removeValue(forKey: ObjectIdentifier(channel))
-            state.tasks.removeValue(forKey: ObjectIdentifier(channel))
             return Self.takeWaitersIfIdle(&state)
         }
         waiters.forEach { $0.resume() }
@@ -94,24 +91,12 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
-    /// Stopping: every connection, busy ones too, to close now, and every request under way cancelled.
+    /// Stopping: every connection, busy ones too, to close now.
     func stopAll() -> [any Channel] {
-        let (channels, tasks) = state.withLockedValue { state in
+        state.withLockedValue { state in
             state.draining = true
-            return (state.entries.values.map(\.channel), Array(state.tasks.values))
+            return state.entries.values.map(\.channel)
         }
-        tasks.forEach { $0.cancel() }
-        return channels
-    }
-
-    /// The task answering `channel`'s current request.
-    func track(_ channel: any Channel, _ task: Task<Void, Never>) {
-        state.withLockedValue { $0.tasks[ObjectIdentifier(channel)] = task }
-    }
-
-    /// Cancels every request being answered.
-    func cancelAll() {
-        state.withLockedValue { $0.tasks.values }.forEach { $0.cancel() }
     }
 
     /// Returns once no connection is busy answering a request, or when the waiting task is cancelled.
@@ -146,7 +131,6 @@ final class ConnectionRegistry: Sendable {
             guard state.entries[key] != nil else { return [] }
             state.entries[key]?.phase = phase
             state.entries[key]?.since = .now()
-            if phase != .busy { state.tasks[key] = nil }
             return Self.takeWaitersIfIdle(&state)
         }
         waiters.forEach { $0.resume() }

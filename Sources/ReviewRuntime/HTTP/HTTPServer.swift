@@ -9,18 +9,24 @@ import ReviewCore
 /// stranger, so `HTTPServerLimits` bounds what one can hold: idle and read timeouts, a connection
 /// cap that makes room by closing the longest-idle connection, a body limit enforced while
 /// reading (413), a memory budget for all bodies in flight (503), and a close after a parse error.
+///
+/// The channel handlers read each request; answering it is a child task of one task group the
+/// server owns (`Requests`), so stopping cancels every request under way and waits for them all —
+/// structured, as Hummingbird's server runs its connections — instead of loose tasks per request.
 public final class HTTPServer: Sendable {
     /// Answers one request.
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
     private let channel: any Channel
     private let registry: ConnectionRegistry
+    private let requests: Requests
     /// The port actually bound (useful when asked for port 0).
     public let port: Int
 
-    private init(channel: any Channel, registry: ConnectionRegistry) {
+    private init(channel: any Channel, registry: ConnectionRegistry, requests: Requests) {
         self.channel = channel
         self.registry = registry
+        self.requests = requests
         port = channel.localAddress?.port ?? 0
     }
 
@@ -45,25 +51,33 @@ public final class HTTPServer: Sendable {
     ) async throws -> HTTPServer {
         let group = MultiThreadedEventLoopGroup.singleton
         let registry = ConnectionRegistry(limits: limits)
+        let requests = Requests(handler: handler)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let requests = RequestHandler(registry: registry, handler: handler, screen: screen)
-                    try channel.pipeline.syncOperations.addHandler(ActivityHandler(requests))
+                    let reader = RequestHandler(registry: registry, requests: requests, screen: screen)
+                    try channel.pipeline.syncOperations.addHandler(ActivityHandler(reader))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true)
-                    try channel.pipeline.syncOperations.addHandler(requests)
+                    try channel.pipeline.syncOperations.addHandler(reader)
                 }
             }
-        let channel = try await bootstrap.bind(host: host, port: port).get()
-        return HTTPServer(channel: channel, registry: registry)
+        do {
+            let channel = try await bootstrap.bind(host: host, port: port).get()
+            return HTTPServer(channel: channel, registry: registry, requests: requests)
+        } catch {
+            await requests.stop()
+            throw error
+        }
     }
 
-    /// Stops accepting connections, cancels the requests under way and closes every connection.
+    /// Stops accepting connections, cancels the requests under way (waiting a few seconds at most
+    /// for them to end: a handler may ignore cancellation) and closes every connection.
     public func stop() async {
         try? await channel.close()
+        _ = await Self.first(of: { await self.requests.stop() }, orAfter: 5, clock: .system)
         for open in registry.stopAll() { try? await open.close() }
     }
 
@@ -74,10 +88,13 @@ public final class HTTPServer: Sendable {
         try? await channel.close()
         for idle in registry.beginDraining() { idle.close(promise: nil) }
         let finished = await Self.first(of: { await self.registry.waitUntilNoneBusy() }, orAfter: grace, clock: clock)
-        if !finished {
-            registry.cancelAll()
-            _ = await Self.first(of: { await self.registry.waitUntilNoneBusy() }, orAfter: 5, clock: clock)
-        }
+        // Within the grace period the requests end on their own; past it they are cancelled and get
+        // a moment to wind down (review-job gives an interrupted job's lease back).
+        _ = await Self.first(
+            of: {
+                if finished { await self.requests.finish() } else { await self.requests.stop() }
+                await self.registry.waitUntilNoneBusy()  // their answers written
+            }, orAfter: 5, clock: clock)
     }
 
     /// True when `work` returned within `seconds`.
@@ -100,6 +117,51 @@ public final class HTTPServer: Sendable {
     /// Returns when the server has been stopped.
     public func waitUntilClosed() async {
         try? await channel.closeFuture.get()
+    }
+}
+
+/// The requests being answered: each a child task of one discarding task group that lives as long
+/// as the server. `stop()` cancels the group and returns once every child has ended; `finish()`
+/// lets those under way end on their own.
+final class Requests: Sendable {
+    struct Pending: Sendable {
+        let request: HTTPRequest
+        let answer: EventLoopPromise<HTTPResponse>
+    }
+
+    private let inbox: AsyncStream<Pending>.Continuation
+    private let runner: Task<Void, Never>
+
+    init(handler: @escaping HTTPServer.Handler) {
+        let (stream, inbox) = AsyncStream.makeStream(of: Pending.self)
+        self.inbox = inbox
+        runner = Task {
+            await withDiscardingTaskGroup { group in
+                for await pending in stream {
+                    group.addTask { pending.answer.succeed(await handler(pending.request)) }
+                }
+            }
+        }
+    }
+
+    /// Answers `request` through `answer`; after `stop()`, at once with 503.
+    func answer(_ request: HTTPRequest, _ answer: EventLoopPromise<HTTPResponse>) {
+        if case .terminated = inbox.yield(Pending(request: request, answer: answer)) {
+            answer.succeed(ErrorAnswer(ReviewError(.busy, "the server is stopping")).http)
+        }
+    }
+
+    /// No new requests; those under way are cancelled, and this returns once they have all ended.
+    func stop() async {
+        inbox.finish()
+        runner.cancel()
+        await runner.value
+    }
+
+    /// No new requests; returns once those under way have ended on their own.
+    func finish() async {
+        inbox.finish()
+        await runner.value
     }
 }
 
@@ -126,7 +188,7 @@ private final class RequestHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let registry: ConnectionRegistry
-    private let handler: HTTPServer.Handler
+    private let requests: Requests
     private let screen: HTTPServer.Screen?
     private var limits: HTTPServerLimits { registry.limits }
     private var context: ChannelHandlerContext?
@@ -141,9 +203,9 @@ private final class RequestHandler: ChannelInboundHandler {
     private var peer = ""
     private var rejected = false
 
-    init(registry: ConnectionRegistry, handler: @escaping HTTPServer.Handler, screen: HTTPServer.Screen?) {
+    init(registry: ConnectionRegistry, requests: Requests, screen: HTTPServer.Screen?) {
         self.registry = registry
-        self.handler = handler
+        self.requests = requests
         self.screen = screen
     }
 
@@ -213,9 +275,8 @@ private final class RequestHandler: ChannelInboundHandler {
             let request = Self.request(head: head, body: body)
             body = ByteBuffer()
             let keepAlive = head.isKeepAlive
-            let handler = self.handler
             let answered = context.eventLoop.makePromise(of: HTTPResponse.self)
-            registry.track(context.channel, Task { answered.succeed(await handler(request)) })
+            requests.answer(request, answered)
             answered.futureResult
                 .assumeIsolated()
                 .whenSuccess { response in
