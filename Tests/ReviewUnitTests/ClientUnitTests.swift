@@ -89,4 +89,33 @@ import Testing
         let unreachable = await #expect(throws: ReviewError.self) { try await down.send(["PING"]) }
         #expect(unreachable?.code == .queueUnreachable && unreachable?.cause?.has(code: "timeout") == true)
     }
+
+    /// The model client: an answer's findings and usage read, a rate limit with its wait, a refused
+    /// key named without the key.
+    @Test func theModelClientReadsAnswersAndNamesItsErrors() async throws {
+        let key = "sk-unit-secret-123"
+        func model(_ steps: [ScriptedTransport.Step]) -> any ReviewModel {
+            LLMConfig.load(EnvironmentReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": "https://model.test/v1", "LLM_API_KEY": key, "LLM_MODEL": "m"]))
+                .makeModel(transport: ScriptedTransport(steps))
+        }
+        let input = ReviewInput(title: "t", body: "", diff: DiffParser.parse(PullRequestFixture.named("ky-small-single-file-edit").diffText))
+        let answer = #"{"summary":"s","changes":[],"findings":[]}"#.replacingOccurrences(of: "\"", with: "\\\"")
+        let ok = model([
+            .init(
+                "POST", "/chat/completions",
+                json: #"{"choices":[{"message":{"content":"\#(answer)"},"finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":8}}"#)
+        ])
+        let review = try await ok.review(input)
+        #expect(review.findings.isEmpty && review.summary == "s" && review.usage.inputTokens == 120 && review.usage.outputTokens == 8)
+
+        let limited = model([
+            .init("POST", "/chat/completions", status: 429, headers: ["retry-after": "42"], json: #"{"error":{"message":"Rate limit reached"}}"#)
+        ])
+        let rateLimited = await #expect(throws: ReviewError.self) { try await limited.review(input) }
+        #expect(rateLimited?.code == .modelRateLimited && rateLimited?.retryAfter == 42)
+
+        let refused = model([.init("POST", "/chat/completions", status: 401, json: #"{"error":{"message":"Incorrect API key provided: \#(key)"}}"#)])
+        let unauthorized = await #expect(throws: ReviewError.self) { try await refused.review(input) }
+        #expect(unauthorized?.code == .modelUnauthorized && unauthorized?.message.contains(key) == false)
+    }
 }
