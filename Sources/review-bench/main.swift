@@ -41,7 +41,9 @@ final class PromptRecorder: ChatProvider, Sendable {
     let model = "recorder"
     let calls = NIOLockedValueBox<[[String: String]]>([])
     func complete(system: String, user: String, schema: ResponseSchema) async throws -> ProviderAnswer {
-        let schemaText = String(decoding: (try? JSONEncoder().encode(schema.schema)) ?? Data(), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // the same text, so the same count, every run
+        let schemaText = String(decoding: (try? encoder.encode(schema.schema)) ?? Data(), as: UTF8.self)
         calls.withLockedValue { $0.append(["system": system, "user": user, "schema": schemaText]) }
         return ProviderAnswer(text: #"{"summary":"","changes":[],"findings":[]}"#, stop: .complete, usage: ModelUsage())
     }
