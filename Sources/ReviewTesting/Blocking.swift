@@ -9,3 +9,18 @@ package func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T
         }
     }
 }
+
+/// A task executor on a serial queue of its own: async work run with it as preference
+/// (`withTaskExecutorPreference`) never occupies one of the cooperative pool's few threads, however
+/// long it runs between suspensions — a fuzz loop whose refusals never suspend, for one.
+package final class OwnThreadExecutor: TaskExecutor, @unchecked Sendable {
+    private let queue: DispatchQueue
+
+    package init(label: String) { queue = DispatchQueue(label: label) }
+
+    package func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
+    }
+}
