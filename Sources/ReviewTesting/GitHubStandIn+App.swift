@@ -129,7 +129,7 @@ extension GitHubStandIn.Router {
         var out: [[String: Any]] = []
         for (key, list) in reviews.sorted(by: { $0.key < $1.key }) {
             for review in list {
-                let comments = review.comments.map { (try? JSONSerialization.jsonObject(with: JSONEncoder().encode($0))) ?? [:] }
+                let comments = review.comments.map(\.foundation)
                 out.append([
                     "pullRequest": key, "id": review.id, "event": review.event, "commit_id": review.commitId, "body": review.body, "comments": comments,
                 ])

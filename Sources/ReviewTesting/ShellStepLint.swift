@@ -99,38 +99,50 @@ package enum ShellStepLint {
 
     static func isNameCharacter(_ character: Character) -> Bool { character.isASCII && (character.isLetter || character.isNumber || character == "_") }
 
+    /// Where a reader of shell text is: inside which quotes and `$( … )`s, innermost last. The one
+    /// place both readers below keep it.
+    struct Quoting {
+        private var open: [Character] = []
+        var isEmpty: Bool { open.isEmpty }
+        var inSingle: Bool { open.last == "'" }
+
+        /// Takes `character` (`previous` the one before it): opens or closes a quote or a `$(`.
+        mutating func take(_ character: Character, after previous: Character?) {
+            switch character {
+            case "'" where inSingle: open.removeLast()
+            case "'" where open.last != "\"": open.append("'")
+            case "\"" where open.last == "\"": open.removeLast()
+            case "\"" where !inSingle: open.append("\"")
+            case "(" where previous == "$" && !inSingle: open.append("(")
+            case ")" where open.last == "(": open.removeLast()
+            default: break
+            }
+        }
+    }
+
     /// The variables a piece of shell expands: `$NAME` and `${NAME…}` outside single quotes, but not
     /// `${NAME:-…}`/`${NAME-…}`/`${NAME:=…}`, which bring their own value.
     static func uses(in text: String) -> [String] {
         var found: [String] = []
-        var quoting: [Character] = []  // a stack: "'" or "\"" for each open quote, "(" for each $( … )
+        var quoting = Quoting()
+        var previous: Character?
         var characters = Array(text)[...]
         while let character = characters.popFirst() {
-            let inSingle = quoting.last == "'"
-            switch character {
-            case "\\" where !inSingle: _ = characters.popFirst()
-            case "'" where inSingle: quoting.removeLast()
-            case "'" where quoting.last != "\"": quoting.append("'")
-            case "\"" where quoting.last == "\"": quoting.removeLast()
-            case "\"" where !inSingle: quoting.append("\"")
-            case ")" where quoting.last == "(": quoting.removeLast()
-            case "$" where !inSingle:
-                if characters.first == "(" {
-                    characters.removeFirst()
-                    quoting.append("(")
-                } else if characters.first == "{" {
-                    characters.removeFirst()
-                    let name = String(characters.prefix(while: isNameCharacter))
-                    characters.removeFirst(name.count)
-                    let withDefault = characters.starts(with: ":-") || characters.starts(with: "-") || characters.starts(with: ":=")
-                    if !name.isEmpty, !withDefault, name.first?.isNumber == false { found.append(name) }
-                } else {
-                    let name = String(characters.prefix(while: isNameCharacter))
-                    characters.removeFirst(name.count)
-                    if !name.isEmpty, name.first?.isNumber == false { found.append(name) }
-                }
-            default: break
+            defer { previous = character }
+            if character == "\\", !quoting.inSingle {
+                _ = characters.popFirst()
+                continue
             }
+            if character == "$", !quoting.inSingle, characters.first != "(" {
+                let braced = characters.first == "{"
+                if braced { characters.removeFirst() }
+                let name = String(characters.prefix(while: isNameCharacter))
+                characters.removeFirst(name.count)
+                let withDefault = braced && (characters.starts(with: ":-") || characters.starts(with: "-") || characters.starts(with: ":="))
+                if !name.isEmpty, !withDefault, name.first?.isNumber == false { found.append(name) }
+                continue
+            }
+            quoting.take(character, after: previous)
         }
         return found
     }
@@ -141,7 +153,7 @@ package enum ShellStepLint {
         var commands: [[String]] = []
         var words: [String] = []
         var word = ""
-        var quoting: [Character] = []  // as in uses(in:)
+        var quoting = Quoting()
         func endWord() {
             if !word.isEmpty { words.append(word) }
             word = ""
@@ -153,29 +165,22 @@ package enum ShellStepLint {
         }
         var characters = Array(line)[...]
         while let character = characters.popFirst() {
-            let inSingle = quoting.last == "'"
-            switch character {
-            case "\\" where !inSingle:
+            if character == "\\", !quoting.inSingle {
                 word.append(character)
                 if let escaped = characters.popFirst() { word.append(escaped) }
                 continue
-            case "'" where inSingle: quoting.removeLast()
-            case "'" where quoting.last != "\"": quoting.append("'")
-            case "\"" where quoting.last == "\"": quoting.removeLast()
-            case "\"" where !inSingle: quoting.append("\"")
-            case "(" where word.hasSuffix("$") && !inSingle: quoting.append("(")
-            case ")" where quoting.last == "(": quoting.removeLast()
-            case "#" where quoting.isEmpty && word.isEmpty:
-                characters.removeAll()
-                continue
-            case ";" where quoting.isEmpty, "|" where quoting.isEmpty, "&" where quoting.isEmpty:
-                endCommand()
-                continue
-            case " " where quoting.isEmpty, "\t" where quoting.isEmpty:
-                endWord()
-                continue
-            default: break
             }
+            if quoting.isEmpty {
+                var separates = true
+                switch character {
+                case "#" where word.isEmpty: characters.removeAll()  // a comment: the rest of the line
+                case ";", "|", "&": endCommand()
+                case " ", "\t": endWord()
+                default: separates = false
+                }
+                if separates { continue }
+            }
+            quoting.take(character, after: word.last)
             word.append(character)
         }
         endCommand()

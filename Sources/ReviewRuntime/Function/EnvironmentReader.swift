@@ -7,6 +7,8 @@ public final class EnvironmentReader {
     public let values: [String: String]
     private var missing: [String] = []
     private var invalid: [String] = []
+    /// What each `NAME_FILE` held, read once however often `NAME` is asked for.
+    private var fromFiles: [String: String?] = [:]
 
     public init(_ values: [String: String] = ProcessInfo.processInfo.environment) {
         self.values = values
@@ -21,14 +23,21 @@ public final class EnvironmentReader {
     private func given(_ key: String) -> String? {
         if let value = values[key], !value.isEmpty { return value }
         guard let path = values[key + "_FILE"], !path.isEmpty else { return nil }
-        guard let handle = FileHandle(forReadingAtPath: path),
-            let data = try? handle.read(upToCount: Self.maxFileBytes + 1), data.count <= Self.maxFileBytes,
+        if let known = fromFiles[key] { return known }
+        let text = read(key, file: path)
+        fromFiles[key] = .some(text)
+        return text
+    }
+
+    private func read(_ key: String, file path: String) -> String? {
+        let handle = FileHandle(forReadingAtPath: path)
+        defer { try? handle?.close() }
+        guard let data = try? handle?.read(upToCount: Self.maxFileBytes + 1), data.count <= Self.maxFileBytes,
             var text = String(data: data, encoding: .utf8)
         else {
             invalid.append("\(key)_FILE must name a readable UTF-8 file of at most 1 MiB (\(path))")
             return nil
         }
-        try? handle.close()
         if text.hasSuffix("\n") || text.hasSuffix("\r\n") { text.removeLast() }
         if text.isEmpty { invalid.append("\(key)_FILE names an empty file (\(path))") }
         return text.isEmpty ? nil : text

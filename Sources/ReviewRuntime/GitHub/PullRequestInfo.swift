@@ -14,6 +14,10 @@ public struct PullRequestInfo: Sendable, Equatable {
     public var labels: [String] = []
     /// How many files the pull request changes, as GitHub counts them (`changed_files`).
     public var changedFiles: Int = 0
+
+    /// Where the repository's `.github/prreview.yml` is read: the base branch (never the head, so a
+    /// pull request cannot rewrite its own rules), or the base commit when GitHub names no branch.
+    public var configRef: String { baseRef.isEmpty ? baseSha : baseRef }
 }
 
 /// A file as the contents API gave it, within the size asked for.

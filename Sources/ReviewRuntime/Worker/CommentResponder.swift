@@ -104,7 +104,7 @@ struct CommentResponder {
         }
         let pull = try await github.pullRequest(pr)
         if !comment.mentioned {
-            let (config, _) = try await RepoConfigLoader.load(github, repository: pr.repository, ref: pull.baseRef.isEmpty ? pull.baseSha : pull.baseRef)
+            let (config, _) = try await RepoConfigLoader.load(github, repository: pr.repository, ref: pull.configRef)
             guard config.answerReplies == .all else {
                 return ConversationOutcome(status: .skipped, reason: "the reply does not mention the reviewer (answer_replies: mentions)")
             }

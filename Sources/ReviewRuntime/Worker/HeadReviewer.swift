@@ -90,7 +90,7 @@ public struct HeadReviewer: Sendable {
             return .done(.skipped(.alreadyReviewed, done))
         }
         let (config, problems) = try await RepoConfigLoader.load(
-            github, repository: target.repository, ref: pull.baseRef.isEmpty ? target.review.base : pull.baseRef)
+            github, repository: target.repository, ref: pull.configRef)
         if let skip = ReviewPolicy.configSkip(config, draft: pull.draft, labels: pull.labels) { return .done(.skipped(.skipped, skip)) }
         return .go(Context(pull: pull, identity: identity, existing: existing, config: config, configProblems: problems))
     }
