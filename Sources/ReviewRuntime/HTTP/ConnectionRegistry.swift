@@ -13,19 +13,21 @@ final class ConnectionRegistry: Sendable {
         case busy
     }
 
-    private struct Entry {
+    fileprivate struct Entry {
         let channel: any Channel
         var phase: Phase
         var since: NIODeadline
     }
 
-    private struct State {
+    fileprivate struct State {
         var entries: [ObjectIdentifier: Entry] = [:]
         var bodyBytes = 0
         /// The body bytes each peer holds (only peers holding some).
         var peerBodyBytes: [String: Int] = [:]
         /// Shutting down: every response closes its connection.
         var draining = false
+        /// Stopping: a request that completes from now on is answered 503, not handled.
+        var stopping = false
         /// Waiting for the last busy connection to finish.
         var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         /// Connections admitted since the server started.
@@ -39,6 +41,14 @@ final class ConnectionRegistry: Sendable {
     struct Seen: Sendable {
         let admitted: Int
         let peerBodyBytes: [String: Int]
+        /// Connections busy answering a request now.
+        let busy: Int
+
+        fileprivate init(_ state: State) {
+            admitted = state.admitted
+            peerBodyBytes = state.peerBodyBytes
+            busy = state.entries.values.count { $0.phase == .busy }
+        }
     }
 
     private let state = NIOLockedValueBox(State())
@@ -82,6 +92,15 @@ final class ConnectionRegistry: Sendable {
     }
 
     var isDraining: Bool { state.withLockedValue { $0.draining } }
+    var isStopping: Bool { state.withLockedValue { $0.stopping } }
+
+    /// From now on requests are answered 503 without reaching the handler, and responses close their connections.
+    func stopAccepting() {
+        state.withLockedValue { state in
+            state.draining = true
+            state.stopping = true
+        }
+    }
 
     /// From now on responses close their connections; returns the connections with no request under way, to close now.
     func beginDraining() -> [any Channel] {
@@ -131,7 +150,7 @@ final class ConnectionRegistry: Sendable {
             guard state.entries[key] != nil else { return [] }
             state.entries[key]?.phase = phase
             state.entries[key]?.since = .now()
-            return Self.takeWaitersIfIdle(&state)
+            return Self.takeWaitersIfIdle(&state) + Self.metWaiters(&state)
         }
         waiters.forEach { $0.resume() }
     }
@@ -152,7 +171,7 @@ final class ConnectionRegistry: Sendable {
 
     private static func metWaiters(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
         guard !state.waiters.isEmpty else { return [] }
-        let seen = Seen(admitted: state.admitted, peerBodyBytes: state.peerBodyBytes)
+        let seen = Seen(state)
         let met = state.waiters.filter { $0.condition(seen) }.map(\.continuation)
         state.waiters.removeAll { $0.condition(seen) }
         return met
@@ -163,7 +182,7 @@ final class ConnectionRegistry: Sendable {
     func waitUntil(_ condition: @escaping @Sendable (Seen) -> Bool) async {
         await withCheckedContinuation { continuation in
             let now = state.withLockedValue { state -> Bool in
-                guard !condition(Seen(admitted: state.admitted, peerBodyBytes: state.peerBodyBytes)) else { return true }
+                guard !condition(Seen(state)) else { return true }
                 state.waiters.append((condition, continuation))
                 return false
             }
