@@ -142,7 +142,9 @@ import Testing
                 settings.name = "crash-\(trial)"
                 settings.lease = 2
                 let queue = RedisJobQueue(redis: harness.client(), settings: settings)
-                _ = try await queue.enqueue(job, now: Date())
+                // review-job is a real process on real time: the job is queued at the real time, read once.
+                let queuedAt = Date()
+                _ = try await queue.enqueue(job, now: queuedAt)
                 let keyFile = harness.folder.appendingPathComponent("app.pem")
                 try GitHubTestApp.keyPEM.write(to: keyFile, atomically: true, encoding: .utf8)
                 // Stall one GitHub call, chosen per trial, so the kill lands at a different step each time.
@@ -181,8 +183,10 @@ import Testing
                 #expect(reachedStall, "trial \(trial): review-job exited before reaching \(method) \(stall)")
                 _ = try await exited.value
                 app.standIn.releaseStalls()
-                let record = try #require(try await queue.inspect(id: job.id, now: Date()))
-                let clock = ManualClock((record.scheduledAt ?? Date()).addingTimeInterval(0.001))
+                // The killed worker's lease deadline (or, had it given the job back, its due time) is where the
+                // test's clock starts: a moment past it, whatever the real time is now.
+                let record = try #require(try await queue.inspect(id: job.id, now: queuedAt))
+                let clock = ManualClock(try #require(record.scheduledAt).addingTimeInterval(0.001))
                 let drainer = JobDrainer(
                     queue: queue, processor: PullRequestReviewer(github: app.client(), model: QuotingModel()), concurrency: 1, deadlineMargin: 0,
                     clock: clock.wallClock)

@@ -56,7 +56,10 @@ import Testing
             settings.lease = 2
             let queue = RedisJobQueue(redis: harness.client(), settings: settings)
             let job = SampleJobs.job(pr: 77)
-            _ = try await queue.enqueue(job, now: Date())
+            // The worker is a real process on real time: the job is queued at the real time, read once.
+            // After that the test reads no clock of its own (a leased job's state does not depend on it).
+            let queuedAt = Date()
+            _ = try await queue.enqueue(job, now: queuedAt)
 
             let worker = try ChildProcess.spawn(
                 try Tools.binary("review-job").path, arguments: ["drain"],
@@ -74,7 +77,7 @@ import Testing
             // The worker holds the job and is inside the processor: kill it there.
             var arrivals = sink.arrivals.makeAsyncIterator()
             #expect(await arrivals.next() == 1)
-            let during = try #require(try await queue.inspect(id: job.id, now: Date()))
+            let during = try #require(try await queue.inspect(id: job.id, now: queuedAt))
             #expect(during.state == .active)
             worker.send(SIGKILL)
             _ = try await onOwnThread { worker.wait() }
@@ -82,7 +85,7 @@ import Testing
 
             // Another worker, once the lease has expired (its clock set past the deadline, no waiting).
             // The deadline is read after the kill: the worker may have heartbeated in between.
-            let afterKill = try #require(try await queue.inspect(id: job.id, now: Date()))
+            let afterKill = try #require(try await queue.inspect(id: job.id, now: queuedAt))
             #expect(afterKill.state == .active)
             let clock = ManualClock(try #require(afterKill.scheduledAt).addingTimeInterval(0.001))
             let drainer = JobDrainer(
