@@ -2,8 +2,8 @@
 # make bench: release build, then bench/run.py measures each figure beside its anchor (BullMQ,
 # raw REST LPUSH, Python unidiff) on this machine and writes bench/results/latest.json.
 # The functions are measured as they deploy: release, Swift runtime linked statically (the
-# Dockerfiles' build), which needs libcurl4-openssl-dev. Needs: wrk, hyperfine and that package
-# (Debian; installed with apt-get as root), PyPI bullmq, unidiff and tiktoken (into .venv).
+# Dockerfiles' build). Needs: wrk and hyperfine (Debian; installed with apt-get as root), PyPI
+# bullmq, unidiff and tiktoken (into .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -12,9 +12,6 @@ for tool in wrk hyperfine time; do
     if [ "$(id -u)" = 0 ]; then apt-get install -y -qq $tool >/dev/null; else echo "bench: install $tool (apt-get install $tool)" >&2; exit 1; fi
   fi
 done
-if ! dpkg -s libcurl4-openssl-dev >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq libcurl4-openssl-dev >/dev/null; else echo "bench: install libcurl4-openssl-dev (apt-get install libcurl4-openssl-dev)" >&2; exit 1; fi
-fi
 .venv/bin/python -c 'import bullmq, unidiff, tiktoken' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check bullmq unidiff tiktoken
 echo "building (release)…" >&2
 swift build -c release >/dev/null

@@ -2,7 +2,7 @@
 # Builds one function executable and copies it to OUT_DIR — the step every Dockerfile runs, and the
 # one the tests run (in debug, which is fast). Usage: build-function.sh NAME OUT_DIR [release|debug]
 # Release builds link the Swift runtime statically (--static-swift-stdlib): the runtime image needs
-# only libcurl4 and ca-certificates.
+# only ca-certificates (no function uses FoundationNetworking, so nothing needs libcurl).
 set -euo pipefail
 NAME="${1:?usage: build-function.sh NAME OUT_DIR [release|debug]}"
 OUT="${2:?usage: build-function.sh NAME OUT_DIR [release|debug]}"

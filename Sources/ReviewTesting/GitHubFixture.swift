@@ -22,7 +22,7 @@ package struct GitHubTestApp: Sendable {
         return GitHubTestApp(standIn: standIn, signer: try GitHubAppSigner(issuer: issuer, pem: key.pemRepresentation))
     }
 
-    package func client(queue: RedisJobQueue? = nil, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) -> GitHubClient {
+    package func client(queue: RedisJobQueue? = nil, transport: any HTTPTransport = AsyncHTTPClientTransport(), clock: WallClock = .system) -> GitHubClient {
         let tokens = InstallationTokens(signer: signer, apiURL: standIn.url, transport: transport, cache: queue.map(InstallationTokenCache.init(queue:)))
         return GitHubClient(apiURL: standIn.url, transport: transport, tokens: tokens, clock: clock)
     }

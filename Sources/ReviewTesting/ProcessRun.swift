@@ -33,7 +33,7 @@ private final class OutputCollector: @unchecked Sendable {
         group.enter()
         group.enter()
         // Threads of their own: a read that blocks on a global dispatch queue holds one of its few
-        // threads, and URLSession's completions (on that pool) then wait behind it.
+        // threads, and whatever else runs on that pool then waits behind it.
         Thread.detachNewThread {
             self.out = output.readDataToEndOfFile(); self.group.leave()
         }

@@ -35,7 +35,7 @@ package final class RedisHarness: @unchecked Sendable {
         ["UPSTASH_REDIS_REST_URL": restURL.absoluteString, "UPSTASH_REDIS_REST_TOKEN": token, "QUEUE_NAME": queue, "REDIS_REST_TIMEOUT_SECONDS": "120"]
     }
 
-    package func client(transport: any HTTPTransport = URLSessionTransport()) -> RedisREST {
+    package func client(transport: any HTTPTransport = AsyncHTTPClientTransport.failingFast) -> RedisREST {
         RedisREST(baseURL: restURL, token: token, transport: transport, timeout: 120)
     }
 

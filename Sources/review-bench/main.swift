@@ -3,6 +3,10 @@ import NIOConcurrencyHelpers
 import ReviewCore
 import ReviewRuntime
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 // review-bench: the Swift side of make bench. Prints one JSON object.
 //   review-bench queue JOBS        enqueue + claim + complete through UPSTASH_REDIS_REST_URL
 //   review-bench lpush N           N single LPUSH calls through the same endpoint (the raw REST rate)
@@ -27,11 +31,24 @@ import ReviewRuntime
 
 /// Counts the HTTP round trips a client makes.
 final class CountingTransport: HTTPTransport, Sendable {
-    let inner = URLSessionTransport()
+    let inner = AsyncHTTPClientTransport.failingFast
     let count = NIOLockedValueBox(0)
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         count.withLockedValue { $0 += 1 }
         return try await inner.send(request)
+    }
+}
+
+/// The anchor of the `wait` row: one plain URLSession call (libcurl under FoundationNetworking on
+/// Linux), which the project used for its queue calls until this row and the ingest row showed what
+/// its waiting costs. Nothing shipped uses URLSession.
+struct URLSessionAnchor: HTTPTransport {
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        var outgoing = URLRequest(url: request.url, timeoutInterval: request.timeout)
+        outgoing.httpMethod = request.method
+        outgoing.httpBody = request.body
+        let (body, response) = try await URLSession.shared.data(for: outgoing)
+        return HTTPResponse(status: (response as? HTTPURLResponse)?.statusCode ?? 0, headers: [:], body: body)
     }
 }
 
@@ -110,7 +127,7 @@ case "stats":
     // Statistics over growing queues: `depth` is O(1); `stats` grows with installations, not jobs.
     let redis = RedisConfig.load(env)
     try env.validate()
-    let client = redis.client(transport: URLSessionTransport())
+    let client = redis.client(transport: AsyncHTTPClientTransport.failingFast)
     let now = Date()
     var sizes: [[String: Any]] = []
     for size in [0, 2_000, 100_000] {
@@ -140,7 +157,7 @@ case "stats":
 case "wait":
     // One call that waits for a late answer, and the CPU the process spent meanwhile.
     guard arguments.count >= 3, let url = URL(string: arguments[1]) else { fatalError("review-bench wait URL ahc|urlsession") }
-    let transport: any HTTPTransport = arguments[2] == "ahc" ? AsyncHTTPClientTransport() : URLSessionTransport()
+    let transport: any HTTPTransport = arguments[2] == "ahc" ? AsyncHTTPClientTransport() : URLSessionAnchor()
     func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -155,7 +172,7 @@ case "dead-worker":
     var settings = QueueSettings.load(env)
     try env.validate()
     settings.lease = Double(arguments.dropFirst().first ?? "5") ?? 5
-    let queue = RedisJobQueue(redis: redis.client(transport: URLSessionTransport()), settings: settings)
+    let queue = RedisJobQueue(redis: redis.client(transport: AsyncHTTPClientTransport.failingFast), settings: settings)
     let job = ReviewJob(
         PullRequestRef(owner: "o", repo: "dead", number: 1, installationId: 1),
         .review(.init(head: String(repeating: "d", count: 40), base: String(repeating: "b", count: 40))), deliveryId: "dead-worker", enqueuedAt: Date())
@@ -169,7 +186,7 @@ case "fairness":
     try env.validate()
     var settings = QueueSettings()
     settings.name = "fairness"
-    let queue = RedisJobQueue(redis: redis.client(transport: URLSessionTransport()), settings: settings)
+    let queue = RedisJobQueue(redis: redis.client(transport: AsyncHTTPClientTransport.failingFast), settings: settings)
     let backlog = Int(arguments.dropFirst().first ?? "500") ?? 500
     let now = Date()
     func job(_ pr: Int, _ installation: Int) -> ReviewJob {
@@ -196,7 +213,7 @@ case "pacing":
     // 600 content writes of one installation asked for at once: the most in any minute and hour.
     let redis = RedisConfig.load(env)
     try env.validate()
-    var pacer = WritePacer(redis: redis.client(transport: URLSessionTransport()), prefix: "{pacing}:")
+    var pacer = WritePacer(redis: redis.client(transport: AsyncHTTPClientTransport.failingFast), prefix: "{pacing}:")
     pacer.gap = 0.1
     let start = Date()
     var times: [Double] = []
@@ -335,7 +352,7 @@ case "adversarial":
     // One large LRANGE reply through the REST bridge.
     let redis = RedisConfig.load(env)
     try env.validate()
-    let client = redis.client(transport: URLSessionTransport())
+    let client = redis.client(transport: AsyncHTTPClientTransport.failingFast)
     let element = String(repeating: "r", count: 100)
     let elements = max(1, replyBytes / element.utf8.count)
     _ = try await client.send(["DEL", "bench:reply"])

@@ -59,7 +59,7 @@ struct AppCommand: AsyncParsableCommand {
                         return .html(400, AppManifestFlow.page(title: "Not this way", body: "<p>This link did not come from the page this command served.</p>"))
                     }
                     do {
-                        let credentials = try await flow.convert(code: code, transport: URLSessionTransport())
+                        let credentials = try await flow.convert(code: code, transport: AsyncHTTPClientTransport())
                         try AppManifestFlow.writeSecretFile(AppManifestFlow.envFile(credentials), to: outPath)
                         finish.yield(.success("created the GitHub App \(credentials.slug) (id \(credentials.id)); its credentials are in \(outPath)"))
                         let install =

@@ -31,7 +31,7 @@ struct EvalCommand: AsyncParsableCommand {
         let env = EnvironmentReader()
         let llm = LLMConfig.load(env)
         try env.validate()
-        let report = try await EvalRunner(model: llm.makeModel(transport: URLSessionTransport())).run(loaded)
+        let report = try await EvalRunner(model: llm.makeModel(transport: AsyncHTTPClientTransport())).run(loaded)
         print(EvalRunner.table(report))
         if let json {
             try JSONEncoder.pretty.encode(report).write(to: URL(fileURLWithPath: json))

@@ -32,7 +32,7 @@ struct RedeliverCommand: AsyncParsableCommand {
         let app = GitHubAppConfig.load(env)
         try env.validate()
         let deliveries = HookDeliveries(
-            apiURL: app.apiURL, signer: try GitHubAppSigner(issuer: app.issuer, pem: app.privateKeyPEM), transport: URLSessionTransport())
+            apiURL: app.apiURL, signer: try GitHubAppSigner(issuer: app.issuer, pem: app.privateKeyPEM), transport: AsyncHTTPClientTransport())
         let all = try await deliveries.list(since: deliveries.clock.now().addingTimeInterval(-(Self.seconds(since) ?? 86400)))
         let failed = HookDeliveries.failed(all)
         print("\(all.count) deliveries since \(since), \(failed.count) never succeeded")

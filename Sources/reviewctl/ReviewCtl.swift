@@ -29,7 +29,7 @@ struct QueueOptions: ParsableArguments {
         var settings = QueueSettings.load(env)
         if let queue { settings.name = queue }
         try env.validate()
-        return RedisJobQueue(redis: redis.client(transport: URLSessionTransport()), settings: settings)
+        return RedisJobQueue(redis: redis.client(transport: AsyncHTTPClientTransport.failingFast), settings: settings)
     }
 
     func print<T: Encodable>(_ value: T, text: () -> String) {

@@ -22,7 +22,7 @@ import Testing
                 "--github-url", app.standIn.url.absoluteString, "--api-url", app.standIn.url.absoluteString, "--timeout", "120",
             ], environment: ["PATH": "/usr/bin:/bin"])
         // A page elsewhere that resolves its own name to 127.0.0.1 (DNS rebinding) gets nothing.
-        let rebound = try await URLSessionTransport().send(
+        let rebound = try await AsyncHTTPClientTransport().send(
             HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/")!, headers: ["host": "evil.example:\(served.port)"], timeout: 60))
         #expect(rebound.status == 403 && !String(decoding: rebound.body, as: UTF8.self).contains("state="))
         #expect(HTTPAccess.namesThisMachine(hostHeader: "localhost:8080") && !HTTPAccess.namesThisMachine(hostHeader: "127.0.0.1.evil.example:80"))
@@ -60,7 +60,7 @@ import Testing
         #expect(flow.state.count == 32)
         let refused: ReviewError?
         do {
-            _ = try await flow.convert(code: "not-a-code", transport: URLSessionTransport())
+            _ = try await flow.convert(code: "not-a-code", transport: AsyncHTTPClientTransport())
             refused = nil
         } catch {
             refused = ReviewError.from(error)

@@ -64,7 +64,8 @@ import Testing
             // Its drain ends before the queue goes away (nothing sleeps on the clock meanwhile).
             await handler.background.finish(grace: 1_000)
             // The kick ingest sends asks for exactly this.
-            let kick = try #require(DrainKick(target: .http(url: URL(string: "http://127.0.0.1:9/")!, token: nil), transport: URLSessionTransport()).request())
+            let kick = try #require(
+                DrainKick(target: .http(url: URL(string: "http://127.0.0.1:9/")!, token: nil), transport: AsyncHTTPClientTransport()).request())
             #expect(ReviewJobHandler.prefersAsync(kick))
         }
     }

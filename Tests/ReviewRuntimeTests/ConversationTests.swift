@@ -208,7 +208,7 @@ import Testing
             EnvironmentReader([
                 "LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "test-model",
             ])
-        ).makeModel(transport: URLSessionTransport())
+        ).makeModel(transport: AsyncHTTPClientTransport())
         try await World.with(model: model) { world in
             try world.push([Self.firstSecret], head: Self.heads[0])
             let (payload, id) = try world.comment("@pr-review ask how often does it retry?\nAnd then?")
@@ -348,7 +348,7 @@ import Testing
     static func answeringModel(_ standIn: ModelStandIn) -> any ReviewModel {
         LLMConfig.load(
             EnvironmentReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
-        ).makeModel(transport: URLSessionTransport())
+        ).makeModel(transport: AsyncHTTPClientTransport())
     }
 
     @Test func aThreadReplyIsAnsweredInItsThread() async throws {

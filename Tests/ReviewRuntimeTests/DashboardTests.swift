@@ -50,7 +50,7 @@ import Testing
                 ], environment: ["PATH": "/usr/bin:/bin", "HOME": FileManager.default.temporaryDirectory.path])
             let screenshot = (try? Data(contentsOf: shot)) ?? Data()
             // The API without the token, or for another host name, is refused.
-            let transport = URLSessionTransport()
+            let transport = AsyncHTTPClientTransport()
             let noToken = try await transport.send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/api/state")!, timeout: 30))
             let rebound = try await transport.send(
                 HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/")!, headers: ["host": "evil.example:80"], timeout: 30))

@@ -324,7 +324,7 @@ import Testing
     static func send(_ request: HTTPRequest) async throws -> Answer {
         var request = request
         request.timeout = 120  // asserted outcomes, not speed, on two loaded cores
-        let response = try await URLSessionTransport().send(request)
+        let response = try await AsyncHTTPClientTransport().send(request)
         return Answer(status: response.status, text: String(decoding: response.body, as: UTF8.self))
     }
 }

@@ -35,7 +35,7 @@ import Testing
             target: .lambda(
                 function: function, endpoint: URL(string: "https://lambda.eu-west-1.amazonaws.com")!,
                 signer: AWSSigV4(credentials: Self.credentials, region: Self.region, service: "lambda")),
-            transport: URLSessionTransport(), clock: WallClock(now: { Self.vectorDate }, sleep: { _ in })
+            transport: AsyncHTTPClientTransport(), clock: WallClock(now: { Self.vectorDate }, sleep: { _ in })
         )
         let request = try #require(kick.request())
         let spec: JSONValue = .object([
@@ -116,7 +116,7 @@ import Testing
             let signer = AWSSigV4(credentials: Self.credentials, region: region, service: "lambda")
             // A long timeout: a loaded CI machine is slow, not wrong.
             let kick = DrainKick(
-                target: .lambda(function: function, endpoint: standIn.url, signer: signer), timeout: 30, transport: URLSessionTransport(),
+                target: .lambda(function: function, endpoint: standIn.url, signer: signer), timeout: 30, transport: AsyncHTTPClientTransport(),
                 clock: WallClock(now: { clock }, sleep: { _ in }))
             return await kick.send(logger: .quiet)
         }

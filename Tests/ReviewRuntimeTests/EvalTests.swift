@@ -102,7 +102,7 @@ import Testing
                 "LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "scripted",
                 "LLM_PRICE_INPUT_PER_MTOK": "3", "LLM_PRICE_OUTPUT_PER_MTOK": "15",
             ])
-        ).makeModel(transport: URLSessionTransport())
+        ).makeModel(transport: AsyncHTTPClientTransport())
         let report = try await EvalRunner(model: reviewer).run(cases)
         let calls = model.requests.count
         await model.stop()

@@ -152,7 +152,7 @@ import Testing
             "LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": "sk-x", "LLM_MODEL": "m",
             "LLM_MAX_INPUT_TOKENS": "200000", "LLM_MAX_CALLS": "8",
         ]
-        var reviewer = PullRequestReviewer(github: app.client(), model: LLMConfig.load(EnvironmentReader(env)).makeModel(transport: URLSessionTransport()))
+        var reviewer = PullRequestReviewer(github: app.client(), model: LLMConfig.load(EnvironmentReader(env)).makeModel(transport: AsyncHTTPClientTransport()))
         reviewer.headFiles = (count: 40, bytes: 4_000_000)
         let before = app.standIn.requestLog.count
         let outcome = try await reviewer.review(job, logger: .quiet)

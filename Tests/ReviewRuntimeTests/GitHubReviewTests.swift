@@ -212,7 +212,7 @@ import _CryptoExtras
             let app = try await GitHubTestApp.start()
             let queue = RedisJobQueue(redis: harness.client(), settings: QueueSettings())
             let tokens = InstallationTokens(
-                signer: app.signer, apiURL: app.standIn.url, transport: URLSessionTransport(), cache: InstallationTokenCache(queue: queue))
+                signer: app.signer, apiURL: app.standIn.url, transport: AsyncHTTPClientTransport(), cache: InstallationTokenCache(queue: queue))
             let repositories = (1...5).map { "octo-org/repo-\($0)" }
             let minted = try await withThrowingTaskGroup(of: (String, String).self) { group in
                 for call in 0..<50 {

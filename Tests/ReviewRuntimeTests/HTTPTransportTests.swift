@@ -4,11 +4,12 @@ import ReviewRuntime
 import Testing
 
 @Suite struct HTTPTransportTests {
-    /// Both transports keep the same promises: URLSession for the queue, AsyncHTTPClient for the long calls.
-    static let transports: [String] = ["URLSession", "AsyncHTTPClient"]
+    /// Both clients keep the same promises: the shared one for the long calls (GitHub, the model),
+    /// the failing-fast one for the queue and kicks.
+    static let transports: [String] = ["shared", "failingFast"]
 
     static func transport(_ name: String) -> any HTTPTransport {
-        name == "URLSession" ? URLSessionTransport() : AsyncHTTPClientTransport()
+        name == "failingFast" ? AsyncHTTPClientTransport.failingFast : AsyncHTTPClientTransport()
     }
 
     /// A server that accepts the request and stays silent until released.
@@ -21,7 +22,7 @@ import Testing
         return (server, releaser)
     }
 
-    /// Not URLSession's 60 s on Linux but the configured second: past the time limit, the test fails.
+    /// The configured second, not a default of the client's: past the time limit, the test fails.
     @Test(.timeLimit(.minutes(1)), arguments: transports) func timeoutIsHonouredWhenTheServerStaysSilent(_ name: String) async throws {
         let (server, releaser) = try await Self.silentServer()
         await #expect {
@@ -68,5 +69,16 @@ import Testing
         let response = try await Self.transport(name).send(HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, timeout: 120))
         await server.stop()
         #expect(response.status == 204 && response.body.isEmpty)
+    }
+
+    /// The queue's calls fail at once when nothing listens (the queue is down: the caller's retry
+    /// policy decides), instead of retrying the connection until the call's deadline.
+    @Test(.timeLimit(.minutes(1))) func theFailingFastClientFailsAtOnceWhenNothingListens() async throws {
+        // Port 9 (discard): privileged, outside the ephemeral range every test server binds in.
+        await #expect {
+            try await AsyncHTTPClientTransport.failingFast.send(HTTPRequest(url: URL(string: "http://127.0.0.1:9/")!, timeout: 600))
+        } throws: { error in
+            (error as? ReviewError)?.code == .network
+        }
     }
 }

@@ -45,7 +45,7 @@ import Testing
         for _ in 0..<30 { idle.append(try RawConnection(port: server.port)) }
         // Every one of them has been seen (the event loops admit them in no set order) before the request comes.
         await server.waitUntil(admitted: 30)
-        let response = try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/healthz")!, timeout: 60))
+        let response = try await AsyncHTTPClientTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/healthz")!, timeout: 60))
         let open = server.openConnections
         await server.stop()
         #expect(response.status == 200)
@@ -81,7 +81,7 @@ import Testing
         let sender = try RawConnection(port: server.port)
         sender.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9000\r\n\r\n" + String(repeating: "y", count: 9000))
         let answer = try await onOwnThread { sender.readUntilClosed() }
-        let small = try await URLSessionTransport().send(
+        let small = try await AsyncHTTPClientTransport().send(
             HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, body: Data(count: 3000), timeout: 60))
         await server.stop()
         #expect(String(decoding: answer.data, as: UTF8.self).hasPrefix("HTTP/1.1 503"))
@@ -111,7 +111,7 @@ import Testing
             let answer = try await onOwnThread { more.readUntilClosed() }
             if String(decoding: answer.data, as: UTF8.self).hasPrefix("HTTP/1.1 503") { refused += 1 }
         }
-        let genuine = try await URLSessionTransport().send(
+        let genuine = try await AsyncHTTPClientTransport().send(
             HTTPRequest(
                 method: "POST", url: URL(string: "http://127.0.0.1:\(server.port)/")!, headers: ["x-forwarded-for": "198.51.100.7"], body: Data(count: 900),
                 timeout: 60))
@@ -155,7 +155,7 @@ import Testing
         // On loopback, or with the token, or said explicitly, it serves.
         for extra in [["HOST": "127.0.0.1"], ["REVIEW_JOB_KICK_TOKEN": "k"], ["REVIEW_JOB_ALLOW_UNAUTHENTICATED": "true", "HOST": "0.0.0.0"]] {
             let served = try await ServedProcess.start(try Tools.binary("review-job"), environment: env.merging(extra) { $1 })
-            let health = try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/healthz")!, timeout: 60))
+            let health = try await AsyncHTTPClientTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/healthz")!, timeout: 60))
             await served.stop()
             #expect(health.status == 200, "\(extra)")
         }
@@ -172,7 +172,7 @@ import Testing
         let connection = try RawConnection(port: served.port)
         #expect(connection.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 26214400\r\n\r\n{"))
         let (answer, closed) = connection.readUntilClosed()
-        let health = try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/healthz")!, timeout: 60))
+        let health = try await AsyncHTTPClientTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/healthz")!, timeout: 60))
         await served.stop()
         let text = String(decoding: answer, as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 401") && text.contains("REVIEW_JOB_KICK_TOKEN") && closed, "\(text.prefix(300))")
@@ -186,7 +186,7 @@ import Testing
         let served = try await ServedProcess.start(try Tools.binary("webhook-ingest"), prefix: ["/usr/bin/prlimit", "--nofile=256:256"], environment: env)
         var idle: [RawConnection] = []
         for _ in 0..<300 { idle.append(try RawConnection(port: served.port)) }
-        let health = try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/healthz")!, timeout: 60))
+        let health = try await AsyncHTTPClientTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)/healthz")!, timeout: 60))
         await served.stop()
         #expect(health.status == 200)
         withExtendedLifetime(idle) {}

@@ -19,7 +19,7 @@ import _CryptoExtras
     }
 
     static func get(_ port: Int, _ path: String, token: String? = nil) async throws -> HTTPResponse {
-        try await URLSessionTransport().send(
+        try await AsyncHTTPClientTransport().send(
             HTTPRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, headers: token.map { ["authorization": "Bearer \($0)"] } ?? [:], timeout: 30))
     }
 
@@ -42,7 +42,7 @@ import _CryptoExtras
             let ingest = try await ServedProcess.start(try Tools.binary("webhook-ingest"), environment: env)
             let body = try WebhookFixtures.opened(for: fixture)
             let headers = WebhookFixtures.headers(event: "pull_request", body: body, delivery: "d-1")
-            let transport = URLSessionTransport()
+            let transport = AsyncHTTPClientTransport()
             let url = URL(string: "http://127.0.0.1:\(ingest.port)/")!
             for headers in [headers, headers, WebhookFixtures.headers(event: "pull_request", body: body, delivery: "d-2", secret: "wrong")] {
                 _ = try await transport.send(HTTPRequest(method: "POST", url: url, headers: headers, body: body, timeout: 30))

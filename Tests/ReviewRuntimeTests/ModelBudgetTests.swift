@@ -15,7 +15,7 @@ import Testing
             "LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-budget", "LLM_MODEL": "m",
             "LLM_CONCURRENCY": "1", "LLM_MAX_INPUT_TOKENS": String(maxInput), "LLM_MAX_CALLS": "8",
         ]
-        return LLMConfig.load(EnvironmentReader(env)).makeModel(transport: URLSessionTransport(), budget: budget)
+        return LLMConfig.load(EnvironmentReader(env)).makeModel(transport: AsyncHTTPClientTransport(), budget: budget)
     }
 
     /// Moves the clock past every sleep until `work` ends (the budget's waits are its only sleeps here).

@@ -23,7 +23,7 @@ import Testing
             "LLM_MODEL": "test-model", "LLM_PRICE_INPUT_PER_MTOK": "3", "LLM_PRICE_OUTPUT_PER_MTOK": "15",
         ]
         env["LLM_MAX_OUTPUT_TOKENS"] = "1024"
-        return LLMConfig.load(EnvironmentReader(env)).makeModel(transport: URLSessionTransport())
+        return LLMConfig.load(EnvironmentReader(env)).makeModel(transport: AsyncHTTPClientTransport())
     }
 
     var input: ReviewInput {

@@ -86,7 +86,7 @@ import _CryptoExtras
             var env = harness.environment()
             env.merge(["PATH": "/usr/bin:/bin", "GITHUB_WEBHOOK_SECRET": "s", "HOST": "127.0.0.1"]) { $1 }
             func probe(_ served: ServedProcess, _ path: String) async throws -> HTTPResponse {
-                try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)\(path)")!, timeout: 30))
+                try await AsyncHTTPClientTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(served.port)\(path)")!, timeout: 30))
             }
             let up = try await ServedProcess.start(try Tools.binary("webhook-ingest"), environment: env)
             let ready = try await probe(up, "/readyz")
@@ -127,7 +127,7 @@ import _CryptoExtras
             let served = try await ServedProcess.start(try Tools.binary("review-job"), environment: env)
             let port = served.port
             let drain = Task {
-                try await URLSessionTransport().send(
+                try await AsyncHTTPClientTransport().send(
                     HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(port)/")!, body: Data(#"{"action":"drain"}"#.utf8), timeout: 120))
             }
             for await _ in arrived { break }

@@ -132,7 +132,14 @@ import _CryptoExtras
         for fn in ["webhook-ingest", "review-job"] {
             let dockerfile = try String(contentsOf: Self.root.appendingPathComponent("functions/\(fn)/Dockerfile"), encoding: .utf8)
             #expect(dockerfile.contains("RUN scripts/build-function.sh \(fn) /out release"))
-            #expect(dockerfile.contains("libcurl4 ca-certificates") && dockerfile.contains("USER 10001"))
+            #expect(dockerfile.contains("--no-install-recommends ca-certificates \\") && dockerfile.contains("USER 10001"))
+            // The image installs no libcurl because no function uses FoundationNetworking (every call
+            // goes through AsyncHTTPClient): its dynamic libraries must not bring libcurl in.
+            let libraries = try await ProcessRun.run(
+                URL(fileURLWithPath: "/usr/bin/ldd"), arguments: [try Tools.binary(fn).path], environment: ["PATH": "/usr/bin:/bin"])
+            #expect(
+                libraries.exitCode == 0 && !libraries.stdoutText.contains("libcurl") && !libraries.stdoutText.contains("FoundationNetworking"),
+                "\(libraries.stdoutText)")
         }
     }
 

@@ -68,7 +68,8 @@ import Testing
             #expect(wakes.map(\.at) == [DrainWake.minute(atOrAfter: retryAt), DrainWake.minute(atOrAfter: Self.start + 121)].sorted(), "\(wakes)")
             #expect(wakes.allSatisfy { $0.target == Self.function && $0.identity == Self.role && $0.body == DrainWake.event })
             // Another worker asking for the same minute makes no second schedule.
-            let other = DrainWake(target: try #require(config.wake), queueName: config.queue.name, transport: URLSessionTransport(), clock: clock.wallClock)
+            let other = DrainWake(
+                target: try #require(config.wake), queueName: config.queue.name, transport: AsyncHTTPClientTransport(), clock: clock.wallClock)
             await other.learn(invokedFunction: Self.function)
             #expect(await other.wake(at: retryAt, logger: .quiet) == "already scheduled")
             #expect(scheduler.pending.count == 2)
@@ -185,7 +186,7 @@ import Testing
         let target = try #require(DrainKick.load(reader))
         try reader.validate()
         // A generous timeout: outcomes are asserted, not speed, on two loaded cores.
-        let kick = DrainKick(target: target, timeout: 60, transport: URLSessionTransport(), clock: clock.wallClock)
+        let kick = DrainKick(target: target, timeout: 60, transport: AsyncHTTPClientTransport(), clock: clock.wallClock)
         let (first, second) = (await kick.send(logger: .quiet), await kick.send(logger: .quiet))
         #expect(first == "sent" && second == "sent")
         #expect(tasks.pending.count == 1)

@@ -84,7 +84,7 @@ import Testing
 @Suite struct HeadFileSizeTests {
     /// Counts the bytes of every answer body it passes on.
     final class CountingBodies: HTTPTransport, Sendable {
-        let inner = URLSessionTransport()
+        let inner = AsyncHTTPClientTransport()
         let bytes = CallCounterBox()
         func send(_ request: HTTPRequest) async throws -> HTTPResponse {
             let response = try await inner.send(request)

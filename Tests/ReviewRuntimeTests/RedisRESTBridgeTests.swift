@@ -46,7 +46,7 @@ import Testing
             }
             #expect(error?.code == .redisError && error?.message == "ERR wrong number of arguments for 'get' command")
             #expect(error?.cause?.has(code: "ERR") == true, "Redis's error word is kept as data")
-            let binarySafe = RedisREST(baseURL: harness.restURL, token: harness.token, transport: URLSessionTransport(), timeout: 30, base64: true)
+            let binarySafe = RedisREST(baseURL: harness.restURL, token: harness.token, transport: AsyncHTTPClientTransport(), timeout: 30, base64: true)
             #expect(try await binarySafe.send(["SET", "u", "ünïcødé \"quoted\""]) == .string("OK"))
             #expect(try await binarySafe.send(["GET", "u"]) == .string("ünïcødé \"quoted\""))
         }
@@ -89,12 +89,12 @@ import Testing
 
     @Test func wrongTokenAndBadRequestsGetUpstashErrors() async throws {
         try await RedisHarness.with { harness in
-            let wrong = RedisREST(baseURL: harness.restURL, token: "nope", transport: URLSessionTransport(), timeout: 30)
+            let wrong = RedisREST(baseURL: harness.restURL, token: "nope", transport: AsyncHTTPClientTransport(), timeout: 30)
             let error = await #expect(throws: ReviewError.self) {
                 try await wrong.send(["PING"])
             }
             #expect(error?.code == .queueUnauthorized && error?.message == "Redis REST endpoint refused the token (HTTP 401)")
-            let transport = URLSessionTransport()
+            let transport = AsyncHTTPClientTransport()
             let auth = ["authorization": "Bearer \(harness.token)"]
             let garbage = try await transport.send(HTTPRequest(method: "POST", url: harness.restURL, headers: auth, body: Data("[\"SET\"".utf8)))
             #expect(garbage.status == 400 && String(decoding: garbage.body, as: UTF8.self).contains("failed to parse command"))

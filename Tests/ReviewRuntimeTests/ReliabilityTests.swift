@@ -246,7 +246,7 @@ import Testing
                 for job in jobs { _ = try await queue.enqueue(job, now: clock.now) }
                 let reviewer = PullRequestReviewer(
                     github: app.client(queue: queue, clock: clock.wallClock),
-                    model: LLMConfig.load(EnvironmentReader(env)).makeModel(transport: URLSessionTransport()),
+                    model: LLMConfig.load(EnvironmentReader(env)).makeModel(transport: AsyncHTTPClientTransport()),
                     clock: clock.wallClock)
                 let drainer = JobDrainer(queue: queue, processor: reviewer, concurrency: 1, deadlineMargin: 0, clock: clock.wallClock, jitter: { 0.5 })
 

@@ -137,7 +137,7 @@ import Testing
             github: app.client(),
             model: LLMConfig.load(
                 EnvironmentReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": model.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
-            ).makeModel(transport: URLSessionTransport()))
+            ).makeModel(transport: AsyncHTTPClientTransport()))
         let outcome = try await reviewer.review(job, logger: .quiet)
         let prompt = model.requests.first.map { String(decoding: $0.body, as: UTF8.self) } ?? ""
         await model.stop()

@@ -20,7 +20,7 @@ import Testing
         ])
         let model = LLMConfig.load(
             EnvironmentReader(["LLM_PROVIDER": "openai", "LLM_BASE_URL": standIn.url.absoluteString + "/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "m"])
-        ).makeModel(transport: URLSessionTransport())
+        ).makeModel(transport: AsyncHTTPClientTransport())
         try await ConversationTests.World.with(model: model) { world in
             let secret = ConversationTests.firstSecret
             let heads = ConversationTests.heads

@@ -207,8 +207,8 @@ import Testing
                 await FunctionRunner.route(request, handler: served, logger: Self.logger)
             }
             let url = URL(string: "http://127.0.0.1:\(server.port)/")!
-            let http = try await URLSessionTransport().send(HTTPRequest(method: "POST", url: url, headers: headers, body: body))
-            let health = try await URLSessionTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/healthz")!))
+            let http = try await AsyncHTTPClientTransport().send(HTTPRequest(method: "POST", url: url, headers: headers, body: body))
+            let health = try await AsyncHTTPClientTransport().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/healthz")!))
             await server.stop()
             #expect(health.status == 200)
             let httpBody = try JSONDecoder().decode(IngestResponse.Wire.self, from: http.body)

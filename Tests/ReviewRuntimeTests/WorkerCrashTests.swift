@@ -89,7 +89,7 @@ import Testing
             #expect(afterKill.state == .active)
             let clock = ManualClock(try #require(afterKill.scheduledAt).addingTimeInterval(0.001))
             let drainer = JobDrainer(
-                queue: queue, processor: JobRecorder(recordURL: sink.url, transport: URLSessionTransport()),
+                queue: queue, processor: JobRecorder(recordURL: sink.url, transport: AsyncHTTPClientTransport()),
                 concurrency: 1, deadlineMargin: 0, clock: clock.wallClock
             )
             let report = try await drainer.drain(deadline: clock.now + 60, logger: .quiet)

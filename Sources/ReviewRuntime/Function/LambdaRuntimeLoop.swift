@@ -11,7 +11,7 @@ struct LambdaRuntimeLoop {
     let name: String
     /// Where the invocation's metrics went; written out as EMF lines once it is answered.
     var metrics: EMFMetricsFactory?
-    let transport: any HTTPTransport = URLSessionTransport()
+    let transport: any HTTPTransport = AsyncHTTPClientTransport()
 
     private func url(_ path: String) -> URL { URL(string: "http://\(api)/2018-06-01/runtime/\(path)")! }
 

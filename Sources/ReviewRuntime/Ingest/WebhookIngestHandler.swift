@@ -15,10 +15,11 @@ public struct WebhookIngestHandler: FunctionHandler {
     public let kick: DrainKick?
     private let clock: WallClock
 
-    /// The queue's calls go through `transport`; kicks through `kickTransport` (AsyncHTTPClient:
-    /// its deadlines hold — a URLSession kick under a burst once held a delivery past 60 s).
+    /// The queue's calls go through `transport`, kicks through `kickTransport`: both fail at once
+    /// when nothing listens, and a kick's deadline holds (every kick is bounded at its timeout + 2 s).
     public init(
-        config: IngestConfig, transport: any HTTPTransport = URLSessionTransport(), kickTransport: any HTTPTransport = AsyncHTTPClientTransport.failingFast,
+        config: IngestConfig, transport: any HTTPTransport = AsyncHTTPClientTransport.failingFast,
+        kickTransport: any HTTPTransport = AsyncHTTPClientTransport.failingFast,
         clock: WallClock = .system
     ) {
         intake = WebhookIntake(

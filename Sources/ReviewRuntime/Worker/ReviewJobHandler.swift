@@ -17,7 +17,9 @@ public struct ReviewJobHandler: FunctionHandler {
     public let wake: DrainWake?
     public var secretValues: [String] { config.secretValues }
 
-    public init(config: ReviewJobConfig, processor: any JobProcessor, transport: any HTTPTransport = URLSessionTransport(), clock: WallClock = .system) {
+    public init(
+        config: ReviewJobConfig, processor: any JobProcessor, transport: any HTTPTransport = AsyncHTTPClientTransport.failingFast, clock: WallClock = .system
+    ) {
         self.config = config
         let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
         let wake = config.wake.map { DrainWake(target: $0, queueName: config.queue.name, transport: transport, clock: clock) }
@@ -35,7 +37,7 @@ public struct ReviewJobHandler: FunctionHandler {
     /// every part on the same clock. The queue's short calls go through `transport`; the long
     /// ones — GitHub, the model — through `longCalls`, which waits without spending CPU.
     public init(
-        config: ReviewJobConfig, transport: any HTTPTransport = URLSessionTransport(), longCalls: any HTTPTransport = AsyncHTTPClientTransport(),
+        config: ReviewJobConfig, transport: any HTTPTransport = AsyncHTTPClientTransport.failingFast, longCalls: any HTTPTransport = AsyncHTTPClientTransport(),
         clock: WallClock = .system
     ) throws(ReviewError) {
         let queue = RedisJobQueue(redis: config.redis.client(transport: transport), settings: config.queue)
