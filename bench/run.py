@@ -204,8 +204,6 @@ results["diff"] = [{"file": diffs[s["file"]], "lines": s["lines"], "oursMs": s["
 # 5. review-job overhead: one fixture PR against the GitHub stand-in with the instant rules reviewer.
 pr = os.path.join(FIXTURES, "pull-requests", "ky-multi-file-feature-network-error")
 key = os.path.join(work, "app.pem")
-_, gh = start([f"{BIN}/github-standin", pr, key, "Iv1.bench"], ready=True)
-gh_url = gh.split()[3]
 pull = json.load(open(os.path.join(pr, "pull.json")))
 job = {"job": {"owner": "sindresorhus", "repo": "ky", "prNumber": pull["number"], "installationId": 1, "headSha": pull["head"]["sha"],
                "baseSha": pull["base"]["sha"], "kind": "full", "deliveryId": "bench", "enqueuedAt": "2026-11-25T00:00:00Z"}}
@@ -222,11 +220,23 @@ def review_once(gap, gh_url):
     wall = (time.perf_counter() - t) * 1000
     rss_kb = next((int(x) for x in open(f"{work}/rss").read().split() if x.isdigit()), None)
     return {"wallMs": wall, "peakRssMB": rss_kb / 1024 if rss_kb else None, "result": (run.stdout or run.stderr)[:300]}
-results["reviewJob"] = review_once("0", gh_url)
-# Again on a stand-in of its own (the first one has the review already: nothing would be written).
-reset()
-_, gh2 = start([f"{BIN}/github-standin", pr, key, "Iv1.bench"], ready=True)
-results["reviewJob"]["pacedWallMs"] = review_once("1", gh2.split()[3])["wallMs"]
+def review_on_fresh_stand_in(gap):
+    """One run on a stand-in of its own (one that has the review already would be written nothing)."""
+    reset()
+    stand_in, line = start([f"{BIN}/github-standin", pr, key, "Iv1.bench"], ready=True)
+    run = review_once(gap, line.split()[3])
+    stand_in.terminate()
+    stand_in.wait()
+    return run
+
+
+# Seven runs, the median reported: a single one swung between 63 and 127 ms across runs, the first
+# exec after a build paying for reading the binary from disk.
+runs = [review_on_fresh_stand_in("0") for _ in range(7)]
+walls = sorted(r["wallMs"] for r in runs)
+results["reviewJob"] = {**runs[-1], "wallMs": walls[len(walls) // 2], "wallMsRuns": [r["wallMs"] for r in runs],
+                        "peakRssMB": max(r["peakRssMB"] or 0 for r in runs)}
+results["reviewJob"]["pacedWallMs"] = review_on_fresh_stand_in("1")["wallMs"]
 
 # 6. What a hostile PR author or peer can send (issue #12): the rules reviewer on a 1 MB line, a 20-star
 # glob against a 4,000-character path, one 15 MB reply through redis-rest.
@@ -263,7 +273,7 @@ rows = [
     ("ingest p50 / p99 ms", f"{i['p50ms']} / {i['p99ms']}", "", "p99 < 20"),
     ("ingest cold exec median ms (static, as deployed)", f"{i['coldExecMedianMs']:.1f}", "", "< 20"),
 ] + [(f"diff {d['file']} ({d['lines']} lines) ms", f"{d['oursMs']:.3f}", f"{d['unidiffMs']:.2f} ({d['speedup']:.0f}×)", "≥ 10×, < 50") for d in results["diff"]] + [
-    ("review-job one PR: wall ms / peak RSS MB", f"{results['reviewJob']['wallMs']:.0f} / {results['reviewJob']['peakRssMB']:.1f}", "", "< 100 / < 64"),
+    ("review-job one PR: median wall ms of 7 / peak RSS MB", f"{results['reviewJob']['wallMs']:.0f} / {results['reviewJob']['peakRssMB']:.1f}", "", "< 100 / < 64"),
     ("review-job one PR with GitHub's 1 s between writes: wall ms", f"{results['reviewJob']['pacedWallMs']:.0f}", "", "a second a write"),
 ]
 f, p = results["fairness"], results["pacing"]

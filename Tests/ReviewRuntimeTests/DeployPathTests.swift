@@ -105,7 +105,8 @@ import Testing
     static func secretStore(_ text: String, command: String, env: [String: String]) throws -> [String: String] {
         var store: [String: String] = [:]
         for (variable, name) in try pairs(#"printf %s "\$(\w+)"\s*\|\s*"# + command + #" ([\w-]+)"#, in: text) {
-            store[name] = try #require(env[variable], "\(variable) is not in pr-review.env")
+            let value: String = try #require(env[variable], "\(variable) is not in pr-review.env")
+            store[name] = value
         }
         for (_, name) in try pairs(#"(openssl rand -hex 32)\s*\|\s*"# + command + #" ([\w-]+)"#, in: text) {
             store[name] = UUID().uuidString
