@@ -26,6 +26,7 @@ struct HTTPConnection: Sendable {
     func serve(registry: ConnectionRegistry, screen: HTTPServer.Screen?, handler: HTTPServer.Handler) async {
         guard registry.admit(channel) else {
             // Every connection is busy with a request: refuse this one rather than queue it.
+            phase.closed()
             try? await parts.executeThenClose { _ in }
             return
         }
