@@ -15,7 +15,11 @@ done
 .venv/bin/python -c 'import bullmq, unidiff, tiktoken' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check bullmq unidiff tiktoken
 echo "building (release)…" >&2
 swift build -c release >/dev/null
+# Built in a folder of their own (a static build beside the dynamic one would rebuild both), then
+# copied as the Dockerfiles copy them (build-function.sh: debug sections stripped).
 for fn in webhook-ingest review-job; do
   swift build -c release --static-swift-stdlib --build-path .build-static --product "$fn" >/dev/null
+  PREBUILT_BIN_DIR="$(swift build -c release --static-swift-stdlib --build-path .build-static --show-bin-path)" \
+    scripts/build-function.sh "$fn" .build-static/deployed release >/dev/null
 done
-exec .venv/bin/python bench/run.py "$(swift build -c release --show-bin-path)" "$(swift build -c release --static-swift-stdlib --build-path .build-static --show-bin-path)" "$@"
+exec .venv/bin/python bench/run.py "$(swift build -c release --show-bin-path)" "$PWD/.build-static/deployed" "$@"

@@ -121,7 +121,8 @@ import _CryptoExtras
         defer { try? FileManager.default.removeItem(at: out) }
         let build = try await ProcessRun.run(
             URL(fileURLWithPath: "/bin/bash"),
-            arguments: [Self.root.appendingPathComponent("scripts/build-function.sh").path, "webhook-ingest", out.path, "debug"],
+            // The release step on the tests' own build: it copies the binary as a Dockerfile does.
+            arguments: [Self.root.appendingPathComponent("scripts/build-function.sh").path, "webhook-ingest", out.path, "release"],
             environment: ProcessInfo.processInfo.environment.merging(["PREBUILT_BIN_DIR": try Tools.binary("webhook-ingest").deletingLastPathComponent().path])
             { $1 }
         )
@@ -129,6 +130,13 @@ import _CryptoExtras
         let binary = out.appendingPathComponent("webhook-ingest")
         let run = try await ProcessRun.run(binary, stdin: Data("{}".utf8), environment: ["PATH": "/usr/bin:/bin"])
         #expect(run.exitCode == 2 && run.stderrText.contains("missing environment variables"))
+        // The copy lost its DWARF sections (the build it came from has them) and kept its symbols.
+        func sections(_ file: URL) async throws -> String {
+            try await ProcessRun.run(URL(fileURLWithPath: "/usr/bin/readelf"), arguments: ["-S", "-W", file.path], environment: ["PATH": "/usr/bin:/bin"]).stdoutText
+        }
+        #expect(try await sections(Tools.binary("webhook-ingest")).contains(".debug_info"))
+        let copied = try await sections(binary)
+        #expect(!copied.contains(".debug_info") && copied.contains(".symtab"), "\(copied)")
         for fn in ["webhook-ingest", "review-job"] {
             let dockerfile = try String(contentsOf: Self.root.appendingPathComponent("functions/\(fn)/Dockerfile"), encoding: .utf8)
             #expect(dockerfile.contains("RUN scripts/build-function.sh \(fn) /out release"))
