@@ -132,7 +132,8 @@ import _CryptoExtras
         #expect(run.exitCode == 2 && run.stderrText.contains("missing environment variables"))
         // The copy lost its DWARF sections (the build it came from has them) and kept its symbols.
         func sections(_ file: URL) async throws -> String {
-            try await ProcessRun.run(URL(fileURLWithPath: "/usr/bin/readelf"), arguments: ["-S", "-W", file.path], environment: ["PATH": "/usr/bin:/bin"]).stdoutText
+            try await ProcessRun.run(URL(fileURLWithPath: "/usr/bin/readelf"), arguments: ["-S", "-W", file.path], environment: ["PATH": "/usr/bin:/bin"])
+                .stdoutText
         }
         #expect(try await sections(Tools.binary("webhook-ingest")).contains(".debug_info"))
         let copied = try await sections(binary)
