@@ -73,10 +73,14 @@ extension AsyncHTTPClientTransport {
 
 /// Lives as long as the process (a global is never released, so it needs no shutdown). Serve mode
 /// answers many deliveries at once, each with its own queue call: up to 64 connections to a host
-/// (the shared client keeps 8, and further calls wait for one of them).
+/// (the shared client keeps 8, and further calls wait for one of them). An idle connection is
+/// closed after 30 s, before the server's own idle timeout (redis-rest's is 60 s, as are common
+/// proxies'): a call never picks a pooled connection at the moment the server closes it, which
+/// would fail a delivery's enqueue with nothing wrong at either end.
 private let failFastClient: HTTPClient = {
     var configuration = HTTPClient.Configuration.singletonConfiguration
     configuration.connectionPool.retryConnectionEstablishment = false
     configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+    configuration.connectionPool.idleTimeout = .seconds(30)
     return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
 }()
