@@ -107,6 +107,27 @@ import _CryptoExtras
         }
     }
 
+    /// Nothing listens at the Runtime API (port 9): the loop's first call fails at once and the process
+    /// ends, naming the failure, instead of retrying the connection for the call's day-long deadline.
+    @Test func aRuntimeAPIThatIsGoneEndsTheProcessAtOnce() async throws {
+        let process = try ChildProcess.spawn(
+            try Tools.binary("webhook-ingest").path,
+            environment: [
+                "PATH": "/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9", "GITHUB_WEBHOOK_SECRET": "s",
+                "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:9", "UPSTASH_REDIS_REST_TOKEN": "t",
+            ], stderr: .pipe)
+        // A watchdog, not a timing assertion: should the loop wait after all, the test fails instead of hanging.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            process.send(SIGKILL)
+        }
+        let errors = try await onOwnThread { process.stderr?.readDataToEndOfFile() ?? Data() }
+        _ = try await onOwnThread { process.wait() }
+        watchdog.cancel()
+        #expect(!process.endedBySignal, "the loop kept waiting for a Runtime API that is gone")
+        #expect(String(decoding: errors, as: UTF8.self).contains("Lambda Runtime API unreachable"))
+    }
+
     @Test func aFunctionThatCannotStartReportsAnInitError() async throws {
         let runtime = try await LambdaRuntimeAPIStandIn.start(events: [])
         let run = try await ProcessRun.run(

@@ -11,7 +11,9 @@ struct LambdaRuntimeLoop {
     let name: String
     /// Where the invocation's metrics went; written out as EMF lines once it is answered.
     var metrics: EMFMetricsFactory?
-    let transport: any HTTPTransport = AsyncHTTPClientTransport()
+    /// Fails at once if the Runtime API stops answering (the process then ends, as Lambda expects),
+    /// rather than retrying the connection until the call's deadline.
+    let transport: any HTTPTransport = AsyncHTTPClientTransport.failingFast
 
     private func url(_ path: String) -> URL { URL(string: "http://\(api)/2018-06-01/runtime/\(path)")! }
 
