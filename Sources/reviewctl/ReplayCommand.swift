@@ -36,7 +36,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let files = try Self.expand(paths)
         guard !files.isEmpty else { throw ValidationError("no .json delivery files under \(paths.joined(separator: ", "))") }
         let handler: WebhookIngestHandler? = url == nil ? try WebhookIngestHandler(config: IngestConfig.load(EnvironmentReader())) : nil
-        let transport = AsyncHTTPClientTransport()
+        let transport = AsyncHTTPClientTransport.failingFast  // a target that is down is reported at once, file by file
         for file in files {
             let result = await replay(file, handler: handler, transport: transport)
             if json {
