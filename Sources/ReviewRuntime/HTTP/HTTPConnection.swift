@@ -20,7 +20,11 @@ struct HTTPConnection: Sendable {
         phase.idle()  // from acceptance on: bytes may arrive before the serving task starts
         try channel.pipeline.syncOperations.addHandler(FirstByteHandler(phase))
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true)
-        return HTTPConnection(parts: try Parts(wrappingChannelSynchronously: channel), phase: phase)
+        // Reading stops while two parts wait for the task: what a connection holds beyond the body
+        // budget (which counts bytes as the task takes them) stays a read or two (NIO's reads are
+        // at most 64 KB), not the default ten, however many strangers connect.
+        let waiting = NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(lowWatermark: 1, highWatermark: 2)
+        return HTTPConnection(parts: try Parts(wrappingChannelSynchronously: channel, configuration: .init(backPressureStrategy: waiting)), phase: phase)
     }
 
     func serve(registry: ConnectionRegistry, screen: HTTPServer.Screen?, handler: HTTPServer.Handler) async {
