@@ -39,6 +39,14 @@ final class CountingTransport: HTTPTransport, Sendable {
     }
 }
 
+/// A review job for the bench's queues: pull request `number` of `owner/repo` in `installation`,
+/// its head the number in hex (so each is a distinct job), a fixed base.
+func benchJob(owner: String = "o", repo: String = "r", number: Int, installation: Int = 1, delivery: String, at time: Date = Date()) -> ReviewJob {
+    ReviewJob(
+        PullRequestRef(owner: owner, repo: repo, number: number, installationId: installation),
+        .review(.init(head: String(format: "%040x", number), base: String(repeating: "b", count: 40))), deliveryId: delivery, enqueuedAt: time)
+}
+
 /// The anchor of the `wait` row: one plain URLSession call (libcurl under FoundationNetworking on
 /// Linux), which the project used for its queue calls until this row and the ingest row showed what
 /// its waiting costs. Nothing shipped uses URLSession.
@@ -102,17 +110,13 @@ case "queue", "lpush":
         let queue = RedisJobQueue(redis: client, settings: settings)
         // Warm the script cache first so the figures are the steady state. A worker that goes on
         // working completes a job and claims the next in one step, as the drainer does.
-        let warm = ReviewJob(
-            PullRequestRef(owner: "o", repo: "r", number: 0, installationId: 1),
-            .review(.init(head: String(repeating: "0", count: 40), base: String(repeating: "b", count: 40))), deliveryId: "warm", enqueuedAt: Date())
+        let warm = benchJob(number: 0, delivery: "warm")
         _ = try await queue.enqueue(warm, now: Date())
         guard case .claimed(var held) = try await queue.claim(now: Date()) else { fatalError("bench: the warm-up claim found nothing") }
         let before = transport.count.withLockedValue { $0 }
         let elapsed = try await seconds {
             for n in 1...count {
-                let job = ReviewJob(
-                    PullRequestRef(owner: "o", repo: "r", number: n, installationId: 1),
-                    .review(.init(head: String(format: "%040x", n), base: String(repeating: "b", count: 40))), deliveryId: "d\(n)", enqueuedAt: Date())
+                let job = benchJob(number: n, delivery: "d\(n)")
                 _ = try await queue.enqueue(job, now: Date())
                 guard case (true, .claimed(let claimed)) = try await queue.completeAndClaim(held.lease, result: "{}", now: Date()) else {
                     fatalError("bench: complete-and-claim found nothing")
@@ -134,11 +138,7 @@ case "stats":
         var settings = QueueSettings()
         settings.name = "stats-\(size)"
         let queue = RedisJobQueue(redis: client, settings: settings)
-        func job(_ n: Int) -> ReviewJob {
-            ReviewJob(
-                PullRequestRef(owner: "org\(n % 100)", repo: "r", number: n, installationId: 1 + n % 100),
-                .review(.init(head: String(format: "%040x", n), base: String(repeating: "b", count: 40))), deliveryId: "d\(n)", enqueuedAt: now)
-        }
+        func job(_ n: Int) -> ReviewJob { benchJob(owner: "org\(n % 100)", number: n, installation: 1 + n % 100, delivery: "d\(n)", at: now) }
         if size > 0 {
             _ = try await queue.enqueue(job(0), now: now)
             try await queue.enqueueAll((1..<size).map(job), now: now)
@@ -173,9 +173,7 @@ case "dead-worker":
     try env.validate()
     settings.lease = Double(arguments.dropFirst().first ?? "5") ?? 5
     let queue = RedisJobQueue(redis: redis.client(transport: AsyncHTTPClientTransport.failingFast), settings: settings)
-    let job = ReviewJob(
-        PullRequestRef(owner: "o", repo: "dead", number: 1, installationId: 1),
-        .review(.init(head: String(repeating: "d", count: 40), base: String(repeating: "b", count: 40))), deliveryId: "dead-worker", enqueuedAt: Date())
+    let job = benchJob(repo: "dead", number: 1, delivery: "dead-worker")
     _ = try await queue.enqueue(job, now: Date())
     guard case .claimed(let claimed) = try await queue.claim(now: Date()) else { fatalError("review-bench dead-worker: nothing to claim") }
     emit(["jobId": claimed.id, "deadline": claimed.lease.deadline.timeIntervalSince1970])
@@ -190,9 +188,7 @@ case "fairness":
     let backlog = Int(arguments.dropFirst().first ?? "500") ?? 500
     let now = Date()
     func job(_ pr: Int, _ installation: Int) -> ReviewJob {
-        ReviewJob(
-            PullRequestRef(owner: "org\(installation)", repo: "r", number: pr, installationId: installation),
-            .review(.init(head: String(format: "%040x", pr), base: String(repeating: "b", count: 40))), deliveryId: "d\(installation)-\(pr)", enqueuedAt: now)
+        benchJob(owner: "org\(installation)", number: pr, installation: installation, delivery: "d\(installation)-\(pr)", at: now)
     }
     for pr in 1...backlog { _ = try await queue.enqueue(job(pr, 1), now: now) }
     _ = try await queue.enqueue(job(1, 2), now: now.addingTimeInterval(0.001))

@@ -34,12 +34,7 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         do {
             let response = try await client.execute(outgoing, timeout: .milliseconds(Int64(max(0.001, request.timeout) * 1000)))
             let body = try await response.body.collect(upTo: request.maxResponseBytes)
-            var headers: [String: String] = [:]
-            for (name, value) in response.headers {
-                let key = name.lowercased()
-                headers[key] = headers[key].map { $0 + ", " + value } ?? value
-            }
-            return HTTPResponse(status: Int(response.status.code), headers: headers, body: Data(body.readableBytesView))
+            return HTTPResponse(status: Int(response.status.code), headers: response.headers.byLowercasedName, body: Data(body.readableBytesView))
         } catch let error as ReviewError {
             throw error
         } catch let error as CancellationError {

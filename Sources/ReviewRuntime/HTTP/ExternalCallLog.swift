@@ -3,7 +3,7 @@ import Logging
 import ReviewCore
 
 /// One debug line per call to another service (GitHub, the queue, the model, a platform API),
-/// written by both transports: method, host, path, status — or the failure's code —, duration, and
+/// written by the transport: method, host, path, status — or the failure's code —, duration, and
 /// the request id the service gave (GitHub's `x-github-request-id`, AWS's `x-amzn-requestid`,
 /// the model's `x-request-id` or `request-id`), so a slow or failing call can be found in the
 /// service's own logs. Never a header, a query or a body: tokens and keys travel there.

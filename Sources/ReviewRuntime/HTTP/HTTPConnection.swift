@@ -91,18 +91,17 @@ struct RequestReader {
         case refuse(HTTPResponse)
     }
 
-    let limits: HTTPServerLimits
     let registry: ConnectionRegistry
     let phase: ConnectionPhase
     let screen: HTTPServer.Screen?
     /// The connection's peer address, for `PeerAddress`.
     let remote: String?
-    /// Body bytes this connection holds of the shared budget, by the peer they count against
-    /// (requests pipelined through a proxy may come from different peers).
-    private var reserved: [String: Int] = [:]
+    /// The body bytes of the request being read or answered, held of the shared budget for its peer
+    /// (one request at a time: each gives its bytes back once answered, before the next is read).
+    private var held: (peer: String, bytes: Int)?
+    private var limits: HTTPServerLimits { registry.limits }
 
     init(registry: ConnectionRegistry, phase: ConnectionPhase, screen: HTTPServer.Screen?, remote: String?) {
-        limits = registry.limits
         self.registry = registry
         self.phase = phase
         self.screen = screen
@@ -131,7 +130,7 @@ struct RequestReader {
                 guard registry.reserveBody(chunk.readableBytes, peer: peer) else {
                     return .refuse(ErrorAnswer(ReviewError(.busy, "the server is holding as many request bodies as it may; retry later")).http)
                 }
-                reserved[peer, default: 0] += chunk.readableBytes
+                held = (peer, (held?.bytes ?? 0) + chunk.readableBytes)
                 body.writeBuffer(&chunk)
             case .end:
                 return .request(Self.request(head: head, body: body), keepAlive: head.isKeepAlive)
@@ -142,8 +141,8 @@ struct RequestReader {
 
     /// Gives back this connection's share of the body budget (its answer is written, or it closed).
     mutating func releaseBody() {
-        for (peer, bytes) in reserved { registry.releaseBody(bytes, peer: peer) }
-        reserved = [:]
+        if let held { registry.releaseBody(held.bytes, peer: held.peer) }
+        held = nil
     }
 
     private func tooLarge(_ size: Int) -> Next {
@@ -151,13 +150,8 @@ struct RequestReader {
     }
 
     static func request(head: HTTPRequestHead, body: ByteBuffer) -> HTTPRequest {
-        var headers: [String: String] = [:]
-        for (name, value) in head.headers {
-            let key = name.lowercased()
-            headers[key] = headers[key].map { $0 + ", " + value } ?? value
-        }
         let url = URL(string: "http://localhost" + (head.uri.hasPrefix("/") ? head.uri : "/" + head.uri)) ?? URL(string: "http://localhost/")!
-        return HTTPRequest(method: head.method.rawValue, url: url, headers: headers, body: Data(body.readableBytesView))
+        return HTTPRequest(method: head.method.rawValue, url: url, headers: head.headers.byLowercasedName, body: Data(body.readableBytesView))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 
 /// An HTTP request, outbound (full URL) or as received by `HTTPServer` (URL on `http://localhost`).
 public struct HTTPRequest: Sendable {
@@ -50,4 +51,17 @@ public struct HTTPResponse: Sendable {
     }
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+extension HTTPHeaders {
+    /// Every field by its lowercased name, a repeated field's values joined with ", " (RFC 9110
+    /// §5.3): how both a request we serve and an answer we receive are read.
+    var byLowercasedName: [String: String] {
+        var fields: [String: String] = [:]
+        for (name, value) in self {
+            let key = name.lowercased()
+            fields[key] = fields[key].map { $0 + ", " + value } ?? value
+        }
+        return fields
+    }
 }
